@@ -1,0 +1,753 @@
+// The reference CPU backend in plain TypeScript: correct first; the WASM kernels are tested against it.
+
+import type {
+  Backend,
+  BinaryOp,
+  Conv2dParams,
+  Layout,
+  Pool2dParams,
+  ReduceOp,
+  Storage,
+  UnaryOp,
+  View,
+} from '../backend.js';
+import {
+  type DType,
+  type TypedArray,
+  assertNever,
+  bfloat16ToFloat32,
+  castScalar,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  isFloating,
+  storageArrayFor,
+} from '../dtype.js';
+import { contiguousStrides, numelOf } from '../shape.js';
+import { gemmNN, gemmNT } from './gemm.js';
+import { binaryFn, unaryFn } from './ops.js';
+import { offsetsOf, stridedOffsets } from './strided.js';
+
+/** CPU storage: a typed array in the dtype's storage format. */
+export class CpuStorage implements Storage {
+  readonly device = 'cpu' as const;
+  constructor(readonly data: TypedArray) {}
+  get length(): number {
+    return this.data.length;
+  }
+  dispose(): void {}
+}
+
+function arr(v: View): TypedArray {
+  return (v.storage as CpuStorage).data;
+}
+
+/** Values readable as numbers: half-precision storages are decoded once. */
+function numeric(v: View): ArrayLike<number> {
+  const a = arr(v);
+  if (v.dtype === 'float16') return Float32Array.from(a as Uint16Array, float16ToFloat32);
+  if (v.dtype === 'bfloat16') return Float32Array.from(a as Uint16Array, bfloat16ToFloat32);
+  return a;
+}
+
+/** Output buffer in a computable format, then converted to storage format by `finish`. */
+function output(dtype: DType, n: number): { out: TypedArray; finish: () => CpuStorage } {
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const out = new Float32Array(n);
+    const enc = dtype === 'float16' ? float32ToFloat16 : float32ToBfloat16;
+    return { out, finish: () => new CpuStorage(Uint16Array.from(out, enc)) };
+  }
+  const out = storageArrayFor(dtype, n);
+  return { out, finish: () => new CpuStorage(out) };
+}
+
+/** Needs explicit conversion when a plain typed-array store would not do what a cast does. */
+function needsCast(dtype: DType): boolean {
+  return dtype === 'int64' || dtype === 'bool';
+}
+
+function offsets(v: Layout): Int32Array {
+  return offsetsOf(v.shape, v.strides, v.offset);
+}
+
+function f32(v: View, op: string): Float32Array {
+  const a = arr(v);
+  if (!(a instanceof Float32Array)) throw new Error(`${op}: cpu kernel expects float32, got ${v.dtype}`);
+  return a;
+}
+
+export class CpuBackend implements Backend {
+  readonly device = 'cpu' as const;
+
+  alloc(dtype: DType, length: number): Storage {
+    return new CpuStorage(storageArrayFor(dtype, length));
+  }
+
+  fill(dtype: DType, length: number, value: number): Storage {
+    const a = storageArrayFor(dtype, length);
+    const v =
+      dtype === 'float16'
+        ? float32ToFloat16(value)
+        : dtype === 'bfloat16'
+          ? float32ToBfloat16(value)
+          : castScalar(value, dtype);
+    a.fill(v);
+    return new CpuStorage(a);
+  }
+
+  fromArray(data: TypedArray): Storage {
+    return new CpuStorage(data);
+  }
+
+  async read(x: View): Promise<TypedArray> {
+    return this.readSync(x);
+  }
+
+  readSync(x: View): TypedArray {
+    const a = arr(x);
+    const n = numelOf(x.shape);
+    const offs = stridedOffsets(x);
+    if (!offs) return a.slice(x.offset, x.offset + n);
+    const out = storageArrayFor(x.dtype, n);
+    for (let i = 0; i < n; i++) out[i] = a[offs[i]];
+    return out;
+  }
+
+  copy(x: View, dtype: DType): Storage {
+    const n = numelOf(x.shape);
+    if (dtype === x.dtype) return new CpuStorage(this.readSync(x));
+    const src = numeric(x);
+    const offs = stridedOffsets(x);
+    const { out, finish } = output(dtype, n);
+    const cast = needsCast(dtype) || !isFloating(dtype);
+    for (let i = 0; i < n; i++) {
+      const v = src[offs ? offs[i] : x.offset + i];
+      out[i] = cast ? castScalar(v, dtype) : v;
+    }
+    return finish();
+  }
+
+  assign(dst: View, src: View): void {
+    const d = arr(dst);
+    const s = numeric(src);
+    const n = numelOf(dst.shape);
+    const od = offsets(dst);
+    const os = stridedOffsets(src);
+    const enc =
+      dst.dtype === 'float16' ? float32ToFloat16 : dst.dtype === 'bfloat16' ? float32ToBfloat16 : null;
+    const cast = dst.dtype !== src.dtype && !isFloating(dst.dtype);
+    for (let i = 0; i < n; i++) {
+      const v = s[os ? os[i] : src.offset + i];
+      d[od[i]] = enc ? enc(v) : cast ? castScalar(v, dst.dtype) : v;
+    }
+  }
+
+  unary(op: UnaryOp, x: View, outDtype: DType): Storage {
+    const n = numelOf(x.shape);
+    const f = unaryFn(op);
+    const src = numeric(x);
+    const offs = stridedOffsets(x);
+    const { out, finish } = output(outDtype, n);
+    const cast = needsCast(outDtype);
+    if (offs) for (let i = 0; i < n; i++) out[i] = f(src[offs[i]]);
+    else for (let i = 0, o = x.offset; i < n; i++, o++) out[i] = f(src[o]);
+    if (cast) for (let i = 0; i < n; i++) out[i] = castScalar(out[i], outDtype);
+    return finish();
+  }
+
+  binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
+    const n = numelOf(a.shape);
+    const integer = !isFloating(a.dtype) && !isFloating(b.dtype);
+    const f = binaryFn(op, integer);
+    const av = numeric(a);
+    const bv = numeric(b);
+    const oa = stridedOffsets(a);
+    const ob = stridedOffsets(b);
+    const { out, finish } = output(outDtype, n);
+    if (!oa && !ob) {
+      for (let i = 0, ia = a.offset, ib = b.offset; i < n; i++) out[i] = f(av[ia + i], bv[ib + i]);
+    } else if (!oa && ob) {
+      for (let i = 0, ia = a.offset; i < n; i++) out[i] = f(av[ia + i], bv[ob[i]]);
+    } else if (oa && !ob) {
+      for (let i = 0, ib = b.offset; i < n; i++) out[i] = f(av[oa[i]], bv[ib + i]);
+    } else if (oa && ob) {
+      for (let i = 0; i < n; i++) out[i] = f(av[oa[i]], bv[ob[i]]);
+    }
+    if (needsCast(outDtype)) for (let i = 0; i < n; i++) out[i] = castScalar(out[i], outDtype);
+    return finish();
+  }
+
+  where(cond: View, a: View, b: View, outDtype: DType): Storage {
+    const n = numelOf(cond.shape);
+    const c = arr(cond);
+    const av = numeric(a);
+    const bv = numeric(b);
+    const oc = offsets(cond);
+    const oa = offsets(a);
+    const ob = offsets(b);
+    const { out, finish } = output(outDtype, n);
+    for (let i = 0; i < n; i++) out[i] = c[oc[i]] ? av[oa[i]] : bv[ob[i]];
+    return finish();
+  }
+
+  reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
+    const nd = x.shape.length;
+    const kept = [...Array(nd).keys()].filter((d) => !dims.includes(d));
+    const order = [...kept, ...dims];
+    const shape = order.map((d) => x.shape[d]);
+    const strides = order.map((d) => x.strides[d]);
+    const inner = numelOf(dims.map((d) => x.shape[d]));
+    const outer = numelOf(kept.map((d) => x.shape[d]));
+    const offs = offsetsOf(shape, strides, x.offset);
+    const src = numeric(x);
+    const { out, finish } = output(outDtype, outer);
+    for (let o = 0; o < outer; o++) {
+      const base = o * inner;
+      let acc: number;
+      switch (op) {
+        case 'sum': {
+          acc = 0;
+          for (let i = 0; i < inner; i++) acc += src[offs[base + i]];
+          break;
+        }
+        case 'prod': {
+          acc = 1;
+          for (let i = 0; i < inner; i++) acc *= src[offs[base + i]];
+          break;
+        }
+        case 'max':
+        case 'min': {
+          if (inner === 0) throw new Error(`${op}: cannot reduce over an empty dimension`);
+          const isMax = op === 'max';
+          acc = src[offs[base]];
+          for (let i = 1; i < inner && acc === acc; i++) {
+            const v = src[offs[base + i]];
+            if (v !== v || (isMax ? v > acc : v < acc)) acc = v;
+          }
+          break;
+        }
+        case 'argmax':
+        case 'argmin': {
+          if (inner === 0) throw new Error(`${op}: cannot reduce over an empty dimension`);
+          const isMax = op === 'argmax';
+          let best = src[offs[base]];
+          acc = 0;
+          for (let i = 1; i < inner && best === best; i++) {
+            const v = src[offs[base + i]];
+            if (v !== v || (isMax ? v > best : v < best)) {
+              best = v;
+              acc = i;
+            }
+          }
+          break;
+        }
+        case 'any': {
+          acc = 0;
+          for (let i = 0; i < inner; i++) if (src[offs[base + i]]) { acc = 1; break; }
+          break;
+        }
+        case 'all': {
+          acc = 1;
+          for (let i = 0; i < inner; i++) if (!src[offs[base + i]]) { acc = 0; break; }
+          break;
+        }
+        default:
+          acc = assertNever(op);
+      }
+      out[o] = needsCast(outDtype) ? castScalar(acc, outDtype) : acc;
+    }
+    return finish();
+  }
+
+  matmul(a: View, b: View, outDtype: DType): Storage {
+    const [B, M, K] = a.shape;
+    const N = b.shape[2];
+    const out = new Float32Array(B * M * N);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || outDtype !== 'float32') {
+      return this.matmulGeneric(a, b, outDtype);
+    }
+    const A = arr(a) as Float32Array;
+    const Bm = arr(b) as Float32Array;
+    // B with contiguous rows: multiply directly; B^T contiguous (x @ W.T): dot products; else pack.
+    for (let bi = 0; bi < B; bi++) {
+      const aOff = a.offset + bi * a.strides[0];
+      const bOff = b.offset + bi * b.strides[0];
+      const cOff = bi * M * N;
+      if (b.strides[2] === 1 || N === 1) {
+        gemmNN(M, N, K, A, aOff, a.strides[1], a.strides[2], Bm, bOff, b.strides[1], out, cOff, N, false);
+      } else if (b.strides[1] === 1 && a.strides[2] === 1) {
+        gemmNT(M, N, K, A, aOff, a.strides[1], Bm, bOff, b.strides[2], out, cOff, N, false);
+      } else {
+        const packed = new Float32Array(K * N);
+        for (let k = 0; k < K; k++)
+          for (let j = 0; j < N; j++) packed[k * N + j] = Bm[bOff + k * b.strides[1] + j * b.strides[2]];
+        gemmNN(M, N, K, A, aOff, a.strides[1], a.strides[2], packed, 0, N, out, cOff, N, false);
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  private matmulGeneric(a: View, b: View, outDtype: DType): Storage {
+    const [B, M, K] = a.shape;
+    const N = b.shape[2];
+    const av = numeric(a);
+    const bv = numeric(b);
+    const { out, finish } = output(outDtype, B * M * N);
+    for (let bi = 0; bi < B; bi++)
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) {
+            s +=
+              av[a.offset + bi * a.strides[0] + i * a.strides[1] + k * a.strides[2]] *
+              bv[b.offset + bi * b.strides[0] + k * b.strides[1] + j * b.strides[2]];
+          }
+          out[(bi * M + i) * N + j] = needsCast(outDtype) ? castScalar(s, outDtype) : s;
+        }
+    return finish();
+  }
+
+  conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
+    const X = f32(x, 'conv2d');
+    const W = f32(weight, 'conv2d');
+    const [N, C, H, Wd] = x.shape;
+    const [O, Cg, KH, KW] = weight.shape;
+    const [, , OH, OW] = outShape;
+    const G = p.groups;
+    const Og = O / G;
+    const P = OH * OW;
+    const Kc = Cg * KH * KW;
+    const out = new Float32Array(N * O * P);
+    const col = new Float32Array(Kc * P);
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < G; g++) {
+        im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
+        gemmNN(Og, P, Kc, W, weight.offset + g * Og * Kc, Kc, 1, col, 0, P, out, (n * O + g * Og) * P, P, false);
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage {
+    const Gd = f32(gradOut, 'conv2dBackwardInput');
+    const W = f32(weight, 'conv2dBackwardInput');
+    const [N, C, H, Wd] = inputShape;
+    const [O, Cg, KH, KW] = weight.shape;
+    const [, , OH, OW] = gradOut.shape;
+    const G = p.groups;
+    const Og = O / G;
+    const P = OH * OW;
+    const Kc = Cg * KH * KW;
+    const out = new Float32Array(N * C * H * Wd);
+    const col = new Float32Array(Kc * P);
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < G; g++) {
+        // col[Kc, P] = W_g^T [Kc, Og] * gradOut_g [Og, P]
+        gemmNN(Kc, P, Og, W, weight.offset + g * Og * Kc, 1, Kc, Gd, gradOut.offset + (n * O + g * Og) * P, P, col, 0, P, false);
+        col2im(col, Cg, H, Wd, KH, KW, OH, OW, p, out, (n * C + g * Cg) * H * Wd);
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage {
+    const X = f32(x, 'conv2dBackwardWeight');
+    const Gd = f32(gradOut, 'conv2dBackwardWeight');
+    const [N, C, H, Wd] = x.shape;
+    const [O, Cg, KH, KW] = weightShape;
+    const [, , OH, OW] = gradOut.shape;
+    const G = p.groups;
+    const Og = O / G;
+    const P = OH * OW;
+    const Kc = Cg * KH * KW;
+    const out = new Float32Array(O * Kc);
+    const col = new Float32Array(Kc * P);
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < G; g++) {
+        im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
+        // gradW_g [Og, Kc] += gradOut_g [Og, P] * col^T [P, Kc]
+        gemmNT(Og, Kc, P, Gd, gradOut.offset + (n * O + g * Og) * P, P, col, 0, P, out, g * Og * Kc, Kc, true);
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  maxPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): { values: Storage; indices: Storage } {
+    const X = numeric(x);
+    const [N, C, H, W] = x.shape;
+    const [, , OH, OW] = outShape;
+    const values = new Float32Array(N * C * OH * OW);
+    const indices = new Float64Array(N * C * OH * OW);
+    const [kh, kw] = p.kernelSize;
+    const [sh, sw] = p.stride;
+    const [ph, pw] = p.padding;
+    const [dh, dw] = p.dilation;
+    let o = 0;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = x.offset + nc * H * W;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++, o++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestIdx = -1;
+          for (let i = 0; i < kh; i++) {
+            const h = oh * sh - ph + i * dh;
+            if (h < 0 || h >= H) continue;
+            for (let j = 0; j < kw; j++) {
+              const w = ow * sw - pw + j * dw;
+              if (w < 0 || w >= W) continue;
+              const v = X[base + h * W + w];
+              if (v > best || v !== v || bestIdx < 0) {
+                best = v;
+                bestIdx = h * W + w;
+                if (v !== v) break;
+              }
+            }
+          }
+          values[o] = best;
+          indices[o] = bestIdx;
+        }
+      }
+    }
+    return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
+  }
+
+  maxPool2dBackward(gradOut: View, indices: View, inputShape: readonly number[]): Storage {
+    const G = numeric(gradOut);
+    const I = arr(indices);
+    const [N, C, H, W] = inputShape;
+    const [, , OH, OW] = gradOut.shape;
+    const out = new Float32Array(N * C * H * W);
+    const P = OH * OW;
+    for (let nc = 0; nc < N * C; nc++) {
+      for (let k = 0; k < P; k++) {
+        const idx = I[indices.offset + nc * P + k];
+        out[nc * H * W + idx] += G[gradOut.offset + nc * P + k];
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  avgPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): Storage {
+    const X = numeric(x);
+    const [N, C, H, W] = x.shape;
+    const [, , OH, OW] = outShape;
+    const out = new Float32Array(N * C * OH * OW);
+    let o = 0;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = x.offset + nc * H * W;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const w = avgWindow(oh, ow, H, W, p);
+          let s = 0;
+          for (let h = w.h0; h < w.h1; h++) for (let c = w.w0; c < w.w1; c++) s += X[base + h * W + c];
+          out[o] = s / w.divisor;
+        }
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  avgPool2dBackward(gradOut: View, p: Pool2dParams, inputShape: readonly number[]): Storage {
+    const G = numeric(gradOut);
+    const [N, C, H, W] = inputShape;
+    const [, , OH, OW] = gradOut.shape;
+    const out = new Float32Array(N * C * H * W);
+    let o = gradOut.offset;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = nc * H * W;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const w = avgWindow(oh, ow, H, W, p);
+          const g = G[o] / w.divisor;
+          for (let h = w.h0; h < w.h1; h++) for (let c = w.w0; c < w.w1; c++) out[base + h * W + c] += g;
+        }
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  adaptiveAvgPool2d(x: View, outShape: readonly number[]): Storage {
+    const X = numeric(x);
+    const [N, C, H, W] = x.shape;
+    const [, , OH, OW] = outShape;
+    const out = new Float32Array(N * C * OH * OW);
+    let o = 0;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = x.offset + nc * H * W;
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = Math.floor((oh * H) / OH);
+        const h1 = Math.ceil(((oh + 1) * H) / OH);
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const w0 = Math.floor((ow * W) / OW);
+          const w1 = Math.ceil(((ow + 1) * W) / OW);
+          let s = 0;
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += X[base + h * W + w];
+          out[o] = s / ((h1 - h0) * (w1 - w0));
+        }
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  adaptiveAvgPool2dBackward(gradOut: View, inputShape: readonly number[]): Storage {
+    const G = numeric(gradOut);
+    const [N, C, H, W] = inputShape;
+    const [, , OH, OW] = gradOut.shape;
+    const out = new Float32Array(N * C * H * W);
+    let o = gradOut.offset;
+    for (let nc = 0; nc < N * C; nc++) {
+      const base = nc * H * W;
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = Math.floor((oh * H) / OH);
+        const h1 = Math.ceil(((oh + 1) * H) / OH);
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const w0 = Math.floor((ow * W) / OW);
+          const w1 = Math.ceil(((ow + 1) * W) / OW);
+          const g = G[o] / ((h1 - h0) * (w1 - w0));
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) out[base + h * W + w] += g;
+        }
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  gather(x: View, dim: number, index: View): Storage {
+    const X = numeric(x);
+    const I = arr(index);
+    const shape = index.shape;
+    const n = numelOf(shape);
+    const oi = offsets(index);
+    const { out, finish } = output(x.dtype, n);
+    const outStrides = contiguousStrides(shape);
+    for (let i = 0; i < n; i++) {
+      let off = x.offset;
+      let rem = i;
+      for (let d = 0; d < shape.length; d++) {
+        const c = Math.floor(rem / outStrides[d]);
+        rem -= c * outStrides[d];
+        const coord = d === dim ? checkIndex(I[oi[i]], x.shape[dim], 'gather') : c;
+        off += coord * x.strides[d];
+      }
+      out[i] = X[off];
+    }
+    return finish();
+  }
+
+  scatterAdd(shape: readonly number[], dim: number, index: View, src: View): Storage {
+    const S = numeric(src);
+    const I = arr(index);
+    const n = numelOf(index.shape);
+    const oi = offsets(index);
+    const os = offsets(src);
+    const out = new Float32Array(numelOf(shape));
+    const outStrides = contiguousStrides(shape);
+    const idxStrides = contiguousStrides(index.shape);
+    for (let i = 0; i < n; i++) {
+      let off = 0;
+      let rem = i;
+      for (let d = 0; d < index.shape.length; d++) {
+        const c = Math.floor(rem / idxStrides[d]);
+        rem -= c * idxStrides[d];
+        const coord = d === dim ? checkIndex(I[oi[i]], shape[dim], 'scatterAdd') : c;
+        off += coord * outStrides[d];
+      }
+      out[off] += S[os[i]];
+    }
+    return new CpuStorage(out);
+  }
+
+  indexSelect(x: View, dim: number, index: View): Storage {
+    const X = numeric(x);
+    const I = numeric(index);
+    const k = numelOf(index.shape);
+    const outShape = [...x.shape];
+    outShape[dim] = k;
+    const n = numelOf(outShape);
+    const { out, finish } = output(x.dtype, n);
+    const outStrides = contiguousStrides(outShape);
+    const oi = offsets(index);
+    for (let i = 0; i < n; i++) {
+      let off = x.offset;
+      let rem = i;
+      for (let d = 0; d < outShape.length; d++) {
+        const c = Math.floor(rem / outStrides[d]);
+        rem -= c * outStrides[d];
+        const coord = d === dim ? checkIndex(I[oi[c]], x.shape[dim], 'indexSelect') : c;
+        off += coord * x.strides[d];
+      }
+      out[i] = X[off];
+    }
+    return finish();
+  }
+
+  indexAdd(shape: readonly number[], dim: number, index: View, src: View): Storage {
+    const S = numeric(src);
+    const I = numeric(index);
+    const n = numelOf(src.shape);
+    const os = offsets(src);
+    const oi = offsets(index);
+    const out = new Float32Array(numelOf(shape));
+    const outStrides = contiguousStrides(shape);
+    const srcStrides = contiguousStrides(src.shape);
+    for (let i = 0; i < n; i++) {
+      let off = 0;
+      let rem = i;
+      for (let d = 0; d < src.shape.length; d++) {
+        const c = Math.floor(rem / srcStrides[d]);
+        rem -= c * srcStrides[d];
+        const coord = d === dim ? checkIndex(I[oi[c]], shape[dim], 'indexAdd') : c;
+        off += coord * outStrides[d];
+      }
+      out[off] += S[os[i]];
+    }
+    return new CpuStorage(out);
+  }
+
+  topk(x: View, k: number, dim: number, largest: boolean, sorted: boolean): { values: Storage; indices: Storage } {
+    void sorted; // always sorted: a valid answer for sorted=false too
+    const X = numeric(x);
+    const nd = x.shape.length;
+    const order = [...[...Array(nd).keys()].filter((d) => d !== dim), dim];
+    const shape = order.map((d) => x.shape[d]);
+    const strides = order.map((d) => x.strides[d]);
+    const offs = offsetsOf(shape, strides, x.offset);
+    const L = x.shape[dim];
+    const outer = numelOf(shape) / Math.max(L, 1);
+    // Results are produced with `dim` last, then moved back into place.
+    const tmpV = new Float64Array(outer * k);
+    const tmpI = new Float64Array(outer * k);
+    const idx = Array.from({ length: L }, (_, i) => i);
+    for (let o = 0; o < outer; o++) {
+      const vals = (i: number) => X[offs[o * L + i]];
+      const cmp = (a: number, b: number) => {
+        const va = vals(a);
+        const vb = vals(b);
+        // NaN counts as the largest value, as in PyTorch.
+        const na = va !== va;
+        const nb = vb !== vb;
+        if (na || nb) return na && nb ? a - b : largest ? (na ? -1 : 1) : na ? 1 : -1;
+        return va === vb ? a - b : largest ? vb - va : va - vb;
+      };
+      const sortedIdx = [...idx].sort(cmp);
+      for (let j = 0; j < k; j++) {
+        tmpV[o * k + j] = vals(sortedIdx[j]);
+        tmpI[o * k + j] = sortedIdx[j];
+      }
+    }
+    const outShape = [...x.shape];
+    outShape[dim] = k;
+    const { out: values, finish } = output(x.dtype, outer * k);
+    const indices = new Float64Array(outer * k);
+    const permShape = order.map((d) => outShape[d]);
+    const cs = contiguousStrides(outShape);
+    const permStrides = order.map((d) => cs[d]);
+    const dest = offsetsOf(permShape, permStrides, 0);
+    for (let i = 0; i < outer * k; i++) {
+      values[dest[i]] = tmpV[i];
+      indices[dest[i]] = tmpI[i];
+    }
+    return { values: finish(), indices: new CpuStorage(indices) };
+  }
+}
+
+function checkIndex(i: number, size: number, op: string): number {
+  if (!(i >= 0 && i < size) && !(i < 0 && i >= -size)) {
+    throw new Error(`${op}: index ${i} is out of bounds for dimension with size ${size}`);
+  }
+  return i < 0 ? i + size : i;
+}
+
+function avgWindow(oh: number, ow: number, H: number, W: number, p: Pool2dParams) {
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.stride;
+  const [ph, pw] = p.padding;
+  let h0 = oh * sh - ph;
+  let w0 = ow * sw - pw;
+  let h1 = Math.min(h0 + kh, H + ph);
+  let w1 = Math.min(w0 + kw, W + pw);
+  const poolSize = (h1 - h0) * (w1 - w0);
+  h0 = Math.max(h0, 0);
+  w0 = Math.max(w0, 0);
+  h1 = Math.min(h1, H);
+  w1 = Math.min(w1, W);
+  const divisor =
+    p.divisorOverride ?? (p.countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
+  return { h0, h1, w0, w1, divisor };
+}
+
+/** Unfolds one image's group of channels into columns [C*KH*KW, OH*OW]. */
+function im2col(
+  X: Float32Array,
+  xOff: number,
+  C: number,
+  H: number,
+  W: number,
+  KH: number,
+  KW: number,
+  OH: number,
+  OW: number,
+  p: Conv2dParams,
+  col: Float32Array,
+): void {
+  const [sh, sw] = p.stride;
+  const [ph, pw] = p.padding;
+  const [dh, dw] = p.dilation;
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < KH; i++) {
+      for (let j = 0; j < KW; j++, r++) {
+        const row = r * OH * OW;
+        for (let oh = 0; oh < OH; oh++) {
+          const h = oh * sh - ph + i * dh;
+          const dst = row + oh * OW;
+          if (h < 0 || h >= H) {
+            col.fill(0, dst, dst + OW);
+            continue;
+          }
+          const src = xOff + (c * H + h) * W;
+          for (let ow = 0; ow < OW; ow++) {
+            const w = ow * sw - pw + j * dw;
+            col[dst + ow] = w >= 0 && w < W ? X[src + w] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Folds columns back into an image, adding overlapping contributions. */
+function col2im(
+  col: Float32Array,
+  C: number,
+  H: number,
+  W: number,
+  KH: number,
+  KW: number,
+  OH: number,
+  OW: number,
+  p: Conv2dParams,
+  out: Float32Array,
+  outOff: number,
+): void {
+  const [sh, sw] = p.stride;
+  const [ph, pw] = p.padding;
+  const [dh, dw] = p.dilation;
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < KH; i++) {
+      for (let j = 0; j < KW; j++, r++) {
+        const row = r * OH * OW;
+        for (let oh = 0; oh < OH; oh++) {
+          const h = oh * sh - ph + i * dh;
+          if (h < 0 || h >= H) continue;
+          const dst = outOff + (c * H + h) * W;
+          const src = row + oh * OW;
+          for (let ow = 0; ow < OW; ow++) {
+            const w = ow * sw - pw + j * dw;
+            if (w >= 0 && w < W) out[dst + w] += col[src + ow];
+          }
+        }
+      }
+    }
+  }
+}

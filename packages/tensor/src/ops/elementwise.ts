@@ -1,0 +1,344 @@
+// Elementwise ops (unary, binary, where, clamp, casts) with their gradients, and in-place semantics.
+
+import { isGradEnabled, noGrad, record } from '../autograd.js';
+import type { BinaryOp, UnaryOp } from '../backend.js';
+import { type DType, isFloating } from '../dtype.js';
+import { Generator, defaultGenerator } from '../random.js';
+import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { backendOf, broadcastOf, broadcastView, operands, scalarTensor, sumToShape, wrap } from './core.js';
+
+export function withoutGrad<T>(fn: () => T): T {
+  return noGrad(fn);
+}
+
+/** Raw binary kernel call: broadcast, promote, no graph. */
+function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor | number, outDtype?: (d: DType) => DType): Tensor {
+  const [x, y, dtype] = operands(a, b, op);
+  const shape = broadcastOf(x, y, op);
+  const out = outDtype ? outDtype(dtype) : dtype;
+  return wrap(backendOf(x).binary(op, broadcastView(x, shape), broadcastView(y, shape), out), shape, out);
+}
+
+function unaryRaw(op: UnaryOp, x: Tensor, outDtype: DType = x.dtype): Tensor {
+  return wrap(backendOf(x).unary(op, x._view, outDtype), x.shape, outDtype);
+}
+
+/** Float-valued ops promote integer inputs to float32, as PyTorch does. */
+function floatOut(d: DType): DType {
+  return isFloating(d) ? d : 'float32';
+}
+
+const isT = (x: Tensor | number): x is Tensor => x instanceof Tensor;
+
+export function add(a: Tensor, b: Tensor | number, alpha = 1): Tensor {
+  const bb = alpha === 1 ? b : isT(b) ? mul(b, alpha) : b * alpha;
+  const out = binaryRaw('add', a, bb);
+  return record('AddBackward0', out, [a, isT(bb) ? bb : null], (g) => [sumToShape(g, a.shape), isT(bb) ? sumToShape(g, bb.shape) : null]);
+}
+
+export function sub(a: Tensor, b: Tensor | number, alpha = 1): Tensor {
+  const bb = alpha === 1 ? b : isT(b) ? mul(b, alpha) : b * alpha;
+  const out = binaryRaw('sub', a, bb);
+  return record('SubBackward0', out, [a, isT(bb) ? bb : null], (g) => [
+    sumToShape(g, a.shape),
+    isT(bb) ? sumToShape(neg(g), bb.shape) : null,
+  ]);
+}
+
+/** `number - tensor` (Python's rsub). */
+export function rsub(a: Tensor, b: number): Tensor {
+  return add(neg(a), b);
+}
+
+export function mul(a: Tensor, b: Tensor | number): Tensor {
+  const out = binaryRaw('mul', a, b);
+  if (!isT(b)) return record('MulBackward0', out, [a], (g) => [mul(g, b)]);
+  return record(
+    'MulBackward0',
+    out,
+    [a, b],
+    (g) => [a.requiresGrad ? sumToShape(mul(g, b), a.shape) : null, b.requiresGrad ? sumToShape(mul(g, a), b.shape) : null],
+    [a, b],
+  );
+}
+
+export function div(a: Tensor, b: Tensor | number): Tensor {
+  const out = binaryRaw('div', a, b, floatOut);
+  if (!isT(b)) return record('DivBackward0', out, [a], (g) => [div(g, b)]);
+  return record(
+    'DivBackward0',
+    out,
+    [a, b],
+    (g) => [
+      a.requiresGrad ? sumToShape(div(g, b), a.shape) : null,
+      b.requiresGrad ? sumToShape(neg(div(mul(g, a), mul(b, b))), b.shape) : null,
+    ],
+    [a, b],
+  );
+}
+
+export function pow(a: Tensor, e: Tensor | number): Tensor {
+  if (!isT(e)) {
+    const out = binaryRaw('pow', a, e, (d) => (Number.isInteger(e) && e >= 0 ? d : floatOut(d)));
+    return record(
+      'PowBackward0',
+      out,
+      [a],
+      (g) => [e === 0 ? mul(g, 0) : mul(g, mul(pow(a, e - 1), e))],
+      [a],
+    );
+  }
+  const out = binaryRaw('pow', a, e);
+  return record(
+    'PowBackward1',
+    out,
+    [a, e],
+    (g) => [
+      a.requiresGrad ? sumToShape(mul(g, mul(e, pow(a, sub(e, 1)))), a.shape) : null,
+      // d/de a^e = a^e * log(a); PyTorch masks a == 0 (and e >= 0) to 0 instead of NaN.
+      e.requiresGrad ? sumToShape(mul(g, where(a.eq(0), 0, mul(out, log(a)))), e.shape) : null,
+    ],
+    [a, e, out],
+  );
+}
+
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return minmax('maximum', a, b);
+}
+
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return minmax('minimum', a, b);
+}
+
+function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
+  const out = binaryRaw(op, a, b);
+  const name = op === 'maximum' ? 'MaximumBackward0' : 'MinimumBackward0';
+  return record(
+    name,
+    out,
+    [a, b],
+    (g) => {
+      // Ties share the gradient equally, as in PyTorch.
+      const aWins = op === 'maximum' ? a.gt(b) : a.lt(b);
+      const tie = a.eq(b);
+      const wa = add(aWins.to(g.dtype), mul(tie.to(g.dtype), 0.5));
+      const ga = mul(g, wa);
+      return [a.requiresGrad ? sumToShape(ga, a.shape) : null, b.requiresGrad ? sumToShape(sub(g, ga), b.shape) : null];
+    },
+    [a, b],
+  );
+}
+
+export function neg(x: Tensor): Tensor {
+  if (x.dtype === 'bool') throw new Error('neg: negation, the `-` operator, on a bool tensor is not supported');
+  return record('NegBackward0', unaryRaw('neg', x), [x], (g) => [neg(g)]);
+}
+
+export function exp(x: Tensor): Tensor {
+  const out = unaryRaw('exp', x, floatOut(x.dtype));
+  return record('ExpBackward0', out, [x], (g) => [mul(g, out)], [out]);
+}
+
+export function log(x: Tensor): Tensor {
+  const out = unaryRaw('log', x, floatOut(x.dtype));
+  return record('LogBackward0', out, [x], (g) => [div(g, x)], [x]);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const out = unaryRaw('sqrt', x, floatOut(x.dtype));
+  return record('SqrtBackward0', out, [x], (g) => [div(g, mul(out, 2))], [out]);
+}
+
+export function rsqrt(x: Tensor): Tensor {
+  const out = unaryRaw('rsqrt', x, floatOut(x.dtype));
+  // d/dx x^-1/2 = -1/2 x^-3/2 = -0.5 * out^3
+  return record('RsqrtBackward0', out, [x], (g) => [mul(g, mul(pow(out, 3), -0.5))], [out]);
+}
+
+export function reciprocal(x: Tensor): Tensor {
+  const out = unaryRaw('reciprocal', x, floatOut(x.dtype));
+  return record('ReciprocalBackward0', out, [x], (g) => [neg(mul(g, mul(out, out)))], [out]);
+}
+
+export function abs(x: Tensor): Tensor {
+  return record('AbsBackward0', unaryRaw('abs', x), [x], (g) => [mul(g, unaryRaw('sign', x))], [x]);
+}
+
+export function relu(x: Tensor): Tensor {
+  const out = unaryRaw('relu', x);
+  return record('ReluBackward0', out, [x], (g) => [mul(g, out.gt(0).to(g.dtype))], [out]);
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  const out = unaryRaw('sigmoid', x, floatOut(x.dtype));
+  return record('SigmoidBackward0', out, [x], (g) => [mul(g, mul(out, rsub(out, 1)))], [out]);
+}
+
+export function tanh(x: Tensor): Tensor {
+  const out = unaryRaw('tanh', x, floatOut(x.dtype));
+  return record('TanhBackward0', out, [x], (g) => [mul(g, rsub(mul(out, out), 1))], [out]);
+}
+
+export function gelu(x: Tensor, approximate: 'none' | 'tanh'): Tensor {
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  }
+  const out = unaryRaw(approximate === 'none' ? 'gelu' : 'geluTanh', x, floatOut(x.dtype));
+  return record(
+    'GeluBackward0',
+    out,
+    [x],
+    (g) => {
+      if (approximate === 'none') {
+        // Phi(x) + x * phi(x)
+        const cdf = mul(add(unaryRaw('erf', mul(x, Math.SQRT1_2)), 1), 0.5);
+        const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return [mul(g, add(cdf, mul(x, pdf)))];
+      }
+      const k = Math.sqrt(2 / Math.PI);
+      const inner = mul(add(x, mul(pow(x, 3), 0.044715)), k);
+      const t = unaryRaw('tanh', inner);
+      const dinner = mul(add(mul(mul(x, x), 3 * 0.044715), 1), k);
+      const d = add(mul(add(t, 1), 0.5), mul(mul(mul(x, rsub(mul(t, t), 1)), dinner), 0.5));
+      return [mul(g, d)];
+    },
+    [x],
+  );
+}
+
+/** clamp with PyTorch's gradient: passes where min <= x <= max. */
+export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
+  if (min === null && max === null) throw new Error("clamp: at least one of 'min' or 'max' must not be null");
+  let out = x;
+  noGrad(() => {
+    if (min !== null) out = binaryRaw('maximum', out, min);
+    if (max !== null) out = binaryRaw('minimum', out, max);
+  });
+  if (out === x) out = x.clone();
+  return record(
+    'ClampBackward1',
+    out,
+    [x],
+    (g) => {
+      let mask = x.eq(x); // NaN inputs get no gradient, as (x >= min) is false for them in PyTorch
+      if (min !== null) mask = mask.logicalAnd(x.ge(min));
+      if (max !== null) mask = mask.logicalAnd(x.le(max));
+      return [mul(g, mask.to(g.dtype))];
+    },
+    [x],
+  );
+}
+
+export function compare(op: BinaryOp, a: Tensor, b: Tensor | number): Tensor {
+  return binaryRaw(op, a, b, () => 'bool');
+}
+
+export function binaryNoGrad(op: BinaryOp, a: Tensor, b: Tensor | number): Tensor {
+  return binaryRaw(op, a, b);
+}
+
+export function unaryNoGrad(x: Tensor, op: UnaryOp, outDtype: DType = x.dtype): Tensor {
+  return unaryRaw(op, x, outDtype);
+}
+
+/** where(condition, a, b) with broadcasting over all three. */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  if (cond.dtype !== 'bool') throw new Error(`where: expected condition to be a bool tensor, got ${cond.dtype}`);
+  const aT = isT(a) ? a : null;
+  const bT = isT(b) ? b : null;
+  const ref = aT ?? bT ?? cond;
+  const dtype: DType =
+    aT && bT ? operands(aT, bT, 'where')[2] : aT ? aT.dtype : bT ? bT.dtype : Number.isInteger(a) && Number.isInteger(b) ? 'int64' : 'float32';
+  const at = aT ?? scalarTensor(a as number, dtype, ref);
+  const bt = bT ?? scalarTensor(b as number, dtype, ref);
+  const shape = broadcastShapes(broadcastShapes(cond.shape, at.shape, 'where'), bt.shape, 'where');
+  const out = wrap(
+    backendOf(cond).where(broadcastView(cond, shape), broadcastView(at, shape), broadcastView(bt, shape), dtype),
+    shape,
+    dtype,
+  );
+  return record(
+    'WhereBackward0',
+    out,
+    [aT, bT],
+    (g) => {
+      const zero = scalarTensor(0, g.dtype, g);
+      return [
+        aT?.requiresGrad ? sumToShape(where(cond, g, zero), aT.shape) : null,
+        bT?.requiresGrad ? sumToShape(where(cond, zero, g), bT.shape) : null,
+      ];
+    },
+    [cond],
+  );
+}
+
+/** Cast to another dtype; gradients flow back cast to the input's dtype. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype === x.dtype) return x;
+  const out = wrap(backendOf(x).copy(x._view, dtype), x.shape, dtype);
+  if (!isFloating(dtype)) return out;
+  return record('ToCopyBackward0', out, [x], (g) => [cast(g, x.dtype)]);
+}
+
+export function onesLikeRaw(x: Tensor): Tensor {
+  return wrap(backendOf(x).fill(x.dtype, x.numel(), 1), x.shape, x.dtype);
+}
+
+export function fullLikeRaw(x: Tensor, value: number): Tensor {
+  return wrap(backendOf(x).fill(x.dtype, x.numel(), value), x.shape, x.dtype);
+}
+
+/** `src` broadcast to x's shape and cast to x's dtype (the value copy_ writes). */
+export function copyLike(x: Tensor, src: Tensor): Tensor {
+  if (!isT(src)) throw new Error('copy_: expected a Tensor as the source');
+  broadcastOf(x, src, 'copy_');
+  const expanded = src.expand(x.shape);
+  const out = cast(expanded.contiguous(), x.dtype);
+  return out === expanded ? expanded.clone() : out;
+}
+
+/** Random values shaped like x, drawn on the host from a seeded generator. */
+export function randomLike(x: Tensor, kind: 'uniform' | 'normal', a: number, b: number, gen?: Generator): Tensor {
+  const g = gen ?? defaultGenerator;
+  const n = x.numel();
+  const data = new Float32Array(n);
+  if (kind === 'uniform') for (let i = 0; i < n; i++) data[i] = a + (b - a) * g.random();
+  else for (let i = 0; i < n; i++) data[i] = a + b * g.normal();
+  const t = wrap(backendOf(x).fromArray(data, 'float32'), x.shape, 'float32');
+  return t.dtype === x.dtype ? t : cast(t, x.dtype);
+}
+
+/**
+ * Runs an in-place op: the value is computed out of place by `compute`, then written into `self`'s
+ * storage and the version counter bumped, so graphs that saved the old value fail loudly.
+ * With autograd on, `self` becomes the op's output (its gradFn is replaced).
+ */
+export function inplace<T extends Tensor>(
+  self: T,
+  name: string,
+  compute: (x: Tensor) => Tensor,
+  others: (Tensor | number)[],
+): T {
+  const tracking = isGradEnabled() && (self.requiresGrad || others.some((o) => isT(o) && o.requiresGrad));
+  if (tracking && self.isLeaf && self.requiresGrad) {
+    throw new Error(`a leaf Variable that requires grad is being used in an in-place operation (${name}).`);
+  }
+  let result: Tensor;
+  if (tracking) {
+    // The old value must survive the write for the new node's backward, so snapshot it through a clone.
+    const before = self.requiresGrad ? self.clone() : self.detach().clone();
+    result = compute(before);
+  } else {
+    result = noGrad(() => compute(self));
+  }
+  if (!sameShape(result.shape, self.shape)) {
+    throw new Error(
+      `${name}: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`,
+    );
+  }
+  if (numelOf(self.shape) > 0) backendOf(self).assign(self._view, result._view);
+  self._ref.version++;
+  if (tracking && result.gradFn) self._setGradFn(result.gradFn);
+  return self;
+}

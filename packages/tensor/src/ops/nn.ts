@@ -1,0 +1,446 @@
+// Neural-network ops: convolution, pooling, batch norm, dropout, softmax and the losses.
+
+import { noGrad, record } from '../autograd.js';
+import type { Conv2dParams, Pool2dParams } from '../backend.js';
+import type { Generator } from '../random.js';
+import { fmtShape, normDim } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { backendOf, requireFloat, wrap } from './core.js';
+import { cast, randomLike, where } from './elementwise.js';
+import { gather } from './indexing.js';
+import { logsumexp, sum } from './reduce.js';
+
+export type IntPair = number | [number, number];
+
+function pair(v: IntPair, name: string, op: string): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= 0)) {
+    throw new Error(`${op}: ${name} must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+export interface Conv2dOptions {
+  stride?: IntPair;
+  padding?: IntPair | 'same' | 'valid';
+  dilation?: IntPair;
+  groups?: number;
+}
+
+/** 2-D convolution (cross-correlation, like torch.nn.functional.conv2d). */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
+  if (x.ndim !== 4) throw new Error(`conv2d: expected a 3D (unbatched) or 4D (batched) input, got shape ${fmtShape(x.shape)}`);
+  if (weight.ndim !== 4) throw new Error(`conv2d: expected a 4D weight [out, in/groups, kH, kW], got shape ${fmtShape(weight.shape)}`);
+  requireFloat(x, 'conv2d');
+  const groups = opts.groups ?? 1;
+  const stride = pair(opts.stride ?? 1, 'stride', 'conv2d');
+  const dilation = pair(opts.dilation ?? 1, 'dilation', 'conv2d');
+  const [O, Cg, KH, KW] = weight.shape;
+  const C = x.shape[1];
+  if (!Number.isInteger(groups) || groups < 1 || O % groups !== 0) {
+    throw new Error(`conv2d: groups must be a positive integer dividing out_channels (${O}), got ${groups}`);
+  }
+  if (C !== Cg * groups) {
+    throw new Error(
+      `conv2d: Given groups=${groups}, weight of size ${fmtShape(weight.shape)}, expected input${fmtShape(x.shape)} ` +
+        `to have ${Cg * groups} channels, but got ${C} channels instead`,
+    );
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) {
+    throw new Error(`conv2d: expected bias of shape [${O}], got ${fmtShape(bias.shape)}`);
+  }
+  let padding: [number, number];
+  let input = x;
+  if (opts.padding === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new Error("conv2d: padding='same' is not supported for strided convolutions");
+    const th = dilation[0] * (KH - 1);
+    const tw = dilation[1] * (KW - 1);
+    padding = [Math.floor(th / 2), Math.floor(tw / 2)];
+    // Even kernels need one more row/column on the bottom/right, as PyTorch pads them.
+    if (th % 2 || tw % 2) input = pad2d(x, 0, tw % 2, 0, th % 2);
+  } else if (opts.padding === 'valid') {
+    padding = [0, 0];
+  } else {
+    padding = pair(opts.padding ?? 0, 'padding', 'conv2d');
+  }
+  const p: Conv2dParams = { stride, padding, dilation, groups };
+  const H = input.shape[2];
+  const W = input.shape[3];
+  const OH = Math.floor((H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) / stride[0]) + 1;
+  const OW = Math.floor((W + 2 * padding[1] - dilation[1] * (KW - 1) - 1) / stride[1]) + 1;
+  if (OH <= 0 || OW <= 0) {
+    throw new Error(
+      `conv2d: calculated output size (${OH}x${OW}) is too small for input ${fmtShape(x.shape)} with kernel ${KH}x${KW}, padding ${padding}, dilation ${dilation}`,
+    );
+  }
+  const xc = input.contiguous();
+  const wc = weight.contiguous();
+  const outShape = [input.shape[0], O, OH, OW];
+  let out = wrap(backendOf(x).conv2d(xc._view, wc._view, p, outShape), outShape, x.dtype);
+  out = record(
+    'ConvolutionBackward0',
+    out,
+    [input, weight],
+    (g) => {
+      const gc = g.contiguous();
+      return [
+        input.requiresGrad ? wrap(backendOf(g).conv2dBackwardInput(gc._view, wc._view, p, input.shape), input.shape, g.dtype) : null,
+        weight.requiresGrad ? wrap(backendOf(g).conv2dBackwardWeight(xc._view, gc._view, p, weight.shape), weight.shape, g.dtype) : null,
+      ];
+    },
+    [xc, wc],
+  );
+  return bias ? out.add(bias.reshape([1, O, 1, 1])) : out;
+}
+
+/** Zero padding of the last two dims (left, right, top, bottom), like F.pad(x, (l, r, t, b)). */
+export function pad2d(x: Tensor, left: number, right: number, top: number, bottom: number): Tensor {
+  const shape = [...x.shape];
+  const nd = shape.length;
+  shape[nd - 1] += left + right;
+  shape[nd - 2] += top + bottom;
+  const b = backendOf(x);
+  const out = wrap(b.alloc(x.dtype, shape.reduce((a, c) => a * c, 1)), shape, x.dtype);
+  const region = noGrad(() => out.narrow(nd - 2, top, x.shape[nd - 2]).narrow(nd - 1, left, x.shape[nd - 1]));
+  b.assign(region._view, x._view);
+  return record('ConstantPadNdBackward0', out, [x], (g) => [
+    g.narrow(nd - 2, top, x.shape[nd - 2]).narrow(nd - 1, left, x.shape[nd - 1]),
+  ]);
+}
+
+export interface Pool2dOptions {
+  stride?: IntPair | null;
+  padding?: IntPair;
+  dilation?: IntPair;
+  ceilMode?: boolean;
+}
+
+function poolParams(
+  x: Tensor,
+  kernelSize: IntPair,
+  opts: Pool2dOptions & { countIncludePad?: boolean; divisorOverride?: number | null },
+  op: string,
+): { p: Pool2dParams; outShape: number[] } {
+  if (x.ndim !== 4) throw new Error(`${op}: expected a 4D input [N, C, H, W], got shape ${fmtShape(x.shape)}`);
+  const kernel = pair(kernelSize, 'kernel_size', op);
+  const stride = opts.stride == null ? kernel : pair(opts.stride, 'stride', op);
+  const padding = pair(opts.padding ?? 0, 'padding', op);
+  const dilation = pair(opts.dilation ?? 1, 'dilation', op);
+  const ceilMode = opts.ceilMode ?? false;
+  const size = (n: number, i: 0 | 1) => {
+    const eff = dilation[i] * (kernel[i] - 1) + 1;
+    if (padding[i] > kernel[i] / 2) {
+      throw new Error(`${op}: pad should be at most half of effective kernel size, but got pad=${padding[i]}, kernel_size=${kernel[i]}`);
+    }
+    const num = n + 2 * padding[i] - eff;
+    let o = (ceilMode ? Math.ceil(num / stride[i]) : Math.floor(num / stride[i])) + 1;
+    if (ceilMode && (o - 1) * stride[i] >= n + padding[i]) o--;
+    if (o <= 0) throw new Error(`${op}: output size is too small for input ${fmtShape(x.shape)} (computed ${o})`);
+    return o;
+  };
+  const outShape = [x.shape[0], x.shape[1], size(x.shape[2], 0), size(x.shape[3], 1)];
+  return {
+    p: {
+      kernelSize: kernel,
+      stride,
+      padding,
+      dilation,
+      ceilMode,
+      countIncludePad: opts.countIncludePad ?? true,
+      divisorOverride: opts.divisorOverride ?? null,
+    },
+    outShape,
+  };
+}
+
+/** Max pooling returning values and flat per-plane indices (int64), like return_indices=True. */
+export function maxPool2dWithIndices(x: Tensor, kernelSize: IntPair, opts: Pool2dOptions = {}): [Tensor, Tensor] {
+  if (x.ndim === 3) {
+    const [v, i] = maxPool2dWithIndices(x.unsqueeze(0), kernelSize, opts);
+    return [v.squeeze(0), i.squeeze(0)];
+  }
+  const { p, outShape } = poolParams(x, kernelSize, opts, 'maxPool2d');
+  const xc = x.contiguous();
+  const r = backendOf(x).maxPool2d(xc._view, p, outShape);
+  const values = wrap(r.values, outShape, x.dtype);
+  const indices = wrap(r.indices, outShape, 'int64');
+  record(
+    'MaxPool2DWithIndicesBackward0',
+    values,
+    [x],
+    (g) => [wrap(backendOf(g).maxPool2dBackward(g.contiguous()._view, indices._view, x.shape), x.shape, g.dtype)],
+    [],
+  );
+  return [values, indices];
+}
+
+export function maxPool2d(x: Tensor, kernelSize: IntPair, opts: Pool2dOptions = {}): Tensor {
+  return maxPool2dWithIndices(x, kernelSize, opts)[0];
+}
+
+export interface AvgPool2dOptions extends Omit<Pool2dOptions, 'dilation'> {
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
+}
+
+export function avgPool2d(x: Tensor, kernelSize: IntPair, opts: AvgPool2dOptions = {}): Tensor {
+  if (x.ndim === 3) return avgPool2d(x.unsqueeze(0), kernelSize, opts).squeeze(0);
+  const { p, outShape } = poolParams(x, kernelSize, opts, 'avgPool2d');
+  const out = wrap(backendOf(x).avgPool2d(x.contiguous()._view, p, outShape), outShape, x.dtype);
+  return record('AvgPool2DBackward0', out, [x], (g) => [
+    wrap(backendOf(g).avgPool2dBackward(g.contiguous()._view, p, x.shape), x.shape, g.dtype),
+  ]);
+}
+
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {
+  if (x.ndim === 3) return adaptiveAvgPool2d(x.unsqueeze(0), outputSize).squeeze(0);
+  if (x.ndim !== 4) throw new Error(`adaptiveAvgPool2d: expected a 3D or 4D input, got shape ${fmtShape(x.shape)}`);
+  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  const outShape = [x.shape[0], x.shape[1], oh ?? x.shape[2], ow ?? x.shape[3]];
+  const out = wrap(backendOf(x).adaptiveAvgPool2d(x.contiguous()._view, outShape), outShape, x.dtype);
+  return record('AdaptiveAvgPool2DBackward0', out, [x], (g) => [
+    wrap(backendOf(g).adaptiveAvgPool2dBackward(g.contiguous()._view, x.shape), x.shape, g.dtype),
+  ]);
+}
+
+export interface BatchNormOptions {
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch normalisation over dim 1. In training, batch statistics normalise and the running buffers
+ * (when given) are updated in place with the unbiased variance, as PyTorch does.
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  opts: BatchNormOptions = {},
+): Tensor {
+  const training = opts.training ?? false;
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (x.ndim < 2) throw new Error(`batchNorm: expected an input with at least 2 dims [N, C, ...], got ${fmtShape(x.shape)}`);
+  const C = x.shape[1];
+  for (const [name, t] of [
+    ['running_mean', runningMean],
+    ['running_var', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
+      throw new Error(`batchNorm: expected ${name} of shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+    }
+  }
+  const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
+  const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+  let mean: Tensor;
+  let varB: Tensor;
+  if (training) {
+    const n = x.numel() / C;
+    if (n <= 1) throw new Error(`batchNorm: expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+    mean = x.mean(dims, true);
+    const centered = x.sub(mean);
+    varB = centered.mul(centered).mean(dims, true);
+    noGrad(() => {
+      if (runningMean) runningMean.mul_(1 - momentum).add_(mean.reshape([C]).mul(momentum));
+      if (runningVar) runningVar.mul_(1 - momentum).add_(varB.reshape([C]).mul((momentum * n) / (n - 1)));
+    });
+    let y = centered.mul(varB.add(eps).rsqrt());
+    if (weight) y = y.mul(weight.reshape(bshape));
+    if (bias) y = y.add(bias.reshape(bshape));
+    return y;
+  }
+  if (!runningMean || !runningVar) throw new Error('batchNorm: running_mean and running_var are required in eval mode');
+  mean = runningMean.reshape(bshape);
+  varB = runningVar.reshape(bshape);
+  let y = x.sub(mean).mul(varB.add(eps).rsqrt());
+  if (weight) y = y.mul(weight.reshape(bshape));
+  if (bias) y = y.add(bias.reshape(bshape));
+  return y;
+}
+
+/** Layer normalisation over the trailing `normalizedShape` dims (biased variance). */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
+  const k = normalizedShape.length;
+  const tail = x.shape.slice(x.ndim - k);
+  if (tail.join() !== normalizedShape.join()) {
+    throw new Error(`layerNorm: given normalized_shape=${fmtShape(normalizedShape)}, expected input with shape [*, ${normalizedShape.join(', ')}], but got input of size ${fmtShape(x.shape)}`);
+  }
+  const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+  const mean = x.mean(dims, true);
+  const centered = x.sub(mean);
+  const v = centered.mul(centered).mean(dims, true);
+  let y = centered.mul(v.add(eps).rsqrt());
+  if (weight) y = y.mul(weight);
+  if (bias) y = y.add(bias);
+  return y;
+}
+
+/** Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p) in training. */
+export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?: Generator } = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const keep = noGrad(() => randomLike(x, 'uniform', 0, 1, opts.generator).ge(p).to(x.dtype).div(1 - p));
+  return x.mul(keep);
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  requireFloat(x, 'logSoftmax');
+  const d = normDim(dim, x.ndim, 'logSoftmax');
+  return x.sub(logsumexp(x, d, true));
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  return logSoftmax(x, dim).exp();
+}
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function checkReduction(r: string, op: string): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') {
+    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${r}'`);
+  }
+  return r;
+}
+
+export interface NllLossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+/** Negative log-likelihood of class-index targets over log-probabilities [N, C, ...]. */
+export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  const reduction = checkReduction(opts.reduction ?? 'mean', 'nllLoss');
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  if (target.dtype !== 'int64' && target.dtype !== 'int32') {
+    throw new Error(`nllLoss: expected target of class indices with dtype int64, got ${target.dtype}`);
+  }
+  const input = logp.ndim === 1 ? logp.unsqueeze(0) : logp;
+  const tgt = logp.ndim === 1 ? target.reshape([1]) : target;
+  const C = input.shape[1];
+  const expected = [input.shape[0], ...input.shape.slice(2)];
+  if (tgt.shape.join() !== expected.join()) {
+    throw new Error(`nllLoss: expected target of shape ${fmtShape(expected)} for input ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)}`);
+  }
+  const tv = tgt.dataSync();
+  for (const v of tv) {
+    if (v !== ignoreIndex && (v < 0 || v >= C)) throw new Error(`nllLoss: Target ${v} is out of bounds (number of classes ${C}).`);
+  }
+  const ignore = tgt.eq(ignoreIndex);
+  const safe = where(ignore, 0, tgt).to('int64');
+  const picked = gather(input, 1, safe.unsqueeze(1)).squeeze(1);
+  let w = ignore.logicalNot().to(input.dtype);
+  if (opts.weight) {
+    if (opts.weight.ndim !== 1 || opts.weight.shape[0] !== C) {
+      throw new Error(`nllLoss: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(opts.weight.shape)}`);
+    }
+    w = w.mul(opts.weight.indexSelect(0, safe.reshape([-1])).reshape(safe.shape));
+  }
+  const losses = picked.mul(w).neg();
+  if (reduction === 'none') return logp.ndim === 1 ? losses.squeeze(0) : losses;
+  if (reduction === 'sum') return losses.sum();
+  return losses.sum().div(w.sum());
+}
+
+export interface CrossEntropyOptions extends NllLossOptions {
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross entropy on logits [N, C, ...] (or [C]) against class indices (int64) or class
+ * probabilities (float, same shape as the input), with weight, ignoreIndex and label smoothing.
+ */
+export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const reduction = checkReduction(opts.reduction ?? 'mean', 'crossEntropy');
+  const eps = opts.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${eps}`);
+  const classDim = logits.ndim === 1 ? 0 : 1;
+  const C = logits.shape[classDim];
+  const logp = logSoftmax(logits, classDim);
+  const wshape = logits.shape.map((s, i) => (i === classDim ? s : 1));
+  if (target.isFloatingPoint()) {
+    if (target.shape.join() !== logits.shape.join()) {
+      throw new Error(`crossEntropy: expected probability target of shape ${fmtShape(logits.shape)}, got ${fmtShape(target.shape)}`);
+    }
+    const t = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
+    let prod = logp.mul(t);
+    if (opts.weight) prod = prod.mul(opts.weight.reshape(wshape));
+    const losses = sum(prod, classDim, false).neg();
+    if (reduction === 'none') return losses;
+    if (reduction === 'sum') return losses.sum();
+    return losses.sum().div(logits.numel() / C);
+  }
+  const nll = nllLoss(logp, target, opts);
+  if (eps === 0) return nll;
+  const ignore = target.eq(opts.ignoreIndex ?? -100);
+  let smooth = opts.weight ? sum(logp.mul(opts.weight.reshape(wshape)), classDim, false).neg() : sum(logp, classDim, false).neg();
+  smooth = where(ignore, 0, smooth);
+  let ret: Tensor;
+  if (reduction === 'mean') {
+    if (opts.weight) {
+      const safe = where(ignore, 0, target).to('int64').reshape([-1]);
+      const wsum = opts.weight.indexSelect(0, safe).mul(ignore.logicalNot().reshape([-1]).to(logits.dtype)).sum();
+      ret = smooth.sum().div(wsum);
+    } else {
+      ret = smooth.sum().div(ignore.logicalNot().sum().to(logits.dtype));
+    }
+  } else if (reduction === 'sum') ret = smooth.sum();
+  else ret = smooth;
+  return nll.mul(1 - eps).add(ret.mul(eps / C));
+}
+
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = checkReduction(opts.reduction ?? 'mean', 'mseLoss');
+  const d = input.sub(target);
+  const l = d.mul(d);
+  return reduction === 'none' ? l : reduction === 'sum' ? l.sum() : l.mean();
+}
+
+/** Numerically stable sigmoid + binary cross entropy, with weight and posWeight. */
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
+  const reduction = checkReduction(opts.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
+  if (target.shape.join() !== input.shape.join()) {
+    throw new Error(`binaryCrossEntropyWithLogits: Target size (${fmtShape(target.shape)}) must be the same as input size (${fmtShape(input.shape)})`);
+  }
+  const t = cast(target, input.dtype);
+  const maxVal = input.neg().clamp(0, null);
+  const softplus = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);
+  let l: Tensor;
+  if (opts.posWeight) {
+    const logWeight = opts.posWeight.sub(1).mul(t).add(1);
+    l = t.neg().add(1).mul(input).add(logWeight.mul(softplus));
+  } else {
+    l = t.neg().add(1).mul(input).add(softplus);
+  }
+  if (opts.weight) l = l.mul(opts.weight);
+  return reduction === 'none' ? l : reduction === 'sum' ? l.sum() : l.mean();
+}
+
+/** y = x W^T + b. */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (x.shape[x.ndim - 1] !== weight.shape[1]) {
+    throw new Error(
+      `linear: mat1 and mat2 shapes cannot be multiplied (${x.shape.slice(0, -1).reduce((a, b) => a * b, 1)}x${x.shape[x.ndim - 1]} and ${weight.shape[1]}x${weight.shape[0]})`,
+    );
+  }
+  const y = x.matmul(weight.t());
+  return bias ? y.add(bias) : y;
+}

@@ -1,0 +1,594 @@
+// The Tensor: a strided view of backend storage with autograd metadata. Ops live in ops/*.ts;
+// the methods here are thin, so the class reads as the API surface.
+
+import { type Node, isGradEnabled, runBackward } from './autograd.js';
+import { type Device, type Storage, type View, getBackend } from './backend.js';
+import {
+  type DType,
+  type TypedArray,
+  bfloat16ToFloat32,
+  float16ToFloat32,
+  isFloating,
+} from './dtype.js';
+import { formatTensor } from './format.js';
+import * as E from './ops/elementwise.js';
+import * as I from './ops/indexing.js';
+import * as L from './ops/linalg.js';
+import * as NN from './ops/nn.js';
+import * as R from './ops/reduce.js';
+import * as V from './ops/view.js';
+import { type ShapeArg, contiguousStrides, isContiguousLayout, numelOf, shapeFromArgs } from './shape.js';
+
+/** Nested arrays of numbers (or booleans for bool tensors), as `tolist()` returns them. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** Storage shared by a tensor and its views, with the version counter in-place ops bump. */
+export interface StorageRef {
+  storage: Storage;
+  version: number;
+}
+
+/** `max(dim)` and friends: destructure as `[values, indices]` or read `.values` / `.indices`. */
+export type ValuesIndices = [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+
+export function valuesIndices(values: Tensor, indices: Tensor): ValuesIndices {
+  return Object.assign([values, indices] as [Tensor, Tensor], { values, indices });
+}
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+/** An n-dimensional array with PyTorch's semantics: strided views, broadcasting, autograd. */
+export class Tensor {
+  /** @internal */ _ref: StorageRef;
+  readonly shape: number[];
+  readonly strides: number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  /** The gradient accumulated by `backward()`, or null. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor (null for leaves). */
+  gradFn: Node | null = null;
+  private _requiresGrad = false;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(ref: StorageRef, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
+    this._ref = ref;
+    this.shape = [...shape];
+    this.strides = [...strides];
+    this.offset = offset;
+    this.dtype = dtype;
+  }
+
+  /** @internal A fresh contiguous tensor over a new storage. */
+  static _fromStorage(storage: Storage, shape: readonly number[], dtype: DType): Tensor {
+    return new Tensor({ storage, version: 0 }, shape, contiguousStrides(shape), 0, dtype);
+  }
+
+  get device(): Device {
+    return this._ref.storage.device;
+  }
+
+  /** @internal */
+  get _version(): number {
+    return this._ref.version;
+  }
+
+  /** @internal The operand a kernel receives. */
+  get _view(): View {
+    return { storage: this._ref.storage, shape: this.shape, strides: this.strides, offset: this.offset, dtype: this.dtype };
+  }
+
+  /** @internal */
+  _setGradFn(node: Node): void {
+    this.gradFn = node;
+    this._requiresGrad = true;
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(flag: boolean) {
+    if (this.gradFn && !flag) {
+      throw new Error(
+        'you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a ' +
+          'subgraph that does not require differentiation use detach().',
+      );
+    }
+    if (flag && !isFloating(this.dtype)) {
+      throw new Error(`only Tensors of floating point dtype can require gradients (got ${this.dtype})`);
+    }
+    this._requiresGrad = flag;
+  }
+
+  /** Sets `requiresGrad` in place and returns this tensor. */
+  requiresGrad_(flag = true): this {
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** True for tensors not produced by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** Keeps `.grad` for this non-leaf tensor during `backward()`. */
+  retainGrad(): this {
+    if (!this._requiresGrad) throw new Error("can't retainGrad on Tensor that has requiresGrad=false");
+    if (this.gradFn) this.gradFn.retained = this;
+    return this;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  numel(): number {
+    return numelOf(this.shape);
+  }
+  /** The shape, or one dim's size. */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (dim === undefined) return [...this.shape];
+    return this.shape[dim < 0 ? dim + this.shape.length : dim];
+  }
+  isContiguous(): boolean {
+    return isContiguousLayout(this.shape, this.strides);
+  }
+  isFloatingPoint(): boolean {
+    return isFloating(this.dtype);
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to graph leaves, accumulating into `.grad`.
+   * A non-scalar tensor needs `gradient` (the vector in the vector-Jacobian product).
+   */
+  backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    if (!this._requiresGrad) {
+      throw new Error('element 0 of tensors does not require grad and does not have a gradFn');
+    }
+    let g = gradient;
+    if (!g) {
+      if (this.numel() !== 1) {
+        throw new Error(`grad can be implicitly created only for scalar outputs (got shape [${this.shape.join(', ')}])`);
+      }
+      g = E.onesLikeRaw(this);
+    } else if (g.shape.join() !== this.shape.join()) {
+      throw new Error(
+        `backward: gradient has shape [${g.shape.join(', ')}], but the tensor has shape [${this.shape.join(', ')}]`,
+      );
+    }
+    const grad = g;
+    E.withoutGrad(() =>
+      runBackward(this, grad, opts.retainGraph ?? false, (t, gi) => {
+        // First use stores a private copy (grads may alias each other or the caller's tensor);
+        // later uses accumulate in place, so a held reference to `.grad` stays live, as in PyTorch.
+        if (t.grad) t.grad.add_(gi);
+        else t.grad = gi.detach().clone();
+      }),
+    );
+  }
+
+  // ---- readback ----
+
+  /** The values in row-major order (float16/bfloat16 decoded, int64 as float64, bool as 0/1). */
+  async data(): Promise<TypedArray> {
+    return decode(this.dtype, await getBackend(this.device).read(this._view));
+  }
+  /** Synchronous `data()`; CPU only. */
+  dataSync(): TypedArray {
+    return decode(this.dtype, getBackend(this.device).readSync(this._view));
+  }
+  /** The values in storage format (float16 bits as Uint16Array). */
+  async rawData(): Promise<TypedArray> {
+    return getBackend(this.device).read(this._view);
+  }
+  rawDataSync(): TypedArray {
+    return getBackend(this.device).readSync(this._view);
+  }
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    this.checkItem();
+    return (await this.data())[0];
+  }
+  itemSync(): number {
+    this.checkItem();
+    return this.dataSync()[0];
+  }
+  private checkItem(): void {
+    if (this.numel() !== 1) {
+      throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to a scalar (item)`);
+    }
+  }
+  /** Nested arrays of the values. */
+  async tolist(): Promise<NestedArray> {
+    return nest(await this.data(), this.shape, this.dtype === 'bool');
+  }
+  tolistSync(): NestedArray {
+    return nest(this.dataSync(), this.shape, this.dtype === 'bool');
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+
+  /** Returns GPU memory now; views of this storage become invalid. A no-op on CPU. */
+  dispose(): void {
+    this._ref.storage.dispose();
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // ---- conversion ----
+
+  /** Casts to a dtype or moves to a device (a no-op returning `this` when nothing changes). */
+  to(target: DType | Device): Tensor {
+    return target === 'cpu' || target === 'webgpu' ? V.toDevice(this, target) : E.cast(this, target);
+  }
+  float(): Tensor {
+    return E.cast(this, 'float32');
+  }
+  double(): Tensor {
+    return E.cast(this, 'float64');
+  }
+  half(): Tensor {
+    return E.cast(this, 'float16');
+  }
+  long(): Tensor {
+    return E.cast(this, 'int64');
+  }
+  int(): Tensor {
+    return E.cast(this, 'int32');
+  }
+  bool(): Tensor {
+    return E.cast(this, 'bool');
+  }
+  cpu(): Tensor {
+    return V.toDevice(this, 'cpu');
+  }
+  clone(): Tensor {
+    return V.clone(this);
+  }
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : V.clone(this);
+  }
+  /** A tensor sharing storage but cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this._ref, this.shape, this.strides, this.offset, this.dtype);
+  }
+
+  // ---- views ----
+
+  reshape(...shape: (number | ShapeArg)[]): Tensor {
+    return V.reshape(this, shapeFromArgs(shape, 'reshape'));
+  }
+  view(...shape: (number | ShapeArg)[]): Tensor {
+    return V.view(this, shapeFromArgs(shape, 'view'));
+  }
+  viewAs(other: Tensor): Tensor {
+    return V.view(this, other.shape);
+  }
+  permute(...dims: (number | ShapeArg)[]): Tensor {
+    return V.permute(this, shapeFromArgs(dims, 'permute'));
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return V.transpose(this, dim0, dim1);
+  }
+  /** Transpose of a tensor with at most 2 dims. */
+  t(): Tensor {
+    if (this.ndim > 2) throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
+    return this.ndim < 2 ? this : V.transpose(this, 0, 1);
+  }
+  get T(): Tensor {
+    return V.permute(this, [...this.shape.keys()].reverse());
+  }
+  expand(...shape: (number | ShapeArg)[]): Tensor {
+    return V.expand(this, shapeFromArgs(shape, 'expand'));
+  }
+  expandAs(other: Tensor): Tensor {
+    return V.expand(this, other.shape);
+  }
+  squeeze(dim?: number | number[]): Tensor {
+    return V.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return V.unsqueeze(this, dim);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return V.flatten(this, startDim, endDim);
+  }
+  unflatten(dim: number, sizes: number[]): Tensor {
+    return V.unflatten(this, dim, sizes);
+  }
+  /** Elements `start` to `start + length` along `dim` (a view). */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return V.narrow(this, dim, start, length);
+  }
+  /** Removes `dim` by picking `index` (a view). */
+  select(dim: number, index: number): Tensor {
+    return V.select(this, dim, index);
+  }
+  /** Python's `t[start:end:step]` along `dim` (a view). */
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
+    return V.slice(this, dim, start, end, step);
+  }
+  /** A view with explicit shape, strides and storage offset (like torch.as_strided). */
+  asStrided(shape: readonly number[], strides: readonly number[], offset = this.offset): Tensor {
+    return V.asStrided(this, shape, strides, offset);
+  }
+  split(splitSize: number | number[], dim = 0): Tensor[] {
+    return V.split(this, splitSize, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return V.chunk(this, chunks, dim);
+  }
+  unbind(dim = 0): Tensor[] {
+    return V.unbind(this, dim);
+  }
+
+  // ---- elementwise ----
+
+  add(other: Tensor | number, opts?: { alpha?: number }): Tensor {
+    return E.add(this, other, opts?.alpha);
+  }
+  sub(other: Tensor | number, opts?: { alpha?: number }): Tensor {
+    return E.sub(this, other, opts?.alpha);
+  }
+  mul(other: Tensor | number): Tensor {
+    return E.mul(this, other);
+  }
+  div(other: Tensor | number): Tensor {
+    return E.div(this, other);
+  }
+  pow(exponent: Tensor | number): Tensor {
+    return E.pow(this, exponent);
+  }
+  maximum(other: Tensor): Tensor {
+    return E.maximum(this, other);
+  }
+  minimum(other: Tensor): Tensor {
+    return E.minimum(this, other);
+  }
+  neg(): Tensor {
+    return E.neg(this);
+  }
+  exp(): Tensor {
+    return E.exp(this);
+  }
+  log(): Tensor {
+    return E.log(this);
+  }
+  sqrt(): Tensor {
+    return E.sqrt(this);
+  }
+  rsqrt(): Tensor {
+    return E.rsqrt(this);
+  }
+  abs(): Tensor {
+    return E.abs(this);
+  }
+  square(): Tensor {
+    return E.mul(this, this);
+  }
+  reciprocal(): Tensor {
+    return E.reciprocal(this);
+  }
+  sign(): Tensor {
+    return E.unaryNoGrad(this, 'sign');
+  }
+  floor(): Tensor {
+    return E.unaryNoGrad(this, 'floor');
+  }
+  ceil(): Tensor {
+    return E.unaryNoGrad(this, 'ceil');
+  }
+  round(): Tensor {
+    return E.unaryNoGrad(this, 'round');
+  }
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return E.clamp(this, min ?? null, max ?? null);
+  }
+  relu(): Tensor {
+    return E.relu(this);
+  }
+  sigmoid(): Tensor {
+    return E.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return E.tanh(this);
+  }
+  gelu(opts?: { approximate?: 'none' | 'tanh' }): Tensor {
+    return E.gelu(this, opts?.approximate ?? 'none');
+  }
+  eq(other: Tensor | number): Tensor {
+    return E.compare('eq', this, other);
+  }
+  ne(other: Tensor | number): Tensor {
+    return E.compare('ne', this, other);
+  }
+  lt(other: Tensor | number): Tensor {
+    return E.compare('lt', this, other);
+  }
+  le(other: Tensor | number): Tensor {
+    return E.compare('le', this, other);
+  }
+  gt(other: Tensor | number): Tensor {
+    return E.compare('gt', this, other);
+  }
+  ge(other: Tensor | number): Tensor {
+    return E.compare('ge', this, other);
+  }
+  logicalNot(): Tensor {
+    return E.unaryNoGrad(this, 'logicalNot', 'bool');
+  }
+  logicalAnd(other: Tensor): Tensor {
+    return E.compare('logicalAnd', this, other);
+  }
+  logicalOr(other: Tensor): Tensor {
+    return E.compare('logicalOr', this, other);
+  }
+  isnan(): Tensor {
+    return E.unaryNoGrad(this, 'isnan', 'bool');
+  }
+  isfinite(): Tensor {
+    return E.unaryNoGrad(this, 'isfinite', 'bool');
+  }
+  floorDivide(other: Tensor | number): Tensor {
+    return E.binaryNoGrad('floorDivide', this, other);
+  }
+  remainder(other: Tensor | number): Tensor {
+    return E.binaryNoGrad('remainder', this, other);
+  }
+  /** `where(condition, this, other)`. */
+  where(condition: Tensor, other: Tensor | number): Tensor {
+    return E.where(condition, this, other);
+  }
+
+  // ---- reductions ----
+
+  sum(dim?: number | number[] | null, keepdim = false): Tensor {
+    return R.sum(this, dim ?? undefined, keepdim);
+  }
+  mean(dim?: number | number[] | null, keepdim = false): Tensor {
+    return R.mean(this, dim ?? undefined, keepdim);
+  }
+  /** Variance with Bessel's correction by default (`correction: 1`), like torch.var. */
+  var(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return R.variance(this, dim ?? undefined, opts.correction ?? 1, opts.keepdim ?? false);
+  }
+  std(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return E.sqrt(R.variance(this, dim ?? undefined, opts.correction ?? 1, opts.keepdim ?? false));
+  }
+  prod(dim?: number, keepdim = false): Tensor {
+    return R.reduceNoGrad(this, 'prod', dim, keepdim);
+  }
+  /** Without `dim`: the largest element. With `dim`: `[values, indices]`. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(dim?: number, keepdim = false): Tensor | ValuesIndices {
+    return dim === undefined ? R.maxAll(this, 'max') : R.maxDim(this, 'max', dim, keepdim);
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(dim?: number, keepdim = false): Tensor | ValuesIndices {
+    return dim === undefined ? R.maxAll(this, 'min') : R.maxDim(this, 'min', dim, keepdim);
+  }
+  amax(dim?: number | number[], keepdim = false): Tensor {
+    return R.amax(this, 'max', dim, keepdim);
+  }
+  amin(dim?: number | number[], keepdim = false): Tensor {
+    return R.amax(this, 'min', dim, keepdim);
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return R.argmax(this, 'argmax', dim, keepdim);
+  }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return R.argmax(this, 'argmin', dim, keepdim);
+  }
+  logsumexp(dim: number | number[], keepdim = false): Tensor {
+    return R.logsumexp(this, dim, keepdim);
+  }
+  any(dim?: number, keepdim = false): Tensor {
+    return R.reduceNoGrad(this, 'any', dim, keepdim);
+  }
+  all(dim?: number, keepdim = false): Tensor {
+    return R.reduceNoGrad(this, 'all', dim, keepdim);
+  }
+  softmax(dim: number): Tensor {
+    return NN.softmax(this, dim);
+  }
+  logSoftmax(dim: number): Tensor {
+    return NN.logSoftmax(this, dim);
+  }
+
+  // ---- linear algebra and indexing ----
+
+  matmul(other: Tensor): Tensor {
+    return L.matmul(this, other);
+  }
+  mm(other: Tensor): Tensor {
+    return L.mm(this, other);
+  }
+  bmm(other: Tensor): Tensor {
+    return L.bmm(this, other);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return I.gather(this, dim, index);
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return I.indexSelect(this, dim, index);
+  }
+  topk(k: number, dim = -1, opts: { largest?: boolean; sorted?: boolean } = {}): ValuesIndices {
+    return I.topk(this, k, dim, opts.largest ?? true, opts.sorted ?? true);
+  }
+
+  // ---- in place (bump the version counter; see ops/inplace in elementwise.ts) ----
+
+  add_(other: Tensor | number, opts?: { alpha?: number }): this {
+    return E.inplace(this, 'AddBackward0', (x) => E.add(x, other, opts?.alpha), [other]);
+  }
+  sub_(other: Tensor | number, opts?: { alpha?: number }): this {
+    return E.inplace(this, 'SubBackward0', (x) => E.sub(x, other, opts?.alpha), [other]);
+  }
+  mul_(other: Tensor | number): this {
+    return E.inplace(this, 'MulBackward0', (x) => E.mul(x, other), [other]);
+  }
+  div_(other: Tensor | number): this {
+    return E.inplace(this, 'DivBackward0', (x) => E.div(x, other), [other]);
+  }
+  clamp_(min?: number | null, max?: number | null): this {
+    return E.inplace(this, 'ClampBackward1', (x) => E.clamp(x, min ?? null, max ?? null), []);
+  }
+  relu_(): this {
+    return E.inplace(this, 'ReluBackward0', (x) => E.relu(x), []);
+  }
+  /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor. */
+  copy_(src: Tensor): this {
+    return E.inplace(this, 'CopyBackwards', (x) => E.copyLike(x, src), [src]);
+  }
+  fill_(value: number): this {
+    return E.inplace(this, 'FillBackward0', (x) => E.fullLikeRaw(x, value), []);
+  }
+  zero_(): this {
+    return this.fill_(0);
+  }
+  uniform_(from = 0, to = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
+    return E.inplace(this, 'UniformBackward0', (x) => E.randomLike(x, 'uniform', from, to, opts.generator), []);
+  }
+  normal_(mean = 0, std = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
+    return E.inplace(this, 'NormalBackward0', (x) => E.randomLike(x, 'normal', mean, std, opts.generator), []);
+  }
+}
+
+function decode(dtype: DType, raw: TypedArray): TypedArray {
+  if (dtype === 'float16') return Float32Array.from(raw as Uint16Array, float16ToFloat32);
+  if (dtype === 'bfloat16') return Float32Array.from(raw as Uint16Array, bfloat16ToFloat32);
+  return raw;
+}
+
+function nest(data: TypedArray, shape: readonly number[], asBool: boolean): NestedArray {
+  const conv = (v: number): number | boolean => (asBool ? v !== 0 : v);
+  if (shape.length === 0) return conv(data[0]);
+  const build = (dim: number, off: number): NestedArray[] => {
+    const n = shape[dim];
+    const stride = numelOf(shape.slice(dim + 1));
+    const out: NestedArray[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push(dim === shape.length - 1 ? conv(data[off + i]) : build(dim + 1, off + i * stride));
+    }
+    return out;
+  };
+  return build(0, 0);
+}
+
+/** True when grad mode would record an op on these tensors. */
+export function anyRequiresGrad(...ts: (Tensor | number | null | undefined)[]): boolean {
+  return isGradEnabled() && ts.some((t) => t instanceof Tensor && t.requiresGrad);
+}
