@@ -18,6 +18,7 @@ export {
   getBackend,
 } from './backend.js';
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
+export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, Node } from './autograd.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export {

@@ -24,7 +24,8 @@ import {
   storageArrayFor,
 } from '../dtype.js';
 import { contiguousStrides, numelOf } from '../shape.js';
-import { gemmNN, gemmNT } from './gemm.js';
+import { WASM_MIN_WORK, gemmNN, gemmNT, wasmKernelsEnabled } from './gemm.js';
+import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
 
@@ -308,6 +309,10 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
+    if (useWasmConv(weight.shape, outShape)) {
+      const r = wasmConv2d(f32(x, 'conv2d'), x.offset, x.shape, f32(weight, 'conv2d'), weight.offset, weight.shape, p, outShape);
+      if (r) return new CpuStorage(r);
+    }
     const X = f32(x, 'conv2d');
     const W = f32(weight, 'conv2d');
     const [N, C, H, Wd] = x.shape;
@@ -329,6 +334,13 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage {
+    if (useWasmConv(weight.shape, gradOut.shape)) {
+      const r = wasmConv2dBackwardInput(
+        f32(gradOut, 'conv2dBackwardInput'), gradOut.offset, f32(weight, 'conv2dBackwardInput'), weight.offset,
+        weight.shape, p, inputShape, gradOut.shape,
+      );
+      if (r) return new CpuStorage(r);
+    }
     const Gd = f32(gradOut, 'conv2dBackwardInput');
     const W = f32(weight, 'conv2dBackwardInput');
     const [N, C, H, Wd] = inputShape;
@@ -351,6 +363,13 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage {
+    if (useWasmConv(weightShape, gradOut.shape)) {
+      const r = wasmConv2dBackwardWeight(
+        f32(x, 'conv2dBackwardWeight'), x.offset, x.shape, f32(gradOut, 'conv2dBackwardWeight'), gradOut.offset,
+        gradOut.shape, p, weightShape,
+      );
+      if (r) return new CpuStorage(r);
+    }
     const X = f32(x, 'conv2dBackwardWeight');
     const Gd = f32(gradOut, 'conv2dBackwardWeight');
     const [N, C, H, Wd] = x.shape;
@@ -648,6 +667,12 @@ export class CpuBackend implements Backend {
     }
     return { values: finish(), indices: new CpuStorage(indices) };
   }
+}
+
+/** Per-image GEMM work large enough to be worth the copies into WebAssembly memory. */
+function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
+  const [O, Cg, KH, KW] = weightShape;
+  return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[2] * outShape[3] >= WASM_MIN_WORK;
 }
 
 function checkIndex(i: number, size: number, op: string): number {

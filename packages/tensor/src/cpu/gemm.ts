@@ -1,5 +1,21 @@
 // Dense matrix products on row-major Float32Arrays: the core the CPU backend's matmul and
-// convolutions share. Accumulates in float64 rows for accuracy close to PyTorch's.
+// convolutions share. Large products run in the WebAssembly SIMD kernel (float32 accumulation, like
+// BLAS); small ones and the reference path accumulate in float64 in plain TypeScript.
+
+import { wasmGemm } from './wasm/gemm.js';
+
+let useWasm = true;
+/** Products with at least this many multiply-adds go to WebAssembly. */
+export const WASM_MIN_WORK = 64 * 64 * 64;
+
+/** Turns the WebAssembly kernels on or off (off: the TypeScript reference kernels run everywhere). */
+export function setWasmKernels(enabled: boolean): void {
+  useWasm = enabled;
+}
+
+export function wasmKernelsEnabled(): boolean {
+  return useWasm;
+}
 
 /** C[M,N] (+)= A[M,K] * B[K,N]; A read through (aRow, aCol) strides, B and C rows contiguous. */
 export function gemmNN(
@@ -18,6 +34,9 @@ export function gemmNN(
   ldc: number,
   accumulate: boolean,
 ): void {
+  if (useWasm && M * N * K >= WASM_MIN_WORK && wasmGemm(M, N, K, A, aOff, aRow, aCol, B, bOff, ldb, 1, C, cOff, ldc, accumulate)) {
+    return;
+  }
   const acc = new Float64Array(N);
   for (let i = 0; i < M; i++) {
     const ci = cOff + i * ldc;
@@ -49,6 +68,9 @@ export function gemmNT(
   ldc: number,
   accumulate: boolean,
 ): void {
+  if (useWasm && M * N * K >= WASM_MIN_WORK && wasmGemm(M, N, K, A, aOff, lda, 1, B, bOff, 1, ldb, C, cOff, ldc, accumulate)) {
+    return;
+  }
   for (let i = 0; i < M; i++) {
     const ai = aOff + i * lda;
     const ci = cOff + i * ldc;

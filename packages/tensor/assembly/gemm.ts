@@ -1,0 +1,191 @@
+// SIMD single-precision GEMM for graft's CPU backend (WebAssembly SIMD128).
+// C[M,N] (+)= A[M,K] * B[K,N], where A and B are read through arbitrary (row, col) element strides
+// and C is row-major. B is packed into 8-column panels so the inner loop streams two v128 loads per k,
+// and a 4x8 register tile (8 accumulators) keeps the product in registers.
+
+const KC: i32 = 256; // k-block: a packed panel slice of 8*KC floats stays in L1
+
+/** Packs B[k0..k0+kc, 0..N] into panels of 8 columns (zero-padded) at `dst`. */
+function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, N: i32, dst: usize): void {
+  const panels = (N + 7) >> 3;
+  for (let p = 0; p < panels; p++) {
+    const j0 = p << 3;
+    const w = min(8, N - j0);
+    let out = dst + ((<usize>p * <usize>kc) << 5);
+    for (let k = 0; k < kc; k++) {
+      const row = b + ((<usize>(k0 + k) * <usize>brs + <usize>j0 * <usize>bcs) << 2);
+      if (w == 8 && bcs == 1) {
+        v128.store(out, v128.load(row));
+        v128.store(out, v128.load(row, 16), 16);
+      } else {
+        for (let j = 0; j < 8; j++) {
+          store<f32>(out + (<usize>j << 2), j < w ? load<f32>(row + ((<usize>j * <usize>bcs) << 2)) : 0);
+        }
+      }
+      out += 32;
+    }
+  }
+}
+
+/** Stores an accumulator pair into C row `crow` for columns [j0, j0 + w). */
+@inline
+function storeRow(crow: usize, acc0: v128, acc1: v128, w: i32, add: bool): void {
+  if (w == 8) {
+    if (add) {
+      acc0 = f32x4.add(acc0, v128.load(crow));
+      acc1 = f32x4.add(acc1, v128.load(crow, 16));
+    }
+    v128.store(crow, acc0);
+    v128.store(crow, acc1, 16);
+    return;
+  }
+  const tmp = memory.data(32);
+  v128.store(tmp, acc0);
+  v128.store(tmp, acc1, 16);
+  for (let j = 0; j < w; j++) {
+    const v = load<f32>(tmp + (<usize>j << 2));
+    const p = crow + (<usize>j << 2);
+    store<f32>(p, add ? load<f32>(p) + v : v);
+  }
+}
+
+export function sgemm(
+  M: i32, N: i32, K: i32,
+  a: usize, ars: i32, acs: i32,
+  b: usize, brs: i32, bcs: i32,
+  c: usize, ldc: i32,
+  accumulate: bool,
+  scratch: usize,
+): void {
+  const panels = (N + 7) >> 3;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    packB(b, brs, bcs, k0, kc, N, scratch);
+    const add = accumulate || k0 > 0;
+    let i = 0;
+    for (; i + 4 <= M; i += 4) {
+      const a0 = a + ((<usize>i * <usize>ars + <usize>k0 * <usize>acs) << 2);
+      const a1 = a0 + (<usize>ars << 2);
+      const a2 = a1 + (<usize>ars << 2);
+      const a3 = a2 + (<usize>ars << 2);
+      const astep = <usize>acs << 2;
+      for (let p = 0; p < panels; p++) {
+        let bp = scratch + ((<usize>p * <usize>kc) << 5);
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        let off: usize = 0;
+        for (let k = 0; k < kc; k++) {
+          const b0 = v128.load(bp);
+          const b1 = v128.load(bp, 16);
+          bp += 32;
+          const x0 = v128.load32_splat(a0 + off);
+          const x1 = v128.load32_splat(a1 + off);
+          const x2 = v128.load32_splat(a2 + off);
+          const x3 = v128.load32_splat(a3 + off);
+          off += astep;
+          c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+          c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+          c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+          c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+          c20 = f32x4.add(c20, f32x4.mul(x2, b0));
+          c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+          c30 = f32x4.add(c30, f32x4.mul(x3, b0));
+          c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+        }
+        const j0 = p << 3;
+        const w = min(8, N - j0);
+        const crow = c + ((<usize>i * <usize>ldc + <usize>j0) << 2);
+        const cstep = <usize>ldc << 2;
+        storeRow(crow, c00, c01, w, add);
+        storeRow(crow + cstep, c10, c11, w, add);
+        storeRow(crow + 2 * cstep, c20, c21, w, add);
+        storeRow(crow + 3 * cstep, c30, c31, w, add);
+      }
+    }
+    for (; i < M; i++) {
+      const a0 = a + ((<usize>i * <usize>ars + <usize>k0 * <usize>acs) << 2);
+      const astep = <usize>acs << 2;
+      for (let p = 0; p < panels; p++) {
+        let bp = scratch + ((<usize>p * <usize>kc) << 5);
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let off: usize = 0;
+        for (let k = 0; k < kc; k++) {
+          const x0 = v128.load32_splat(a0 + off);
+          off += astep;
+          c00 = f32x4.add(c00, f32x4.mul(x0, v128.load(bp)));
+          c01 = f32x4.add(c01, f32x4.mul(x0, v128.load(bp, 16)));
+          bp += 32;
+        }
+        const j0 = p << 3;
+        storeRow(c + ((<usize>i * <usize>ldc + <usize>j0) << 2), c00, c01, min(8, N - j0), add);
+      }
+    }
+  }
+}
+
+/** Unfolds one image's channels [C, H, W] into columns [C*KH*KW, OH*OW] (zero padding). */
+export function im2col(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, col: usize,
+): void {
+  let dst = col;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < KH; i++) {
+      for (let j = 0; j < KW; j++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const h = oh * sh - ph + i * dh;
+          if (h < 0 || h >= H) {
+            memory.fill(dst, 0, <usize>OW << 2);
+            dst += <usize>OW << 2;
+            continue;
+          }
+          const src = x + ((<usize>(c * H + h) * <usize>W) << 2);
+          const w0 = j * dw - pw;
+          if (sw == 1 && w0 >= 0 && w0 + OW <= W) {
+            memory.copy(dst, src + (<usize>w0 << 2), <usize>OW << 2);
+            dst += <usize>OW << 2;
+            continue;
+          }
+          for (let ow = 0; ow < OW; ow++) {
+            const w = ow * sw + w0;
+            store<f32>(dst, w >= 0 && w < W ? load<f32>(src + (<usize>w << 2)) : 0);
+            dst += 4;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Folds columns [C*KH*KW, OH*OW] back into an image [C, H, W], adding overlaps into `out`. */
+export function col2im(
+  col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, out: usize,
+): void {
+  let src = col;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < KH; i++) {
+      for (let j = 0; j < KW; j++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const h = oh * sh - ph + i * dh;
+          if (h < 0 || h >= H) {
+            src += <usize>OW << 2;
+            continue;
+          }
+          const dst = out + ((<usize>(c * H + h) * <usize>W) << 2);
+          const w0 = j * dw - pw;
+          for (let ow = 0; ow < OW; ow++) {
+            const w = ow * sw + w0;
+            if (w >= 0 && w < W) {
+              const p = dst + (<usize>w << 2);
+              store<f32>(p, load<f32>(p) + load<f32>(src));
+            }
+            src += 4;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// The WebAssembly kernels against the TypeScript reference kernels (float64 accumulation).
+import { afterAll, describe, expect, it } from 'vitest';
+import { conv2d, manualSeed, randn, setWasmKernels, type Tensor } from '../../index.js';
+import { wasmKernels } from './gemm.js';
+
+function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
+  setWasmKernels(wasm);
+  return fn().map((t) => t.dataSync() as Float32Array);
+}
+
+/** Max |a-b| relative to the largest |b|, the error measure for float32-accumulated products. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err / scale;
+}
+
+describe('wasm kernels', () => {
+  afterAll(() => setWasmKernels(true));
+
+  it('load in this runtime', () => {
+    expect(wasmKernels()).not.toBeNull();
+  });
+
+  const cases: [string, number[], number[], { stride?: number; padding?: number; dilation?: number; groups?: number }][] = [
+    ['3x3 pad 1', [2, 16, 12, 12], [40, 16, 3, 3], { padding: 1 }],
+    ['7x7 stride 2', [1, 3, 20, 20], [64, 3, 7, 7], { stride: 2, padding: 3 }],
+    ['1x1 stride 2', [2, 32, 10, 10], [64, 32, 1, 1], { stride: 2 }],
+    ['dilated grouped', [1, 16, 14, 14], [64, 8, 3, 3], { padding: 2, dilation: 2, groups: 2 }],
+    ['odd sizes', [3, 13, 11, 9], [33, 13, 3, 3], { padding: 1 }],
+  ];
+  for (const [name, xs, ws, opts] of cases) {
+    it(`conv2d forward and both gradients match the reference: ${name}`, () => {
+      manualSeed(1);
+      const x = randn(xs, { requiresGrad: true });
+      const w = randn(ws, { requiresGrad: true });
+      const up = randn(conv2d(x, w, null, opts).shape);
+      const compute = () => {
+        x.grad = null;
+        w.grad = null;
+        const y = conv2d(x, w, null, opts);
+        y.backward(up);
+        return [y, x.grad!, w.grad!];
+      };
+      const ref = run(compute, false);
+      const fast = run(compute, true);
+      ref.forEach((r, i) => expect(relErr(fast[i], r)).toBeLessThan(1e-5));
+    });
+  }
+
+  it('matmul (plain, transposed and batched-broadcast operands) matches the reference', () => {
+    manualSeed(2);
+    const a = randn(3, 70, 90);
+    const b = randn(90, 65);
+    const bt = randn(65, 90);
+    const compute = () => [a.matmul(b), a.matmul(bt.t()), a.transpose(1, 2).transpose(1, 2).matmul(b)];
+    const ref = run(compute, false);
+    const fast = run(compute, true);
+    ref.forEach((r, i) => expect(relErr(fast[i], r)).toBeLessThan(1e-5));
+  });
+});
