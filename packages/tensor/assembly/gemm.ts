@@ -29,7 +29,7 @@ function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, N: i32, dst: usiz
 
 /** Stores an accumulator pair into C row `crow` for columns [j0, j0 + w). */
 @inline
-function storeRow(crow: usize, acc0: v128, acc1: v128, w: i32, add: bool): void {
+function storeRow(crow: usize, acc0: v128, acc1: v128, w: i32, add: bool, tmp: usize): void {
   if (w == 8) {
     if (add) {
       acc0 = f32x4.add(acc0, v128.load(crow));
@@ -39,7 +39,6 @@ function storeRow(crow: usize, acc0: v128, acc1: v128, w: i32, add: bool): void 
     v128.store(crow, acc1, 16);
     return;
   }
-  const tmp = memory.data(32);
   v128.store(tmp, acc0);
   v128.store(tmp, acc1, 16);
   for (let j = 0; j < w; j++) {
@@ -58,6 +57,9 @@ export function sgemm(
   scratch: usize,
 ): void {
   const panels = (N + 7) >> 3;
+  // Packed panels first, then 32 bytes for partial-width stores: all per call, so threads sharing
+  // one memory never share scratch.
+  const tmp = scratch + ((<usize>panels * <usize>KC) << 5);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     packB(b, brs, bcs, k0, kc, N, scratch);
@@ -98,10 +100,10 @@ export function sgemm(
         const w = min(8, N - j0);
         const crow = c + ((<usize>i * <usize>ldc + <usize>j0) << 2);
         const cstep = <usize>ldc << 2;
-        storeRow(crow, c00, c01, w, add);
-        storeRow(crow + cstep, c10, c11, w, add);
-        storeRow(crow + 2 * cstep, c20, c21, w, add);
-        storeRow(crow + 3 * cstep, c30, c31, w, add);
+        storeRow(crow, c00, c01, w, add, tmp);
+        storeRow(crow + cstep, c10, c11, w, add, tmp);
+        storeRow(crow + 2 * cstep, c20, c21, w, add, tmp);
+        storeRow(crow + 3 * cstep, c30, c31, w, add, tmp);
       }
     }
     for (; i < M; i++) {
@@ -119,7 +121,7 @@ export function sgemm(
           bp += 32;
         }
         const j0 = p << 3;
-        storeRow(c + ((<usize>i * <usize>ldc + <usize>j0) << 2), c00, c01, min(8, N - j0), add);
+        storeRow(c + ((<usize>i * <usize>ldc + <usize>j0) << 2), c00, c01, min(8, N - j0), add, tmp);
       }
     }
   }

@@ -19,6 +19,7 @@ export {
 } from './backend.js';
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
+export { setNumThreads, getNumThreads } from './cpu/wasm/threads.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, Node } from './autograd.js';
 export { Generator, defaultGenerator, manualSeed } from './random.js';
 export {

@@ -2,24 +2,16 @@
 // im2col/col2im and the GEMMs run there, and the result is copied out once.
 
 import type { Conv2dParams } from '../../backend.js';
-import { wasmKernels } from './gemm.js';
+import { type Kernels, gemmScratch, reserve, wasmKernels } from './kernels.js';
+import { getNumThreads, parallelSgemm } from './threads.js';
 
-const HEAP_BASE = 65536;
-const KC = 256;
-
-/** Bump-allocates float32 regions in the kernel memory, growing it as needed. */
-function layout(sizes: number[]): { ptrs: number[]; heap: Float32Array } | null {
+/** Reserves the operands plus one GEMM scratch area per thread; null without WebAssembly. */
+function layout(sizes: number[], gemmN: number): { k: Kernels; ptrs: number[]; heap: Float32Array; stride: number } | null {
   const k = wasmKernels();
   if (!k) return null;
-  const ptrs: number[] = [];
-  let p = HEAP_BASE;
-  for (const s of sizes) {
-    ptrs.push(p);
-    p += Math.ceil(s / 16) * 64; // 64-byte aligned regions
-  }
-  const mem = k.memory;
-  if (mem.buffer.byteLength < p) mem.grow(Math.ceil((p - mem.buffer.byteLength) / 65536));
-  return { ptrs, heap: new Float32Array(mem.buffer) };
+  const scratch = gemmScratch(gemmN);
+  const m = reserve(k, [...sizes, scratch * getNumThreads()]);
+  return { k, ...m, stride: Math.ceil(scratch / 16) * 64 };
 }
 
 interface Geometry {
@@ -43,10 +35,6 @@ function convArgs(g: Geometry, p: Conv2dParams): number[] {
   return [g.Cg, g.H, g.W, g.KH, g.KW, g.OH, g.OW, p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1]];
 }
 
-function scratchSize(n: number): number {
-  return Math.ceil(n / 8) * 8 * KC;
-}
-
 /** Forward convolution; returns null where WebAssembly is unavailable. */
 export function wasmConv2d(
   x: Float32Array,
@@ -66,9 +54,9 @@ export function wasmConv2d(
   const xLen = g.N * g.C * g.H * g.W;
   const wLen = g.O * Kc;
   const oLen = g.N * g.O * P;
-  const m = layout([xLen, wLen, oLen, Kc * P, scratchSize(P)]);
+  const m = layout([xLen, wLen, oLen, Kc * P], P);
   if (!m) return null;
-  const k = wasmKernels()!;
+  const k = m.k.exports;
   const [xp, wp, op, cp, sp] = m.ptrs;
   m.heap.set(x.subarray(xOff, xOff + xLen), xp / 4);
   m.heap.set(w.subarray(wOff, wOff + wLen), wp / 4);
@@ -76,7 +64,7 @@ export function wasmConv2d(
   for (let n = 0; n < g.N; n++) {
     for (let gi = 0; gi < G; gi++) {
       k.im2col(xp + ((n * g.C + gi * g.Cg) * g.H * g.W) * 4, ...args, cp);
-      k.sgemm(Og, P, Kc, wp + gi * Og * Kc * 4, Kc, 1, cp, P, 1, op + ((n * g.O + gi * Og) * P) * 4, P, 0, sp);
+      parallelSgemm(m.k, Og, P, Kc, wp + gi * Og * Kc * 4, Kc, 1, cp, P, 1, op + ((n * g.O + gi * Og) * P) * 4, P, 0, sp, m.stride);
     }
   }
   return m.heap.slice(op / 4, op / 4 + oLen);
@@ -101,9 +89,9 @@ export function wasmConv2dBackwardInput(
   const gLen = g.N * g.O * P;
   const wLen = g.O * Kc;
   const xLen = g.N * g.C * g.H * g.W;
-  const m = layout([gLen, wLen, xLen, Kc * P, scratchSize(P)]);
+  const m = layout([gLen, wLen, xLen, Kc * P], P);
   if (!m) return null;
-  const k = wasmKernels()!;
+  const k = m.k.exports;
   const [gp, wp, xp, cp, sp] = m.ptrs;
   m.heap.set(gOut.subarray(gOff, gOff + gLen), gp / 4);
   m.heap.set(w.subarray(wOff, wOff + wLen), wp / 4);
@@ -112,7 +100,7 @@ export function wasmConv2dBackwardInput(
   for (let n = 0; n < g.N; n++) {
     for (let gi = 0; gi < G; gi++) {
       // col[Kc, P] = W_g^T [Kc, Og] x gradOut_g [Og, P]
-      k.sgemm(Kc, P, Og, wp + gi * Og * Kc * 4, 1, Kc, gp + ((n * g.O + gi * Og) * P) * 4, P, 1, cp, P, 0, sp);
+      parallelSgemm(m.k, Kc, P, Og, wp + gi * Og * Kc * 4, 1, Kc, gp + ((n * g.O + gi * Og) * P) * 4, P, 1, cp, P, 0, sp, m.stride);
       k.col2im(cp, ...args, xp + ((n * g.C + gi * g.Cg) * g.H * g.W) * 4);
     }
   }
@@ -138,9 +126,9 @@ export function wasmConv2dBackwardWeight(
   const xLen = g.N * g.C * g.H * g.W;
   const gLen = g.N * g.O * P;
   const wLen = g.O * Kc;
-  const m = layout([xLen, gLen, wLen, Kc * P, scratchSize(Kc)]);
+  const m = layout([xLen, gLen, wLen, Kc * P], Kc);
   if (!m) return null;
-  const k = wasmKernels()!;
+  const k = m.k.exports;
   const [xp, gp, wp, cp, sp] = m.ptrs;
   m.heap.set(x.subarray(xOff, xOff + xLen), xp / 4);
   m.heap.set(gOut.subarray(gOff, gOff + gLen), gp / 4);
@@ -150,7 +138,7 @@ export function wasmConv2dBackwardWeight(
     for (let gi = 0; gi < G; gi++) {
       k.im2col(xp + ((n * g.C + gi * g.Cg) * g.H * g.W) * 4, ...args, cp);
       // gradW_g [Og, Kc] += gradOut_g [Og, P] x col^T [P, Kc]
-      k.sgemm(Og, Kc, P, gp + ((n * g.O + gi * Og) * P) * 4, P, 1, cp, 1, P, wp + gi * Og * Kc * 4, Kc, 1, sp);
+      parallelSgemm(m.k, Og, Kc, P, gp + ((n * g.O + gi * Og) * P) * 4, P, 1, cp, 1, P, wp + gi * Og * Kc * 4, Kc, 1, sp, m.stride);
     }
   }
   return m.heap.slice(wp / 4, wp / 4 + wLen);

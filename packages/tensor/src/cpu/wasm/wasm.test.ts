@@ -1,7 +1,7 @@
 // The WebAssembly kernels against the TypeScript reference kernels (float64 accumulation).
 import { afterAll, describe, expect, it } from 'vitest';
-import { conv2d, manualSeed, randn, setWasmKernels, type Tensor } from '../../index.js';
-import { wasmKernels } from './gemm.js';
+import { conv2d, getNumThreads, manualSeed, randn, setNumThreads, setWasmKernels, type Tensor } from '../../index.js';
+import { wasmKernels } from './kernels.js';
 
 function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
   setWasmKernels(wasm);
@@ -61,5 +61,28 @@ describe('wasm kernels', () => {
     const ref = run(compute, false);
     const fast = run(compute, true);
     ref.forEach((r, i) => expect(relErr(fast[i], r)).toBeLessThan(1e-5));
+  });
+
+  it('two threads give bit-identical results to one (rows are split, arithmetic unchanged)', () => {
+    manualSeed(3);
+    const x = randn([4, 32, 16, 16], { requiresGrad: true });
+    const w = randn([64, 32, 3, 3], { requiresGrad: true });
+    const a = randn(300, 200);
+    const b = randn(200, 150);
+    const compute = () => {
+      x.grad = null;
+      w.grad = null;
+      const y = conv2d(x, w, null, { padding: 1 });
+      y.square().sum().backward();
+      return [y, x.grad!, w.grad!, a.matmul(b)];
+    };
+    setWasmKernels(true);
+    setNumThreads(1);
+    const one = compute().map((t) => t.dataSync());
+    expect(setNumThreads(2)).toBe(2);
+    expect(getNumThreads()).toBe(2);
+    const two = compute().map((t) => t.dataSync());
+    setNumThreads(1);
+    one.forEach((r, i) => expect(Array.from(two[i])).toEqual(Array.from(r)));
   });
 });

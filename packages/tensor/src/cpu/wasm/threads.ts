@@ -1,0 +1,178 @@
+// A pool of worker threads running the WebAssembly GEMM on row blocks of one product, over the
+// kernels' shared memory. Node only for now (the main thread blocks on Atomics.wait while workers
+// compute, which browsers forbid on their main thread); elsewhere everything runs on one thread.
+
+import { type KernelExports, type Kernels, wasmKernels } from './kernels.js';
+
+interface WorkerLike {
+  unref(): void;
+  terminate(): Promise<number>;
+}
+interface WorkerThreadsModule {
+  Worker: new (code: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
+}
+declare const process: { getBuiltinModule?: (name: string) => unknown; versions?: { node?: string } } | undefined;
+
+// Control block layout (Int32 slots): 0 job sequence, 1 tasks claimed, 2 tasks done, 3 task count,
+// 4 workers ready, 5 stop flag; then the job's parameters as Float64 from byte 64.
+const SEQ = 0;
+const CLAIMED = 1;
+const DONE = 2;
+const COUNT = 3;
+const READY = 4;
+const STOP = 5;
+const PARAMS = 8; // Float64 index (byte 64)
+const ROWS_PER_TASK = 16;
+
+// The worker: waits for a new job sequence number, claims row blocks until none are left.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const inst = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
+const sgemm = inst.exports.sgemm;
+const c = new Int32Array(control);
+const p = new Float64Array(control, 64, 16);
+Atomics.add(c, ${READY}, 1);
+Atomics.notify(c, ${READY});
+let seen = 0;
+for (;;) {
+  Atomics.wait(c, ${SEQ}, seen);
+  seen = Atomics.load(c, ${SEQ});
+  if (Atomics.load(c, ${STOP})) break;
+  const scratch = p[13] + (workerData.index + 1) * p[14];
+  for (;;) {
+    const t = Atomics.add(c, ${CLAIMED}, 1);
+    if (t >= Atomics.load(c, ${COUNT})) break;
+    const r0 = t * ${ROWS_PER_TASK};
+    const rows = Math.min(${ROWS_PER_TASK}, p[0] - r0);
+    sgemm(rows, p[1], p[2], p[3] + r0 * p[4] * 4, p[4], p[5], p[6], p[7], p[8], p[9] + r0 * p[10] * 4, p[10], p[11], scratch);
+    Atomics.add(c, ${DONE}, 1);
+  }
+  Atomics.notify(c, ${DONE});
+}
+`;
+
+interface Pool {
+  workers: WorkerLike[];
+  control: Int32Array;
+  params: Float64Array;
+}
+
+let pool: Pool | null = null;
+let requested = 1;
+
+function workerThreads(): WorkerThreadsModule | null {
+  try {
+    if (typeof process === 'undefined' || !process?.versions?.node || !process.getBuiltinModule) return null;
+    return (process.getBuiltinModule('node:worker_threads') as WorkerThreadsModule) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The number of threads the CPU kernels use (1 where threads are unavailable). */
+export function getNumThreads(): number {
+  return pool ? pool.workers.length + 1 : 1;
+}
+
+/**
+ * Sets how many threads the CPU kernels use (the calling thread plus n-1 workers). Falls back to one
+ * thread where workers or shared memory are unavailable (browsers, Node < 20.16). Returns the count in use.
+ */
+export function setNumThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
+  requested = n;
+  stopPool();
+  const k = wasmKernels();
+  const wt = workerThreads();
+  if (n === 1 || !k || !k.shared || !wt) return getNumThreads();
+  const control = new Int32Array(new SharedArrayBuffer(256));
+  const workers: WorkerLike[] = [];
+  for (let i = 0; i < n - 1; i++) {
+    const w = new wt.Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module: k.module, memory: k.memory, control: control.buffer, index: i },
+    });
+    w.unref();
+    workers.push(w);
+  }
+  // Workers compile their instance on start; wait (bounded) until all report ready.
+  const deadline = Date.now() + 10_000;
+  while (Atomics.load(control, READY) < workers.length && Date.now() < deadline) {
+    Atomics.wait(control, READY, Atomics.load(control, READY), 50);
+  }
+  if (Atomics.load(control, READY) < workers.length) {
+    for (const w of workers) void w.terminate();
+    return getNumThreads();
+  }
+  pool = { workers, control, params: new Float64Array(control.buffer, 64, 16) };
+  return getNumThreads();
+}
+
+function stopPool(): void {
+  if (!pool) return;
+  Atomics.store(pool.control, STOP, 1);
+  Atomics.add(pool.control, SEQ, 1);
+  Atomics.notify(pool.control, SEQ);
+  for (const w of pool.workers) void w.terminate();
+  pool = null;
+}
+
+export function requestedThreads(): number {
+  return requested;
+}
+
+/** Per-thread scratch: each thread t uses scratchBase + t * scratchStride. Thread 0 is the caller. */
+export function threadsForScratch(): number {
+  return getNumThreads();
+}
+
+/**
+ * C = A x B (+C) on the pool when it pays: rows are split into blocks of 16 that threads claim.
+ * `scratch` must hold `threads * scratchStride` bytes.
+ */
+export function parallelSgemm(
+  k: Kernels,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  ars: number,
+  acs: number,
+  b: number,
+  brs: number,
+  bcs: number,
+  c: number,
+  ldc: number,
+  accumulate: number,
+  scratch: number,
+  scratchStride: number,
+): void {
+  const e: KernelExports = k.exports;
+  const tasks = Math.ceil(M / ROWS_PER_TASK);
+  if (!pool || tasks < 2 || M * N * K < 1 << 20) {
+    e.sgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, scratch);
+    return;
+  }
+  const { control, params } = pool;
+  params.set([M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, 0, scratch, scratchStride]);
+  Atomics.store(control, CLAIMED, 0);
+  Atomics.store(control, DONE, 0);
+  Atomics.store(control, COUNT, tasks);
+  Atomics.add(control, SEQ, 1);
+  Atomics.notify(control, SEQ);
+  // The calling thread claims blocks too.
+  for (;;) {
+    const t = Atomics.add(control, CLAIMED, 1);
+    if (t >= tasks) break;
+    const r0 = t * ROWS_PER_TASK;
+    const rows = Math.min(ROWS_PER_TASK, M - r0);
+    e.sgemm(rows, N, K, a + r0 * ars * 4, ars, acs, b, brs, bcs, c + r0 * ldc * 4, ldc, accumulate, scratch);
+    Atomics.add(control, DONE, 1);
+  }
+  for (;;) {
+    const done = Atomics.load(control, DONE);
+    if (done >= tasks) break;
+    Atomics.wait(control, DONE, done, 100);
+  }
+}
