@@ -1,0 +1,51 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Tensor, tensor } from '@graft/tensor';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectFormat, load, save } from './node.js';
+import { fixture } from './test-utils/fixtures.js';
+import { ZipArchive } from './zip-reader.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'graft-serialize-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('node save/load', () => {
+  it('chooses the format by extension when saving and by bytes when loading', async () => {
+    const sd = { w: tensor([1, 2, 3]) };
+    await save(sd, join(dir, 'model.safetensors'));
+    await save(sd, join(dir, 'model.pth'));
+    await save(sd, join(dir, 'net_params.pkl'));
+    expect(detectFormat(readFileSync(join(dir, 'model.safetensors')))).toBe('safetensors');
+    expect(detectFormat(readFileSync(join(dir, 'model.pth')))).toBe('pytorch-zip');
+    // torch.save names the zip's folder after the file; so does save().
+    expect(new ZipArchive(readFileSync(join(dir, 'net_params.pkl'))).names[0]).toBe('net_params/data.pkl');
+    // A PyTorch file with a misleading extension still loads.
+    writeFileSync(join(dir, 'weights.safetensors'), fixture('state_dict_legacy.pth'));
+    const legacy = (await load(join(dir, 'weights.safetensors'))) as Record<string, Tensor>;
+    expect(legacy['4.bias'].shape).toEqual([4]);
+    for (const name of ['model.safetensors', 'model.pth', 'net_params.pkl']) {
+      const back = (await load(join(dir, name))) as Record<string, Tensor>;
+      expect([...back.w.dataSync()], name).toEqual([1, 2, 3]);
+    }
+  });
+
+  it('replaces files atomically and leaves the old file when a save fails', async () => {
+    const path = join(dir, 'ckpt.pth');
+    await save({ step: 1 }, path);
+    await save({ step: 2 }, path);
+    expect(await load(path)).toEqual({ step: 2 });
+    await expect(save({ step: 3, bad: undefined } as never, path)).rejects.toThrow(
+      /cannot save a value of type undefined/,
+    );
+    expect(await load(path)).toEqual({ step: 2 });
+    // A failing rename (the target is a directory) removes the temp file.
+    mkdirSync(join(dir, 'taken.pth'));
+    await expect(save({ step: 4 }, join(dir, 'taken.pth'))).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY|EPERM/);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('reports a missing file', async () => {
+    await expect(load(join(dir, 'missing.pth'))).rejects.toThrow(/ENOENT/);
+  });
+});
