@@ -127,15 +127,19 @@ export function sgemm(
   }
 }
 
-/** Unfolds one image's channels [C, H, W] into columns [C*KH*KW, OH*OW] (zero padding). */
+/**
+ * Unfolds one image's channels [C, H, W] into columns: row r = (c, i, j) of the [C*KH*KW, OH*OW]
+ * patch matrix goes to col + r * ldcol, so several images can sit side by side in one wide matrix.
+ */
 export function im2col(
   x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
-  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, col: usize,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, col: usize, ldcol: i32,
 ): void {
-  let dst = col;
+  let r = 0;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < KH; i++) {
-      for (let j = 0; j < KW; j++) {
+      for (let j = 0; j < KW; j++, r++) {
+        let dst = col + ((<usize>r * <usize>ldcol) << 2);
         for (let oh = 0; oh < OH; oh++) {
           const h = oh * sh - ph + i * dh;
           if (h < 0 || h >= H) {
@@ -161,15 +165,16 @@ export function im2col(
   }
 }
 
-/** Folds columns [C*KH*KW, OH*OW] back into an image [C, H, W], adding overlaps into `out`. */
+/** Folds columns (rows at col + r * ldcol) back into an image [C, H, W], adding overlaps into `out`. */
 export function col2im(
   col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
-  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, out: usize,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, out: usize, ldcol: i32,
 ): void {
-  let src = col;
+  let r = 0;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < KH; i++) {
-      for (let j = 0; j < KW; j++) {
+      for (let j = 0; j < KW; j++, r++) {
+        let src = col + ((<usize>r * <usize>ldcol) << 2);
         for (let oh = 0; oh < OH; oh++) {
           const h = oh * sh - ph + i * dh;
           if (h < 0 || h >= H) {
@@ -188,6 +193,22 @@ export function col2im(
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * Moves P-float rows between a rows-major block [rows, N, P] and a batch-major tensor where row r of
+ * image n sits at batchMajor + (n * batchRows + r) * P (toBatchMajor picks the direction).
+ */
+export function regroup(rowsMajor: usize, batchMajor: usize, rows: i32, N: i32, P: i32, batchRows: i32, toBatchMajor: bool): void {
+  const bytes = <usize>P << 2;
+  for (let r = 0; r < rows; r++) {
+    for (let n = 0; n < N; n++) {
+      const a = rowsMajor + ((<usize>(r * N + n) * <usize>P) << 2);
+      const b = batchMajor + ((<usize>(n * batchRows + r) * <usize>P) << 2);
+      if (toBatchMajor) memory.copy(b, a, bytes);
+      else memory.copy(a, b, bytes);
     }
   }
 }

@@ -37,21 +37,29 @@ export function enableGrad<T>(fn: () => T): T {
 /** Computes the gradients of one op's inputs from the gradient of its output. */
 export type BackwardFn = (grad: Tensor) => (Tensor | null | undefined)[];
 
-/** A recorded op: its inputs, its backward function and the tensors it saved (with their versions). */
+/**
+ * A recorded op: its inputs, its backward function and the tensors it saved (with their versions).
+ * `next` holds each input's gradFn as it was when the op ran (PyTorch's edges): an in-place op
+ * later gives the input tensor a new gradFn, and this op's gradient must still reach the old one.
+ */
 export class Node {
   backwardFn: BackwardFn | null;
   readonly savedVersions: number[];
+  /** The node each input's gradient flows to; null for leaves (accumulated into `inputs[i].grad`). */
+  readonly next: (Node | null)[];
   /** Set by `retainGrad()` on the op's output. */
   retained: Tensor | null = null;
 
   constructor(
-    readonly name: string,
+    /** PyTorch's grad_fn class name, printed as `grad_fn=<name>`. */
+    public name: string,
     readonly inputs: (Tensor | null)[],
     backwardFn: BackwardFn,
     readonly saved: Tensor[],
   ) {
     this.backwardFn = backwardFn;
     this.savedVersions = saved.map((t) => t._version);
+    this.next = inputs.map((t) => t?.gradFn ?? null);
   }
 
   /** Runs the backward function after checking no saved tensor was modified in place. */
@@ -99,6 +107,15 @@ export function record(
   return out;
 }
 
+/**
+ * Gives the node that produced `t` PyTorch's name for the whole op, for ops composed of smaller
+ * recorded ops (so `grad_fn=<...>` prints what PyTorch prints). Only for freshly made outputs.
+ */
+export function relabel(t: Tensor, name: string): Tensor {
+  if (t.gradFn) t.gradFn.name = name;
+  return t;
+}
+
 type Accumulate = (t: Tensor, g: Tensor) => void;
 
 /**
@@ -119,9 +136,9 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, ac
   while (stack.length) {
     const top = stack[stack.length - 1];
     const [node, i] = top;
-    if (i < node.inputs.length) {
+    if (i < node.next.length) {
       top[1]++;
-      const child = node.inputs[i]?.gradFn;
+      const child = node.next[i];
       if (child && !seen.has(child)) {
         seen.add(child);
         stack.push([child, 0]);
@@ -142,9 +159,10 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, ac
     node.inputs.forEach((input, i) => {
       const ig = inputGrads[i];
       if (!input || !ig) return;
-      if (input.gradFn) {
-        const prev = grads.get(input.gradFn);
-        grads.set(input.gradFn, prev ? prev.add(ig) : ig);
+      const next = node.next[i];
+      if (next) {
+        const prev = grads.get(next);
+        grads.set(next, prev ? prev.add(ig) : ig);
       } else {
         accumulate(input, ig);
       }

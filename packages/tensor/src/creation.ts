@@ -168,23 +168,25 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
   return fromValues(values, [n], dtype, opts);
 }
 
-/** `steps` evenly spaced values from start to end inclusive (computed symmetrically, like PyTorch). */
+/**
+ * `steps` evenly spaced values from start to end inclusive, by PyTorch's formula: the first half
+ * counts up from start, the second half down from end, so both ends are exact.
+ */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: number of steps must be non-negative, got ${steps}`);
   const values = new Float64Array(steps);
   const dtype = opts.dtype ?? 'float32';
-  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // PyTorch computes float32 linspace in float32: start, end and step are rounded first, and each
+  // value start + step * i is rounded once (its kernels evaluate it as one fused multiply-add).
+  // Half dtypes take the same float32 values, rounded to half at the end.
+  const single = dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16';
+  const r = single ? Math.fround : (v: number) => v;
+  const s = r(start);
+  const e = r(end);
+  const step = steps > 1 ? r((e - s) / (steps - 1)) : 0;
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) values[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
-  if (steps === 1) values[0] = start;
-  if (dtype === 'float32') {
-    // PyTorch computes float32 linspace in float32 arithmetic.
-    const s = Math.fround(start);
-    const e = Math.fround(end);
-    const st = Math.fround((e - s) / Math.max(steps - 1, 1));
-    for (let i = 0; i < steps; i++) values[i] = i < half ? Math.fround(s + Math.fround(st * i)) : Math.fround(e - Math.fround(st * (steps - 1 - i)));
-    if (steps === 1) values[0] = s;
-  }
+  for (let i = 0; i < steps; i++) values[i] = r(i < half ? s + step * i : e - step * (steps - 1 - i));
+  if (steps === 1) values[0] = s;
   return fromValues(values, [steps], dtype, opts);
 }
 

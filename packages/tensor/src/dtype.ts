@@ -195,7 +195,8 @@ export function castScalar(value: number, dtype: DType): number {
     case 'bfloat16':
       return bfloat16ToFloat32(float32ToBfloat16(value));
     case 'int64':
-      return Number.isFinite(value) ? Math.trunc(value) : 0;
+      // `+ 0` turns the -0 that Math.trunc gives for (-1, 0) into the integer 0.
+      return Number.isFinite(value) ? Math.trunc(value) + 0 : 0;
     case 'int32':
       return Number.isFinite(value) ? Math.trunc(value) | 0 : 0;
     case 'int16':

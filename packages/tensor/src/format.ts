@@ -10,44 +10,64 @@ const LINEWIDTH = 80;
 const THRESHOLD = 1000;
 const EDGEITEMS = 3;
 
-/** Python's '{:.Ne}' (two-digit exponent at least). */
+/** Python's '{:.Ne}': correctly rounded, ties to even, two-digit exponent at least. */
 function sci(v: number, precision = PRECISION): string {
   if (!Number.isFinite(v)) return pyNonFinite(v);
-  const s = v.toExponential(precision);
-  const [m, e] = s.split('e');
-  const sign = e[0] === '-' ? '-' : '+';
-  const digits = e.replace(/^[+-]/, '').padStart(2, '0');
-  return `${m}e${sign}${digits}`;
+  const sign = v < 0 || Object.is(v, -0) ? '-' : '';
+  const a = Math.abs(v);
+  // The decimal exponent of |v| itself (before rounding), from a long enough expansion.
+  let e = a === 0 ? 0 : Number(a.toExponential(20).split('e')[1]);
+  let mantissa: string;
+  const k = a === 0 ? null : evenTieFloor(a, precision - e);
+  if (k !== null) {
+    const digits = k.toString();
+    mantissa = `${digits[0]}.${digits.slice(1)}`;
+  } else {
+    const [m, ex] = a.toExponential(precision).split('e');
+    mantissa = m;
+    e = Number(ex);
+  }
+  return `${sign}${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
 function pyNonFinite(v: number): string {
   return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
 }
 
-/** Python's '{:.Nf}': like toFixed, except exact binary ties round to even as CPython does. */
+/** Python's '{:.Nf}': like toFixed, except exact binary ties round to even and -0 keeps its sign. */
 function fixed(v: number, precision: number): string {
   if (!Number.isFinite(v)) return pyNonFinite(v);
-  const s = v.toFixed(precision);
-  if (!isTieWithEvenFloor(v, precision)) return s;
-  const down = Math.floor(Math.abs(v) * 10 ** precision) / 10 ** precision;
-  return (v < 0 ? '-' : '') + down.toFixed(precision);
+  const sign = v < 0 || Object.is(v, -0) ? '-' : '';
+  const a = Math.abs(v);
+  const k = evenTieFloor(a, precision);
+  if (k === null) return sign + a.toFixed(precision);
+  const digits = k.toString().padStart(precision + 1, '0');
+  return precision === 0 ? sign + digits : `${sign}${digits.slice(0, -precision)}.${digits.slice(-precision)}`;
 }
 
-/** Is |v| * 10^p exactly k + 1/2 with k even? Decided on v's exact binary value. */
-function isTieWithEvenFloor(v: number, p: number): boolean {
+/**
+ * When a * 10^scale (a >= 0, exact binary value) is exactly k + 1/2 with k even, returns k: the
+ * digits Python's round-half-even keeps where JavaScript's toFixed/toExponential round up.
+ * Otherwise null (JavaScript's rounding is then already Python's).
+ */
+function evenTieFloor(a: number, scale: number): bigint | null {
   const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, Math.abs(v));
+  view.setFloat64(0, a);
   const bits = view.getBigUint64(0);
   const exp = Number((bits >> 52n) & 0x7ffn);
   const frac = bits & ((1n << 52n) - 1n);
   const mant = exp === 0 ? frac : frac | (1n << 52n);
   const e2 = exp === 0 ? -1074 : exp - 1075;
-  if (mant === 0n || e2 >= 0) return false;
-  const x = mant * 2n * 10n ** BigInt(p);
-  const d = 1n << BigInt(-e2);
-  if (x % d !== 0n) return false;
-  const q = x / d; // = 2 * |v| * 10^p
-  return q % 2n === 1n && ((q - 1n) / 2n) % 2n === 0n;
+  if (mant === 0n) return null;
+  // a * 10^scale = num / den exactly.
+  let num = mant * (e2 >= 0 ? 1n << BigInt(e2) : 1n) * (scale >= 0 ? 10n ** BigInt(scale) : 1n);
+  const den = (e2 < 0 ? 1n << BigInt(-e2) : 1n) * (scale < 0 ? 10n ** BigInt(-scale) : 1n);
+  num *= 2n;
+  if (num % den !== 0n) return null;
+  const q = num / den; // 2 * a * 10^scale, an integer
+  if (q % 2n !== 1n) return null;
+  const k = (q - 1n) / 2n;
+  return k % 2n === 0n ? k : null;
 }
 
 class Formatter {

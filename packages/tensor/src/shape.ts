@@ -133,3 +133,22 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** Storage offsets of every element of a layout in row-major order (as float64, ready for an int64 index). */
+export function layoutOffsets(shape: readonly number[], strides: readonly number[], offset: number): Float64Array {
+  const n = numelOf(shape);
+  const out = new Float64Array(n);
+  const idx = new Array<number>(shape.length).fill(0);
+  let off = offset;
+  for (let k = 0; k < n; k++) {
+    out[k] = off;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx[d]++;
+      off += strides[d];
+      if (idx[d] < shape[d]) break;
+      off -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}

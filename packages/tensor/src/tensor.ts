@@ -1,7 +1,7 @@
 // The Tensor: a strided view of backend storage with autograd metadata. Ops live in ops/*.ts;
 // the methods here are thin, so the class reads as the API surface.
 
-import { type Node, isGradEnabled, runBackward } from './autograd.js';
+import { type Node, isGradEnabled, relabel, runBackward } from './autograd.js';
 import { type Device, type Storage, type View, getBackend } from './backend.js';
 import {
   type DType,
@@ -49,6 +49,8 @@ export class Tensor {
   /** The op that produced this tensor (null for leaves). */
   gradFn: Node | null = null;
   private _requiresGrad = false;
+  /** @internal The tensor whose storage this view was made from (null when not a view). */
+  _base: Tensor | null = null;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(ref: StorageRef, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
@@ -80,6 +82,11 @@ export class Tensor {
 
   /** @internal */
   _setGradFn(node: Node): void {
+    // retainGrad() follows the tensor to its new node after an in-place op, as in PyTorch.
+    if (this.gradFn?.retained === this) {
+      this.gradFn.retained = null;
+      node.retained = this;
+    }
     this.gradFn = node;
     this._requiresGrad = true;
   }
@@ -253,6 +260,10 @@ export class Tensor {
   cpu(): Tensor {
     return V.toDevice(this, 'cpu');
   }
+  /** Moves to a device through an async readback: `await t.toAsync('cpu')` works for webgpu tensors. */
+  toAsync(device: Device): Promise<Tensor> {
+    return V.toDeviceAsync(this, device);
+  }
   clone(): Tensor {
     return V.clone(this);
   }
@@ -284,7 +295,7 @@ export class Tensor {
   /** Transpose of a tensor with at most 2 dims. */
   t(): Tensor {
     if (this.ndim > 2) throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
-    return this.ndim < 2 ? this : V.transpose(this, 0, 1);
+    return this.ndim < 2 ? this : relabel(V.transpose(this, 0, 1), 'TBackward0');
   }
   get T(): Tensor {
     return V.permute(this, [...this.shape.keys()].reverse());
@@ -532,38 +543,38 @@ export class Tensor {
   // ---- in place (bump the version counter; see ops/inplace in elementwise.ts) ----
 
   add_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return E.inplace(this, 'AddBackward0', (x) => E.add(x, other, opts?.alpha), [other]);
+    return E.inplace(this, 'add_', 'AddBackward0', (x) => E.add(x, other, opts?.alpha), [other]);
   }
   sub_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return E.inplace(this, 'SubBackward0', (x) => E.sub(x, other, opts?.alpha), [other]);
+    return E.inplace(this, 'sub_', 'SubBackward0', (x) => E.sub(x, other, opts?.alpha), [other]);
   }
   mul_(other: Tensor | number): this {
-    return E.inplace(this, 'MulBackward0', (x) => E.mul(x, other), [other]);
+    return E.inplace(this, 'mul_', 'MulBackward0', (x) => E.mul(x, other), [other]);
   }
   div_(other: Tensor | number): this {
-    return E.inplace(this, 'DivBackward0', (x) => E.div(x, other), [other]);
+    return E.inplace(this, 'div_', 'DivBackward0', (x) => E.div(x, other), [other]);
   }
   clamp_(min?: number | null, max?: number | null): this {
-    return E.inplace(this, 'ClampBackward1', (x) => E.clamp(x, min ?? null, max ?? null), []);
+    return E.inplace(this, 'clamp_', 'ClampBackward1', (x) => E.clamp(x, min ?? null, max ?? null), []);
   }
   relu_(): this {
-    return E.inplace(this, 'ReluBackward0', (x) => E.relu(x), []);
+    return E.inplace(this, 'relu_', 'ReluBackward0', (x) => E.relu(x), []);
   }
   /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor. */
   copy_(src: Tensor): this {
-    return E.inplace(this, 'CopyBackwards', (x) => E.copyLike(x, src), [src]);
+    return E.inplace(this, 'copy_', 'CopyBackwards', (x) => E.copyLike(x, src), [src]);
   }
   fill_(value: number): this {
-    return E.inplace(this, 'FillBackward0', (x) => E.fullLikeRaw(x, value), []);
+    return E.inplace(this, 'fill_', 'FillBackward0', (x) => E.fullLikeRaw(x, value), []);
   }
   zero_(): this {
-    return this.fill_(0);
+    return E.inplace(this, 'zero_', 'ZeroBackward0', (x) => E.fullLikeRaw(x, 0), []);
   }
   uniform_(from = 0, to = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
-    return E.inplace(this, 'UniformBackward0', (x) => E.randomLike(x, 'uniform', from, to, opts.generator), []);
+    return E.inplace(this, 'uniform_', 'UniformBackward0', (x) => E.randomLike(x, 'uniform', from, to, opts.generator), []);
   }
   normal_(mean = 0, std = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
-    return E.inplace(this, 'NormalBackward0', (x) => E.randomLike(x, 'normal', mean, std, opts.generator), []);
+    return E.inplace(this, 'normal_', 'NormalBackward0', (x) => E.randomLike(x, 'normal', mean, std, opts.generator), []);
   }
 }
 

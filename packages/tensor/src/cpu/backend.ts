@@ -24,8 +24,9 @@ import {
   storageArrayFor,
 } from '../dtype.js';
 import { contiguousStrides, numelOf } from '../shape.js';
-import { WASM_MIN_WORK, gemmNN, gemmNT, wasmKernelsEnabled } from './gemm.js';
+import { type FloatArray, WASM_MIN_WORK, gemmNN, gemmNT, wasmKernelsEnabled } from './gemm.js';
 import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
+import { fastAssign, fastBinary, fastReduce, fastUnary } from './loops.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
 
@@ -71,10 +72,18 @@ function offsets(v: Layout): Int32Array {
   return offsetsOf(v.shape, v.strides, v.offset);
 }
 
-function f32(v: View, op: string): Float32Array {
+/** The storage of a float32 or float64 operand; other dtypes are refused with the op's name. */
+function floats(v: View, op: string): FloatArray {
   const a = arr(v);
-  if (!(a instanceof Float32Array)) throw new Error(`${op}: cpu kernel expects float32, got ${v.dtype}`);
-  return a;
+  if (v.dtype !== 'float32' && v.dtype !== 'float64') {
+    throw new Error(`${op}: expected a float32 or float64 tensor on the CPU backend, got ${v.dtype}`);
+  }
+  return a as FloatArray;
+}
+
+/** A zeroed array of the same float type as `like`. */
+function floatsLike(like: FloatArray, n: number): FloatArray {
+  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
 export class CpuBackend implements Backend {
@@ -130,6 +139,7 @@ export class CpuBackend implements Backend {
 
   assign(dst: View, src: View): void {
     const d = arr(dst);
+    if (fastAssign(dst, src, d, arr(src))) return;
     const s = numeric(src);
     const n = numelOf(dst.shape);
     const od = offsets(dst);
@@ -145,6 +155,10 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: View, outDtype: DType): Storage {
     const n = numelOf(x.shape);
+    {
+      const out = storageArrayFor(outDtype, n);
+      if (fastUnary(op, x, arr(x), out, outDtype)) return new CpuStorage(out);
+    }
     const f = unaryFn(op);
     const src = numeric(x);
     const offs = stridedOffsets(x);
@@ -158,6 +172,10 @@ export class CpuBackend implements Backend {
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
     const n = numelOf(a.shape);
+    {
+      const out = storageArrayFor(outDtype, n);
+      if (fastBinary(op, a, b, arr(a), arr(b), out, outDtype)) return new CpuStorage(out);
+    }
     const integer = !isFloating(a.dtype) && !isFloating(b.dtype);
     const f = binaryFn(op, integer);
     const av = numeric(a);
@@ -192,6 +210,11 @@ export class CpuBackend implements Backend {
   }
 
   reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
+    {
+      const keptCount = numelOf(x.shape.filter((_, d) => !dims.includes(d)));
+      const out = storageArrayFor(outDtype, keptCount);
+      if (fastReduce(op, x, arr(x), dims, out, outDtype)) return new CpuStorage(out);
+    }
     const nd = x.shape.length;
     const kept = [...Array(nd).keys()].filter((d) => !dims.includes(d));
     const order = [...kept, ...dims];
@@ -263,12 +286,11 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View, outDtype: DType): Storage {
     const [B, M, K] = a.shape;
     const N = b.shape[2];
-    const out = new Float32Array(B * M * N);
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || outDtype !== 'float32') {
-      return this.matmulGeneric(a, b, outDtype);
-    }
-    const A = arr(a) as Float32Array;
-    const Bm = arr(b) as Float32Array;
+    const fast = (outDtype === 'float32' || outDtype === 'float64') && a.dtype === outDtype && b.dtype === outDtype;
+    if (!fast) return this.matmulGeneric(a, b, outDtype);
+    const A = arr(a) as FloatArray;
+    const Bm = arr(b) as FloatArray;
+    const out = floatsLike(A, B * M * N);
     // B with contiguous rows: multiply directly; B^T contiguous (x @ W.T): dot products; else pack.
     for (let bi = 0; bi < B; bi++) {
       const aOff = a.offset + bi * a.strides[0];
@@ -279,7 +301,7 @@ export class CpuBackend implements Backend {
       } else if (b.strides[1] === 1 && a.strides[2] === 1) {
         gemmNT(M, N, K, A, aOff, a.strides[1], Bm, bOff, b.strides[2], out, cOff, N, false);
       } else {
-        const packed = new Float32Array(K * N);
+        const packed = floatsLike(Bm, K * N);
         for (let k = 0; k < K; k++)
           for (let j = 0; j < N; j++) packed[k * N + j] = Bm[bOff + k * b.strides[1] + j * b.strides[2]];
         gemmNN(M, N, K, A, aOff, a.strides[1], a.strides[2], packed, 0, N, out, cOff, N, false);
@@ -309,12 +331,12 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
-    if (useWasmConv(weight.shape, outShape)) {
-      const r = wasmConv2d(f32(x, 'conv2d'), x.offset, x.shape, f32(weight, 'conv2d'), weight.offset, weight.shape, p, outShape);
+    if (x.dtype === 'float32' && weight.dtype === 'float32' && useWasmConv(weight.shape, outShape)) {
+      const r = wasmConv2d(arr(x) as Float32Array, x.offset, x.shape, arr(weight) as Float32Array, weight.offset, weight.shape, p, outShape);
       if (r) return new CpuStorage(r);
     }
-    const X = f32(x, 'conv2d');
-    const W = f32(weight, 'conv2d');
+    const X = floats(x, 'conv2d');
+    const W = floats(weight, 'conv2d');
     const [N, C, H, Wd] = x.shape;
     const [O, Cg, KH, KW] = weight.shape;
     const [, , OH, OW] = outShape;
@@ -322,8 +344,8 @@ export class CpuBackend implements Backend {
     const Og = O / G;
     const P = OH * OW;
     const Kc = Cg * KH * KW;
-    const out = new Float32Array(N * O * P);
-    const col = new Float32Array(Kc * P);
+    const out = floatsLike(X, N * O * P);
+    const col = floatsLike(X, Kc * P);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
@@ -334,15 +356,15 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage {
-    if (useWasmConv(weight.shape, gradOut.shape)) {
+    if (gradOut.dtype === 'float32' && weight.dtype === 'float32' && useWasmConv(weight.shape, gradOut.shape)) {
       const r = wasmConv2dBackwardInput(
-        f32(gradOut, 'conv2dBackwardInput'), gradOut.offset, f32(weight, 'conv2dBackwardInput'), weight.offset,
+        arr(gradOut) as Float32Array, gradOut.offset, arr(weight) as Float32Array, weight.offset,
         weight.shape, p, inputShape, gradOut.shape,
       );
       if (r) return new CpuStorage(r);
     }
-    const Gd = f32(gradOut, 'conv2dBackwardInput');
-    const W = f32(weight, 'conv2dBackwardInput');
+    const Gd = floats(gradOut, 'conv2dBackwardInput');
+    const W = floats(weight, 'conv2dBackwardInput');
     const [N, C, H, Wd] = inputShape;
     const [O, Cg, KH, KW] = weight.shape;
     const [, , OH, OW] = gradOut.shape;
@@ -350,8 +372,8 @@ export class CpuBackend implements Backend {
     const Og = O / G;
     const P = OH * OW;
     const Kc = Cg * KH * KW;
-    const out = new Float32Array(N * C * H * Wd);
-    const col = new Float32Array(Kc * P);
+    const out = floatsLike(Gd, N * C * H * Wd);
+    const col = floatsLike(Gd, Kc * P);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         // col[Kc, P] = W_g^T [Kc, Og] * gradOut_g [Og, P]
@@ -363,15 +385,15 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage {
-    if (useWasmConv(weightShape, gradOut.shape)) {
+    if (x.dtype === 'float32' && gradOut.dtype === 'float32' && useWasmConv(weightShape, gradOut.shape)) {
       const r = wasmConv2dBackwardWeight(
-        f32(x, 'conv2dBackwardWeight'), x.offset, x.shape, f32(gradOut, 'conv2dBackwardWeight'), gradOut.offset,
+        arr(x) as Float32Array, x.offset, x.shape, arr(gradOut) as Float32Array, gradOut.offset,
         gradOut.shape, p, weightShape,
       );
       if (r) return new CpuStorage(r);
     }
-    const X = f32(x, 'conv2dBackwardWeight');
-    const Gd = f32(gradOut, 'conv2dBackwardWeight');
+    const X = floats(x, 'conv2dBackwardWeight');
+    const Gd = floats(gradOut, 'conv2dBackwardWeight');
     const [N, C, H, Wd] = x.shape;
     const [O, Cg, KH, KW] = weightShape;
     const [, , OH, OW] = gradOut.shape;
@@ -379,8 +401,8 @@ export class CpuBackend implements Backend {
     const Og = O / G;
     const P = OH * OW;
     const Kc = Cg * KH * KW;
-    const out = new Float32Array(O * Kc);
-    const col = new Float32Array(Kc * P);
+    const out = floatsLike(X, O * Kc);
+    const col = floatsLike(X, Kc * P);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
@@ -395,7 +417,7 @@ export class CpuBackend implements Backend {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const values = new Float32Array(N * C * OH * OW);
+    const { out: values, finish } = output(x.dtype, N * C * OH * OW);
     const indices = new Float64Array(N * C * OH * OW);
     const [kh, kw] = p.kernelSize;
     const [sh, sw] = p.stride;
@@ -427,7 +449,7 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
+    return { values: finish(), indices: new CpuStorage(indices) };
   }
 
   maxPool2dBackward(gradOut: View, indices: View, inputShape: readonly number[]): Storage {
@@ -435,7 +457,7 @@ export class CpuBackend implements Backend {
     const I = arr(indices);
     const [N, C, H, W] = inputShape;
     const [, , OH, OW] = gradOut.shape;
-    const out = new Float32Array(N * C * H * W);
+    const { out, finish } = output(gradOut.dtype, N * C * H * W);
     const P = OH * OW;
     for (let nc = 0; nc < N * C; nc++) {
       for (let k = 0; k < P; k++) {
@@ -443,14 +465,14 @@ export class CpuBackend implements Backend {
         out[nc * H * W + idx] += G[gradOut.offset + nc * P + k];
       }
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   avgPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): Storage {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const out = new Float32Array(N * C * OH * OW);
+    const { out, finish } = output(x.dtype, N * C * OH * OW);
     let o = 0;
     for (let nc = 0; nc < N * C; nc++) {
       const base = x.offset + nc * H * W;
@@ -463,14 +485,14 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   avgPool2dBackward(gradOut: View, p: Pool2dParams, inputShape: readonly number[]): Storage {
     const G = numeric(gradOut);
     const [N, C, H, W] = inputShape;
     const [, , OH, OW] = gradOut.shape;
-    const out = new Float32Array(N * C * H * W);
+    const { out, finish } = output(gradOut.dtype, N * C * H * W);
     let o = gradOut.offset;
     for (let nc = 0; nc < N * C; nc++) {
       const base = nc * H * W;
@@ -482,14 +504,14 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   adaptiveAvgPool2d(x: View, outShape: readonly number[]): Storage {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const out = new Float32Array(N * C * OH * OW);
+    const { out, finish } = output(x.dtype, N * C * OH * OW);
     let o = 0;
     for (let nc = 0; nc < N * C; nc++) {
       const base = x.offset + nc * H * W;
@@ -505,14 +527,14 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   adaptiveAvgPool2dBackward(gradOut: View, inputShape: readonly number[]): Storage {
     const G = numeric(gradOut);
     const [N, C, H, W] = inputShape;
     const [, , OH, OW] = gradOut.shape;
-    const out = new Float32Array(N * C * H * W);
+    const { out, finish } = output(gradOut.dtype, N * C * H * W);
     let o = gradOut.offset;
     for (let nc = 0; nc < N * C; nc++) {
       const base = nc * H * W;
@@ -527,7 +549,7 @@ export class CpuBackend implements Backend {
         }
       }
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   gather(x: View, dim: number, index: View): Storage {
@@ -558,7 +580,7 @@ export class CpuBackend implements Backend {
     const n = numelOf(index.shape);
     const oi = offsets(index);
     const os = offsets(src);
-    const out = new Float32Array(numelOf(shape));
+    const { out, finish } = output(src.dtype, numelOf(shape));
     const outStrides = contiguousStrides(shape);
     const idxStrides = contiguousStrides(index.shape);
     for (let i = 0; i < n; i++) {
@@ -572,7 +594,7 @@ export class CpuBackend implements Backend {
       }
       out[off] += S[os[i]];
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   indexSelect(x: View, dim: number, index: View): Storage {
@@ -605,7 +627,7 @@ export class CpuBackend implements Backend {
     const n = numelOf(src.shape);
     const os = offsets(src);
     const oi = offsets(index);
-    const out = new Float32Array(numelOf(shape));
+    const { out, finish } = output(src.dtype, numelOf(shape));
     const outStrides = contiguousStrides(shape);
     const srcStrides = contiguousStrides(src.shape);
     for (let i = 0; i < n; i++) {
@@ -619,7 +641,7 @@ export class CpuBackend implements Backend {
       }
       out[off] += S[os[i]];
     }
-    return new CpuStorage(out);
+    return finish();
   }
 
   topk(x: View, k: number, dim: number, largest: boolean, sorted: boolean): { values: Storage; indices: Storage } {
@@ -672,7 +694,7 @@ export class CpuBackend implements Backend {
 /** Per-image GEMM work large enough to be worth the copies into WebAssembly memory. */
 function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
   const [O, Cg, KH, KW] = weightShape;
-  return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[2] * outShape[3] >= WASM_MIN_WORK;
+  return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[0] * outShape[2] * outShape[3] >= WASM_MIN_WORK;
 }
 
 function checkIndex(i: number, size: number, op: string): number {
@@ -702,7 +724,7 @@ function avgWindow(oh: number, ow: number, H: number, W: number, p: Pool2dParams
 
 /** Unfolds one image's group of channels into columns [C*KH*KW, OH*OW]. */
 function im2col(
-  X: Float32Array,
+  X: FloatArray,
   xOff: number,
   C: number,
   H: number,
@@ -712,7 +734,7 @@ function im2col(
   OH: number,
   OW: number,
   p: Conv2dParams,
-  col: Float32Array,
+  col: FloatArray,
 ): void {
   const [sh, sw] = p.stride;
   const [ph, pw] = p.padding;
@@ -742,7 +764,7 @@ function im2col(
 
 /** Folds columns back into an image, adding overlapping contributions. */
 function col2im(
-  col: Float32Array,
+  col: FloatArray,
   C: number,
   H: number,
   W: number,
@@ -751,7 +773,7 @@ function col2im(
   OH: number,
   OW: number,
   p: Conv2dParams,
-  out: Float32Array,
+  out: FloatArray,
   outOff: number,
 ): void {
   const [sh, sw] = p.stride;

@@ -1,8 +1,16 @@
-// Dense matrix products on row-major Float32Arrays: the core the CPU backend's matmul and
+// Dense matrix products on row-major float arrays: the core the CPU backend's matmul and
 // convolutions share. Large products run in the WebAssembly SIMD kernel (float32 accumulation, like
 // BLAS); small ones and the reference path accumulate in float64 in plain TypeScript.
 
 import { wasmGemm } from './wasm/gemm.js';
+
+/** The arrays the kernels read and write: float32 for compute, float64 for gradient checks. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** WebAssembly runs float32 only; float64 (gradient checks) always takes the TypeScript path. */
+function allF32(a: FloatArray, b: FloatArray, c: FloatArray): a is Float32Array {
+  return a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
+}
 
 let useWasm = true;
 /** Products with at least this many multiply-adds go to WebAssembly. */
@@ -22,19 +30,24 @@ export function gemmNN(
   M: number,
   N: number,
   K: number,
-  A: Float32Array,
+  A: FloatArray,
   aOff: number,
   aRow: number,
   aCol: number,
-  B: Float32Array,
+  B: FloatArray,
   bOff: number,
   ldb: number,
-  C: Float32Array,
+  C: FloatArray,
   cOff: number,
   ldc: number,
   accumulate: boolean,
 ): void {
-  if (useWasm && M * N * K >= WASM_MIN_WORK && wasmGemm(M, N, K, A, aOff, aRow, aCol, B, bOff, ldb, 1, C, cOff, ldc, accumulate)) {
+  if (
+    useWasm &&
+    M * N * K >= WASM_MIN_WORK &&
+    allF32(A, B, C) &&
+    wasmGemm(M, N, K, A, aOff, aRow, aCol, B as Float32Array, bOff, ldb, 1, C as Float32Array, cOff, ldc, accumulate)
+  ) {
     return;
   }
   const acc = new Float64Array(N);
@@ -57,18 +70,23 @@ export function gemmNT(
   M: number,
   N: number,
   K: number,
-  A: Float32Array,
+  A: FloatArray,
   aOff: number,
   lda: number,
-  B: Float32Array,
+  B: FloatArray,
   bOff: number,
   ldb: number,
-  C: Float32Array,
+  C: FloatArray,
   cOff: number,
   ldc: number,
   accumulate: boolean,
 ): void {
-  if (useWasm && M * N * K >= WASM_MIN_WORK && wasmGemm(M, N, K, A, aOff, lda, 1, B, bOff, 1, ldb, C, cOff, ldc, accumulate)) {
+  if (
+    useWasm &&
+    M * N * K >= WASM_MIN_WORK &&
+    allF32(A, B, C) &&
+    wasmGemm(M, N, K, A, aOff, lda, 1, B as Float32Array, bOff, 1, ldb, C as Float32Array, cOff, ldc, accumulate)
+  ) {
     return;
   }
   for (let i = 0; i < M; i++) {

@@ -1,12 +1,13 @@
 // Elementwise ops (unary, binary, where, clamp, casts) with their gradients, and in-place semantics.
 
-import { isGradEnabled, noGrad, record } from '../autograd.js';
+import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
 import { Generator, defaultGenerator } from '../random.js';
 import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, broadcastOf, broadcastView, operands, scalarTensor, sumToShape, wrap } from './core.js';
+import { restride } from './view.js';
 
 export function withoutGrad<T>(fn: () => T): T {
   return noGrad(fn);
@@ -312,33 +313,57 @@ export function randomLike(x: Tensor, kind: 'uniform' | 'normal', a: number, b: 
 /**
  * Runs an in-place op: the value is computed out of place by `compute`, then written into `self`'s
  * storage and the version counter bumped, so graphs that saved the old value fail loudly.
- * With autograd on, `self` becomes the op's output (its gradFn is replaced).
+ * With autograd on, `self` becomes the op's output: its gradFn is the new node (named `gradName`),
+ * and a view's base is updated as PyTorch's CopySlices does. `op` names the method in errors.
  */
 export function inplace<T extends Tensor>(
   self: T,
-  name: string,
+  op: string,
+  gradName: string,
   compute: (x: Tensor) => Tensor,
   others: (Tensor | number)[],
 ): T {
   const tracking = isGradEnabled() && (self.requiresGrad || others.some((o) => isT(o) && o.requiresGrad));
+  const base = self._base;
+  if (tracking && base?.isLeaf && base.requiresGrad) {
+    throw new Error(`${op}: a view of a leaf Variable that requires grad is being used in an in-place operation.`);
+  }
   if (tracking && self.isLeaf && self.requiresGrad) {
-    throw new Error(`a leaf Variable that requires grad is being used in an in-place operation (${name}).`);
+    throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);
   }
   let result: Tensor;
   if (tracking) {
     // The old value must survive the write for the new node's backward, so snapshot it through a clone.
     const before = self.requiresGrad ? self.clone() : self.detach().clone();
     result = compute(before);
+    if (result.gradFn) relabel(result, gradName);
   } else {
     result = noGrad(() => compute(self));
   }
   if (!sameShape(result.shape, self.shape)) {
     throw new Error(
-      `${name}: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`,
+      `${op}: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`,
     );
   }
   if (numelOf(self.shape) > 0) backendOf(self).assign(self._view, result._view);
   self._ref.version++;
-  if (tracking && result.gradFn) self._setGradFn(result.gradFn);
+  if (!tracking) return self;
+  if (!base) {
+    // A value that does not depend on the old one (fill_, zero_, uniform_, ...) passes it a zero gradient.
+    if (result.gradFn) self._setGradFn(result.gradFn);
+    else record(gradName, self, [self], (g) => [g.mul(0)]);
+    return self;
+  }
+  // Writing through a view changes its base too (PyTorch's CopySlices): the base's gradient
+  // flows to the new values in the view's region and to the base's old graph elsewhere, and the
+  // view becomes a view of the updated base.
+  const n = self._ref.storage.length;
+  const baseLayout = { shape: [...base.shape], strides: [...base.strides], offset: base.offset };
+  const selfLayout = { shape: [...self.shape], strides: [...self.strides], offset: self.offset };
+  record('CopySlices', base, [base, result], (g) => [
+    restride(g, baseLayout, baseLayout, n, selfLayout),
+    result.requiresGrad ? restride(g, baseLayout, selfLayout, n) : null,
+  ]);
+  record('AsStridedBackward0', self, [base], (g) => [restride(g, selfLayout, baseLayout, n)]);
   return self;
 }

@@ -1,6 +1,6 @@
 // Gather, index_select, topk, cat/stack and one_hot, with gradients where PyTorch has them.
 
-import { record } from '../autograd.js';
+import { record, relabel } from '../autograd.js';
 import { fmtShape, normDim } from '../shape.js';
 import { promoteTypes } from '../dtype.js';
 import { type Tensor, type ValuesIndices, valuesIndices } from '../tensor.js';
@@ -42,7 +42,8 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   ], [index]);
 }
 
-export function topk(x: Tensor, k: number, dim: number, largest: boolean, sorted: boolean): ValuesIndices {
+/** The k largest (or smallest) elements along `dim` (default: the last), sorted, with their indices. */
+export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
   const d = normDim(dim, x.ndim, 'topk');
   const n = x.ndim === 0 ? 1 : x.shape[d];
   if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`topk: k (${k}) out of range for dimension ${d} of size ${n}`);
@@ -113,9 +114,12 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     }
   });
   const d = normDim(dim, ref.ndim + 1, 'stack');
-  return cat(
-    tensors.map((t) => t.unsqueeze(d)),
-    d,
+  return relabel(
+    cat(
+      tensors.map((t) => t.unsqueeze(d)),
+      d,
+    ),
+    'StackBackward0',
   );
 }
 

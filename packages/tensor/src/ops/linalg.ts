@@ -1,6 +1,6 @@
 // Matrix products: one batched kernel, with matmul's broadcasting built from view ops around it.
 
-import { record } from '../autograd.js';
+import { record, relabel } from '../autograd.js';
 import { broadcastShapes, fmtShape, numelOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, operands, wrap } from './core.js';
@@ -48,6 +48,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   let out = bmm3(a3, b3).reshape([...batch, M, N]);
   if (a.ndim === 1) out = out.squeeze(-2);
   if (b.ndim === 1) out = out.squeeze(-1);
+  // PyTorch's names for the cases it dispatches to dot, mv and mm.
+  if (a.ndim === 1 && b.ndim === 1) return relabel(out, 'DotBackward0');
+  if (a.ndim === 2 && b.ndim === 1) return relabel(out, 'MvBackward0');
+  if (a.ndim === 2 && b.ndim === 2) return relabel(out, 'MmBackward0');
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Neural-network ops: convolution, pooling, batch norm, dropout, softmax and the losses.
 
-import { noGrad, record } from '../autograd.js';
+import { noGrad, record, relabel } from '../autograd.js';
 import type { Conv2dParams, Pool2dParams } from '../backend.js';
 import type { Generator } from '../random.js';
 import { fmtShape, normDim } from '../shape.js';
@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor.js';
 import { backendOf, requireFloat, wrap } from './core.js';
 import { cast, randomLike, where } from './elementwise.js';
 import { gather } from './indexing.js';
-import { logsumexp, sum } from './reduce.js';
+import { sum } from './reduce.js';
 
 export type IntPair = number | [number, number];
 
@@ -50,6 +50,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) {
     throw new Error(`conv2d: expected bias of shape [${O}], got ${fmtShape(bias.shape)}`);
   }
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && t.dtype !== x.dtype) {
+      throw new Error(`conv2d: expected input and ${name} to have the same dtype, but input is ${x.dtype} and ${name} is ${t.dtype}`);
+    }
+  }
   let padding: [number, number];
   let input = x;
   if (opts.padding === 'same') {
@@ -78,20 +86,22 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const wc = weight.contiguous();
   const outShape = [input.shape[0], O, OH, OW];
   let out = wrap(backendOf(x).conv2d(xc._view, wc._view, p, outShape), outShape, x.dtype);
-  out = record(
+  // The bias joins the convolution's node, as in PyTorch (one ConvolutionBackward0 for all three).
+  if (bias) out = noGrad(() => out.add(bias.reshape([1, O, 1, 1])));
+  return record(
     'ConvolutionBackward0',
     out,
-    [input, weight],
+    [input, weight, bias],
     (g) => {
       const gc = g.contiguous();
       return [
         input.requiresGrad ? wrap(backendOf(g).conv2dBackwardInput(gc._view, wc._view, p, input.shape), input.shape, g.dtype) : null,
         weight.requiresGrad ? wrap(backendOf(g).conv2dBackwardWeight(xc._view, gc._view, p, weight.shape), weight.shape, g.dtype) : null,
+        bias?.requiresGrad ? g.sum([0, 2, 3]) : null,
       ];
     },
     [xc, wc],
   );
-  return bias ? out.add(bias.reshape([1, O, 1, 1])) : out;
 }
 
 /** Zero padding of the last two dims (left, right, top, bottom), like F.pad(x, (l, r, t, b)). */
@@ -199,7 +209,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null
   const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   const outShape = [x.shape[0], x.shape[1], oh ?? x.shape[2], ow ?? x.shape[3]];
   const out = wrap(backendOf(x).adaptiveAvgPool2d(x.contiguous()._view, outShape), outShape, x.dtype);
-  return record('AdaptiveAvgPool2DBackward0', out, [x], (g) => [
+  // PyTorch computes a 1x1 output as a mean over H and W, and names the node after it.
+  const name = outShape[2] === 1 && outShape[3] === 1 ? 'MeanBackward1' : 'AdaptiveAvgPool2DBackward0';
+  return record(name, out, [x], (g) => [
     wrap(backendOf(g).adaptiveAvgPool2dBackward(g.contiguous()._view, x.shape), x.shape, g.dtype),
   ]);
 }
@@ -297,14 +309,31 @@ export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?:
   return x.mul(keep);
 }
 
+/** x - max(x) along `dim`, with the (detached) max of an all -inf slice taken as 0, as PyTorch does. */
+function shiftByMax(x: Tensor, d: number): Tensor {
+  const m = x.amax(d, true);
+  return x.sub(m.where(m.isfinite(), 0));
+}
+
+/** log(softmax(x)) computed as (x - max) - log(sum(exp(x - max))), so large inputs keep their precision. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   requireFloat(x, 'logSoftmax');
   const d = normDim(dim, x.ndim, 'logSoftmax');
-  return x.sub(logsumexp(x, d, true));
+  const out = noGrad(() => {
+    const shifted = shiftByMax(x, d);
+    return shifted.sub(shifted.exp().sum(d, true).log());
+  });
+  return record('LogSoftmaxBackward0', out, [x], (g) => [g.sub(out.exp().mul(g.sum(d, true)))], [out]);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
-  return logSoftmax(x, dim).exp();
+  requireFloat(x, 'softmax');
+  const d = normDim(dim, x.ndim, 'softmax');
+  const out = noGrad(() => {
+    const e = shiftByMax(x, d).exp();
+    return e.div(e.sum(d, true));
+  });
+  return record('SoftmaxBackward0', out, [x], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))], [out]);
 }
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -336,24 +365,47 @@ export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {})
   if (tgt.shape.join() !== expected.join()) {
     throw new Error(`nllLoss: expected target of shape ${fmtShape(expected)} for input ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)}`);
   }
-  const tv = tgt.dataSync();
-  for (const v of tv) {
-    if (v !== ignoreIndex && (v < 0 || v >= C)) throw new Error(`nllLoss: Target ${v} is out of bounds (number of classes ${C}).`);
-  }
-  const ignore = tgt.eq(ignoreIndex);
-  const safe = where(ignore, 0, tgt).to('int64');
-  const picked = gather(input, 1, safe.unsqueeze(1)).squeeze(1);
-  let w = ignore.logicalNot().to(input.dtype);
-  if (opts.weight) {
-    if (opts.weight.ndim !== 1 || opts.weight.shape[0] !== C) {
-      throw new Error(`nllLoss: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(opts.weight.shape)}`);
+  // On a GPU, gather flags an out-of-range target on the device and the next readback throws.
+  if (tgt.device === 'cpu') {
+    for (const v of tgt.dataSync()) {
+      if (v !== ignoreIndex && (v < 0 || v >= C)) throw new Error(`nllLoss: Target ${v} is out of bounds (number of classes ${C}).`);
     }
-    w = w.mul(opts.weight.indexSelect(0, safe.reshape([-1])).reshape(safe.shape));
   }
-  const losses = picked.mul(w).neg();
-  if (reduction === 'none') return logp.ndim === 1 ? losses.squeeze(0) : losses;
-  if (reduction === 'sum') return losses.sum();
-  return losses.sum().div(w.sum());
+  if (opts.weight && (opts.weight.ndim !== 1 || opts.weight.shape[0] !== C)) {
+    throw new Error(`nllLoss: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(opts.weight.shape)}`);
+  }
+  const weight = opts.weight ?? null;
+  // Per-sample weights (0 where ignored) and the picked log-probabilities; no graph needed for either.
+  const [w, idx, picked] = noGrad(() => {
+    const ignore = tgt.eq(ignoreIndex);
+    const safe = where(ignore, 0, tgt).to('int64');
+    let wt = ignore.logicalNot().to(input.dtype);
+    if (weight) wt = wt.mul(weight.to(input.dtype).indexSelect(0, safe.reshape([-1])).reshape(safe.shape));
+    const index = safe.unsqueeze(1);
+    return [wt, index, gather(input, 1, index).squeeze(1)];
+  });
+  const total = noGrad(() => w.sum());
+  const out = noGrad(() => {
+    const losses = picked.mul(w).neg();
+    if (reduction === 'none') return logp.ndim === 1 ? losses.squeeze(0) : losses;
+    if (reduction === 'sum') return losses.sum();
+    return losses.sum().div(total);
+  });
+  return record(
+    'NllLossBackward0',
+    out,
+    [logp],
+    (g) => {
+      // d loss / d input[n, t_n] = -w_n * g (/ total weight for 'mean'); ignored samples get exactly 0,
+      // even when every sample is ignored and the total weight is 0.
+      let coef = reduction === 'none' ? g.reshape(w.shape).mul(w) : w.mul(g);
+      if (reduction === 'mean') coef = where(w.eq(0), 0, coef.div(total));
+      const src = coef.neg().unsqueeze(1);
+      const grad = wrap(backendOf(g).scatterAdd(input.shape, 1, idx.contiguous()._view, src.contiguous()._view), input.shape, g.dtype);
+      return [logp.ndim === 1 ? grad.squeeze(0) : grad];
+    },
+    [],
+  );
 }
 
 export interface CrossEntropyOptions extends NllLossOptions {
@@ -407,7 +459,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
   const reduction = checkReduction(opts.reduction ?? 'mean', 'mseLoss');
   const d = input.sub(target);
   const l = d.mul(d);
-  return reduction === 'none' ? l : reduction === 'sum' ? l.sum() : l.mean();
+  return relabel(reduction === 'none' ? l : reduction === 'sum' ? l.sum() : l.mean(), 'MseLossBackward0');
 }
 
 /** Numerically stable sigmoid + binary cross entropy, with weight and posWeight. */

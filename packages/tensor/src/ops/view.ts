@@ -1,13 +1,47 @@
 // View ops: new shape/strides/offset over the same storage, no kernel. Backward maps the gradient back.
 
-import { record } from '../autograd.js';
-import { type Device, getBackend } from '../backend.js';
-import { fmtShape, inferShape, normDim, numelOf, viewStrides } from '../shape.js';
+import { record, relabel } from '../autograd.js';
+import { type Device, type Layout, getBackend } from '../backend.js';
+import { fmtShape, inferShape, layoutOffsets, normDim, numelOf, viewStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, wrap } from './core.js';
 
 function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
-  return new Tensor(x._ref, shape, strides, offset, x.dtype);
+  const v = new Tensor(x._ref, shape, strides, offset, x.dtype);
+  v._base = x._base ?? x;
+  return v;
+}
+
+/** The storage offsets of every element of a layout, as an int64 index tensor on `like`'s device. */
+function offsetsIndex(like: Tensor, layout: Layout): Tensor {
+  const offs = layoutOffsets(layout.shape, layout.strides, layout.offset);
+  return wrap(backendOf(like).fromArray(offs, 'int64'), [offs.length], 'int64');
+}
+
+/**
+ * Moves a gradient between two strided layouts of one storage of `storageLength` elements: `g`
+ * (shaped like `from`) is scatter-added at `from`'s storage offsets (overlapping elements add up),
+ * then read back at `to`'s offsets. With `zeroRegion`, the elements at those offsets are zeroed
+ * before reading (the part of a base that an in-place write on a view replaced).
+ */
+export function restride(g: Tensor, from: Layout, to: Layout, storageLength: number, zeroRegion?: Layout): Tensor {
+  const b = backendOf(g);
+  const src = g.contiguous();
+  const fromIdx = offsetsIndex(g, from);
+  const flatView = { ...src._view, shape: [src.numel()], strides: [1] };
+  let flat = wrap(b.scatterAdd([storageLength], 0, fromIdx._view, flatView), [storageLength], g.dtype);
+  if (zeroRegion) {
+    const idx = offsetsIndex(g, zeroRegion);
+    const ones = wrap(b.fill(g.dtype, idx.numel(), 1), [idx.numel()], g.dtype);
+    const covered = wrap(b.scatterAdd([storageLength], 0, idx._view, ones._view), [storageLength], g.dtype);
+    flat = flat.mul(covered.eq(0).to(g.dtype));
+  }
+  const toIdx = offsetsIndex(g, to);
+  return wrap(b.indexSelect(flat._view, 0, toIdx._view), to.shape, g.dtype);
+}
+
+function layoutOf(t: Tensor): Layout {
+  return { shape: [...t.shape], strides: [...t.strides], offset: t.offset };
 }
 
 /** A contiguous copy (differentiable). */
@@ -67,7 +101,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const dims = [...x.shape.keys()];
   dims[a] = b;
   dims[b] = a;
-  return permute(x, dims);
+  return relabel(permute(x, dims), 'TransposeBackward0');
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
@@ -118,7 +152,7 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
     x.strides.filter((_, i) => keep[i]),
     x.offset,
   );
-  return record('SqueezeBackward0', out, [x], (g) => [g.reshape(x.shape)]);
+  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [g.reshape(x.shape)]);
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -161,7 +195,9 @@ export function asStrided(x: Tensor, shape: readonly number[], strides: readonly
         `(shape ${fmtShape(shape)}, strides ${fmtShape(strides)}, offset ${offset})`,
     );
   }
-  return makeView(x, shape, strides, offset);
+  const out = makeView(x, shape, strides, offset);
+  const storageLength = x._ref.storage.length;
+  return record('AsStridedBackward0', out, [x], (g) => [restride(g, layoutOf(out), layoutOf(x), storageLength)]);
 }
 
 /** Scatters a slice's gradient into zeros of the input's shape. */
@@ -251,12 +287,27 @@ export function unbind(x: Tensor, dim: number): Tensor[] {
   return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
 }
 
-/** Copies a tensor to another device (differentiable). */
+/** Copies a tensor to another device (differentiable). Off a GPU it needs `toDeviceAsync`. */
 export function toDevice(x: Tensor, device: Device): Tensor {
   if (x.device === device) return x;
+  if (x.device !== 'cpu') {
+    throw new Error(
+      `to('${device}'): copying a ${x.device} tensor off its device needs an async readback; use \`await t.toAsync('${device}')\`` +
+        ' (a CPU tensor that requires grad cannot get its gradient back from the GPU synchronously: create it on the GPU instead)',
+    );
+  }
   const src = x.contiguous();
   const target = getBackend(device);
   const data = backendOf(src).readSync(src._view);
   const out = wrap(target.fromArray(data, x.dtype), x.shape, x.dtype);
+  return record('ToCopyBackward0', out, [x], (g) => [toDevice(g, x.device)]);
+}
+
+/** Copies a tensor to another device through an async readback (differentiable; works from any device). */
+export async function toDeviceAsync(x: Tensor, device: Device): Promise<Tensor> {
+  if (x.device === device) return x;
+  const src = x.contiguous();
+  const data = await backendOf(src).read(src._view);
+  const out = wrap(getBackend(device).fromArray(data, x.dtype), x.shape, x.dtype);
   return record('ToCopyBackward0', out, [x], (g) => [toDevice(g, x.device)]);
 }

@@ -1,18 +1,13 @@
-// Convolution forward and backward entirely inside WebAssembly memory: operands are copied in once,
-// im2col/col2im and the GEMMs run there, and the result is copied out once.
+// Convolution forward and backward inside WebAssembly memory. Operands are copied in once; for each
+// group, chunks of images are unfolded side by side into one wide patch matrix so that each chunk is
+// a single large GEMM (small feature maps would otherwise give one thin GEMM per image).
 
 import type { Conv2dParams } from '../../backend.js';
 import { type Kernels, gemmScratch, reserve, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelSgemm } from './threads.js';
 
-/** Reserves the operands plus one GEMM scratch area per thread; null without WebAssembly. */
-function layout(sizes: number[], gemmN: number): { k: Kernels; ptrs: number[]; heap: Float32Array; stride: number } | null {
-  const k = wasmKernels();
-  if (!k) return null;
-  const scratch = gemmScratch(gemmN);
-  const m = reserve(k, [...sizes, scratch * getNumThreads()]);
-  return { k, ...m, stride: Math.ceil(scratch / 16) * 64 };
-}
+/** Upper bound on the patch matrix, in floats (16 MB), which sets how many images go in one chunk. */
+const MAX_COL_FLOATS = 4 << 20;
 
 interface Geometry {
   N: number;
@@ -25,17 +20,54 @@ interface Geometry {
   KW: number;
   OH: number;
   OW: number;
+  G: number;
+  Og: number;
+  P: number;
+  Kc: number;
+  /** Images per chunk. */
+  nb: number;
 }
 
-function geo(x: readonly number[], w: readonly number[], out: readonly number[]): Geometry {
-  return { N: x[0], C: x[1], H: x[2], W: x[3], O: w[0], Cg: w[1], KH: w[2], KW: w[3], OH: out[2], OW: out[3] };
+function geo(x: readonly number[], w: readonly number[], out: readonly number[], groups: number): Geometry {
+  const [N, C, H, W] = x;
+  const [O, Cg, KH, KW] = w;
+  const [, , OH, OW] = out;
+  const P = OH * OW;
+  const Kc = Cg * KH * KW;
+  const nb = Math.max(1, Math.min(N, Math.floor(MAX_COL_FLOATS / Math.max(Kc * P, 1))));
+  return { N, C, H, W, O, Cg, KH, KW, OH, OW, G: groups, Og: O / groups, P, Kc, nb };
 }
 
-function convArgs(g: Geometry, p: Conv2dParams): number[] {
+/** Arguments im2col/col2im take between the image pointer and the column pointer. */
+function shapeArgs(g: Geometry, p: Conv2dParams): number[] {
   return [g.Cg, g.H, g.W, g.KH, g.KW, g.OH, g.OW, p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1]];
 }
 
-/** Forward convolution; returns null where WebAssembly is unavailable. */
+/** Reserves operand regions plus the chunk buffers and one GEMM scratch area per thread. */
+function layout(sizes: number[], g: Geometry, gemmN: number) {
+  const k = wasmKernels();
+  if (!k) return null;
+  const scratch = gemmScratch(gemmN);
+  const chunkCols = g.nb * g.P;
+  // Two chunk buffers: the patch matrix [Kc, nb*P] and a rows-major block [max(Og), nb*P].
+  const m = reserve(k, [...sizes, g.Kc * chunkCols, g.Og * chunkCols, scratch * getNumThreads()]);
+  return { k, ...m, stride: Math.ceil(scratch / 16) * 64 };
+}
+
+type Layout = NonNullable<ReturnType<typeof layout>>;
+
+/** Unfolds images [n0, n0 + nb) of group gi side by side into the patch matrix at `col`. */
+function unfoldChunk(m: Layout, g: Geometry, args: number[], x: number, col: number, n0: number, nb: number, gi: number): void {
+  for (let n = n0; n < n0 + nb; n++) {
+    m.k.exports.im2col(x + (n * g.C + gi * g.Cg) * g.H * g.W * 4, ...args, col + (n - n0) * g.P * 4, nb * g.P);
+  }
+}
+
+function copyIn(m: Layout, ptr: number, src: Float32Array, off: number, len: number): void {
+  m.heap.set(src.subarray(off, off + len), ptr / 4);
+}
+
+/** Forward convolution; null where WebAssembly is unavailable. */
 export function wasmConv2d(
   x: Float32Array,
   xOff: number,
@@ -46,31 +78,29 @@ export function wasmConv2d(
   p: Conv2dParams,
   outShape: readonly number[],
 ): Float32Array | null {
-  const g = geo(xShape, wShape, outShape);
-  const G = p.groups;
-  const Og = g.O / G;
-  const P = g.OH * g.OW;
-  const Kc = g.Cg * g.KH * g.KW;
+  const g = geo(xShape, wShape, outShape, p.groups);
   const xLen = g.N * g.C * g.H * g.W;
-  const wLen = g.O * Kc;
-  const oLen = g.N * g.O * P;
-  const m = layout([xLen, wLen, oLen, Kc * P], P);
+  const wLen = g.O * g.Kc;
+  const oLen = g.N * g.O * g.P;
+  const m = layout([xLen, wLen, oLen], g, g.nb * g.P);
   if (!m) return null;
-  const k = m.k.exports;
-  const [xp, wp, op, cp, sp] = m.ptrs;
-  m.heap.set(x.subarray(xOff, xOff + xLen), xp / 4);
-  m.heap.set(w.subarray(wOff, wOff + wLen), wp / 4);
-  const args = convArgs(g, p);
-  for (let n = 0; n < g.N; n++) {
-    for (let gi = 0; gi < G; gi++) {
-      k.im2col(xp + ((n * g.C + gi * g.Cg) * g.H * g.W) * 4, ...args, cp);
-      parallelSgemm(m.k, Og, P, Kc, wp + gi * Og * Kc * 4, Kc, 1, cp, P, 1, op + ((n * g.O + gi * Og) * P) * 4, P, 0, sp, m.stride);
+  const [xp, wp, op, cp, rp, sp] = m.ptrs;
+  copyIn(m, xp, x, xOff, xLen);
+  copyIn(m, wp, w, wOff, wLen);
+  const args = shapeArgs(g, p);
+  for (let gi = 0; gi < g.G; gi++) {
+    for (let n0 = 0; n0 < g.N; n0 += g.nb) {
+      const nb = Math.min(g.nb, g.N - n0);
+      unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
+      // rows [Og, nb*P] = W_g [Og, Kc] x col [Kc, nb*P], then scattered to [N, O, P]
+      parallelSgemm(m.k, g.Og, nb * g.P, g.Kc, wp + gi * g.Og * g.Kc * 4, g.Kc, 1, cp, nb * g.P, 1, rp, nb * g.P, 0, sp, m.stride);
+      m.k.exports.regroup(rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
     }
   }
   return m.heap.slice(op / 4, op / 4 + oLen);
 }
 
-/** Gradient of the input. */
+/** Gradient of the input; null where WebAssembly is unavailable. */
 export function wasmConv2dBackwardInput(
   gOut: Float32Array,
   gOff: number,
@@ -81,33 +111,33 @@ export function wasmConv2dBackwardInput(
   inputShape: readonly number[],
   gShape: readonly number[],
 ): Float32Array | null {
-  const g = geo(inputShape, wShape, gShape);
-  const G = p.groups;
-  const Og = g.O / G;
-  const P = g.OH * g.OW;
-  const Kc = g.Cg * g.KH * g.KW;
-  const gLen = g.N * g.O * P;
-  const wLen = g.O * Kc;
+  const g = geo(inputShape, wShape, gShape, p.groups);
+  const gLen = g.N * g.O * g.P;
+  const wLen = g.O * g.Kc;
   const xLen = g.N * g.C * g.H * g.W;
-  const m = layout([gLen, wLen, xLen, Kc * P], P);
+  const m = layout([gLen, wLen, xLen], g, g.nb * g.P);
   if (!m) return null;
-  const k = m.k.exports;
-  const [gp, wp, xp, cp, sp] = m.ptrs;
-  m.heap.set(gOut.subarray(gOff, gOff + gLen), gp / 4);
-  m.heap.set(w.subarray(wOff, wOff + wLen), wp / 4);
+  const [gp, wp, xp, cp, rp, sp] = m.ptrs;
+  copyIn(m, gp, gOut, gOff, gLen);
+  copyIn(m, wp, w, wOff, wLen);
   m.heap.fill(0, xp / 4, xp / 4 + xLen);
-  const args = convArgs(g, p);
-  for (let n = 0; n < g.N; n++) {
-    for (let gi = 0; gi < G; gi++) {
-      // col[Kc, P] = W_g^T [Kc, Og] x gradOut_g [Og, P]
-      parallelSgemm(m.k, Kc, P, Og, wp + gi * Og * Kc * 4, 1, Kc, gp + ((n * g.O + gi * Og) * P) * 4, P, 1, cp, P, 0, sp, m.stride);
-      k.col2im(cp, ...args, xp + ((n * g.C + gi * g.Cg) * g.H * g.W) * 4);
+  const args = shapeArgs(g, p);
+  for (let gi = 0; gi < g.G; gi++) {
+    for (let n0 = 0; n0 < g.N; n0 += g.nb) {
+      const nb = Math.min(g.nb, g.N - n0);
+      const cols = nb * g.P;
+      m.k.exports.regroup(rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
+      // col [Kc, nb*P] = W_g^T [Kc, Og] x gradOut rows [Og, nb*P]
+      parallelSgemm(m.k, g.Kc, cols, g.Og, wp + gi * g.Og * g.Kc * 4, 1, g.Kc, rp, cols, 1, cp, cols, 0, sp, m.stride);
+      for (let n = n0; n < n0 + nb; n++) {
+        m.k.exports.col2im(cp + (n - n0) * g.P * 4, ...args, xp + (n * g.C + gi * g.Cg) * g.H * g.W * 4, cols);
+      }
     }
   }
   return m.heap.slice(xp / 4, xp / 4 + xLen);
 }
 
-/** Gradient of the weight. */
+/** Gradient of the weight; null where WebAssembly is unavailable. */
 export function wasmConv2dBackwardWeight(
   x: Float32Array,
   xOff: number,
@@ -118,27 +148,25 @@ export function wasmConv2dBackwardWeight(
   p: Conv2dParams,
   wShape: readonly number[],
 ): Float32Array | null {
-  const g = geo(xShape, wShape, gShape);
-  const G = p.groups;
-  const Og = g.O / G;
-  const P = g.OH * g.OW;
-  const Kc = g.Cg * g.KH * g.KW;
+  const g = geo(xShape, wShape, gShape, p.groups);
   const xLen = g.N * g.C * g.H * g.W;
-  const gLen = g.N * g.O * P;
-  const wLen = g.O * Kc;
-  const m = layout([xLen, gLen, wLen, Kc * P], Kc);
+  const gLen = g.N * g.O * g.P;
+  const wLen = g.O * g.Kc;
+  const m = layout([xLen, gLen, wLen], g, g.Kc);
   if (!m) return null;
-  const k = m.k.exports;
-  const [xp, gp, wp, cp, sp] = m.ptrs;
-  m.heap.set(x.subarray(xOff, xOff + xLen), xp / 4);
-  m.heap.set(gOut.subarray(gOff, gOff + gLen), gp / 4);
+  const [xp, gp, wp, cp, rp, sp] = m.ptrs;
+  copyIn(m, xp, x, xOff, xLen);
+  copyIn(m, gp, gOut, gOff, gLen);
   m.heap.fill(0, wp / 4, wp / 4 + wLen);
-  const args = convArgs(g, p);
-  for (let n = 0; n < g.N; n++) {
-    for (let gi = 0; gi < G; gi++) {
-      k.im2col(xp + ((n * g.C + gi * g.Cg) * g.H * g.W) * 4, ...args, cp);
-      // gradW_g [Og, Kc] += gradOut_g [Og, P] x col^T [P, Kc]
-      parallelSgemm(m.k, Og, Kc, P, gp + ((n * g.O + gi * Og) * P) * 4, P, 1, cp, 1, P, wp + gi * Og * Kc * 4, Kc, 1, sp, m.stride);
+  const args = shapeArgs(g, p);
+  for (let gi = 0; gi < g.G; gi++) {
+    for (let n0 = 0; n0 < g.N; n0 += g.nb) {
+      const nb = Math.min(g.nb, g.N - n0);
+      const cols = nb * g.P;
+      unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
+      m.k.exports.regroup(rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
+      // gradW_g [Og, Kc] += gradOut rows [Og, nb*P] x col^T [nb*P, Kc]
+      parallelSgemm(m.k, g.Og, g.Kc, cols, rp, cols, 1, cp, 1, cols, wp + gi * g.Og * g.Kc * 4, g.Kc, 1, sp, m.stride);
     }
   }
   return m.heap.slice(wp / 4, wp / 4 + wLen);

@@ -33,8 +33,11 @@ export interface KernelExports {
     accumulate: number,
     scratch: number,
   ): void;
-  im2col(x: number, ...geometryThenCol: number[]): void;
-  col2im(col: number, ...geometryThenOut: number[]): void;
+  /** x, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, col, ldcol */
+  im2col(...args: number[]): void;
+  /** col, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, out, ldcol */
+  col2im(...args: number[]): void;
+  regroup(rowsMajor: number, batchMajor: number, rows: number, N: number, P: number, batchRows: number, toBatchMajor: number): void;
 }
 
 export interface Kernels {

@@ -1,0 +1,45 @@
+// Checkpoint bytes in a browser (or any runtime without Node's file system): fetch a URL, check its hash.
+import { fileNameFromUrl, hashMismatchError, hashPrefixFromFileName, toHex } from '../hash-prefix.js';
+import type { CheckpointRequest } from './types.js';
+
+export type { CheckpointRequest, DownloadProgress } from './types.js';
+
+/** Fetches a checkpoint URL; local paths need Node (`@graft/models` resolves to its Node build there). */
+export async function readCheckpointBytes(request: CheckpointRequest): Promise<Uint8Array> {
+  const { source } = request;
+  if (!/^https?:\/\//i.test(source)) {
+    throw new Error(
+      `weights: "${source}" is not an http(s) URL; local files need Node, or pass the checkpoint's bytes (Uint8Array) instead`,
+    );
+  }
+  const fileName = request.fileName ?? fileNameFromUrl(source);
+  const response = await fetch(source);
+  if (!response.ok || response.body === null) {
+    throw new Error(`weights: downloading ${source} failed: HTTP ${response.status} ${response.statusText}`);
+  }
+  const length = Number(response.headers.get('content-length'));
+  const totalBytes = Number.isFinite(length) && length > 0 ? length : null;
+  const chunks: Uint8Array[] = [];
+  let receivedBytes = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    receivedBytes += value.byteLength;
+    request.onProgress?.({ url: source, fileName, receivedBytes, totalBytes, done: false });
+  }
+  const bytes = new Uint8Array(receivedBytes);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  request.onProgress?.({ url: source, fileName, receivedBytes, totalBytes, done: true });
+  const expected = request.hashPrefix === undefined ? hashPrefixFromFileName(fileName) : request.hashPrefix;
+  if (expected) {
+    const digest = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    if (!digest.startsWith(expected)) throw hashMismatchError(source, expected, digest);
+  }
+  return bytes;
+}

@@ -1,0 +1,171 @@
+// CPU backend throughput: matmul and ResNet-18 conv2d shapes in GFLOP/s, next to PyTorch on the same
+// shapes when /usr/bin/python3 has torch (run in a child process with torch.set_num_threads(2)).
+// Usage: pnpm bench (builds first), or node bench/bench.mjs after a build.
+
+import { spawnSync } from 'node:child_process';
+import { conv2d, matmul, noGrad, randn, setNumThreads, setWasmKernels } from '../dist/index.js';
+
+const THREADS = 2;
+const BUDGET_MS = 700; // per shape and implementation, after warm-up
+
+/** Matmul [M, K] x [K, N]; conv2d with ResNet-18's layer shapes at batch 1-2. */
+const CASES = [
+  { kind: 'matmul', name: 'matmul 256x256x256', m: 256, k: 256, n: 256 },
+  { kind: 'matmul', name: 'matmul 512x512x512', m: 512, k: 512, n: 512 },
+  {
+    kind: 'conv',
+    name: 'conv1     7x7/2  3->64   224 b1',
+    x: [1, 3, 224, 224],
+    w: [64, 3, 7, 7],
+    stride: 2,
+    padding: 3,
+  },
+  {
+    kind: 'conv',
+    name: 'layer1    3x3   64->64    56 b2',
+    x: [2, 64, 56, 56],
+    w: [64, 64, 3, 3],
+    stride: 1,
+    padding: 1,
+  },
+  {
+    kind: 'conv',
+    name: 'layer2.0  3x3/2 64->128   56 b1',
+    x: [1, 64, 56, 56],
+    w: [128, 64, 3, 3],
+    stride: 2,
+    padding: 1,
+  },
+  {
+    kind: 'conv',
+    name: 'layer3    3x3  256->256   14 b2',
+    x: [2, 256, 14, 14],
+    w: [256, 256, 3, 3],
+    stride: 1,
+    padding: 1,
+  },
+  {
+    kind: 'conv',
+    name: 'layer4    3x3  512->512    7 b1',
+    x: [1, 512, 7, 7],
+    w: [512, 512, 3, 3],
+    stride: 1,
+    padding: 1,
+  },
+];
+
+function flops(c) {
+  if (c.kind === 'matmul') return 2 * c.m * c.k * c.n;
+  const [n, , h, w] = c.x;
+  const [o, cin, kh, kw] = c.w;
+  const oh = Math.floor((h + 2 * c.padding - kh) / c.stride) + 1;
+  const ow = Math.floor((w + 2 * c.padding - kw) / c.stride) + 1;
+  return 2 * n * o * oh * ow * cin * kh * kw;
+}
+
+/** Median seconds per call: two warm-up calls, then repeats until the time budget is spent. */
+function time(fn) {
+  fn();
+  fn();
+  const times = [];
+  const start = performance.now();
+  while (times.length < 3 || (performance.now() - start < BUDGET_MS && times.length < 50)) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function graftRun(c) {
+  return noGrad(() => {
+    if (c.kind === 'matmul') {
+      const a = randn(c.m, c.k);
+      const b = randn(c.k, c.n);
+      return time(() => matmul(a, b));
+    }
+    const x = randn(c.x);
+    const w = randn(c.w);
+    return time(() => conv2d(x, w, null, { stride: c.stride, padding: c.padding }));
+  });
+}
+
+const TORCH_SCRIPT = `
+import json, sys, time
+import torch
+import torch.nn.functional as F
+torch.set_num_threads(${THREADS})
+budget = ${BUDGET_MS} / 1000
+def timeit(fn):
+    fn(); fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 50):
+        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+out = []
+with torch.no_grad():
+    for c in json.load(sys.stdin):
+        if c["kind"] == "matmul":
+            a = torch.randn(c["m"], c["k"]); b = torch.randn(c["k"], c["n"])
+            out.append(timeit(lambda: torch.matmul(a, b)))
+        else:
+            x = torch.randn(*c["x"]); w = torch.randn(*c["w"])
+            out.append(timeit(lambda: F.conv2d(x, w, stride=c["stride"], padding=c["padding"])))
+print(json.dumps({"version": torch.__version__, "seconds": out}))
+`;
+
+function torchRun() {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) return null;
+  const r = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT], {
+    input: JSON.stringify(CASES),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) {
+    console.log(`(PyTorch run failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const gflops = (c, s) => flops(c) / s / 1e9;
+const col = (s, n) => String(s).padStart(n);
+
+const threads = setNumThreads(THREADS);
+const graft = CASES.map(graftRun);
+// The plain TypeScript reference kernels (WebAssembly off) on the two matmuls, for scale.
+setWasmKernels(false);
+const reference = CASES.filter((c) => c.kind === 'matmul').map(graftRun);
+setWasmKernels(true);
+setNumThreads(1);
+const torch = torchRun();
+
+console.log(`@graft/tensor CPU backend, float32, ${threads} thread(s); GFLOP/s (median of repeats)`);
+if (torch)
+  console.log(
+    `PyTorch ${torch.version} on the same shapes with torch.set_num_threads(${THREADS}) (child process)`,
+  );
+else console.log('PyTorch not available (/usr/bin/python3 -c "import torch" failed): graft figures only');
+console.log('');
+const header = `${'shape'.padEnd(34)}${col('graft', 10)}${torch ? col('PyTorch', 10) + col('graft/PyTorch', 15) : ''}`;
+console.log(header);
+console.log('-'.repeat(header.length));
+CASES.forEach((c, i) => {
+  const g = gflops(c, graft[i]);
+  let line = `${c.name.padEnd(34)}${col(g.toFixed(2), 10)}`;
+  if (torch) {
+    const t = gflops(c, torch.seconds[i]);
+    line += col(t.toFixed(2), 10) + col(`${(g / t).toFixed(2)}x`, 15);
+  }
+  console.log(line);
+});
+console.log('');
+CASES.filter((c) => c.kind === 'matmul').forEach((c, i) => {
+  console.log(
+    `${`${c.name} (TypeScript reference kernel, 1 thread)`.padEnd(60)}${col(gflops(c, reference[i]).toFixed(2), 8)}`,
+  );
+});

@@ -1,0 +1,102 @@
+// Every op against PyTorch: forward values, dtypes and shapes, and the gradients of a random
+// upstream gradient with respect to every differentiable input (fixtures/ops.json).
+
+import { describe, expect, it } from 'vitest';
+import { erf } from './cpu/ops.js';
+import { tensor } from './creation.js';
+import { dropout } from './ops/nn.js';
+import { Generator } from './random.js';
+import type { Tensor } from './tensor.js';
+import { buildInputs, gradDesc, type OpsFixture, runOp } from './test/cases.js';
+import { decodeAll, describeMismatch, fromDesc, loadFixture, mismatch } from './test/fixtures.js';
+
+const fixture = loadFixture<OpsFixture>('ops.json');
+
+describe('ops match PyTorch (forward and backward)', () => {
+  for (const c of fixture.cases) {
+    it(c.name, () => {
+      const problems: string[] = [];
+      const { leaves, operands } = buildInputs(c, 'float32');
+      const outs = runOp(c, operands);
+      if (outs.length !== c.outputs.length)
+        problems.push(`${outs.length} outputs, expected ${c.outputs.length}`);
+      c.outputs.forEach((e, k) => {
+        const m = outs[k] && describeMismatch(outs[k], e, `output ${k}`);
+        if (m) problems.push(m);
+      });
+      if (c.upstream && c.grads) {
+        const diff: [Tensor, Tensor][] = [];
+        c.upstream.forEach((u, k) => {
+          if (!u) return;
+          if (!outs[k].requiresGrad) problems.push(`output ${k} does not require grad`);
+          else diff.push([outs[k], fromDesc({ shape: outs[k].shape, data: u }, 'float32')]);
+        });
+        if (diff.length === 1) diff[0][0].backward(diff[0][1]);
+        else if (diff.length > 1)
+          diff
+            .map(([o, u]) => o.mul(u).sum())
+            .reduce((a, b) => a.add(b))
+            .backward();
+        for (const spec of c.inputs) {
+          if (!(spec.name in c.grads)) continue;
+          const expected = c.grads[spec.name];
+          const g = leaves[spec.name].grad;
+          if (expected === null) {
+            if (g?.dataSync().some((v) => v !== 0)) problems.push(`grad of ${spec.name}: expected none`);
+          } else if (!g) {
+            problems.push(`grad of ${spec.name}: missing`);
+          } else {
+            const m = describeMismatch(g, gradDesc(spec, expected), `grad of ${spec.name}`);
+            if (m) problems.push(m);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+});
+
+describe('erf (behind gelu) against torch.erf in float64', () => {
+  it('agrees to double precision on every branch of the rational approximation', () => {
+    // 4 ulps: the approximation is accurate to about 1 ulp, and so is the libm erf PyTorch calls.
+    expect(mismatch(fixture.erf.x.map(erf), fixture.erf.erf, 4 * 2 ** -52, 1e-300)).toBeNull();
+  });
+});
+
+describe('dropout (PyTorch semantics; its masks come from another RNG)', () => {
+  for (const d of fixture.dropout) {
+    it(`p=${d.p}`, () => {
+      const xv = decodeAll(d.x, 'float32');
+      const x = tensor(xv, { dtype: 'float32' }).requiresGrad_();
+      const y = dropout(x, d.p, true, { generator: new Generator(7) });
+      expect(y.shape).toEqual(x.shape);
+      const yv = y.dataSync();
+      // Every element is dropped or scaled by exactly PyTorch's factor 1/(1-p).
+      const kept: number[] = [];
+      yv.forEach((v, i) => {
+        if (v !== 0) kept.push(v / xv[i]);
+      });
+      if (d.p === 1) expect(kept).toEqual([]);
+      else if (d.p === 0) expect(Array.from(yv)).toEqual(Array.from(xv));
+      else {
+        expect(kept.length).toBeGreaterThan(0);
+        expect(kept.length).toBeLessThan(xv.length);
+        expect(
+          mismatch(
+            kept,
+            kept.map(() => d.keptScale[0]),
+            1e-6,
+            0,
+          ),
+        ).toBeNull();
+      }
+      // The gradient is the same mask and scale.
+      if (y.requiresGrad) {
+        y.sum().backward();
+        const expected = Array.from(yv, (v, i) => (v === 0 ? 0 : v / xv[i]));
+        expect(mismatch(x.grad!.dataSync(), expected, 1e-6, 0)).toBeNull();
+      }
+      expect(Array.from(dropout(x, d.p, false).dataSync())).toEqual(d.evalEqualsInput ? Array.from(xv) : []);
+    });
+  }
+});
