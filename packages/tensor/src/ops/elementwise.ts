@@ -303,10 +303,12 @@ export function copyLike(x: Tensor, src: Tensor): Tensor {
 export function randomLike(x: Tensor, kind: 'uniform' | 'normal', a: number, b: number, gen?: Generator): Tensor {
   const g = gen ?? defaultGenerator;
   const n = x.numel();
-  const data = new Float32Array(n);
+  // float64 tensors get float64 draws; everything else is drawn in float32 and cast.
+  const dtype = x.dtype === 'float64' ? 'float64' : 'float32';
+  const data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   if (kind === 'uniform') for (let i = 0; i < n; i++) data[i] = a + (b - a) * g.random();
   else for (let i = 0; i < n; i++) data[i] = a + b * g.normal();
-  const t = wrap(backendOf(x).fromArray(data, 'float32'), x.shape, 'float32');
+  const t = wrap(backendOf(x).fromArray(data, dtype), x.shape, dtype);
   return t.dtype === x.dtype ? t : cast(t, x.dtype);
 }
 
