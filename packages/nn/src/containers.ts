@@ -65,6 +65,7 @@ const indexedProxyHandler: ProxyHandler<Module> = {
  */
 export class Sequential extends Module {
   [index: number]: Module;
+  /** @internal */
   static override _proxyHandler = indexedProxyHandler;
 
   constructor(...modules: Module[]);
@@ -141,6 +142,7 @@ export class Sequential extends Module {
 /** Holds child modules in a list, registered as `(0)`, `(1)`, ...; it has no forward of its own. */
 export class ModuleList extends Module {
   [index: number]: Module;
+  /** @internal */
   static override _proxyHandler = indexedProxyHandler;
 
   constructor(modules: Iterable<Module> = []) {

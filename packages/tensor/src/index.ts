@@ -18,7 +18,14 @@ export {
   getBackend,
 } from './backend.js';
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
-export { initWebGpu, webGpuBackend, type WebGpuOptions, WebGpuBackend, WebGpuStorage, type PoolStats } from './webgpu/index.js';
+export {
+  initWebGpu,
+  webGpuBackend,
+  type WebGpuOptions,
+  WebGpuBackend,
+  WebGpuStorage,
+  type PoolStats,
+} from './webgpu/index.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
 export { setNumThreads, getNumThreads } from './cpu/wasm/threads.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, Node } from './autograd.js';

@@ -39,7 +39,8 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** An n-dimensional array with PyTorch's semantics: strided views, broadcasting, autograd. */
 export class Tensor {
-  /** @internal */ _ref: StorageRef;
+  /** The storage this tensor views, shared with its views (and with a `Parameter` made from it). */
+  _ref: StorageRef;
   readonly shape: number[];
   readonly strides: number[];
   readonly offset: number;
@@ -52,7 +53,10 @@ export class Tensor {
   /** @internal The tensor whose storage this view was made from (null when not a view). */
   _base: Tensor | null = null;
 
-  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  /**
+   * A tensor over `ref` with the given layout; subclasses such as `Parameter` use it. To make tensors,
+   * use the creation functions (`tensor`, `zeros`, ...) instead.
+   */
   constructor(ref: StorageRef, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
     this._ref = ref;
     this.shape = [...shape];

@@ -65,8 +65,8 @@ const DEMO: Partial<FinetuneOptions> = {
   init: 'xavier-uniform',
   epochs: 6,
   batchSize: 20,
-  lr: 0.01,
-  headLr: 0.1,
+  lr: 0.005,
+  headLr: 0.05,
   weightDecay: 5e-4,
   compareScratch: true,
 };

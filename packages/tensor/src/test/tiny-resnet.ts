@@ -4,7 +4,7 @@
 
 import { noGrad } from '../autograd.js';
 import type { Device } from '../backend.js';
-import { randn, tensor, zeros, ones } from '../creation.js';
+import { ones, randn, tensor, zeros } from '../creation.js';
 import { adaptiveAvgPool2d, batchNorm, conv2d, crossEntropy, linear, maxPool2d } from '../ops/nn.js';
 import { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
@@ -42,7 +42,13 @@ export function tinyResNet(device: Device, width = 8, classes = 5, seed = 1): Ti
   bn('layer2.bn2', 2 * width);
   conv('layer2.down', 2 * width, width, 1);
   bn('layer2.downbn', 2 * width);
-  params.set('fc.weight', randn([classes, 2 * width], { generator: gen }).mul(0.1).to(device).requiresGrad_());
+  params.set(
+    'fc.weight',
+    randn([classes, 2 * width], { generator: gen })
+      .mul(0.1)
+      .to(device)
+      .requiresGrad_(),
+  );
   params.set('fc.bias', zeros([classes], { device }).requiresGrad_());
   const momentum = new Map<string, Tensor>();
   return { params, buffers, momentum };
@@ -51,9 +57,16 @@ export function tinyResNet(device: Device, width = 8, classes = 5, seed = 1): Ti
 export function forward(m: TinyResNet, x: Tensor, training = true): Tensor {
   const p = (n: string) => m.params.get(n)!;
   const norm = (n: string, t: Tensor) =>
-    batchNorm(t, m.buffers.get(`${n}.running_mean`)!, m.buffers.get(`${n}.running_var`)!, p(`${n}.weight`), p(`${n}.bias`), {
-      training,
-    });
+    batchNorm(
+      t,
+      m.buffers.get(`${n}.running_mean`)!,
+      m.buffers.get(`${n}.running_var`)!,
+      p(`${n}.weight`),
+      p(`${n}.bias`),
+      {
+        training,
+      },
+    );
   let h = norm('bn1', conv2d(x, p('conv1'), null, { padding: 1 })).relu();
   h = maxPool2d(h, 3, { stride: 2, padding: 1 });
   let r = norm('layer1.bn1', conv2d(h, p('layer1.conv1'), null, { padding: 1 })).relu();
@@ -82,10 +95,19 @@ export function sgdStep(m: TinyResNet, lr: number, weightDecay = 1e-4, mom = 0.9
 }
 
 /** A fixed batch: images [n, 3, size, size] and int64 labels. */
-export function batch(device: Device, n: number, size: number, classes: number, seed: number): [Tensor, Tensor] {
+export function batch(
+  device: Device,
+  n: number,
+  size: number,
+  classes: number,
+  seed: number,
+): [Tensor, Tensor] {
   const gen = new Generator(seed);
   const x = randn([n, 3, size, size], { generator: gen }).to(device);
-  const y = tensor(Array.from({ length: n }, () => gen.randint(0, classes)), { dtype: 'int64' }).to(device);
+  const y = tensor(
+    Array.from({ length: n }, () => gen.randint(0, classes)),
+    { dtype: 'int64' },
+  ).to(device);
   return [x, y];
 }
 

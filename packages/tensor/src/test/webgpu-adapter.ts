@@ -1,7 +1,7 @@
 // Test support for the WebGPU backend: get an adapter or fail loudly; skipping needs GRAFT_WEBGPU_TESTS=0.
 
 import type { WebGpuBackend } from '../webgpu/backend.js';
-import { type WebGpuOptions, initWebGpu } from '../webgpu/init.js';
+import { initWebGpu, type WebGpuOptions } from '../webgpu/init.js';
 
 /** False only when the environment asks to skip the WebGPU tests explicitly. */
 export const webGpuTestsEnabled = process.env.GRAFT_WEBGPU_TESTS !== '0';

@@ -13,26 +13,25 @@ import type {
   View,
 } from '../backend.js';
 import {
-  type DType,
-  type TypedArray,
   assertNever,
   bfloat16ToFloat32,
   castScalar,
+  type DType,
   float16ToFloat32,
   float32ToBfloat16,
   float32ToFloat16,
+  type TypedArray,
 } from '../dtype.js';
 import { contiguousStrides, isContiguousLayout, numelOf } from '../shape.js';
 import { BufferPool, type PoolStats, USAGE } from './pool.js';
 import {
   ATOMIC_ADD,
-  type ComputeType,
-  GEMM_TILE,
-  type GpuClass,
-  WORKGROUP,
   binaryStmt,
+  type ComputeType,
   decompose,
   fillShader,
+  GEMM_TILE,
+  type GpuClass,
   gemmShader,
   gpuClass,
   loadAs,
@@ -41,6 +40,7 @@ import {
   simpleShader,
   storeAs,
   unaryExpr,
+  WORKGROUP,
 } from './wgsl.js';
 
 /** A tensor's storage on the GPU: a pooled buffer holding `length` 32-bit elements. */
@@ -95,7 +95,9 @@ function coalesce(shape: readonly number[], strides: readonly (readonly number[]
       });
     } else {
       outShape.push(shape[d]);
-      strides.forEach((s, j) => outStrides[j].push(s[d]));
+      strides.forEach((s, j) => {
+        outStrides[j].push(s[d]);
+      });
     }
   }
   if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
@@ -260,7 +262,9 @@ export class WebGpuBackend implements Backend {
 
   private check(): void {
     if (this.lost !== null) {
-      throw new Error(`webgpu: the GPU device was lost (${this.lost}); call initWebGpu() again and recreate your tensors`);
+      throw new Error(
+        `webgpu: the GPU device was lost (${this.lost}); call initWebGpu() again and recreate your tensors`,
+      );
     }
     if (this.pendingError !== null) {
       const m = this.pendingError;
@@ -279,7 +283,9 @@ export class WebGpuBackend implements Backend {
     const bytes = Math.max(length, 1) * ELEM;
     const maxBinding = this.gpuDevice.limits.maxStorageBufferBindingSize;
     if (bytes > maxBinding) {
-      throw new Error(`webgpu: a tensor of ${length} elements (${bytes} bytes) exceeds the device's maxStorageBufferBindingSize (${maxBinding} bytes)`);
+      throw new Error(
+        `webgpu: a tensor of ${length} elements (${bytes} bytes) exceeds the device's maxStorageBufferBindingSize (${maxBinding} bytes)`,
+      );
     }
     const buffer = this.pool.acquire(bytes);
     const s = new WebGpuStorage(this, buffer, length);
@@ -289,7 +295,8 @@ export class WebGpuBackend implements Backend {
 
   private buf(v: View | Storage, op: string): GPUBuffer {
     const s = ('storage' in v ? v.storage : v) as Storage;
-    if (!(s instanceof WebGpuStorage)) throw new Error(`${op}: expected a webgpu tensor, got one on '${s.device}'`);
+    if (!(s instanceof WebGpuStorage))
+      throw new Error(`${op}: expected a webgpu tensor, got one on '${s.device}'`);
     if (!s._buffer) throw new Error(`${op}: the tensor's webgpu storage was disposed`);
     return s._buffer;
   }
@@ -310,7 +317,8 @@ export class WebGpuBackend implements Backend {
       this.pass.end();
       this.pass = null;
     }
-    if (this.arenaUsed > 0) this.gpuDevice.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed / 4);
+    if (this.arenaUsed > 0)
+      this.gpuDevice.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed / 4);
     this.gpuDevice.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.arenaUsed = 0;
@@ -345,7 +353,10 @@ export class WebGpuBackend implements Backend {
   ): void {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
     for (const g of grid) {
-      if (g > this.maxGroups) throw new Error(`webgpu: ${key}: dispatch of ${grid.join('x')} workgroups exceeds the device limit ${this.maxGroups}`);
+      if (g > this.maxGroups)
+        throw new Error(
+          `webgpu: ${key}: dispatch of ${grid.join('x')} workgroups exceeds the device limit ${this.maxGroups}`,
+        );
     }
     const pipeline = this.pipeline(key, code);
     const bytes = Math.max(params.length, 1) * 4;
@@ -359,8 +370,12 @@ export class WebGpuBackend implements Backend {
       this.arenaData[offset / 4 + i] = v;
     }
     this.arenaUsed = Math.ceil((offset + bytes) / this.align) * this.align;
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset, size: bytes } }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.arena, offset, size: bytes } },
+    ];
+    buffers.forEach((buffer, i) => {
+      entries.push({ binding: i + 1, resource: { buffer } });
+    });
     const bindGroup = this.gpuDevice.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     if (!this.pass) this.pass = (this.encoder ??= this.gpuDevice.createCommandEncoder()).beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -445,7 +460,7 @@ export class WebGpuBackend implements Backend {
 
   readSync(_x: View): TypedArray {
     throw new Error(
-      'webgpu tensors need `await t.data()` (or `await t.item()`, `await t.tolist()`, `await t.toAsync(\'cpu\')`): ' +
+      "webgpu tensors need `await t.data()` (or `await t.item()`, `await t.tolist()`, `await t.toAsync('cpu')`): " +
         'a GPU readback cannot be synchronous',
     );
   }
@@ -475,7 +490,13 @@ export class WebGpuBackend implements Backend {
     const rank = c.shape.length;
     const classes = inputs.map((v) => gpuClass(v.dtype));
     const key = `map:${name}:${ct}:${outDtype}:${classes.join(',')}:${loadTypes.join(',')}:${rank}`;
-    const params = [n, into ? into.offset : 0, ...inputs.map((v) => v.offset), ...c.shape, ...c.strides.flat()];
+    const params = [
+      n,
+      into ? into.offset : 0,
+      ...inputs.map((v) => v.offset),
+      ...c.shape,
+      ...c.strides.flat(),
+    ];
     const outBuf = into ? this.buf(into, name) : out!._buffer!;
     this.launch(
       key,
@@ -498,7 +519,13 @@ export class WebGpuBackend implements Backend {
     if (src.storage === dst.storage) {
       // Overlapping read and write in one dispatch is not allowed: read from a copy.
       temp = this.copy(src, src.dtype);
-      s = { storage: temp, shape: src.shape, strides: contiguousStrides(src.shape), offset: 0, dtype: src.dtype };
+      s = {
+        storage: temp,
+        shape: src.shape,
+        strides: contiguousStrides(src.shape),
+        offset: 0,
+        dtype: src.dtype,
+      };
     }
     const ct = computeType(s.dtype, dst.dtype);
     this.map('copy', [s], [ct], ct, dst.dtype, 'r = v1;', dst);
@@ -512,7 +539,14 @@ export class WebGpuBackend implements Backend {
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
     const ct = computeType(a.dtype, b.dtype, outDtype === 'bool' ? a.dtype : outDtype);
-    return this.map(`binary-${op}`, [a, b], [ct, ct], ct, outDtype, `let a = v1; let b = v2; ${binaryStmt(op, ct)}`)!;
+    return this.map(
+      `binary-${op}`,
+      [a, b],
+      [ct, ct],
+      ct,
+      outDtype,
+      `let a = v1; let b = v2; ${binaryStmt(op, ct)}`,
+    )!;
   }
 
   where(cond: View, a: View, b: View, outDtype: DType): Storage {
@@ -542,7 +576,10 @@ export class WebGpuBackend implements Backend {
       dims.map((d) => x.shape[d]),
       [dims.map((d) => x.strides[d])],
     );
-    const ct = computeType(x.dtype, op === 'argmax' || op === 'argmin' || op === 'any' || op === 'all' ? x.dtype : outDtype);
+    const ct = computeType(
+      x.dtype,
+      op === 'argmax' || op === 'argmin' || op === 'any' || op === 'all' ? x.dtype : outDtype,
+    );
     const perGroup = inner > 32 && (outer <= 2048 || inner >= 1024);
     const input = gpuClass(x.dtype);
     const key = `reduce:${op}:${input}:${ct}:${outDtype}:${k.shape.length}:${r.shape.length}:${perGroup}`;
@@ -550,7 +587,15 @@ export class WebGpuBackend implements Backend {
     this.launch(
       key,
       () =>
-        reduceShader({ op, input, ct, outDtype, keptRank: k.shape.length, redRank: r.shape.length, perGroup }),
+        reduceShader({
+          op,
+          input,
+          ct,
+          outDtype,
+          keptRank: k.shape.length,
+          redRank: r.shape.length,
+          perGroup,
+        }),
       params,
       [out._buffer!, this.buf(x, op)],
       perGroup ? this.gridGroups(outer) : this.grid1(outer),
@@ -589,14 +634,35 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  private convParams(xShape: readonly number[], wShape: readonly number[], outHW: readonly number[], p: Conv2dParams) {
+  private convParams(
+    xShape: readonly number[],
+    wShape: readonly number[],
+    outHW: readonly number[],
+    p: Conv2dParams,
+  ) {
     const [, C, IH, IW] = xShape;
     const [O, CG, KH, KW] = wShape;
     const [OH, OW] = outHW;
     const G = p.groups;
     return {
-      C, IH, IW, O, CG, KH, KW, OH, OW, G, OG: O / G, KC: CG * KH * KW,
-      SH: p.stride[0], SW: p.stride[1], PH: p.padding[0], PW: p.padding[1], DH: p.dilation[0], DW: p.dilation[1],
+      C,
+      IH,
+      IW,
+      O,
+      CG,
+      KH,
+      KW,
+      OH,
+      OW,
+      G,
+      OG: O / G,
+      KC: CG * KH * KW,
+      SH: p.stride[0],
+      SW: p.stride[1],
+      PH: p.padding[0],
+      PW: p.padding[1],
+      DH: p.dilation[0],
+      DW: p.dilation[1],
     };
   }
 
@@ -607,8 +673,38 @@ export class WebGpuBackend implements Backend {
     if (n === 0) return out;
     const q = this.convParams(x.shape, weight.shape, outShape.slice(2), p);
     const cols = outShape[0] * q.OH * q.OW;
-    const names = ['M', 'N', 'K', 'XO', 'WO', 'C', 'IH', 'IW', 'O', 'CG', 'OG', 'KH', 'KW', 'OH', 'OW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW', 'KC'];
-    const values: Record<string, number> = { ...q, M: q.OG, N: cols, K: q.KC, XO: x.offset, WO: weight.offset };
+    const names = [
+      'M',
+      'N',
+      'K',
+      'XO',
+      'WO',
+      'C',
+      'IH',
+      'IW',
+      'O',
+      'CG',
+      'OG',
+      'KH',
+      'KW',
+      'OH',
+      'OW',
+      'SH',
+      'SW',
+      'PH',
+      'PW',
+      'DH',
+      'DW',
+      'KC',
+    ];
+    const values: Record<string, number> = {
+      ...q,
+      M: q.OG,
+      N: cols,
+      K: q.KC,
+      XO: x.offset,
+      WO: weight.offset,
+    };
     this.launch(
       `conv2d:${x.dtype}`,
       () =>
@@ -640,8 +736,37 @@ export class WebGpuBackend implements Backend {
     if (n === 0) return out;
     const q = this.convParams(inputShape, weight.shape, gradOut.shape.slice(2), p);
     const cols = inputShape[0] * q.IH * q.IW;
-    const names = ['M', 'N', 'K', 'GO', 'WO', 'C', 'IH', 'IW', 'O', 'CG', 'OG', 'KH', 'KW', 'OH', 'OW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW'];
-    const values: Record<string, number> = { ...q, M: q.CG, N: cols, K: q.OG * q.KH * q.KW, GO: gradOut.offset, WO: weight.offset };
+    const names = [
+      'M',
+      'N',
+      'K',
+      'GO',
+      'WO',
+      'C',
+      'IH',
+      'IW',
+      'O',
+      'CG',
+      'OG',
+      'KH',
+      'KW',
+      'OH',
+      'OW',
+      'SH',
+      'SW',
+      'PH',
+      'PW',
+      'DH',
+      'DW',
+    ];
+    const values: Record<string, number> = {
+      ...q,
+      M: q.CG,
+      N: cols,
+      K: q.OG * q.KH * q.KW,
+      GO: gradOut.offset,
+      WO: weight.offset,
+    };
     this.launch(
       `conv2dBackwardInput:${gradOut.dtype}`,
       () =>
@@ -650,7 +775,8 @@ export class WebGpuBackend implements Backend {
           bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(2) var<storage, read> GD: array<f32>;
 @group(0) @binding(3) var<storage, read> WT: array<f32>;`,
-          loadA: 'let o = k / (KH * KW); let r = k % (KH * KW); return WT[u32(WO + ((g * OG + o) * CG + m) * KH * KW + r)];',
+          loadA:
+            'let o = k / (KH * KW); let r = k % (KH * KW); return WT[u32(WO + ((g * OG + o) * CG + m) * KH * KW + r)];',
           loadB: `let o = k / (KH * KW); let r = k % (KH * KW); let kh = r / KW; let kw = r % KW;
   let img = n / (IH * IW); let qq = n % (IH * IW); let h = qq / IW; let w = qq % IW;
   let th = h + PH - kh * DH; let tw = w + PW - kw * DW;
@@ -674,9 +800,37 @@ export class WebGpuBackend implements Backend {
     const out = this.newStorage(n);
     if (n === 0) return out;
     const q = this.convParams(x.shape, weightShape, gradOut.shape.slice(2), p);
-    const names = ['M', 'N', 'K', 'XO', 'GO', 'C', 'IH', 'IW', 'O', 'CG', 'OG', 'KH', 'KW', 'OH', 'OW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW', 'KC'];
+    const names = [
+      'M',
+      'N',
+      'K',
+      'XO',
+      'GO',
+      'C',
+      'IH',
+      'IW',
+      'O',
+      'CG',
+      'OG',
+      'KH',
+      'KW',
+      'OH',
+      'OW',
+      'SH',
+      'SW',
+      'PH',
+      'PW',
+      'DH',
+      'DW',
+      'KC',
+    ];
     const values: Record<string, number> = {
-      ...q, M: q.OG, N: q.KC, K: x.shape[0] * q.OH * q.OW, XO: x.offset, GO: gradOut.offset,
+      ...q,
+      M: q.OG,
+      N: q.KC,
+      K: x.shape[0] * q.OH * q.OW,
+      XO: x.offset,
+      GO: gradOut.offset,
     };
     this.launch(
       `conv2dBackwardWeight:${x.dtype}`,
@@ -686,7 +840,8 @@ export class WebGpuBackend implements Backend {
           bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read> GD: array<f32>;`,
-          loadA: 'let img = k / (OH * OW); let pp = k % (OH * OW); return GD[u32(GO + (img * O + g * OG + m) * OH * OW + pp)];',
+          loadA:
+            'let img = k / (OH * OW); let pp = k % (OH * OW); return GD[u32(GO + (img * O + g * OG + m) * OH * OW + pp)];',
           loadB: `let c = n / (KH * KW); let r = n % (KH * KW); let kh = r / KW; let kw = r % KW;
   let img = k / (OH * OW); let pp = k % (OH * OW); let oh = pp / OW; let ow = pp % OW;
   let h = oh * SH - PH + kh * DH; let w = ow * SW - PW + kw * DW;
@@ -705,8 +860,18 @@ export class WebGpuBackend implements Backend {
 
   private poolParams(inputShape: readonly number[], outShape: readonly number[], p: Pool2dParams): number[] {
     return [
-      inputShape[2], inputShape[3], outShape[2], outShape[3], p.kernelSize[0], p.kernelSize[1], p.stride[0],
-      p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
+      inputShape[2],
+      inputShape[3],
+      outShape[2],
+      outShape[3],
+      p.kernelSize[0],
+      p.kernelSize[1],
+      p.stride[0],
+      p.stride[1],
+      p.padding[0],
+      p.padding[1],
+      p.dilation[0],
+      p.dilation[1],
     ];
   }
 
@@ -823,7 +988,13 @@ fn avg_divisor(win: vec4<i32>) -> f32 {
   OUT[i] = ${storeAs(x.dtype, 'f32', 's / avg_divisor(win)')};`,
           WebGpuBackend.AVG_WINDOW,
         ),
-      [n, x.offset, ...this.poolParams(x.shape, outShape, p), p.divisorOverride ?? 0, p.countIncludePad ? 1 : 0],
+      [
+        n,
+        x.offset,
+        ...this.poolParams(x.shape, outShape, p),
+        p.divisorOverride ?? 0,
+        p.countIncludePad ? 1 : 0,
+      ],
       [out._buffer!, this.buf(x, 'avgPool2d')],
       this.grid1(n),
     );
@@ -863,7 +1034,13 @@ fn avg_divisor(win: vec4<i32>) -> f32 {
   OUT[i] = s;`,
           WebGpuBackend.AVG_WINDOW,
         ),
-      [n, gradOut.offset, ...this.poolParams(inputShape, gradOut.shape, p), p.divisorOverride ?? 0, p.countIncludePad ? 1 : 0],
+      [
+        n,
+        gradOut.offset,
+        ...this.poolParams(inputShape, gradOut.shape, p),
+        p.divisorOverride ?? 0,
+        p.countIncludePad ? 1 : 0,
+      ],
       [out._buffer!, this.buf(gradOut, 'avgPool2dBackward')],
       this.grid1(n),
     );
@@ -954,7 +1131,9 @@ fn avg_divisor(win: vec4<i32>) -> f32 {
     const size = x.shape.length ? x.shape[dim] : 1;
     // P = [n, XO, IO, size, shape[R], xstrides[R], istrides[R]]
     const at = { shape: 4, xs: 4 + R, is: 4 + 2 * R };
-    const xoff = sh.map((_, d) => (d === dim ? `v * P[${at.xs + d}]` : `c${d} * P[${at.xs + d}]`)).join(' + ');
+    const xoff = sh
+      .map((_, d) => (d === dim ? `v * P[${at.xs + d}]` : `c${d} * P[${at.xs + d}]`))
+      .join(' + ');
     const ioff = sh.map((_, d) => `c${d} * P[${at.is + d}]`).join(' + ');
     this.launch(
       `gather:${R}:${dim}`,
@@ -991,7 +1170,9 @@ ${WebGpuBackend.checkIndex(1, 'OUT[i] = 0u;')}
     const sc = gpuClass(src.dtype);
     // P = [n, IO, SO, size, ishape[R], ostrides[R], istrides[R], sstrides[R]]
     const at = { shape: 4, os: 4 + R, is: 4 + 2 * R, ss: 4 + 3 * R };
-    const ooff = ish.map((_, d) => (d === dim ? `v * P[${at.os + d}]` : `c${d} * P[${at.os + d}]`)).join(' + ');
+    const ooff = ish
+      .map((_, d) => (d === dim ? `v * P[${at.os + d}]` : `c${d} * P[${at.os + d}]`))
+      .join(' + ');
     const ioff = ish.map((_, d) => `c${d} * P[${at.is + d}]`).join(' + ');
     const soff = ish.map((_, d) => `c${d} * P[${at.ss + d}]`).join(' + ');
     this.launch(
@@ -1032,7 +1213,9 @@ ${WebGpuBackend.checkIndex(2, '')}
     const size = x.shape.length ? x.shape[d] : 1;
     // P = [n, XO, IO, istride, size, outShape[R], xstrides[R]]
     const at = { shape: 5, xs: 5 + R };
-    const xoff = outShape.map((_, e) => (e === d ? `v * P[${at.xs + e}]` : `c${e} * P[${at.xs + e}]`)).join(' + ');
+    const xoff = outShape
+      .map((_, e) => (e === d ? `v * P[${at.xs + e}]` : `c${e} * P[${at.xs + e}]`))
+      .join(' + ');
     this.launch(
       `indexSelect:${R}:${d}`,
       () =>
@@ -1094,7 +1277,13 @@ ${WebGpuBackend.checkIndex(4, '')}
     return out;
   }
 
-  topk(x: View, k: number, dim: number, largest: boolean, sorted: boolean): { values: Storage; indices: Storage } {
+  topk(
+    x: View,
+    k: number,
+    dim: number,
+    largest: boolean,
+    sorted: boolean,
+  ): { values: Storage; indices: Storage } {
     void sorted; // always sorted, a valid answer for sorted=false too (as on the CPU)
     this.check();
     const shape = x.shape.length ? [...x.shape] : [1];

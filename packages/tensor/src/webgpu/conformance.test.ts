@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../creation.js';
 import type { DType } from '../dtype.js';
+import { where } from '../ops/elementwise.js';
 import { cat, gather, indexSelect, stack, topk } from '../ops/indexing.js';
 import {
   adaptiveAvgPool2d,
@@ -22,7 +23,6 @@ import {
   pad2d,
   softmax,
 } from '../ops/nn.js';
-import { where } from '../ops/elementwise.js';
 import { Generator } from '../random.js';
 import { numelOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -56,42 +56,145 @@ const CASES: OpCase[] = [
   { name: 'mul transposed', inputs: { a: f([3, 4]), b: f([4, 3]) }, run: ({ a, b }) => a.mul(b.t()) },
   { name: 'div', inputs: { a: f([2, 5]), b: pos([5]) }, run: ({ a, b }) => a.div(b) },
   { name: 'pow tensor', inputs: { a: pos([6]), b: f([6]) }, run: ({ a, b }) => a.pow(b) },
-  { name: 'pow scalars', inputs: { a: f([7]) }, run: ({ a }) => [a.pow(3), a.abs().add(0.1).pow(0.5), a.pow(2)] },
+  {
+    name: 'pow scalars',
+    inputs: { a: f([7]) },
+    run: ({ a }) => [a.pow(3), a.abs().add(0.1).pow(0.5), a.pow(2)],
+  },
   { name: 'neg exp log', inputs: { a: pos([2, 4]) }, run: ({ a }) => [a.neg(), a.exp(), a.log()] },
-  { name: 'sqrt rsqrt reciprocal', inputs: { a: pos([9]) }, run: ({ a }) => [a.sqrt(), a.rsqrt(), a.reciprocal()] },
+  {
+    name: 'sqrt rsqrt reciprocal',
+    inputs: { a: pos([9]) },
+    run: ({ a }) => [a.sqrt(), a.rsqrt(), a.reciprocal()],
+  },
   { name: 'abs square sign', inputs: { a: f([8]) }, run: ({ a }) => [a.abs(), a.square(), a.sign()] },
   { name: 'relu sigmoid tanh', inputs: { a: f([3, 5]) }, run: ({ a }) => [a.relu(), a.sigmoid(), a.tanh()] },
   { name: 'gelu', inputs: { a: f([10]) }, run: ({ a }) => [a.gelu(), a.gelu({ approximate: 'tanh' })] },
   { name: 'clamp', inputs: { a: f([12]) }, run: ({ a }) => [a.clamp(-0.5, 0.7), a.clamp(0, null)] },
-  { name: 'maximum minimum', inputs: { a: f([4, 3]), b: f([3]) }, run: ({ a, b }) => [a.maximum(b.expand([4, 3])), a.minimum(b.expand([4, 3]))] },
+  {
+    name: 'maximum minimum',
+    inputs: { a: f([4, 3]), b: f([3]) },
+    run: ({ a, b }) => [a.maximum(b.expand([4, 3])), a.minimum(b.expand([4, 3]))],
+  },
   { name: 'where', inputs: { a: f([3, 4]), b: f([4]) }, run: ({ a, b }) => where(a.gt(0), a, b) },
-  { name: 'comparisons', inputs: { a: f([6], { grad: false }), b: f([6], { grad: false }) }, run: ({ a, b }) => [a.lt(b), a.ge(0), a.eq(a), a.ne(b)] },
-  { name: 'floor ceil round', inputs: { a: f([9], { grad: false }) }, run: ({ a }) => { const s = a.mul(3); return [s.floor(), s.ceil(), s.round()]; } },
-  { name: 'casts', inputs: { a: f([6]) }, run: ({ a }) => [a.mul(3).to('int64'), a.half().float(), a.gt(0).to('float32').add(a)] },
+  {
+    name: 'comparisons',
+    inputs: { a: f([6], { grad: false }), b: f([6], { grad: false }) },
+    run: ({ a, b }) => [a.lt(b), a.ge(0), a.eq(a), a.ne(b)],
+  },
+  {
+    name: 'floor ceil round',
+    inputs: { a: f([9], { grad: false }) },
+    run: ({ a }) => {
+      const s = a.mul(3);
+      return [s.floor(), s.ceil(), s.round()];
+    },
+  },
+  {
+    name: 'casts',
+    inputs: { a: f([6]) },
+    run: ({ a }) => [a.mul(3).to('int64'), a.half().float(), a.gt(0).to('float32').add(a)],
+  },
   // reductions
-  { name: 'sum mean', inputs: { a: f([3, 4, 2]) }, run: ({ a }) => [a.sum(), a.sum([0, 2], true), a.mean(1), a.mean()] },
-  { name: 'var std', inputs: { a: f([4, 5]) }, run: ({ a }) => [a.var(1), a.std(0), a.var(null, { correction: 0 })] },
+  {
+    name: 'sum mean',
+    inputs: { a: f([3, 4, 2]) },
+    run: ({ a }) => [a.sum(), a.sum([0, 2], true), a.mean(1), a.mean()],
+  },
+  {
+    name: 'var std',
+    inputs: { a: f([4, 5]) },
+    run: ({ a }) => [a.var(1), a.std(0), a.var(null, { correction: 0 })],
+  },
   { name: 'max min all', inputs: { a: f([3, 5]) }, run: ({ a }) => [a.max(), a.min()] },
-  { name: 'max min dim', inputs: { a: f([3, 5]) }, run: ({ a }) => { const [v, i] = a.max(1); const [w, j] = a.min(0, true); return [v, i, w, j]; } },
-  { name: 'amax argmax', inputs: { a: f([4, 3, 2]) }, run: ({ a }) => [a.amax([0, 2]), a.argmax(1), a.argmin(), a.amin(1, true)] },
-  { name: 'logsumexp', inputs: { a: f([3, 6]) }, run: ({ a }) => [a.logsumexp(1), a.mul(40).logsumexp([0, 1], true)] },
-  { name: 'prod any all', inputs: { a: f([3, 4], { grad: false }) }, run: ({ a }) => [a.prod(1), a.gt(0).any(1), a.gt(-1).all(0)] },
+  {
+    name: 'max min dim',
+    inputs: { a: f([3, 5]) },
+    run: ({ a }) => {
+      const [v, i] = a.max(1);
+      const [w, j] = a.min(0, true);
+      return [v, i, w, j];
+    },
+  },
+  {
+    name: 'amax argmax',
+    inputs: { a: f([4, 3, 2]) },
+    run: ({ a }) => [a.amax([0, 2]), a.argmax(1), a.argmin(), a.amin(1, true)],
+  },
+  {
+    name: 'logsumexp',
+    inputs: { a: f([3, 6]) },
+    run: ({ a }) => [a.logsumexp(1), a.mul(40).logsumexp([0, 1], true)],
+  },
+  {
+    name: 'prod any all',
+    inputs: { a: f([3, 4], { grad: false }) },
+    run: ({ a }) => [a.prod(1), a.gt(0).any(1), a.gt(-1).all(0)],
+  },
   { name: 'softmax logSoftmax', inputs: { a: f([4, 7]) }, run: ({ a }) => [softmax(a, 1), logSoftmax(a, 0)] },
   // linear algebra
   { name: 'matmul 2d', inputs: { a: f([5, 7]), b: f([7, 3]) }, run: ({ a, b }) => a.matmul(b) },
-  { name: 'matmul broadcast batch', inputs: { a: f([2, 1, 3, 4]), b: f([3, 4, 2]) }, run: ({ a, b }) => a.matmul(b) },
-  { name: 'matmul vector', inputs: { a: f([4]), b: f([4, 3]), c: f([3]) }, run: ({ a, b, c }) => [a.matmul(b), b.matmul(c)] },
-  { name: 'bmm transposed', inputs: { a: f([2, 4, 3]), b: f([2, 5, 4]) }, run: ({ a, b }) => a.transpose(1, 2).bmm(b.transpose(1, 2)) },
-  { name: 'linear', inputs: { x: f([3, 6]), w: f([4, 6]), b: f([4]) }, run: ({ x, w, b }) => linear(x, w, b) },
+  {
+    name: 'matmul broadcast batch',
+    inputs: { a: f([2, 1, 3, 4]), b: f([3, 4, 2]) },
+    run: ({ a, b }) => a.matmul(b),
+  },
+  {
+    name: 'matmul vector',
+    inputs: { a: f([4]), b: f([4, 3]), c: f([3]) },
+    run: ({ a, b, c }) => [a.matmul(b), b.matmul(c)],
+  },
+  {
+    name: 'bmm transposed',
+    inputs: { a: f([2, 4, 3]), b: f([2, 5, 4]) },
+    run: ({ a, b }) => a.transpose(1, 2).bmm(b.transpose(1, 2)),
+  },
+  {
+    name: 'linear',
+    inputs: { x: f([3, 6]), w: f([4, 6]), b: f([4]) },
+    run: ({ x, w, b }) => linear(x, w, b),
+  },
   // convolution and pooling
-  { name: 'conv2d bias', inputs: { x: f([2, 3, 6, 6]), w: f([4, 3, 3, 3]), b: f([4]) }, run: ({ x, w, b }) => conv2d(x, w, b, { padding: 1 }) },
-  { name: 'conv2d stride dilation', inputs: { x: f([1, 2, 9, 8]), w: f([3, 2, 3, 2]) }, run: ({ x, w }) => conv2d(x, w, null, { stride: [2, 1], dilation: [1, 2], padding: [1, 0] }) },
-  { name: 'conv2d groups', inputs: { x: f([2, 4, 5, 5]), w: f([6, 2, 3, 3]) }, run: ({ x, w }) => conv2d(x, w, null, { groups: 2, stride: 2, padding: 1 }) },
-  { name: 'conv2d depthwise same', inputs: { x: f([1, 3, 6, 5]), w: f([3, 1, 4, 4]) }, run: ({ x, w }) => conv2d(x, w, null, { groups: 3, padding: 'same' }) },
-  { name: 'conv2d sliced input', inputs: { x: f([2, 3, 7, 7]), w: f([2, 3, 1, 1]) }, run: ({ x, w }) => conv2d(x.slice(2, 1, 6), w) },
-  { name: 'maxPool2d', inputs: { x: f([2, 3, 7, 7]) }, run: ({ x }) => [maxPool2d(x, 3, { stride: 2, padding: 1 }), maxPool2d(x, 2, { ceilMode: true })] },
-  { name: 'avgPool2d', inputs: { x: f([2, 2, 6, 7]) }, run: ({ x }) => [avgPool2d(x, 2), avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false })] },
-  { name: 'adaptiveAvgPool2d', inputs: { x: f([2, 3, 7, 5]) }, run: ({ x }) => [adaptiveAvgPool2d(x, 1), adaptiveAvgPool2d(x, [3, 2])] },
+  {
+    name: 'conv2d bias',
+    inputs: { x: f([2, 3, 6, 6]), w: f([4, 3, 3, 3]), b: f([4]) },
+    run: ({ x, w, b }) => conv2d(x, w, b, { padding: 1 }),
+  },
+  {
+    name: 'conv2d stride dilation',
+    inputs: { x: f([1, 2, 9, 8]), w: f([3, 2, 3, 2]) },
+    run: ({ x, w }) => conv2d(x, w, null, { stride: [2, 1], dilation: [1, 2], padding: [1, 0] }),
+  },
+  {
+    name: 'conv2d groups',
+    inputs: { x: f([2, 4, 5, 5]), w: f([6, 2, 3, 3]) },
+    run: ({ x, w }) => conv2d(x, w, null, { groups: 2, stride: 2, padding: 1 }),
+  },
+  {
+    name: 'conv2d depthwise same',
+    inputs: { x: f([1, 3, 6, 5]), w: f([3, 1, 4, 4]) },
+    run: ({ x, w }) => conv2d(x, w, null, { groups: 3, padding: 'same' }),
+  },
+  {
+    name: 'conv2d sliced input',
+    inputs: { x: f([2, 3, 7, 7]), w: f([2, 3, 1, 1]) },
+    run: ({ x, w }) => conv2d(x.slice(2, 1, 6), w),
+  },
+  {
+    name: 'maxPool2d',
+    inputs: { x: f([2, 3, 7, 7]) },
+    run: ({ x }) => [maxPool2d(x, 3, { stride: 2, padding: 1 }), maxPool2d(x, 2, { ceilMode: true })],
+  },
+  {
+    name: 'avgPool2d',
+    inputs: { x: f([2, 2, 6, 7]) },
+    run: ({ x }) => [avgPool2d(x, 2), avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false })],
+  },
+  {
+    name: 'adaptiveAvgPool2d',
+    inputs: { x: f([2, 3, 7, 5]) },
+    run: ({ x }) => [adaptiveAvgPool2d(x, 1), adaptiveAvgPool2d(x, [3, 2])],
+  },
   // normalisation and losses
   {
     name: 'batchNorm train',
@@ -103,35 +206,90 @@ const CASES: OpCase[] = [
       return [y, runMean, runVar];
     },
   },
-  { name: 'batchNorm eval', inputs: { x: f([2, 3, 4]), rm: f([3], { grad: false }), rv: pos([3]) }, run: ({ x, rm, rv }) => batchNorm(x, rm, rv.detach(), null, null) },
-  { name: 'layerNorm', inputs: { x: f([3, 2, 5]), w: f([2, 5]), b: f([2, 5]) }, run: ({ x, w, b }) => layerNorm(x, [2, 5], w, b) },
-  { name: 'crossEntropy', inputs: { x: f([6, 5]), t: idx([6], 5) }, run: ({ x, t }) => [crossEntropy(x, t), crossEntropy(x, t, { reduction: 'none' })] },
+  {
+    name: 'batchNorm eval',
+    inputs: { x: f([2, 3, 4]), rm: f([3], { grad: false }), rv: pos([3]) },
+    run: ({ x, rm, rv }) => batchNorm(x, rm, rv.detach(), null, null),
+  },
+  {
+    name: 'layerNorm',
+    inputs: { x: f([3, 2, 5]), w: f([2, 5]), b: f([2, 5]) },
+    run: ({ x, w, b }) => layerNorm(x, [2, 5], w, b),
+  },
+  {
+    name: 'crossEntropy',
+    inputs: { x: f([6, 5]), t: idx([6], 5) },
+    run: ({ x, t }) => [crossEntropy(x, t), crossEntropy(x, t, { reduction: 'none' })],
+  },
   {
     name: 'crossEntropy smoothing weight ignore',
     inputs: { x: f([5, 4]), t: { shape: [5], values: [0, 3, -100, 1, 3], dtype: 'int64' }, w: pos([4]) },
     run: ({ x, t, w }) => crossEntropy(x, t, { weight: w.detach(), ignoreIndex: -100, labelSmoothing: 0.1 }),
   },
-  { name: 'crossEntropy spatial', inputs: { x: f([2, 3, 2, 2]), t: idx([2, 2, 2], 3) }, run: ({ x, t }) => crossEntropy(x, t) },
-  { name: 'crossEntropy probabilities', inputs: { x: f([3, 4]), p: pos([3, 4]) }, run: ({ x, p }) => crossEntropy(x, softmax(p.detach(), 1)) },
-  { name: 'nllLoss sum', inputs: { x: f([4, 3]), t: idx([4], 3) }, run: ({ x, t }) => nllLoss(logSoftmax(x, 1), t, { reduction: 'sum' }) },
+  {
+    name: 'crossEntropy spatial',
+    inputs: { x: f([2, 3, 2, 2]), t: idx([2, 2, 2], 3) },
+    run: ({ x, t }) => crossEntropy(x, t),
+  },
+  {
+    name: 'crossEntropy probabilities',
+    inputs: { x: f([3, 4]), p: pos([3, 4]) },
+    run: ({ x, p }) => crossEntropy(x, softmax(p.detach(), 1)),
+  },
+  {
+    name: 'nllLoss sum',
+    inputs: { x: f([4, 3]), t: idx([4], 3) },
+    run: ({ x, t }) => nllLoss(logSoftmax(x, 1), t, { reduction: 'sum' }),
+  },
   { name: 'mseLoss', inputs: { a: f([3, 4]), b: f([3, 4]) }, run: ({ a, b }) => mseLoss(a, b) },
   {
     name: 'bce with logits',
     inputs: { x: f([2, 5]), t: { shape: [2, 5], kind: 'bool', dtype: 'float32' }, pw: pos([5]) },
-    run: ({ x, t, pw }) => [binaryCrossEntropyWithLogits(x, t), binaryCrossEntropyWithLogits(x, t, { posWeight: pw.detach(), reduction: 'sum' })],
+    run: ({ x, t, pw }) => [
+      binaryCrossEntropyWithLogits(x, t),
+      binaryCrossEntropyWithLogits(x, t, { posWeight: pw.detach(), reduction: 'sum' }),
+    ],
   },
-  { name: 'dropout', inputs: { x: f([4, 6]) }, run: ({ x }) => dropout(x, 0.3, true, { generator: new Generator(3) }) },
+  {
+    name: 'dropout',
+    inputs: { x: f([4, 6]) },
+    run: ({ x }) => dropout(x, 0.3, true, { generator: new Generator(3) }),
+  },
   // indexing and joining
   { name: 'gather', inputs: { x: f([4, 5]), i: idx([4, 3], 5) }, run: ({ x, i }) => gather(x, 1, i) },
-  { name: 'indexSelect', inputs: { x: f([5, 3]), i: { shape: [4], values: [4, 0, 2, 1], dtype: 'int64' } }, run: ({ x, i }) => [indexSelect(x, 0, i), indexSelect(x, 1, i.slice(0, 1, 3))] },
-  { name: 'topk', inputs: { x: f([3, 6]) }, run: ({ x }) => { const [v, i] = topk(x, 3, 1, true, true); const [w] = topk(x, 2, 0, false, true); return [v, i, w]; } },
-  { name: 'cat stack', inputs: { a: f([2, 3]), b: f([1, 3]) }, run: ({ a, b }) => [cat([a, b, a], 0), stack([a, a.mul(2)], 1)] },
+  {
+    name: 'indexSelect',
+    inputs: { x: f([5, 3]), i: { shape: [4], values: [4, 0, 2, 1], dtype: 'int64' } },
+    run: ({ x, i }) => [indexSelect(x, 0, i), indexSelect(x, 1, i.slice(0, 1, 3))],
+  },
+  {
+    name: 'topk',
+    inputs: { x: f([3, 6]) },
+    run: ({ x }) => {
+      const [v, i] = topk(x, 3, 1, true, true);
+      const [w] = topk(x, 2, 0, false, true);
+      return [v, i, w];
+    },
+  },
+  {
+    name: 'cat stack',
+    inputs: { a: f([2, 3]), b: f([1, 3]) },
+    run: ({ a, b }) => [cat([a, b, a], 0), stack([a, a.mul(2)], 1)],
+  },
   { name: 'pad2d', inputs: { x: f([1, 2, 3, 3]) }, run: ({ x }) => pad2d(x, 1, 2, 0, 1) },
   // views and in-place updates
   {
     name: 'views',
     inputs: { x: f([2, 3, 4]) },
-    run: ({ x }) => [x.permute(2, 0, 1).contiguous(), x.slice(2, 1, 4, 2), x.select(1, 2), x.narrow(0, 1, 1), x.unsqueeze(1).expand(2, 5, 3, 4), x.flatten(1), ...x.chunk(2, 2)],
+    run: ({ x }) => [
+      x.permute(2, 0, 1).contiguous(),
+      x.slice(2, 1, 4, 2),
+      x.select(1, 2),
+      x.narrow(0, 1, 1),
+      x.unsqueeze(1).expand(2, 5, 3, 4),
+      x.flatten(1),
+      ...x.chunk(2, 2),
+    ],
   },
   {
     name: 'in-place on non-leaves',
@@ -175,7 +333,8 @@ async function runCase(c: OpCase): Promise<string[]> {
   }
   const outC = [c.run(cpuIn)].flat();
   const outG = [c.run(gpuIn)].flat();
-  if (outC.length !== outG.length) return [`${c.name}: ${outG.length} outputs on webgpu, ${outC.length} on cpu`];
+  if (outC.length !== outG.length)
+    return [`${c.name}: ${outG.length} outputs on webgpu, ${outC.length} on cpu`];
   for (let k = 0; k < outC.length; k++) {
     const p = await compareTensors(outC[k], outG[k], `${c.name} output ${k}`);
     if (p) problems.push(p);
@@ -185,7 +344,10 @@ async function runCase(c: OpCase): Promise<string[]> {
     const g2 = new Generator(99);
     const terms: Tensor[] = [];
     for (const o of outs) {
-      const u = tensor(Array.from({ length: o.numel() }, () => g2.normal()), { dtype: 'float32' }).reshape(o.shape);
+      const u = tensor(
+        Array.from({ length: o.numel() }, () => g2.normal()),
+        { dtype: 'float32' },
+      ).reshape(o.shape);
       if (o.requiresGrad) terms.push(o.mul(device === 'cpu' ? u : u.to('webgpu')).sum());
     }
     return terms;
@@ -201,7 +363,9 @@ async function runCase(c: OpCase): Promise<string[]> {
       const gg = gpuIn[name].grad;
       if (!gc && !gg) continue;
       if (!gc || !gg) {
-        problems.push(`${c.name}: grad of ${name} is ${gg ? 'present' : 'missing'} on webgpu, ${gc ? 'present' : 'missing'} on cpu`);
+        problems.push(
+          `${c.name}: grad of ${name} is ${gg ? 'present' : 'missing'} on webgpu, ${gc ? 'present' : 'missing'} on cpu`,
+        );
         continue;
       }
       const p = await compareTensors(gc, gg, `${c.name} grad of ${name}`, { rtol: 1e-4, atol: 1e-5 });

@@ -1,6 +1,6 @@
 // The WebGPU backend's public surface: initialise it once, then use device 'webgpu' everywhere.
 
-export { initWebGpu, webGpuBackend, type WebGpuOptions } from './init.js';
 export { WebGpuBackend, WebGpuStorage } from './backend.js';
-export { type PoolStats, bucketSize } from './pool.js';
-export { gpuClass, type GpuClass } from './wgsl.js';
+export { initWebGpu, type WebGpuOptions, webGpuBackend } from './init.js';
+export { bucketSize, type PoolStats } from './pool.js';
+export { type GpuClass, gpuClass } from './wgsl.js';

@@ -19,9 +19,9 @@ export interface WebGpuOptions {
   requireHardware?: boolean;
   /**
    * Buffers of tensors nobody disposed return to the pool when the JS engine collects the tensors,
-   * which it schedules by its own heap's size, not the GPU's. When the pool runs out of free buffers
-   * and `gcThresholdBytes` (default 256 MiB) were handed out since the last request, `collectGarbage`
-   * is called; it defaults to `globalThis.gc` when present (Node with --expose-gc). Null disables it.
+   * which it schedules by its own heap's size, not the GPU's. Each time the pool has handed out
+   * `gcThresholdBytes` (default 256 MiB), `collectGarbage` is called; it defaults to `globalThis.gc`
+   * when present (Node with --expose-gc). Null disables it.
    */
   collectGarbage?: (() => void) | null;
   gcThresholdBytes?: number;
@@ -114,7 +114,9 @@ export async function initWebGpu(opts: WebGpuOptions = {}): Promise<WebGpuBacken
     const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
     const gpu = opts.gpu ?? nav?.gpu ?? (await loadNodeGpu(opts.dawnFlags ?? []));
     try {
-      adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
+      adapter = await gpu.requestAdapter(
+        opts.powerPreference ? { powerPreference: opts.powerPreference } : {},
+      );
     } catch (e) {
       throw new Error(`initWebGpu: requestAdapter failed: ${(e as Error).message}`);
     }
@@ -130,7 +132,9 @@ export async function initWebGpu(opts: WebGpuOptions = {}): Promise<WebGpuBacken
   const why = refusal(info);
   if (why) throw new Error(`initWebGpu: refusing adapter (${described}): ${why}`);
   if (opts.requireHardware && info.isFallbackAdapter) {
-    throw new Error(`initWebGpu: adapter (${described}) is a software fallback adapter and requireHardware is set`);
+    throw new Error(
+      `initWebGpu: adapter (${described}) is a software fallback adapter and requireHardware is set`,
+    );
   }
   const lim = adapter.limits;
   const device = await adapter.requestDevice({
@@ -143,13 +147,25 @@ export async function initWebGpu(opts: WebGpuOptions = {}): Promise<WebGpuBacken
   const bad = await smokeTest(device);
   if (bad) {
     device.destroy();
-    throw new Error(`initWebGpu: refusing adapter (${described}): it computed a wrong result in a self-test (${bad})`);
+    throw new Error(
+      `initWebGpu: refusing adapter (${described}): it computed a wrong result in a self-test (${bad})`,
+    );
   }
   const globalGc = (globalThis as { gc?: unknown }).gc;
-  const collect = opts.collectGarbage !== undefined ? opts.collectGarbage : typeof globalGc === 'function' ? (globalGc as () => void) : null;
+  const collect =
+    opts.collectGarbage !== undefined
+      ? opts.collectGarbage
+      : typeof globalGc === 'function'
+        ? (globalGc as () => void)
+        : null;
   const backend = new WebGpuBackend(
     device,
-    { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+    {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+    },
     { collect, threshold: opts.gcThresholdBytes ?? 256 * 2 ** 20 },
   );
   registerBackend(backend);
@@ -159,6 +175,7 @@ export async function initWebGpu(opts: WebGpuOptions = {}): Promise<WebGpuBacken
 /** The registered WebGPU backend (after `initWebGpu`), for memory statistics and `flush()`. */
 export function webGpuBackend(): WebGpuBackend {
   const b = getBackend('webgpu');
-  if (!(b instanceof WebGpuBackend)) throw new Error('webGpuBackend: the backend registered for webgpu is not graft\'s WebGpuBackend');
+  if (!(b instanceof WebGpuBackend))
+    throw new Error("webGpuBackend: the backend registered for webgpu is not graft's WebGpuBackend");
   return b;
 }

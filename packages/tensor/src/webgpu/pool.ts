@@ -50,27 +50,30 @@ export class BufferPool {
     private readonly onError: (message: string) => void,
     /**
      * Forgotten tensors return their buffers only when the JS engine collects them, which it does
-     * for its own heap's sake. When the pool runs dry and more than `threshold` bytes were handed
-     * out since the last request, `collect` (e.g. Node's `gc` under --expose-gc) is asked to run.
+     * for its own heap's sake. Whenever `threshold` bytes were handed out since the last request,
+     * `collect` (e.g. Node's `gc` under --expose-gc) is asked to run.
      */
-    private readonly pressure: { collect: (() => void) | null; threshold: number } = { collect: null, threshold: 0 },
+    private readonly pressure: { collect: (() => void) | null; threshold: number } = {
+      collect: null,
+      threshold: 0,
+    },
   ) {}
 
   /** A buffer of at least `bytes` bytes (its size is the bucket size). */
   acquire(bytes: number): GPUBuffer {
     const size = bucketSize(bytes);
-    const list = this.free.get(size);
-    const reused = list?.pop();
+    const reused = this.takeFree(size);
     this.acquiredSinceCollect += size;
-    if (reused) {
-      this.stats.freeBytes -= size;
-      this.stats.inUseBytes += size;
-      return reused;
-    }
+    // Ask on a fixed budget of handed-out bytes, before the pool runs dry: the buffers come back
+    // only once the current task yields, so waiting for a miss would make the pool grow each time.
     if (this.pressure.collect && this.acquiredSinceCollect > this.pressure.threshold) {
-      // The buffers come back through the FinalizationRegistry once this task yields.
       this.acquiredSinceCollect = 0;
       this.pressure.collect();
+    }
+    if (reused) {
+      this.stats.freeBytes -= reused.size;
+      this.stats.inUseBytes += reused.size;
+      return reused;
     }
     const max = this.device.limits.maxBufferSize;
     if (size > max) {
@@ -80,7 +83,10 @@ export class BufferPool {
     const buffer = this.device.createBuffer({ size, usage: this.usage });
     this.device.popErrorScope().then(
       (err) => {
-        if (err) this.onError(`out of GPU memory allocating ${size} bytes (${err.message}); pool holds ${this.stats.allocatedBytes} bytes`);
+        if (err)
+          this.onError(
+            `out of GPU memory allocating ${size} bytes (${err.message}); pool holds ${this.stats.allocatedBytes} bytes`,
+          );
       },
       () => {},
     );
@@ -89,6 +95,21 @@ export class BufferPool {
     this.stats.buffers++;
     this.stats.created++;
     return buffer;
+  }
+
+  /**
+   * A free buffer of bucket `size`, or else of the smallest larger bucket up to twice the size: which
+   * buckets the garbage of a step lands in varies with when the collector ran, so exact-size reuse
+   * alone would keep creating buffers while others sit free.
+   */
+  private takeFree(size: number): GPUBuffer | undefined {
+    const exact = this.free.get(size)?.pop();
+    if (exact) return exact;
+    let best = 0;
+    for (const [s, list] of this.free) {
+      if (s > size && s <= 2 * size && list.length > 0 && (best === 0 || s < best)) best = s;
+    }
+    return best ? this.free.get(best)!.pop() : undefined;
   }
 
   /** Returns a buffer for reuse. Safe at once: later work is queued after earlier work that used it. */

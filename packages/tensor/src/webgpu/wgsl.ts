@@ -8,7 +8,7 @@
 // loose precision floor.
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
-import { type DType, assertNever } from '../dtype.js';
+import { assertNever, type DType } from '../dtype.js';
 
 /** How a dtype is held in a GPU buffer: every element is 32 bits. */
 export type GpuClass = 'f32' | 'i32' | 'u32';
@@ -444,15 +444,22 @@ export function mapShader(opts: {
   const strideBase = shapeBase + rank;
   const lines: string[] = [];
   lines.push('@group(0) @binding(0) var<storage, read> P: array<i32>;');
-  lines.push(`@group(0) @binding(1) var<storage, read_write> OUT: array<${wgslType(gpuClass(opts.outDtype))}>;`);
-  inputs.forEach((c, j) => lines.push(`@group(0) @binding(${j + 2}) var<storage, read> IN${j + 1}: array<${wgslType(c)}>;`));
+  lines.push(
+    `@group(0) @binding(1) var<storage, read_write> OUT: array<${wgslType(gpuClass(opts.outDtype))}>;`,
+  );
+  inputs.forEach((c, j) => {
+    lines.push(`@group(0) @binding(${j + 2}) var<storage, read> IN${j + 1}: array<${wgslType(c)}>;`);
+  });
   lines.push(PRELUDE);
   lines.push(`${ENTRY} {`);
   lines.push(`  ${FLAT_ID}`);
   lines.push('  if (i >= u32(P[0])) { return; }');
   for (let j = 0; j < ops; j++) lines.push(`  var o${j} = P[${1 + j}];`);
   lines.push('  var rem = i;');
-  for (let d = rank - 1; d >= 0; d--) {
+  if (rank === 1) {
+    for (let j = 0; j < ops; j++) lines.push(`  o${j} = o${j} + i32(i) * P[${strideBase + j}];`);
+  }
+  for (let d = rank === 1 ? -1 : rank - 1; d >= 0; d--) {
     lines.push(`  { let s = u32(P[${shapeBase + d}]); let c = i32(rem % s); rem = rem / s;`);
     for (let j = 0; j < ops; j++) lines.push(`    o${j} = o${j} + c * P[${strideBase + j * rank + d}];`);
     lines.push('  }');
@@ -460,7 +467,10 @@ export function mapShader(opts: {
   inputs.forEach((c, j) => {
     const lt = opts.loadTypes[j];
     const raw = `IN${j + 1}[u32(o${j + 1})]`;
-    if (lt === 'bool') lines.push(`  let v${j + 1} = ${c === 'f32' ? `nz(${raw})` : c === 'i32' ? `(${raw} != 0)` : `(${raw} != 0u)`};`);
+    if (lt === 'bool')
+      lines.push(
+        `  let v${j + 1} = ${c === 'f32' ? `nz(${raw})` : c === 'i32' ? `(${raw} != 0)` : `(${raw} != 0u)`};`,
+      );
     else lines.push(`  let v${j + 1} = ${loadAs(c, lt, raw)};`);
   });
   lines.push(`  var r: ${ct};`);
@@ -574,7 +584,9 @@ export function reduceShader(opts: {
   const offsetFn = (name: string, shapeAt: number, strideAt: number, rank: number) => {
     const body = [`fn ${name}(idx: u32) -> i32 {`, '  var rem = idx;', '  var off = 0;'];
     for (let d = rank - 1; d >= 0; d--) {
-      body.push(`  { let s = u32(P[${shapeAt + d}]); off = off + i32(rem % s) * P[${strideAt + d}]; rem = rem / s; }`);
+      body.push(
+        `  { let s = u32(P[${shapeAt + d}]); off = off + i32(rem % s) * P[${strideAt + d}]; rem = rem / s; }`,
+      );
     }
     body.push('  return off;', '}');
     return body.join('\n');
@@ -590,7 +602,9 @@ export function reduceShader(opts: {
     lines.push('  let base = P[2] + outer_off(o);');
     lines.push(`  var acc = Acc(${identity}, 2147483647);`);
     lines.push('  let inner = u32(P[1]);');
-    lines.push(`  for (var j = 0u; j < inner; j++) { acc = combine(acc, Acc(${load('base + inner_off(j)')}, i32(j))); }`);
+    lines.push(
+      `  for (var j = 0u; j < inner; j++) { acc = combine(acc, Acc(${load('base + inner_off(j)')}, i32(j))); }`,
+    );
     lines.push(`  ${store}`);
     lines.push('}');
   } else {
@@ -604,12 +618,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     lines.push('  if (valid) {');
     lines.push('    let base = P[2] + outer_off(o);');
     lines.push('    let inner = u32(P[1]);');
-    lines.push(`    for (var j = t; j < inner; j += ${WORKGROUP}u) { acc = combine(acc, Acc(${load('base + inner_off(j)')}, i32(j))); }`);
+    lines.push(
+      `    for (var j = t; j < inner; j += ${WORKGROUP}u) { acc = combine(acc, Acc(${load('base + inner_off(j)')}, i32(j))); }`,
+    );
     lines.push('  }');
     lines.push('  SV[t] = acc.v; SK[t] = acc.k;');
     lines.push('  workgroupBarrier();');
     lines.push(`  for (var s = ${WORKGROUP / 2}u; s > 0u; s = s >> 1u) {`);
-    lines.push('    if (t < s) { let c = combine(Acc(SV[t], SK[t]), Acc(SV[t + s], SK[t + s])); SV[t] = c.v; SK[t] = c.k; }');
+    lines.push(
+      '    if (t < s) { let c = combine(Acc(SV[t], SK[t]), Acc(SV[t + s], SK[t + s])); SV[t] = c.v; SK[t] = c.k; }',
+    );
     lines.push('    workgroupBarrier();');
     lines.push('  }');
     lines.push('  if (t == 0u && valid) { acc = Acc(SV[0], SK[0]);');
@@ -632,6 +650,8 @@ export const GEMM_TILE = TILE;
  */
 export function gemmShader(opts: {
   params: string[];
+  /** Compile-time constants (geometry baked into the pipeline, so divisions by them are cheap). */
+  consts?: Record<string, number>;
   bindings: string;
   /** fn loadA(g: i32, m: i32, k: i32) -> f32 body (called only for m < M, k < K). */
   loadA: string;
@@ -641,7 +661,10 @@ export function gemmShader(opts: {
   storeC: string;
 }): string {
   const decl = opts.params.map((p, i) => `  let ${p} = P[${i}];`).join('\n');
-  const paramStruct = opts.params.map((p, i) => `fn p_${p}() -> i32 { return P[${i}]; }`).join('\n');
+  const paramStruct = [
+    ...opts.params.map((p, i) => `fn p_${p}() -> i32 { return P[${i}]; }`),
+    ...Object.entries(opts.consts ?? {}).map(([k, v]) => `const ${k}: i32 = ${v};`),
+  ].join('\n');
   const refs = (body: string) =>
     opts.params.reduce((s, p) => s.replace(new RegExp(`\\b${p}\\b`, 'g'), `p_${p}()`), body);
   return `@group(0) @binding(0) var<storage, read> P: array<i32>;
