@@ -127,6 +127,20 @@ describe('graft CLI', () => {
     }
   });
 
+  it('caches frozen-backbone features: same metrics as running the backbone every epoch', async () => {
+    const args = ['finetune', '--data', data, ...COMMON, '--epochs', '2', '--freeze', 'backbone', '--bn', 'eval', '--lr', '0.05'];
+    const cached = await graft([...args, '--out', join(root, 'cached')]);
+    expect(cached.code).toBe(0);
+    expect(cached.stdout).toContain('cached backbone features of 18 images');
+    const plain = await graft([...args, '--cache-features', 'off', '--out', join(root, 'uncached')]);
+    expect(plain.stdout).not.toContain('cached backbone features');
+    const a = JSON.parse(readFileSync(join(root, 'cached', 'metrics.json'), 'utf8')) as Record<string, number>[];
+    const b = JSON.parse(readFileSync(join(root, 'uncached', 'metrics.json'), 'utf8')) as Record<string, number>[];
+    for (const k of ['trainLoss', 'trainAccuracy', 'valLoss', 'valAccuracy']) {
+      a.forEach((row, i) => expect(row[k]).toBeCloseTo(b[i][k], 5));
+    }
+  });
+
   it('evaluates a run: accuracy, per-class precision/recall, confusion matrix', async () => {
     const r = await graft(['evaluate', '--run', out, '--json']);
     expect(r.code).toBe(0);

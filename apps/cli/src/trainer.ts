@@ -4,7 +4,7 @@
 import { DataLoader, type Dataset } from '@graft/data';
 import { F, type Linear, type Module } from '@graft/nn';
 import type { Optimizer } from '@graft/optim';
-import { type Generator, type Tensor, cat, noGrad, tensor } from '@graft/tensor';
+import { type Generator, type Tensor, cat, noGrad, randperm, tensor } from '@graft/tensor';
 import { SingleBar } from 'cli-progress';
 import type { EpochMetrics } from './metrics.js';
 import type { Scheduler } from './optim-setup.js';
@@ -136,7 +136,8 @@ export async function train(
       bar?.increment({ loss: (lossSum / seen).toFixed(4), acc: `${((100 * correct) / seen).toFixed(1)}%`, speed: (seen / secs).toFixed(1) });
     };
     if (cache) {
-      const perm = randpermWith(s.generator, cache.train.y.shape[0]);
+      // The same draw as DataLoader's shuffle, so cached and uncached runs see identical batches.
+      const perm = Array.from(randperm(cache.train.y.shape[0], { generator: s.generator }).dataSync());
       for (let i = 0; i < perm.length && !o.shouldStop(); i += o.batchSize) {
         const idx = perm.slice(i, i + o.batchSize);
         const it = tensor(idx);
@@ -187,14 +188,3 @@ export async function train(
   }
   return true;
 }
-
-/** Fisher-Yates over 0..n-1 with the run's generator. */
-function randpermWith(g: Generator, n: number): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.randint(0, i + 1);
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-

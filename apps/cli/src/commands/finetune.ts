@@ -248,7 +248,7 @@ export async function runFinetuneCommand(given: Given): Promise<void> {
   if (demo) {
     log('graft demo: a ResNet-18 pretrained on Fashion-MNIST classes 0-4 (T-shirt, trouser, pullover, dress, coat),');
     log(`fine-tuned on ${data.train.length} images of five classes it never saw (${data.classes.join(', ')}),`);
-    log(`validated on ${data.val.length}; then the same recipe from random weights. Outputs in ${o.out}/`);
+    log(`validated on ${data.val.length}${o.compareScratch ? '; then the same recipe from random weights' : ''}. Outputs in ${o.out}/`);
   }
   const results: { label: string; r: RunResult }[] = [];
   if (o.compareScratch && !resume) {
