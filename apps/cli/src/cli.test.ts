@@ -141,6 +141,19 @@ describe('graft CLI', () => {
     }
   });
 
+  it('reads a YAML --config whose keys are the flags; flags override it; unknown keys are refused', async () => {
+    const cfg = join(root, 'run.yaml');
+    writeFileSync(cfg, `data: ${data}\nweights: none\nimage-size: 16\nbatch-size: 4\nthreads: 1\nepochs: 2\naugment: true\noptimizer: adamw\nlr: 0.001\n`);
+    const out2 = join(root, 'from-config');
+    const r = await graft(['finetune', '--config', cfg, '--epochs', '1', '--out', out2]);
+    expect(r.code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(out2, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({ optimizer: 'adamw', lr: 0.001, epochs: 1, augment: true, imageSize: 16 });
+    expect(r.stdout).toContain('AdamW (');
+    writeFileSync(cfg, 'learning-rate: 0.1\n');
+    expect(oneErrorLine(await graft(['finetune', '--config', cfg]))).toContain("unknown option 'learning-rate'");
+  });
+
   it('evaluates a run: accuracy, per-class precision/recall, confusion matrix', async () => {
     const r = await graft(['evaluate', '--run', out, '--json']);
     expect(r.code).toBe(0);
