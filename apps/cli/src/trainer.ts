@@ -4,7 +4,7 @@
 import { DataLoader, type Dataset } from '@graft/data';
 import { F, type Linear, type Module } from '@graft/nn';
 import type { Optimizer } from '@graft/optim';
-import { type Generator, type Tensor, cat, noGrad, randperm, tensor } from '@graft/tensor';
+import { type Device, type Generator, type Tensor, cat, noGrad, randperm, tensor } from '@graft/tensor';
 import { SingleBar } from 'cli-progress';
 import type { EpochMetrics } from './metrics.js';
 import type { Scheduler } from './optim-setup.js';
@@ -23,6 +23,7 @@ export interface TrainState {
 }
 
 export interface TrainOptions {
+  device: Device;
   epochs: number;
   batchSize: number;
   startEpoch: number;
@@ -43,8 +44,9 @@ function setTrainMode(s: TrainState): void {
   for (const bn of s.evalBatchNorms) bn.eval();
 }
 
-function correctCount(logits: Tensor, y: Tensor): number {
-  return noGrad(() => logits.argmax(1).eq(y).sum().itemSync());
+/** Readback is async so the same loop runs on CPU and WebGPU tensors. */
+async function correctCount(logits: Tensor, y: Tensor): Promise<number> {
+  return noGrad(() => logits.argmax(1).eq(y).sum()).item();
 }
 
 /** A dataset of precomputed (feature, label) batches. */
@@ -54,7 +56,12 @@ interface FeatureCache {
 }
 
 /** Runs the frozen backbone once over a dataset, capturing the head's inputs with a forward pre-hook. */
-async function computeFeatures(s: TrainState, data: Dataset<[Tensor, number]>, batchSize: number): Promise<{ x: Tensor; y: Tensor }> {
+async function computeFeatures(
+  s: TrainState,
+  data: Dataset<[Tensor, number]>,
+  batchSize: number,
+  device: Device,
+): Promise<{ x: Tensor; y: Tensor }> {
   const feats: Tensor[] = [];
   const labels: Tensor[] = [];
   let captured: Tensor | null = null;
@@ -64,9 +71,9 @@ async function computeFeatures(s: TrainState, data: Dataset<[Tensor, number]>, b
   s.model.eval();
   try {
     for await (const [x, y] of new DataLoader(data, { batchSize, prefetch: 2 }) as AsyncIterable<Batch>) {
-      noGrad(() => s.model.call(x));
+      noGrad(() => s.model.call(x.to(device)));
       feats.push(captured!);
-      labels.push(y);
+      labels.push(y.to(device));
     }
   } finally {
     handle.remove();
@@ -74,19 +81,20 @@ async function computeFeatures(s: TrainState, data: Dataset<[Tensor, number]>, b
   return { x: cat(feats), y: cat(labels) };
 }
 
-export async function evaluateModel(model: Module, data: Dataset<[Tensor, number]>, batchSize: number): Promise<{ loss: number; accuracy: number; predicted: number[]; truth: number[] }> {
+export async function evaluateModel(model: Module, data: Dataset<[Tensor, number]>, batchSize: number, device: Device = 'cpu'): Promise<{ loss: number; accuracy: number; predicted: number[]; truth: number[] }> {
   model.eval();
   let loss = 0;
   let n = 0;
   const predicted: number[] = [];
   const truth: number[] = [];
   for await (const [x, y] of new DataLoader(data, { batchSize, prefetch: 2 }) as AsyncIterable<Batch>) {
-    noGrad(() => {
-      const logits = model.call(x) as Tensor;
-      loss += F.crossEntropy(logits, y, { reduction: 'sum' }).itemSync();
-      predicted.push(...Array.from(logits.argmax(1).dataSync()));
-      truth.push(...Array.from(y.dataSync()));
+    const [l, p] = noGrad(() => {
+      const logits = model.call(x.to(device)) as Tensor;
+      return [F.crossEntropy(logits, y.to(device), { reduction: 'sum' }), logits.argmax(1)];
     });
+    loss += await l.item();
+    predicted.push(...Array.from(await p.data()));
+    truth.push(...Array.from(await y.data()));
     n += y.shape[0];
   }
   const correct = truth.reduce((c, t, i) => c + (t === predicted[i] ? 1 : 0), 0);
@@ -102,7 +110,10 @@ export async function train(
   let cache: FeatureCache | null = null;
   if (o.cacheFeatures) {
     const t0 = performance.now();
-    cache = { train: await computeFeatures(s, data.train, o.batchSize), val: await computeFeatures(s, data.val, o.batchSize) };
+    cache = {
+      train: await computeFeatures(s, data.train, o.batchSize, o.device),
+      val: await computeFeatures(s, data.val, o.batchSize, o.device),
+    };
     o.log(`${o.label}cached backbone features of ${data.train.length + data.val.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   }
   const steps = Math.ceil(data.train.length / o.batchSize);
@@ -121,7 +132,7 @@ export async function train(
         })
       : null;
     bar?.start(steps, 0, { loss: '-', acc: '-', speed: '-' });
-    const step = (x: Tensor, y: Tensor, forward: (x: Tensor) => Tensor) => {
+    const step = async (x: Tensor, y: Tensor, forward: (x: Tensor) => Tensor) => {
       const logits = forward(x);
       const loss = F.crossEntropy(logits, y);
       s.optimizer.zeroGrad();
@@ -129,8 +140,8 @@ export async function train(
       s.optimizer.step();
       s.scheduler?.step();
       const b = y.shape[0];
-      lossSum += loss.itemSync() * b;
-      correct += correctCount(logits, y);
+      lossSum += (await loss.item()) * b;
+      correct += await correctCount(logits, y);
       seen += b;
       const secs = (performance.now() - t0) / 1000;
       bar?.increment({ loss: (lossSum / seen).toFixed(4), acc: `${((100 * correct) / seen).toFixed(1)}%`, speed: (seen / secs).toFixed(1) });
@@ -141,12 +152,12 @@ export async function train(
       for (let i = 0; i < perm.length && !o.shouldStop(); i += o.batchSize) {
         const idx = perm.slice(i, i + o.batchSize);
         const it = tensor(idx);
-        step(cache.train.x.indexSelect(0, it), cache.train.y.indexSelect(0, it), (x) => s.head.call(x) as Tensor);
+        await step(cache.train.x.indexSelect(0, it.to(o.device)), cache.train.y.indexSelect(0, it.to(o.device)), (x) => s.head.call(x) as Tensor);
       }
     } else {
       const loader = new DataLoader(data.train, { batchSize: o.batchSize, shuffle: true, generator: s.generator, prefetch: 2 });
       for await (const [x, y] of loader as AsyncIterable<Batch>) {
-        step(x, y, (xx) => s.model.call(xx) as Tensor);
+        await step(x.to(o.device), y.to(o.device), (xx) => s.model.call(xx) as Tensor);
         if (o.shouldStop()) break;
       }
     }
@@ -157,15 +168,13 @@ export async function train(
     if (cache) {
       const c = cache;
       s.head.eval();
-      val = noGrad(() => {
-        const logits = s.head.call(c.val.x) as Tensor;
-        return {
-          loss: F.crossEntropy(logits, c.val.y).itemSync(),
-          accuracy: correctCount(logits, c.val.y) / c.val.y.shape[0],
-        };
+      const [logits, l] = noGrad(() => {
+        const z = s.head.call(c.val.x) as Tensor;
+        return [z, F.crossEntropy(z, c.val.y)];
       });
+      val = { loss: await l.item(), accuracy: (await correctCount(logits, c.val.y)) / c.val.y.shape[0] };
     } else {
-      val = await evaluateModel(s.model, data.val, o.batchSize);
+      val = await evaluateModel(s.model, data.val, o.batchSize, o.device);
     }
     const row: EpochMetrics = {
       epoch,

@@ -8,10 +8,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summary } from '@graft/nn';
 import { type PyValue, orderedDict, save } from '@graft/serialize/node';
-import { Generator, defaultGenerator, manualSeed, setNumThreads } from '@graft/tensor';
+import { Generator, defaultGenerator, initWebGpu, manualSeed, setNumThreads } from '@graft/tensor';
 import { extractStateDict, readCheckpointFile, saveStateDict } from '../checkpoint-files.js';
 import { type DataSetup, setupData } from '../data-setup.js';
-import { CliError } from '../errors.js';
+import { CliError, messageOf } from '../errors.js';
 import { applyFreeze, buildModel, frozenBatchNorms } from '../model-setup.js';
 import { buildOptimizer, buildScheduler } from '../optim-setup.js';
 import { FINETUNE_OPTIONS, type FinetuneOptions, coerce, readConfigFile } from '../options.js';
@@ -125,6 +125,8 @@ async function runOne(o: FinetuneOptions, data: DataSetup, out: string, label: s
     throw new CliError(`--num-classes ${o.numClasses} disagrees with the data, which has ${data.classes.length} classes (${data.classes.join(', ')})`);
   }
   const setup = await buildModel(o, numClasses);
+  // Before the optimizer exists: moving replaces the parameter tensors.
+  if (o.device !== 'cpu') setup.model.to(o.device);
   const frozen = applyFreeze(setup, o.freeze, o.head === 'cut');
   const evalBatchNorms = o.bn === 'eval' ? frozenBatchNorms(setup.model) : [];
   const backboneFrozen = [...setup.model.namedParameters()].every(([n, p]) => n.startsWith(setup.headPrefix) || !p.requiresGrad);
@@ -184,6 +186,7 @@ async function runOne(o: FinetuneOptions, data: DataSetup, out: string, label: s
   let completed: boolean;
   try {
     completed = await train(state, data, {
+      device: o.device,
       epochs: o.epochs,
       batchSize: o.batchSize,
       startEpoch,
@@ -235,7 +238,12 @@ export async function runFinetuneCommand(given: Given): Promise<void> {
   const { options: o, demo, resume } = await resolveOptions(given);
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
   if (o.device === 'webgpu') {
-    throw new CliError('--device webgpu: the WebGPU backend is not available in this build of the CLI yet; use --device cpu');
+    try {
+      const backend = await initWebGpu();
+      log(`WebGPU adapter: ${backend.adapterInfo.description || backend.adapterInfo.device || backend.adapterInfo.vendor}`);
+    } catch (e) {
+      throw new CliError(`--device webgpu: ${messageOf(e)}`);
+    }
   }
   setNumThreads(o.threads);
   manualSeed(o.seed);
