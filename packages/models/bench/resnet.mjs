@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { F, Linear } from '@graft/nn';
 import { SGD } from '@graft/optim';
-import { cat, manualSeed, noGrad, randint, randn, setNumThreads, tensor } from '@graft/tensor';
+import { CpuBackend, cat, manualSeed, noGrad, randint, randn, setNumThreads, tensor } from '@graft/tensor';
 import { resnet18 } from '../dist/index.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 224);
@@ -147,6 +147,52 @@ if (process.argv[2] === '--w2-rss') {
   process.exit(0);
 }
 
+/** Wraps every CPU kernel with a timer: where one W2 step spends its time, per kernel. */
+async function profileW2() {
+  const totals = new Map();
+  const proto = CpuBackend.prototype;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const fn = proto[name];
+    if (name === 'constructor' || typeof fn !== 'function') continue;
+    proto[name] = function (...args) {
+      const t0 = performance.now();
+      try {
+        return fn.apply(this, args);
+      } finally {
+        const key = name === 'unary' || name === 'binary' || name === 'reduce' ? `${name}:${args[0]}` : name;
+        totals.set(key, (totals.get(key) ?? 0) + performance.now() - t0);
+      }
+    };
+  }
+  setNumThreads(THREADS);
+  const model = await resnet18();
+  model.fc = new Linear(512, 10);
+  model.train();
+  const x = randn(BATCH, 3, SIZE, SIZE);
+  const y = randint(0, 10, [BATCH]);
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+  const step = () => {
+    opt.zeroGrad();
+    F.crossEntropy(model.call(x), y).backward();
+    opt.step();
+  };
+  step();
+  totals.clear();
+  const t0 = performance.now();
+  step();
+  const total = performance.now() - t0;
+  const kernels = [...totals.values()].reduce((a, b) => a + b, 0);
+  console.log(`W2 step profile: ${total.toFixed(0)} ms, of which kernels ${kernels.toFixed(0)} ms (rest: autograd, op dispatch, allocation)`);
+  for (const [k, ms] of [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14)) {
+    console.log(`  ${k.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+  }
+}
+
+if (process.argv[2] === '--profile') {
+  await profileW2();
+  process.exit(0);
+}
+
 console.log(`ResNet-18, batch ${BATCH}, ${SIZE}x${SIZE}, ${THREADS} threads (median of ${REPS})`);
 const g = await graftWorkloads();
 const t = pytorch(false);
@@ -161,4 +207,5 @@ row('W1 inference (eval), per batch', g.w1, t?.w1);
 row('W2 fine-tune step (train, SGD, 2 groups)', g.w2, t?.w2);
 row(`W3 frozen backbone, 10 epochs x ${W3_IMAGES} images`, g.w3, t?.w3);
 console.log(`${'W2 peak RSS (MB, own process)'.padEnd(46)} ${rssG.rss_mb.toFixed(0).padStart(10)} ${rssT ? rssT.rss_mb.toFixed(0).padStart(10) : '         -'}  ${rssT ? (rssG.rss_mb / rssT.rss_mb).toFixed(2).padStart(6) : '     -'}x (graft / PyTorch)`);
+spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--profile'], { stdio: 'inherit', env: process.env });
 console.log(`throughput: graft W1 ${(BATCH / g.w1).toFixed(1)} img/s, W2 ${(BATCH / g.w2).toFixed(1)} img/s${t ? `; PyTorch ${t.version} W1 ${(BATCH / t.w1).toFixed(1)} img/s, W2 ${(BATCH / t.w2).toFixed(1)} img/s` : ' (PyTorch not found: graft only)'}`);
