@@ -3,11 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
-  type PyValue,
-  type StateDict,
   detectFormat,
   loadBytes,
   orderedDict,
+  type PyValue,
+  type StateDict,
   save,
 } from '@graft/serialize/node';
 import { Tensor } from '@graft/tensor';
@@ -27,7 +27,9 @@ export async function readCheckpointFile(path: string, what = 'checkpoint'): Pro
     buf = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${messageOf(e)}`);
+    throw new CliError(
+      code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${messageOf(e)}`,
+    );
   }
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const format = detectFormat(bytes);
@@ -44,7 +46,14 @@ export async function readCheckpointFile(path: string, what = 'checkpoint'): Pro
 }
 
 function isPlainObject(v: unknown): v is Record<string, PyValue> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Tensor) && !(v instanceof Uint8Array);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof Tensor) &&
+    !(v instanceof Uint8Array)
+  );
 }
 
 /** Every tensor in a (possibly nested) value, with dotted paths. */
@@ -69,7 +78,8 @@ export function extractStateDict(value: PyValue, path: string): StateDict {
     if (entries.length > 0 && entries.every(([, v]) => v instanceof Tensor)) return value as StateDict;
     for (const key of ['model', 'state_dict', 'model_state_dict']) {
       const inner = value[key];
-      if (isPlainObject(inner) && Object.values(inner).every((v) => v instanceof Tensor)) return inner as StateDict;
+      if (isPlainObject(inner) && Object.values(inner).every((v) => v instanceof Tensor))
+        return inner as StateDict;
     }
   }
   throw new CliError(
@@ -78,8 +88,13 @@ export function extractStateDict(value: PyValue, path: string): StateDict {
 }
 
 /** Saves a state dict: safetensors for `.safetensors`, PyTorch's zip (an OrderedDict) otherwise. */
-export async function saveStateDict(sd: StateDict, path: string, metadata?: Record<string, string>): Promise<void> {
-  if (extname(path).toLowerCase() === '.safetensors') await save(sd, path, { metadata: { format: 'pt', ...metadata } });
+export async function saveStateDict(
+  sd: StateDict,
+  path: string,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  if (extname(path).toLowerCase() === '.safetensors')
+    await save(sd, path, { metadata: { format: 'pt', ...metadata } });
   else await save(orderedDict({ ...sd }), path);
 }
 

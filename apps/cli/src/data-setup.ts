@@ -12,13 +12,13 @@ import {
   RandomHorizontalFlip,
   RandomResizedCrop,
   type RawImage,
-  Subset,
   Resize,
-  ToTensor,
   randomSplit,
+  Subset,
+  ToTensor,
 } from '@graft/data';
-import { ImageFolder, findIdxFile, readIdxFileSync } from '@graft/data/node';
-import { type Generator, type Tensor, pad2d } from '@graft/tensor';
+import { findIdxFile, ImageFolder, readIdxFileSync } from '@graft/data/node';
+import { type Generator, pad2d, type Tensor } from '@graft/tensor';
 import { CliError, messageOf } from './errors.js';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -65,7 +65,12 @@ function idxTransform(imageSize: number): (img: RawImage) => Tensor {
 
 function folderTransforms(imageSize: number, augment: boolean, generator: Generator) {
   const resizeTo = Math.round((imageSize * 256) / 224);
-  const evalT = new Compose([new Resize(resizeTo), new CenterCrop(imageSize), new ToTensor(), new Normalize(IMAGENET_MEAN, IMAGENET_STD)]);
+  const evalT = new Compose([
+    new Resize(resizeTo),
+    new CenterCrop(imageSize),
+    new ToTensor(),
+    new Normalize(IMAGENET_MEAN, IMAGENET_STD),
+  ]);
   const trainT = augment
     ? new Compose([
         new RandomResizedCrop(imageSize, { generator }),
@@ -74,10 +79,18 @@ function folderTransforms(imageSize: number, augment: boolean, generator: Genera
         new Normalize(IMAGENET_MEAN, IMAGENET_STD),
       ])
     : evalT;
-  return { evalT: (img: RawImage) => evalT.forward(img) as Tensor, trainT: (img: RawImage) => trainT.forward(img) as Tensor };
+  return {
+    evalT: (img: RawImage) => evalT.forward(img) as Tensor,
+    trainT: (img: RawImage) => trainT.forward(img) as Tensor,
+  };
 }
 
-function loadIdx(dir: string, train: boolean, transform: (img: RawImage) => Tensor, classes: readonly string[]): Dataset<Sample> {
+function loadIdx(
+  dir: string,
+  train: boolean,
+  transform: (img: RawImage) => Tensor,
+  classes: readonly string[],
+): Dataset<Sample> {
   const split = train ? 'train' : 't10k';
   const images = findIdxFile(dir, 'FashionMNIST', `${split}-images-idx3-ubyte`, '--data');
   const labels = findIdxFile(dir, 'FashionMNIST', `${split}-labels-idx1-ubyte`, '--data');
@@ -107,7 +120,13 @@ async function imageFolder(
  */
 export async function setupData(
   spec: string,
-  opts: { imageSize: number; augment: boolean; valSplit: number; generator: Generator; onCorrupt?: 'error' | 'skip' },
+  opts: {
+    imageSize: number;
+    augment: boolean;
+    valSplit: number;
+    generator: Generator;
+    onCorrupt?: 'error' | 'skip';
+  },
 ): Promise<DataSetup> {
   const onCorrupt = opts.onCorrupt ?? 'error';
   const skipped: string[] = [];
@@ -116,7 +135,9 @@ export async function setupData(
       const dir = resolve(spec.includes(':') ? spec.slice(spec.indexOf(':') + 1) : DEFAULT_FASHION_DIR);
       if (!existsSync(dir)) throw new CliError(`--data: folder ${dir} does not exist`);
       const classesFile = join(dir, 'classes.json');
-      const classes: string[] = existsSync(classesFile) ? JSON.parse(readFileSync(classesFile, 'utf8')) : [...FASHION_MNIST_CLASSES];
+      const classes: string[] = existsSync(classesFile)
+        ? JSON.parse(readFileSync(classesFile, 'utf8'))
+        : [...FASHION_MNIST_CLASSES];
       const t = idxTransform(opts.imageSize);
       return {
         kind: 'idx',
@@ -130,7 +151,8 @@ export async function setupData(
       };
     }
     const root = resolve(spec);
-    if (!existsSync(root) || !statSync(root).isDirectory()) throw new CliError(`--data: folder ${root} does not exist`);
+    if (!existsSync(root) || !statSync(root).isDirectory())
+      throw new CliError(`--data: folder ${root} does not exist`);
     const { evalT, trainT } = folderTransforms(opts.imageSize, opts.augment, opts.generator);
     const valDir = ['val', 'test'].map((d) => join(root, d)).find((d) => existsSync(d));
     if (existsSync(join(root, 'train')) && valDir) {
@@ -153,12 +175,16 @@ export async function setupData(
       };
     }
     if (!(opts.valSplit > 0 && opts.valSplit < 1)) {
-      throw new CliError(`--data: ${root} has no train/ and val/ (or test/) folders; pass --val-split between 0 and 1 to hold out part of it`);
+      throw new CliError(
+        `--data: ${root} has no train/ and val/ (or test/) folders; pass --val-split between 0 and 1 to hold out part of it`,
+      );
     }
     // One folder: split indices once, then view the same files through the train and eval transforms.
     const trainAll = await imageFolder(root, trainT, onCorrupt, skipped);
     const evalAll = await imageFolder(root, evalT, 'skip', []);
-    const [trainPart, valPart] = randomSplit(trainAll, [1 - opts.valSplit, opts.valSplit], { generator: opts.generator });
+    const [trainPart, valPart] = randomSplit(trainAll, [1 - opts.valSplit, opts.valSplit], {
+      generator: opts.generator,
+    });
     return {
       kind: 'folder',
       train: trainPart as unknown as Dataset<Sample>,

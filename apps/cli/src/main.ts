@@ -17,14 +17,25 @@ function write(s: string): void {
 /** Builds the program; commands load their heavy modules only when they run. */
 export function buildProgram(): Command {
   const program = new Command('graft')
-    .description('Fine-tune pretrained ResNets (PyTorch checkpoints in, PyTorch checkpoints out), offline, on CPU or WebGPU.')
+    .description(
+      'Fine-tune pretrained ResNets (PyTorch checkpoints in, PyTorch checkpoints out), offline, on CPU or WebGPU.',
+    )
     .version('0.0.0', '-v, --version')
     .showSuggestionAfterError(true)
-    .addHelpText('after', examples(['graft finetune', 'graft finetune --data ./flowers --weights imagenet --freeze backbone --epochs 5', 'graft inspect resnet18-f37072fd.pth']));
+    .addHelpText(
+      'after',
+      examples([
+        'graft finetune',
+        'graft finetune --data ./flowers --weights imagenet --freeze backbone --epochs 5',
+        'graft inspect resnet18-f37072fd.pth',
+      ]),
+    );
 
   const finetune = program
     .command('finetune')
-    .description('fine-tune a pretrained network on a folder of images or an IDX dataset (no arguments: the offline demo)')
+    .description(
+      'fine-tune a pretrained network on a folder of images or an IDX dataset (no arguments: the offline demo)',
+    )
     .option('--config <file>', 'JSON or YAML file with the same keys as the flags (flags override it)');
   for (const spec of FINETUNE_OPTIONS) {
     const arg = spec.kind.type === 'boolean' ? '' : ` <${spec.kind.type === 'choice' ? 'mode' : 'value'}>`;
@@ -47,46 +58,78 @@ export function buildProgram(): Command {
     .action(async (flags: Record<string, unknown>, cmd: Command) => {
       const { runFinetuneCommand } = await import('./commands/finetune.js');
       const given = Object.fromEntries(
-        Object.keys(flags).filter((k) => cmd.getOptionValueSource(k) === 'cli').map((k) => [k, flags[k]]),
+        Object.keys(flags)
+          .filter((k) => cmd.getOptionValueSource(k) === 'cli')
+          .map((k) => [k, flags[k]]),
       ) as Partial<Record<keyof FinetuneOptions | 'config', unknown>>;
       await runFinetuneCommand(given);
     });
 
   program
     .command('evaluate')
-    .description('accuracy, per-class precision/recall and the confusion matrix of a fine-tuned run on a dataset')
+    .description(
+      'accuracy, per-class precision/recall and the confusion matrix of a fine-tuned run on a dataset',
+    )
     .requiredOption('--run <dir>', 'a finetune output folder (uses its config.json and best.safetensors)')
     .option('--data <dir>', "data to evaluate on (default: the run's validation data)")
     .option('--checkpoint <file>', 'weights to evaluate (default: RUN/best.safetensors)')
     .option('--batch-size <n>', 'batch size', '64')
     .option('--json', 'print JSON')
-    .addHelpText('after', examples(['graft evaluate --run runs/demo', 'graft evaluate --run runs/demo --data ./holdout --json']))
-    .action(async (opts: { run: string; data?: string; checkpoint?: string; batchSize: string; json?: boolean }) => {
-      const { runEvaluate } = await import('./commands/evaluate.js');
-      await runEvaluate(opts);
-    });
+    .addHelpText(
+      'after',
+      examples(['graft evaluate --run runs/demo', 'graft evaluate --run runs/demo --data ./holdout --json']),
+    )
+    .action(
+      async (opts: {
+        run: string;
+        data?: string;
+        checkpoint?: string;
+        batchSize: string;
+        json?: boolean;
+      }) => {
+        const { runEvaluate } = await import('./commands/evaluate.js');
+        await runEvaluate(opts);
+      },
+    );
 
   program
     .command('predict')
     .description('top-k labels with probabilities for images')
     .argument('<images...>', 'image files (png, jpg, webp)')
     .option('--run <dir>', 'a finetune output folder (class names and weights from it)')
-    .option('--weights <file|imagenet>', "weights without a run: a checkpoint or 'imagenet' (ImageNet class names)")
+    .option(
+      '--weights <file|imagenet>',
+      "weights without a run: a checkpoint or 'imagenet' (ImageNet class names)",
+    )
     .option('--model <name>', 'architecture when using --weights', 'resnet18')
     .option('--top <k>', 'how many labels', '5')
     .option('--json', 'print JSON')
-    .addHelpText('after', examples(['graft predict --run runs/demo shoe.png bag.jpg', 'graft predict --weights imagenet --top 3 cat.jpg']))
-    .action(async (images: string[], opts: { run?: string; weights?: string; model: string; top: string; json?: boolean }) => {
-      const { runPredict } = await import('./commands/predict.js');
-      await runPredict(images, opts);
-    });
+    .addHelpText(
+      'after',
+      examples([
+        'graft predict --run runs/demo shoe.png bag.jpg',
+        'graft predict --weights imagenet --top 3 cat.jpg',
+      ]),
+    )
+    .action(
+      async (
+        images: string[],
+        opts: { run?: string; weights?: string; model: string; top: string; json?: boolean },
+      ) => {
+        const { runPredict } = await import('./commands/predict.js');
+        await runPredict(images, opts);
+      },
+    );
 
   program
     .command('inspect')
     .description('keys, shapes, dtypes, parameter count and format of a .pth/.pt or .safetensors file')
     .argument('<file>', 'checkpoint')
     .option('--json', 'print JSON')
-    .addHelpText('after', examples(['graft inspect resnet18-f37072fd.pth', 'graft inspect runs/demo/best.safetensors --json']))
+    .addHelpText(
+      'after',
+      examples(['graft inspect resnet18-f37072fd.pth', 'graft inspect runs/demo/best.safetensors --json']),
+    )
     .action(async (file: string, opts: { json?: boolean }) => {
       const r = await inspectFile(file);
       write(opts.json ? JSON.stringify(r, null, 2) : formatInspect(r));
@@ -97,7 +140,13 @@ export function buildProgram(): Command {
     .description('convert model weights between PyTorch .pth and safetensors')
     .argument('<input>', '.pth/.pt/.safetensors file (a training checkpoint: its model entry)')
     .argument('<output>', 'file to write; the format comes from its extension')
-    .addHelpText('after', examples(['graft convert resnet18-f37072fd.pth resnet18.safetensors', 'graft convert runs/demo/last.pth model.safetensors']))
+    .addHelpText(
+      'after',
+      examples([
+        'graft convert resnet18-f37072fd.pth resnet18.safetensors',
+        'graft convert runs/demo/last.pth model.safetensors',
+      ]),
+    )
     .action(async (input: string, output: string) => {
       const r = await convertFile(input, output);
       write(`wrote ${output} (${r.format}, ${r.tensors} tensors)`);
@@ -105,19 +154,31 @@ export function buildProgram(): Command {
 
   program
     .command('summary')
-    .description('the printed module tree and trainable/frozen parameter counts for a model, head and freeze choice')
+    .description(
+      'the printed module tree and trainable/frozen parameter counts for a model, head and freeze choice',
+    )
     .argument('[model]', 'resnet18, resnet34 or resnet50', 'resnet18')
     .option('--num-classes <n>', 'classes of the new head', '1000')
     .option('--head <mode>', "'replace' or 'cut'", 'replace')
     .option('--freeze <spec>', "'none', 'backbone' or name prefixes", 'none')
     .option('--json', 'print JSON')
-    .addHelpText('after', examples(['graft summary resnet18 --num-classes 5 --freeze backbone', 'graft summary resnet50 --head cut --freeze layer1,layer2']))
-    .action(async (model: string, opts: { numClasses: string; head: string; freeze: string; json?: boolean }) => {
-      const { runSummary } = await import('./commands/summary.js');
-      await runSummary(model, opts);
-    });
+    .addHelpText(
+      'after',
+      examples([
+        'graft summary resnet18 --num-classes 5 --freeze backbone',
+        'graft summary resnet50 --head cut --freeze layer1,layer2',
+      ]),
+    )
+    .action(
+      async (model: string, opts: { numClasses: string; head: string; freeze: string; json?: boolean }) => {
+        const { runSummary } = await import('./commands/summary.js');
+        await runSummary(model, opts);
+      },
+    );
 
-  const weights = program.command('weights').description("torchvision's pretrained weights: list them, or download one into graft's cache");
+  const weights = program
+    .command('weights')
+    .description("torchvision's pretrained weights: list them, or download one into graft's cache");
   weights
     .command('list')
     .description('the registry of pretrained weights and whether each is cached')
@@ -128,9 +189,14 @@ export function buildProgram(): Command {
     });
   weights
     .command('download')
-    .description("download weights into graft's cache ($GRAFT_HOME, default ~/.cache/graft), checking the hash")
+    .description(
+      "download weights into graft's cache ($GRAFT_HOME, default ~/.cache/graft), checking the hash",
+    )
     .argument('<name>', "registry entry, e.g. ResNet18_Weights.IMAGENET1K_V1 or 'resnet18'")
-    .addHelpText('after', examples(['graft weights download resnet18', 'graft weights download ResNet50_Weights.IMAGENET1K_V2']))
+    .addHelpText(
+      'after',
+      examples(['graft weights download resnet18', 'graft weights download ResNet50_Weights.IMAGENET1K_V2']),
+    )
     .action(async (name: string) => {
       const { runWeightsDownload } = await import('./commands/weights.js');
       await runWeightsDownload(name);

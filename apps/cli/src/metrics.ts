@@ -52,7 +52,9 @@ export function formatReport(r: ClassificationReport): string {
     ),
     '',
     'confusion matrix (rows: true class, columns: predicted)',
-    ...r.confusion.map((row, i) => `${r.perClass[i].name.padEnd(width)}  ${row.map((v) => String(v).padStart(5)).join(' ')}`),
+    ...r.confusion.map(
+      (row, i) => `${r.perClass[i].name.padEnd(width)}  ${row.map((v) => String(v).padStart(5)).join(' ')}`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -70,7 +72,16 @@ export function metricsCsv(rows: readonly EpochMetrics[]): string {
     'images_per_second',
   ];
   const body = rows.map((r) =>
-    [r.epoch, r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, ...r.lr, r.seconds, r.imagesPerSecond].join(','),
+    [
+      r.epoch,
+      r.trainLoss,
+      r.trainAccuracy,
+      r.valLoss,
+      r.valAccuracy,
+      ...r.lr,
+      r.seconds,
+      r.imagesPerSecond,
+    ].join(','),
   );
   return `${[header.join(','), ...body].join('\n')}\n`;
 }

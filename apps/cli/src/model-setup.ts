@@ -1,8 +1,8 @@
 // Builds the network a run trains: architecture, pretrained weights, the new head (replace or cut),
 // its initialisation, and which parameters are frozen.
 
-import { resnet18, resnet34, resnet50, type ResNet } from '@graft/models';
-import { BatchNorm, Flatten, Linear, type Module, type Parameter, Sequential, init } from '@graft/nn';
+import { type ResNet, resnet18, resnet34, resnet50 } from '@graft/models';
+import { BatchNorm, Flatten, init, Linear, type Module, type Parameter, Sequential } from '@graft/nn';
 import type { StateDict } from '@graft/serialize';
 import { manualSeed } from '@graft/tensor';
 import { extractStateDict, readCheckpointFile } from './checkpoint-files.js';
@@ -11,7 +11,18 @@ import type { FinetuneOptions, Model } from './options.js';
 
 const BUILDERS = { resnet18, resnet34, resnet50 } as const;
 /** torchvision's top-level children of a ResNet, in order (their indices in a cut model). */
-const RESNET_CHILDREN = ['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4', 'avgpool', 'fc'];
+const RESNET_CHILDREN = [
+  'conv1',
+  'bn1',
+  'relu',
+  'maxpool',
+  'layer1',
+  'layer2',
+  'layer3',
+  'layer4',
+  'avgpool',
+  'fc',
+];
 
 export interface ModelSetup {
   model: Module;
@@ -23,8 +34,12 @@ export interface ModelSetup {
 }
 
 /** Loads pretrained weights as a state dict: 'imagenet' (registry), a URL, or a file. */
-async function loadPretrained(model: Model, weights: string): Promise<{ sd: StateDict | string; from: string }> {
-  if (weights === 'imagenet' || /^https?:\/\//.test(weights)) return { sd: weights === 'imagenet' ? 'IMAGENET1K_V1' : weights, from: weights };
+async function loadPretrained(
+  _model: Model,
+  weights: string,
+): Promise<{ sd: StateDict | string; from: string }> {
+  if (weights === 'imagenet' || /^https?:\/\//.test(weights))
+    return { sd: weights === 'imagenet' ? 'IMAGENET1K_V1' : weights, from: weights };
   const file = await readCheckpointFile(weights, '--weights file');
   return { sd: extractStateDict(file.value, weights), from: weights };
 }
@@ -35,7 +50,10 @@ function classesOf(sd: StateDict): number | null {
   return w && w.ndim === 2 ? w.shape[0] : null;
 }
 
-export async function buildModel(opts: Pick<FinetuneOptions, 'model' | 'weights' | 'head' | 'init' | 'seed'>, numClasses: number): Promise<ModelSetup> {
+export async function buildModel(
+  opts: Pick<FinetuneOptions, 'model' | 'weights' | 'head' | 'init' | 'seed'>,
+  numClasses: number,
+): Promise<ModelSetup> {
   manualSeed(opts.seed);
   const build = BUILDERS[opts.model];
   let net: ResNet;
@@ -93,7 +111,10 @@ export function applyFreeze(setup: ModelSetup, spec: string, cut: boolean): stri
   if (spec === 'backbone') {
     match = (name) => !name.startsWith(setup.headPrefix);
   } else {
-    const patterns = spec.split(',').map((s) => s.trim()).filter(Boolean);
+    const patterns = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const prefixes = patterns.map((p) => {
       if (!cut) return p;
       const [first, ...rest] = p.split('.');

@@ -1,7 +1,7 @@
 // The optimizer (one group, or body + head with --head-lr) and the per-step learning-rate schedule.
 
 import type { Module, Parameter } from '@graft/nn';
-import { Adam, AdamW, type Optimizer, SGD, lrScheduler } from '@graft/optim';
+import { Adam, AdamW, lrScheduler, type Optimizer, SGD } from '@graft/optim';
 import { CliError } from './errors.js';
 import type { FinetuneOptions } from './options.js';
 
@@ -19,7 +19,12 @@ export function buildOptimizer(model: Module, headPrefix: string, o: FinetuneOpt
       : [...(body.length ? [{ params: body }] : []), { params: head, lr: o.headLr }];
   switch (o.optimizer) {
     case 'sgd':
-      return new SGD(groups, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay });
+      return new SGD(groups, {
+        lr: o.lr,
+        momentum: o.momentum,
+        nesterov: o.nesterov,
+        weightDecay: o.weightDecay,
+      });
     case 'adam':
       return new Adam(groups, { lr: o.lr, weightDecay: o.weightDecay });
     case 'adamw':
@@ -34,10 +39,11 @@ export function buildScheduler(opt: Optimizer, o: FinetuneOptions, stepsPerEpoch
   let main: lrScheduler.LRScheduler;
   switch (o.scheduler) {
     case 'none':
-      if (warm > 0) throw new CliError("--warmup needs a --scheduler (step, cosine)");
+      if (warm > 0) throw new CliError('--warmup needs a --scheduler (step, cosine)');
       return null;
     case 'onecycle':
-      if (warm > 0) throw new CliError('--warmup does not apply to --scheduler onecycle (it warms up by itself)');
+      if (warm > 0)
+        throw new CliError('--warmup does not apply to --scheduler onecycle (it warms up by itself)');
       return new lrScheduler.OneCycleLR(opt, { maxLr: opt.paramGroups.map((g) => g.lr), totalSteps: total });
     case 'step':
       main = new lrScheduler.StepLR(opt, { stepSize: o.stepSize * stepsPerEpoch, gamma: o.gamma });

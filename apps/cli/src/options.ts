@@ -43,7 +43,11 @@ export interface FinetuneOptions {
   json: boolean;
 }
 
-type Kind = { type: 'choice'; values: readonly string[] } | { type: 'number'; min?: number; integer?: boolean; nullable?: boolean } | { type: 'string'; nullable?: boolean } | { type: 'boolean' };
+type Kind =
+  | { type: 'choice'; values: readonly string[] }
+  | { type: 'number'; min?: number; integer?: boolean; nullable?: boolean }
+  | { type: 'string'; nullable?: boolean }
+  | { type: 'boolean' };
 
 export interface OptionSpec {
   key: keyof FinetuneOptions;
@@ -56,36 +60,136 @@ const choice = (...values: string[]): Kind => ({ type: 'choice', values });
 
 export const FINETUNE_OPTIONS: OptionSpec[] = [
   { key: 'model', flag: 'model', kind: choice('resnet18', 'resnet34', 'resnet50'), help: 'architecture' },
-  { key: 'weights', flag: 'weights', kind: { type: 'string' }, help: "pretrained weights: a .pth/.safetensors path, a URL, 'imagenet' (torchvision's file) or 'none'" },
-  { key: 'data', flag: 'data', kind: { type: 'string' }, help: "an ImageFolder DIR (with train/ and val/ or test/, or split by --val-split) or 'fashion-mnist[:DIR]' (IDX files)" },
-  { key: 'numClasses', flag: 'num-classes', kind: { type: 'number', min: 1, integer: true, nullable: true }, help: 'classes of the new head (default: inferred from the data)' },
-  { key: 'head', flag: 'head', kind: choice('replace', 'cut'), help: "'replace' model.fc, or 'cut': children()[:-1] + Flatten + Linear" },
-  { key: 'init', flag: 'init', kind: choice('xavier-uniform', 'xavier-normal', 'kaiming-normal', 'default'), help: "initialisation of the new head's weight (bias zero; 'default' is PyTorch's)" },
-  { key: 'freeze', flag: 'freeze', kind: { type: 'string' }, help: "'none', 'backbone' (everything but the head) or comma-separated name prefixes, e.g. layer1,layer2" },
-  { key: 'bn', flag: 'bn', kind: choice('train', 'eval'), help: 'BatchNorm mode of frozen layers during training' },
+  {
+    key: 'weights',
+    flag: 'weights',
+    kind: { type: 'string' },
+    help: "pretrained weights: a .pth/.safetensors path, a URL, 'imagenet' (torchvision's file) or 'none'",
+  },
+  {
+    key: 'data',
+    flag: 'data',
+    kind: { type: 'string' },
+    help: "an ImageFolder DIR (with train/ and val/ or test/, or split by --val-split) or 'fashion-mnist[:DIR]' (IDX files)",
+  },
+  {
+    key: 'numClasses',
+    flag: 'num-classes',
+    kind: { type: 'number', min: 1, integer: true, nullable: true },
+    help: 'classes of the new head (default: inferred from the data)',
+  },
+  {
+    key: 'head',
+    flag: 'head',
+    kind: choice('replace', 'cut'),
+    help: "'replace' model.fc, or 'cut': children()[:-1] + Flatten + Linear",
+  },
+  {
+    key: 'init',
+    flag: 'init',
+    kind: choice('xavier-uniform', 'xavier-normal', 'kaiming-normal', 'default'),
+    help: "initialisation of the new head's weight (bias zero; 'default' is PyTorch's)",
+  },
+  {
+    key: 'freeze',
+    flag: 'freeze',
+    kind: { type: 'string' },
+    help: "'none', 'backbone' (everything but the head) or comma-separated name prefixes, e.g. layer1,layer2",
+  },
+  {
+    key: 'bn',
+    flag: 'bn',
+    kind: choice('train', 'eval'),
+    help: 'BatchNorm mode of frozen layers during training',
+  },
   { key: 'optimizer', flag: 'optimizer', kind: choice('sgd', 'adam', 'adamw'), help: 'optimizer' },
-  { key: 'lr', flag: 'lr', kind: { type: 'number', min: 0 }, help: 'learning rate (of the body, or of everything without --head-lr)' },
-  { key: 'headLr', flag: 'head-lr', kind: { type: 'number', min: 0, nullable: true }, help: 'learning rate of the new head: a second parameter group' },
+  {
+    key: 'lr',
+    flag: 'lr',
+    kind: { type: 'number', min: 0 },
+    help: 'learning rate (of the body, or of everything without --head-lr)',
+  },
+  {
+    key: 'headLr',
+    flag: 'head-lr',
+    kind: { type: 'number', min: 0, nullable: true },
+    help: 'learning rate of the new head: a second parameter group',
+  },
   { key: 'momentum', flag: 'momentum', kind: { type: 'number', min: 0 }, help: 'SGD momentum' },
   { key: 'nesterov', flag: 'nesterov', kind: { type: 'boolean' }, help: 'Nesterov momentum (SGD)' },
   { key: 'weightDecay', flag: 'weight-decay', kind: { type: 'number', min: 0 }, help: 'weight decay' },
-  { key: 'scheduler', flag: 'scheduler', kind: choice('none', 'step', 'cosine', 'onecycle'), help: 'learning-rate schedule (per step)' },
-  { key: 'warmup', flag: 'warmup', kind: { type: 'number', min: 0 }, help: 'linear warm-up, in epochs, before step/cosine decay' },
-  { key: 'stepSize', flag: 'step-size', kind: { type: 'number', min: 1, integer: true }, help: 'StepLR period in epochs' },
+  {
+    key: 'scheduler',
+    flag: 'scheduler',
+    kind: choice('none', 'step', 'cosine', 'onecycle'),
+    help: 'learning-rate schedule (per step)',
+  },
+  {
+    key: 'warmup',
+    flag: 'warmup',
+    kind: { type: 'number', min: 0 },
+    help: 'linear warm-up, in epochs, before step/cosine decay',
+  },
+  {
+    key: 'stepSize',
+    flag: 'step-size',
+    kind: { type: 'number', min: 1, integer: true },
+    help: 'StepLR period in epochs',
+  },
   { key: 'gamma', flag: 'gamma', kind: { type: 'number', min: 0 }, help: 'StepLR decay factor' },
   { key: 'epochs', flag: 'epochs', kind: { type: 'number', min: 1, integer: true }, help: 'epochs' },
-  { key: 'batchSize', flag: 'batch-size', kind: { type: 'number', min: 1, integer: true }, help: 'batch size' },
-  { key: 'imageSize', flag: 'image-size', kind: { type: 'number', min: 8, integer: true }, help: 'input size in pixels (square)' },
-  { key: 'valSplit', flag: 'val-split', kind: { type: 'number', min: 0 }, help: 'fraction of train/ held out when the data has no val/ or test/ folder' },
-  { key: 'augment', flag: 'augment', kind: { type: 'boolean' }, help: 'random resized crops and horizontal flips' },
-  { key: 'onCorrupt', flag: 'on-corrupt', kind: choice('error', 'skip'), help: 'a corrupt image stops the run (error) or is left out and listed (skip)' },
-  { key: 'cacheFeatures', flag: 'cache-features', kind: choice('auto', 'on', 'off'), help: 'with a frozen backbone in eval mode and no augmentation, compute its features once and train the head on them' },
+  {
+    key: 'batchSize',
+    flag: 'batch-size',
+    kind: { type: 'number', min: 1, integer: true },
+    help: 'batch size',
+  },
+  {
+    key: 'imageSize',
+    flag: 'image-size',
+    kind: { type: 'number', min: 8, integer: true },
+    help: 'input size in pixels (square)',
+  },
+  {
+    key: 'valSplit',
+    flag: 'val-split',
+    kind: { type: 'number', min: 0 },
+    help: 'fraction of train/ held out when the data has no val/ or test/ folder',
+  },
+  {
+    key: 'augment',
+    flag: 'augment',
+    kind: { type: 'boolean' },
+    help: 'random resized crops and horizontal flips',
+  },
+  {
+    key: 'onCorrupt',
+    flag: 'on-corrupt',
+    kind: choice('error', 'skip'),
+    help: 'a corrupt image stops the run (error) or is left out and listed (skip)',
+  },
+  {
+    key: 'cacheFeatures',
+    flag: 'cache-features',
+    kind: choice('auto', 'on', 'off'),
+    help: 'with a frozen backbone in eval mode and no augmentation, compute its features once and train the head on them',
+  },
   { key: 'device', flag: 'device', kind: choice('cpu', 'webgpu'), help: 'where to compute' },
   { key: 'threads', flag: 'threads', kind: { type: 'number', min: 1, integer: true }, help: 'CPU threads' },
   { key: 'seed', flag: 'seed', kind: { type: 'number', integer: true }, help: 'random seed' },
   { key: 'out', flag: 'out', kind: { type: 'string' }, help: 'output folder' },
-  { key: 'resume', flag: 'resume', kind: { type: 'string', nullable: true }, help: "continue from a checkpoint (OUT/last.pth)" },
-  { key: 'compareScratch', flag: 'compare-scratch', kind: { type: 'boolean' }, help: 'also train the same recipe from random weights and print both accuracies' },
+  {
+    key: 'resume',
+    flag: 'resume',
+    kind: { type: 'string', nullable: true },
+    help: 'continue from a checkpoint (OUT/last.pth)',
+  },
+  {
+    key: 'compareScratch',
+    flag: 'compare-scratch',
+    kind: { type: 'boolean' },
+    help: 'also train the same recipe from random weights and print both accuracies',
+  },
   { key: 'json', flag: 'json', kind: { type: 'boolean' }, help: 'print the final report as JSON' },
 ];
 
@@ -103,7 +207,12 @@ export function coerce(spec: OptionSpec, raw: unknown, source: string): unknown 
     }
     case 'number': {
       if (kind.nullable && (raw === 'auto' || raw === 'none')) return null;
-      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+      const v =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && raw.trim() !== ''
+            ? Number(raw)
+            : Number.NaN;
       if (!Number.isFinite(v)) throw bad('a number');
       if (kind.integer && !Number.isInteger(v)) throw bad('an integer');
       if (kind.min !== undefined && v < kind.min) throw bad(`a number >= ${kind.min}`);
@@ -131,7 +240,9 @@ export async function readConfigFile(path: string): Promise<Partial<FinetuneOpti
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read --config ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(e)}`);
+    throw new CliError(
+      `cannot read --config ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(e)}`,
+    );
   }
   let data: unknown;
   try {

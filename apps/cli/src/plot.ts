@@ -1,7 +1,7 @@
 // The per-epoch loss/accuracy chart written to OUT/plot.svg, rendered headless with vega-lite.
 
+import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
-import { View, parse } from 'vega';
 import type { EpochMetrics } from './metrics.js';
 
 /** Renders train/validation loss and accuracy per epoch as an SVG document. */

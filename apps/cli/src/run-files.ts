@@ -27,7 +27,9 @@ export async function prepareOut(out: string, resuming: boolean): Promise<void> 
   if (!resuming) {
     const status = await readStatus(out);
     if (status === 'complete' || status === 'interrupted' || status === 'running') {
-      throw new CliError(`--out ${out} already holds a run (status: ${status}); choose another --out or --resume ${join(out, 'last.pth')}`);
+      throw new CliError(
+        `--out ${out} already holds a run (status: ${status}); choose another --out or --resume ${join(out, 'last.pth')}`,
+      );
     }
   }
   try {
@@ -47,8 +49,15 @@ export async function readStatus(out: string): Promise<RunStatus | null> {
   }
 }
 
-export async function writeStatus(out: string, status: RunStatus, extra: Record<string, unknown> = {}): Promise<void> {
-  await writeText(join(out, 'run.json'), `${JSON.stringify({ status, updated: new Date().toISOString(), ...extra }, null, 2)}\n`);
+export async function writeStatus(
+  out: string,
+  status: RunStatus,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await writeText(
+    join(out, 'run.json'),
+    `${JSON.stringify({ status, updated: new Date().toISOString(), ...extra }, null, 2)}\n`,
+  );
 }
 
 export async function writeMetrics(out: string, rows: readonly EpochMetrics[], title: string): Promise<void> {

@@ -15,7 +15,9 @@ export async function readRunConfig(run: string): Promise<RunConfig> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as RunConfig;
   } catch (e) {
-    throw new CliError(`--run ${run}: cannot read ${path} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not a finetune output folder' : messageOf(e)})`);
+    throw new CliError(
+      `--run ${run}: cannot read ${path} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not a finetune output folder' : messageOf(e)})`,
+    );
   }
 }
 
@@ -27,7 +29,9 @@ export async function loadRunModel(run: string, cfg: RunConfig, checkpoint?: str
   try {
     setup.model.loadStateDict(extractStateDict(file.value, path));
   } catch (e) {
-    throw new CliError(`${path} does not fit the run's ${cfg.model} (${cfg.head} head, ${cfg.numClasses} classes): ${messageOf(e)}`);
+    throw new CliError(
+      `${path} does not fit the run's ${cfg.model} (${cfg.head} head, ${cfg.numClasses} classes): ${messageOf(e)}`,
+    );
   }
   setup.model.eval();
   return setup.model;

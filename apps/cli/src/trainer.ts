@@ -4,7 +4,7 @@
 import { DataLoader, type Dataset } from '@graft/data';
 import { F, type Linear, type Module } from '@graft/nn';
 import type { Optimizer } from '@graft/optim';
-import { type Device, type Generator, type Tensor, cat, noGrad, randperm, tensor } from '@graft/tensor';
+import { cat, type Device, type Generator, noGrad, randperm, type Tensor, tensor } from '@graft/tensor';
 import { SingleBar } from 'cli-progress';
 import type { EpochMetrics } from './metrics.js';
 import type { Scheduler } from './optim-setup.js';
@@ -81,7 +81,12 @@ async function computeFeatures(
   return { x: cat(feats), y: cat(labels) };
 }
 
-export async function evaluateModel(model: Module, data: Dataset<[Tensor, number]>, batchSize: number, device: Device = 'cpu'): Promise<{ loss: number; accuracy: number; predicted: number[]; truth: number[] }> {
+export async function evaluateModel(
+  model: Module,
+  data: Dataset<[Tensor, number]>,
+  batchSize: number,
+  device: Device = 'cpu',
+): Promise<{ loss: number; accuracy: number; predicted: number[]; truth: number[] }> {
   model.eval();
   let loss = 0;
   let n = 0;
@@ -114,7 +119,9 @@ export async function train(
       train: await computeFeatures(s, data.train, o.batchSize, o.device),
       val: await computeFeatures(s, data.val, o.batchSize, o.device),
     };
-    o.log(`${o.label}cached backbone features of ${data.train.length + data.val.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    o.log(
+      `${o.label}cached backbone features of ${data.train.length + data.val.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+    );
   }
   const steps = Math.ceil(data.train.length / o.batchSize);
   for (let epoch = o.startEpoch + 1; epoch <= o.epochs; epoch++) {
@@ -144,7 +151,11 @@ export async function train(
       correct += await correctCount(logits, y);
       seen += b;
       const secs = (performance.now() - t0) / 1000;
-      bar?.increment({ loss: (lossSum / seen).toFixed(4), acc: `${((100 * correct) / seen).toFixed(1)}%`, speed: (seen / secs).toFixed(1) });
+      bar?.increment({
+        loss: (lossSum / seen).toFixed(4),
+        acc: `${((100 * correct) / seen).toFixed(1)}%`,
+        speed: (seen / secs).toFixed(1),
+      });
     };
     if (cache) {
       // The same draw as DataLoader's shuffle, so cached and uncached runs see identical batches.
@@ -152,10 +163,19 @@ export async function train(
       for (let i = 0; i < perm.length && !o.shouldStop(); i += o.batchSize) {
         const idx = perm.slice(i, i + o.batchSize);
         const it = tensor(idx);
-        await step(cache.train.x.indexSelect(0, it.to(o.device)), cache.train.y.indexSelect(0, it.to(o.device)), (x) => s.head.call(x) as Tensor);
+        await step(
+          cache.train.x.indexSelect(0, it.to(o.device)),
+          cache.train.y.indexSelect(0, it.to(o.device)),
+          (x) => s.head.call(x) as Tensor,
+        );
       }
     } else {
-      const loader = new DataLoader(data.train, { batchSize: o.batchSize, shuffle: true, generator: s.generator, prefetch: 2 });
+      const loader = new DataLoader(data.train, {
+        batchSize: o.batchSize,
+        shuffle: true,
+        generator: s.generator,
+        prefetch: 2,
+      });
       for await (const [x, y] of loader as AsyncIterable<Batch>) {
         await step(x.to(o.device), y.to(o.device), (xx) => s.model.call(xx) as Tensor);
         if (o.shouldStop()) break;

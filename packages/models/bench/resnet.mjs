@@ -43,7 +43,11 @@ async function graftWorkloads() {
   const w1 = time(() => noGrad(() => model.call(x)));
   model.train();
   const body = [...model.namedParameters()].filter(([n]) => !n.startsWith('fc.')).map(([, p]) => p);
-  const opt = new SGD([{ params: body }, { params: model.fc.parameters(), lr: 0.1 }], { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+  const opt = new SGD([{ params: body }, { params: model.fc.parameters(), lr: 0.1 }], {
+    lr: 0.01,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+  });
   const w2 = time(() => {
     opt.zeroGrad();
     F.crossEntropy(model.call(x), y).backward();
@@ -82,7 +86,7 @@ async function graftWorkloads() {
   return { w1, w2, w3 };
 }
 
-const PYTORCH = String.raw`
+const PYTORCH = `
 import json, os, resource, sys, time, torch, torchvision
 torch.set_num_threads(int(sys.argv[1])); torch.manual_seed(0)
 size, batch, n3, reps, only_w2 = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6] == '1'
@@ -120,10 +124,23 @@ function pytorch(onlyW2) {
   } catch {
     return null;
   }
-  const out = execFileSync('/usr/bin/python3', ['-c', PYTORCH, String(THREADS), String(SIZE), String(BATCH), String(W3_IMAGES), String(REPS), onlyW2 ? '1' : '0'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      PYTORCH,
+      String(THREADS),
+      String(SIZE),
+      String(BATCH),
+      String(W3_IMAGES),
+      String(REPS),
+      onlyW2 ? '1' : '0',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(out.trim().split('\n').pop());
 }
 
@@ -182,9 +199,13 @@ async function profileW2() {
   step();
   const total = performance.now() - t0;
   const kernels = [...totals.values()].reduce((a, b) => a + b, 0);
-  console.log(`W2 step profile: ${total.toFixed(0)} ms, of which kernels ${kernels.toFixed(0)} ms (rest: autograd, op dispatch, allocation)`);
+  console.log(
+    `W2 step profile: ${total.toFixed(0)} ms, of which kernels ${kernels.toFixed(0)} ms (rest: autograd, op dispatch, allocation)`,
+  );
   for (const [k, ms] of [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14)) {
-    console.log(`  ${k.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+    console.log(
+      `  ${k.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%`,
+    );
   }
 }
 
@@ -196,16 +217,35 @@ if (process.argv[2] === '--profile') {
 console.log(`ResNet-18, batch ${BATCH}, ${SIZE}x${SIZE}, ${THREADS} threads (median of ${REPS})`);
 const g = await graftWorkloads();
 const t = pytorch(false);
-const rssG = JSON.parse(spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--w2-rss'], { encoding: 'utf8', env: process.env }).stdout.trim().split('\n').pop());
+const rssG = JSON.parse(
+  spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--w2-rss'], {
+    encoding: 'utf8',
+    env: process.env,
+  })
+    .stdout.trim()
+    .split('\n')
+    .pop(),
+);
 const rssT = t ? pytorch(true) : null;
 const row = (name, graftSec, torchSec, unit = 's') => {
   const ratio = torchSec ? (torchSec / graftSec).toFixed(2) : '-';
-  console.log(`${name.padEnd(46)} ${graftSec.toFixed(3).padStart(9)}${unit} ${torchSec ? `${torchSec.toFixed(3).padStart(9)}${unit}` : '        -'}  ${ratio.padStart(6)}x`);
+  console.log(
+    `${name.padEnd(46)} ${graftSec.toFixed(3).padStart(9)}${unit} ${torchSec ? `${torchSec.toFixed(3).padStart(9)}${unit}` : '        -'}  ${ratio.padStart(6)}x`,
+  );
 };
-console.log(`${'workload'.padEnd(46)} ${'graft'.padStart(10)} ${'PyTorch'.padStart(10)}  speed ratio (PyTorch time / graft time)`);
+console.log(
+  `${'workload'.padEnd(46)} ${'graft'.padStart(10)} ${'PyTorch'.padStart(10)}  speed ratio (PyTorch time / graft time)`,
+);
 row('W1 inference (eval), per batch', g.w1, t?.w1);
 row('W2 fine-tune step (train, SGD, 2 groups)', g.w2, t?.w2);
 row(`W3 frozen backbone, 10 epochs x ${W3_IMAGES} images`, g.w3, t?.w3);
-console.log(`${'W2 peak RSS (MB, own process)'.padEnd(46)} ${rssG.rss_mb.toFixed(0).padStart(10)} ${rssT ? rssT.rss_mb.toFixed(0).padStart(10) : '         -'}  ${rssT ? (rssG.rss_mb / rssT.rss_mb).toFixed(2).padStart(6) : '     -'}x (graft / PyTorch)`);
-spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--profile'], { stdio: 'inherit', env: process.env });
-console.log(`throughput: graft W1 ${(BATCH / g.w1).toFixed(1)} img/s, W2 ${(BATCH / g.w2).toFixed(1)} img/s${t ? `; PyTorch ${t.version} W1 ${(BATCH / t.w1).toFixed(1)} img/s, W2 ${(BATCH / t.w2).toFixed(1)} img/s` : ' (PyTorch not found: graft only)'}`);
+console.log(
+  `${'W2 peak RSS (MB, own process)'.padEnd(46)} ${rssG.rss_mb.toFixed(0).padStart(10)} ${rssT ? rssT.rss_mb.toFixed(0).padStart(10) : '         -'}  ${rssT ? (rssG.rss_mb / rssT.rss_mb).toFixed(2).padStart(6) : '     -'}x (graft / PyTorch)`,
+);
+spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--profile'], {
+  stdio: 'inherit',
+  env: process.env,
+});
+console.log(
+  `throughput: graft W1 ${(BATCH / g.w1).toFixed(1)} img/s, W2 ${(BATCH / g.w2).toFixed(1)} img/s${t ? `; PyTorch ${t.version} W1 ${(BATCH / t.w1).toFixed(1)} img/s, W2 ${(BATCH / t.w2).toFixed(1)} img/s` : ' (PyTorch not found: graft only)'}`,
+);

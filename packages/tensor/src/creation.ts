@@ -1,11 +1,20 @@
 // Creation functions: tensor(), zeros, ones, full, arange, linspace, eye, random tensors, *Like.
 
 import { type Device, getBackend } from './backend.js';
-import { type DType, type TypedArray, castScalar, float32ToBfloat16, float32ToFloat16, isFloating, storageArrayFor, storageMatches } from './dtype.js';
-import { type Generator, defaultGenerator } from './random.js';
-import { type ShapeArg, fmtShape, numelOf, shapeFromArgs } from './shape.js';
-import { type NestedArray, Tensor } from './tensor.js';
+import {
+  castScalar,
+  type DType,
+  float32ToBfloat16,
+  float32ToFloat16,
+  isFloating,
+  storageArrayFor,
+  storageMatches,
+  type TypedArray,
+} from './dtype.js';
 import { typeName } from './ops/core.js';
+import { defaultGenerator, type Generator } from './random.js';
+import { fmtShape, numelOf, type ShapeArg, shapeFromArgs } from './shape.js';
+import { type NestedArray, Tensor } from './tensor.js';
 
 /** Options every creation function takes. */
 export interface TensorOptions {
@@ -29,7 +38,8 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
 function fromValues(values: ArrayLike<number>, shape: number[], dtype: DType, opts: TensorOptions): Tensor {
   const data = storageArrayFor(dtype, values.length);
   if (dtype === 'float16') for (let i = 0; i < values.length; i++) data[i] = float32ToFloat16(values[i]);
-  else if (dtype === 'bfloat16') for (let i = 0; i < values.length; i++) data[i] = float32ToBfloat16(values[i]);
+  else if (dtype === 'bfloat16')
+    for (let i = 0; i < values.length; i++) data[i] = float32ToBfloat16(values[i]);
   else if (isFloating(dtype)) data.set(values as ArrayLike<number>);
   else for (let i = 0; i < values.length; i++) data[i] = castScalar(values[i], dtype);
   return finish(Tensor._fromStorage(getBackend('cpu').fromArray(data, dtype), shape, dtype), opts);
@@ -70,7 +80,8 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
         flat.push(v ? 1 : 0);
         return;
       }
-      if (typeof v !== 'number') throw new Error(`tensor: expected a number or boolean at ${path || 'top level'}, got ${typeName(v)}`);
+      if (typeof v !== 'number')
+        throw new Error(`tensor: expected a number or boolean at ${path || 'top level'}, got ${typeName(v)}`);
       allBool = false;
       if (!Number.isInteger(v)) allInt = false;
       flat.push(v);
@@ -81,7 +92,9 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
         `tensor: expected sequence of length ${shape[dim]} at dim ${dim} (${path || 'top level'}), got ${Array.isArray(v) ? v.length : typeName(v)}`,
       );
     }
-    v.forEach((x, i) => walk(x, dim + 1, `${path}[${i}]`));
+    v.forEach((x, i) => {
+      walk(x, dim + 1, `${path}[${i}]`);
+    });
   };
   walk(data, 0, '');
   const inferred: DType = flat.length === 0 ? 'float32' : allBool ? 'bool' : allInt ? 'int64' : 'float32';
@@ -95,10 +108,15 @@ export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {})
 export function fromTypedArray(data: TypedArray, shape: readonly number[], dtype?: DType): Tensor {
   const d = dtype ?? dtypeOfTypedArray(data);
   if (!storageMatches(d, data)) {
-    throw new Error(`fromTypedArray: dtype ${d} is stored in a ${storageArrayFor(d, 0).constructor.name}, got ${data.constructor.name}`);
+    throw new Error(
+      `fromTypedArray: dtype ${d} is stored in a ${storageArrayFor(d, 0).constructor.name}, got ${data.constructor.name}`,
+    );
   }
   const n = numelOf(shape);
-  if (data.length < n) throw new Error(`fromTypedArray: shape ${fmtShape(shape)} needs ${n} elements, the array has ${data.length}`);
+  if (data.length < n)
+    throw new Error(
+      `fromTypedArray: shape ${fmtShape(shape)} needs ${n} elements, the array has ${data.length}`,
+    );
   return Tensor._fromStorage(getBackend('cpu').fromArray(data, d), shape, d);
 }
 
@@ -133,7 +151,8 @@ export function ones(...args: ShapeAndOptions<TensorOptions>): Tensor {
 
 /** A tensor of `shape` filled with `value` (int64 for integer values, bool for booleans, as torch.full). */
 export function full(shape: ShapeArg, value: number | boolean, opts: TensorOptions = {}): Tensor {
-  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32');
+  const dtype =
+    opts.dtype ?? (typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32');
   return filled(shapeFromArgs([shape], 'full'), Number(value), { ...opts, dtype });
 }
 
@@ -159,7 +178,9 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
   const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
   if (step === 0) throw new Error('arange: step must be nonzero');
   if ((end - start) / step < 0) {
-    throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`);
+    throw new Error(
+      `arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`,
+    );
   }
   const n = Math.ceil((end - start) / step);
   const dtype = opts.dtype ?? (nums.every(Number.isInteger) ? 'int64' : 'float32');
@@ -173,7 +194,8 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
  * counts up from start, the second half down from end, so both ends are exact.
  */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: number of steps must be non-negative, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new Error(`linspace: number of steps must be non-negative, got ${steps}`);
   const values = new Float64Array(steps);
   const dtype = opts.dtype ?? 'float32';
   // PyTorch computes float32 linspace in float32: start, end and step are rounded first, and each
@@ -218,7 +240,12 @@ export function randn(...args: ShapeAndOptions<RandomOptions>): Tensor {
 }
 
 /** Integers uniform in [low, high): randint(high, shape) or randint(low, high, shape). */
-export function randint(lowOrHigh: number, highOrShape: number | ShapeArg, shapeOrOpts?: ShapeArg | RandomOptions, maybeOpts: RandomOptions = {}): Tensor {
+export function randint(
+  lowOrHigh: number,
+  highOrShape: number | ShapeArg,
+  shapeOrOpts?: ShapeArg | RandomOptions,
+  maybeOpts: RandomOptions = {},
+): Tensor {
   let low = 0;
   let high: number;
   let shape: ShapeArg;
@@ -261,5 +288,9 @@ export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
   return randn(t.shape, { ...likeOpts(t, opts), generator: opts.generator });
 }
 export function randintLike(t: Tensor, low: number, high: number, opts: RandomOptions = {}): Tensor {
-  return randint(low, high, t.shape, { ...likeOpts(t, opts), dtype: opts.dtype ?? t.dtype, generator: opts.generator });
+  return randint(low, high, t.shape, {
+    ...likeOpts(t, opts),
+    dtype: opts.dtype ?? t.dtype,
+    generator: opts.generator,
+  });
 }

@@ -6,10 +6,15 @@ import { CliError } from '../errors.js';
 
 const EXTENSIONS = ['.pth', '.pt', '.bin', '.safetensors'];
 
-export async function convertFile(input: string, output: string): Promise<{ tensors: number; format: string }> {
+export async function convertFile(
+  input: string,
+  output: string,
+): Promise<{ tensors: number; format: string }> {
   const ext = extname(output).toLowerCase();
   if (!EXTENSIONS.includes(ext)) {
-    throw new CliError(`convert: cannot tell the output format of ${output} (expected one of ${EXTENSIONS.join(', ')})`);
+    throw new CliError(
+      `convert: cannot tell the output format of ${output} (expected one of ${EXTENSIONS.join(', ')})`,
+    );
   }
   const file = await readCheckpointFile(input, 'input');
   const sd = extractStateDict(file.value, input);

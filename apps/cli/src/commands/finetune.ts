@@ -7,14 +7,14 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summary } from '@graft/nn';
-import { type PyValue, orderedDict, save } from '@graft/serialize/node';
-import { Generator, defaultGenerator, initWebGpu, manualSeed, setNumThreads } from '@graft/tensor';
+import { orderedDict, type PyValue, save } from '@graft/serialize/node';
+import { defaultGenerator, Generator, initWebGpu, manualSeed, setNumThreads } from '@graft/tensor';
 import { extractStateDict, readCheckpointFile, saveStateDict } from '../checkpoint-files.js';
 import { type DataSetup, setupData } from '../data-setup.js';
 import { CliError, messageOf } from '../errors.js';
 import { applyFreeze, buildModel, frozenBatchNorms } from '../model-setup.js';
 import { buildOptimizer, buildScheduler } from '../optim-setup.js';
-import { FINETUNE_OPTIONS, type FinetuneOptions, coerce, readConfigFile } from '../options.js';
+import { coerce, FINETUNE_OPTIONS, type FinetuneOptions, readConfigFile } from '../options.js';
 import { prepareOut, writeMetrics, writeStatus, writeText } from '../run-files.js';
 import { type TrainState, train } from '../trainer.js';
 
@@ -75,7 +75,8 @@ type Given = Partial<Record<keyof FinetuneOptions | 'config', unknown>>;
 
 function fromFlags(given: Given): Partial<FinetuneOptions> {
   const out: Partial<Record<keyof FinetuneOptions, unknown>> = {};
-  for (const spec of FINETUNE_OPTIONS) if (given[spec.key] !== undefined) out[spec.key] = coerce(spec, given[spec.key], 'command line');
+  for (const spec of FINETUNE_OPTIONS)
+    if (given[spec.key] !== undefined) out[spec.key] = coerce(spec, given[spec.key], 'command line');
   return out as Partial<FinetuneOptions>;
 }
 
@@ -95,7 +96,9 @@ async function resolveOptions(given: Given): Promise<Resolved> {
     const ckpt = await readCheckpointFile(resumePath, '--resume checkpoint');
     const cfg = (ckpt.value as { config?: unknown }).config;
     if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
-      throw new CliError(`--resume ${resumePath} is not a graft training checkpoint (it has no 'config' entry)`);
+      throw new CliError(
+        `--resume ${resumePath} is not a graft training checkpoint (it has no 'config' entry)`,
+      );
     }
     base = { ...base, ...(cfg as Partial<FinetuneOptions>), out: dirname(resumePath) };
     resume = ckpt.value;
@@ -118,29 +121,51 @@ interface RunResult {
   parameterGroups: number;
 }
 
-async function runOne(o: FinetuneOptions, data: DataSetup, out: string, label: string, resume: PyValue | null, log: (s: string) => void): Promise<RunResult> {
+async function runOne(
+  o: FinetuneOptions,
+  data: DataSetup,
+  out: string,
+  label: string,
+  resume: PyValue | null,
+  log: (s: string) => void,
+): Promise<RunResult> {
   const t0 = performance.now();
   const numClasses = o.numClasses ?? data.classes.length;
   if (o.numClasses !== null && o.numClasses !== data.classes.length) {
-    throw new CliError(`--num-classes ${o.numClasses} disagrees with the data, which has ${data.classes.length} classes (${data.classes.join(', ')})`);
+    throw new CliError(
+      `--num-classes ${o.numClasses} disagrees with the data, which has ${data.classes.length} classes (${data.classes.join(', ')})`,
+    );
   }
   const setup = await buildModel(o, numClasses);
   // Before the optimizer exists: moving replaces the parameter tensors.
   if (o.device !== 'cpu') setup.model.to(o.device);
   const frozen = applyFreeze(setup, o.freeze, o.head === 'cut');
   const evalBatchNorms = o.bn === 'eval' ? frozenBatchNorms(setup.model) : [];
-  const backboneFrozen = [...setup.model.namedParameters()].every(([n, p]) => n.startsWith(setup.headPrefix) || !p.requiresGrad);
+  const backboneFrozen = [...setup.model.namedParameters()].every(
+    ([n, p]) => n.startsWith(setup.headPrefix) || !p.requiresGrad,
+  );
   const backboneEvalOnly = frozenBatchNorms(setup.model).length === evalBatchNorms.length || o.bn === 'eval';
   const cacheable = backboneFrozen && backboneEvalOnly && !data.randomTrain && o.bn === 'eval';
   if (o.cacheFeatures === 'on' && !cacheable) {
-    throw new CliError('--cache-features on needs --freeze backbone, --bn eval and no --augment (so the backbone output never changes)');
+    throw new CliError(
+      '--cache-features on needs --freeze backbone, --bn eval and no --augment (so the backbone output never changes)',
+    );
   }
   const cacheFeatures = o.cacheFeatures === 'on' || (o.cacheFeatures === 'auto' && cacheable);
   const optimizer = buildOptimizer(setup.model, setup.headPrefix, o);
   const stepsPerEpoch = Math.ceil(data.train.length / o.batchSize);
   const scheduler = buildScheduler(optimizer, o, stepsPerEpoch);
   const generator = new Generator(o.seed + 1);
-  const state: TrainState = { model: setup.model, head: setup.head, optimizer, scheduler, generator, evalBatchNorms, metrics: [], best: null };
+  const state: TrainState = {
+    model: setup.model,
+    head: setup.head,
+    optimizer,
+    scheduler,
+    generator,
+    evalBatchNorms,
+    metrics: [],
+    best: null,
+  };
   let startEpoch = 0;
   if (resume) {
     const r = resume as Record<string, PyValue>;
@@ -159,7 +184,9 @@ async function runOne(o: FinetuneOptions, data: DataSetup, out: string, label: s
   const config = { ...o, out, resume: null, numClasses, classes: data.classes } as Record<string, unknown>;
   await writeText(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   await writeStatus(out, 'running', { epoch: startEpoch });
-  log(`${label}${o.model} from ${setup.weightsFrom}; head ${o.head} -> ${numClasses} classes; ${frozen.length} frozen tensors; ${data.train.length} train / ${data.val.length} val images`);
+  log(
+    `${label}${o.model} from ${setup.weightsFrom}; head ${o.head} -> ${numClasses} classes; ${frozen.length} frozen tensors; ${data.train.length} train / ${data.val.length} val images`,
+  );
   if (!o.json) log(`${label}${String(optimizer).split('\n').join(`\n${label}`)}`);
   if (cacheFeatures) log(`${label}backbone frozen in eval mode: training the head on cached features`);
   const saveLast = async (epoch: number) => {
@@ -217,7 +244,10 @@ async function runOne(o: FinetuneOptions, data: DataSetup, out: string, label: s
     process.off('SIGINT', onSigint);
   }
   const last = state.metrics[state.metrics.length - 1];
-  await writeStatus(out, completed ? 'complete' : 'interrupted', { epoch: last?.epoch ?? startEpoch, best: state.best });
+  await writeStatus(out, completed ? 'complete' : 'interrupted', {
+    epoch: last?.epoch ?? startEpoch,
+    best: state.best,
+  });
   if (!completed) {
     log(`${label}interrupted; resume with: graft finetune --resume ${join(out, 'last.pth')}`);
     process.exitCode = 130;
@@ -240,7 +270,9 @@ export async function runFinetuneCommand(given: Given): Promise<void> {
   if (o.device === 'webgpu') {
     try {
       const backend = await initWebGpu();
-      log(`WebGPU adapter: ${backend.adapterInfo.description || backend.adapterInfo.device || backend.adapterInfo.vendor}`);
+      log(
+        `WebGPU adapter: ${backend.adapterInfo.description || backend.adapterInfo.device || backend.adapterInfo.vendor}`,
+      );
     } catch (e) {
       throw new CliError(`--device webgpu: ${messageOf(e)}`);
     }
@@ -251,32 +283,57 @@ export async function runFinetuneCommand(given: Given): Promise<void> {
   const isIdx = o.data.startsWith('fashion-mnist');
   const imageSize = o.imageSize ?? (isIdx ? 32 : 224);
   o.imageSize = imageSize;
-  const data = await setupData(o.data, { imageSize, augment: o.augment, valSplit: o.valSplit, generator, onCorrupt: o.onCorrupt });
+  const data = await setupData(o.data, {
+    imageSize,
+    augment: o.augment,
+    valSplit: o.valSplit,
+    generator,
+    onCorrupt: o.onCorrupt,
+  });
   for (const path of data.skipped) log(`skipped corrupt image ${path}`);
   if (demo) {
-    log('graft demo: a ResNet-18 pretrained on Fashion-MNIST classes 0-4 (T-shirt, trouser, pullover, dress, coat),');
-    log(`fine-tuned on ${data.train.length} images of five classes it never saw (${data.classes.join(', ')}),`);
-    log(`validated on ${data.val.length}${o.compareScratch ? '; then the same recipe from random weights' : ''}. Outputs in ${o.out}/`);
+    log(
+      'graft demo: a ResNet-18 pretrained on Fashion-MNIST classes 0-4 (T-shirt, trouser, pullover, dress, coat),',
+    );
+    log(
+      `fine-tuned on ${data.train.length} images of five classes it never saw (${data.classes.join(', ')}),`,
+    );
+    log(
+      `validated on ${data.val.length}${o.compareScratch ? '; then the same recipe from random weights' : ''}. Outputs in ${o.out}/`,
+    );
   }
   const results: { label: string; r: RunResult }[] = [];
   if (o.compareScratch && !resume) {
-    results.push({ label: 'pretrained', r: await runOne(o, data, join(o.out, 'pretrained'), '[pretrained] ', null, log) });
+    results.push({
+      label: 'pretrained',
+      r: await runOne(o, data, join(o.out, 'pretrained'), '[pretrained] ', null, log),
+    });
     if (results[0].r.completed) {
       manualSeed(o.seed);
-      results.push({ label: 'from scratch', r: await runOne({ ...o, weights: 'none' }, data, join(o.out, 'scratch'), '[scratch] ', null, log) });
+      results.push({
+        label: 'from scratch',
+        r: await runOne({ ...o, weights: 'none' }, data, join(o.out, 'scratch'), '[scratch] ', null, log),
+      });
     }
   } else {
     results.push({ label: 'finetune', r: await runOne(o, data, o.out, '', resume, log) });
   }
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ options: o, runs: results.map(({ label, r }) => ({ label, ...r })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ options: o, runs: results.map(({ label, r }) => ({ label, ...r })) }, null, 2)}\n`,
+    );
     return;
   }
   log('');
   const w = Math.max(...results.map((x) => x.label.length), 12);
   log(`${''.padEnd(24)}${results.map((x) => x.label.padStart(w + 2)).join('')}`);
-  log(`${'best val accuracy'.padEnd(24)}${results.map((x) => `${(100 * x.r.bestAccuracy).toFixed(1)}%`.padStart(w + 2)).join('')}`);
-  log(`${'final val accuracy'.padEnd(24)}${results.map((x) => `${(100 * x.r.finalAccuracy).toFixed(1)}%`.padStart(w + 2)).join('')}`);
+  log(
+    `${'best val accuracy'.padEnd(24)}${results.map((x) => `${(100 * x.r.bestAccuracy).toFixed(1)}%`.padStart(w + 2)).join('')}`,
+  );
+  log(
+    `${'final val accuracy'.padEnd(24)}${results.map((x) => `${(100 * x.r.finalAccuracy).toFixed(1)}%`.padStart(w + 2)).join('')}`,
+  );
   log(`${'time'.padEnd(24)}${results.map((x) => `${x.r.seconds.toFixed(0)}s`.padStart(w + 2)).join('')}`);
-  for (const { r } of results) log(`files: ${r.out}/{best.safetensors,last.pth,metrics.csv,metrics.json,plot.svg,config.json}`);
+  for (const { r } of results)
+    log(`files: ${r.out}/{best.safetensors,last.pth,metrics.csv,metrics.json,plot.svg,config.json}`);
 }

@@ -14,11 +14,19 @@ export interface InspectResult {
 
 export async function inspectFile(path: string): Promise<InspectResult> {
   const file = await readCheckpointFile(path, 'file');
-  const tensors = [...walkTensors(file.value)].map(([name, t]) => ({ name, shape: [...t.shape], dtype: t.dtype, numel: t.numel() }));
+  const tensors = [...walkTensors(file.value)].map(([name, t]) => ({
+    name,
+    shape: [...t.shape],
+    dtype: t.dtype,
+    numel: t.numel(),
+  }));
   const isState = (name: string) => /(^|\.)state\.|momentum_buffer|exp_avg/.test(name);
   const isFloat = (dtype: string) => dtype.startsWith('float') || dtype === 'bfloat16';
   const topLevelKeys =
-    typeof file.value === 'object' && file.value !== null && !Array.isArray(file.value) && !(file.value instanceof Map)
+    typeof file.value === 'object' &&
+    file.value !== null &&
+    !Array.isArray(file.value) &&
+    !(file.value instanceof Map)
       ? Object.keys(file.value)
       : [];
   return {

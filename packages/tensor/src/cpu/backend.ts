@@ -12,23 +12,23 @@ import type {
   View,
 } from '../backend.js';
 import {
-  type DType,
-  type TypedArray,
   assertNever,
   bfloat16ToFloat32,
   castScalar,
+  type DType,
   float16ToFloat32,
   float32ToBfloat16,
   float32ToFloat16,
   isFloating,
   storageArrayFor,
+  type TypedArray,
 } from '../dtype.js';
 import { contiguousStrides, numelOf } from '../shape.js';
-import { type FloatArray, WASM_MIN_WORK, gemmNN, gemmNT, wasmKernelsEnabled } from './gemm.js';
-import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
+import { type FloatArray, gemmNN, gemmNT, WASM_MIN_WORK, wasmKernelsEnabled } from './gemm.js';
 import { fastAssign, fastBinary, fastReduce, fastUnary } from './loops.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
+import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
 
 /** CPU storage: a typed array in the dtype's storage format. */
 export class CpuStorage implements Storage {
@@ -267,12 +267,20 @@ export class CpuBackend implements Backend {
         }
         case 'any': {
           acc = 0;
-          for (let i = 0; i < inner; i++) if (src[offs[base + i]]) { acc = 1; break; }
+          for (let i = 0; i < inner; i++)
+            if (src[offs[base + i]]) {
+              acc = 1;
+              break;
+            }
           break;
         }
         case 'all': {
           acc = 1;
-          for (let i = 0; i < inner; i++) if (!src[offs[base + i]]) { acc = 0; break; }
+          for (let i = 0; i < inner; i++)
+            if (!src[offs[base + i]]) {
+              acc = 0;
+              break;
+            }
           break;
         }
         default:
@@ -286,7 +294,8 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View, outDtype: DType): Storage {
     const [B, M, K] = a.shape;
     const N = b.shape[2];
-    const fast = (outDtype === 'float32' || outDtype === 'float64') && a.dtype === outDtype && b.dtype === outDtype;
+    const fast =
+      (outDtype === 'float32' || outDtype === 'float64') && a.dtype === outDtype && b.dtype === outDtype;
     if (!fast) return this.matmulGeneric(a, b, outDtype);
     const A = arr(a) as FloatArray;
     const Bm = arr(b) as FloatArray;
@@ -332,7 +341,16 @@ export class CpuBackend implements Backend {
 
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
     if (x.dtype === 'float32' && weight.dtype === 'float32' && useWasmConv(weight.shape, outShape)) {
-      const r = wasmConv2d(arr(x) as Float32Array, x.offset, x.shape, arr(weight) as Float32Array, weight.offset, weight.shape, p, outShape);
+      const r = wasmConv2d(
+        arr(x) as Float32Array,
+        x.offset,
+        x.shape,
+        arr(weight) as Float32Array,
+        weight.offset,
+        weight.shape,
+        p,
+        outShape,
+      );
       if (r) return new CpuStorage(r);
     }
     const X = floats(x, 'conv2d');
@@ -349,17 +367,42 @@ export class CpuBackend implements Backend {
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
-        gemmNN(Og, P, Kc, W, weight.offset + g * Og * Kc, Kc, 1, col, 0, P, out, (n * O + g * Og) * P, P, false);
+        gemmNN(
+          Og,
+          P,
+          Kc,
+          W,
+          weight.offset + g * Og * Kc,
+          Kc,
+          1,
+          col,
+          0,
+          P,
+          out,
+          (n * O + g * Og) * P,
+          P,
+          false,
+        );
       }
     }
     return new CpuStorage(out);
   }
 
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage {
-    if (gradOut.dtype === 'float32' && weight.dtype === 'float32' && useWasmConv(weight.shape, gradOut.shape)) {
+    if (
+      gradOut.dtype === 'float32' &&
+      weight.dtype === 'float32' &&
+      useWasmConv(weight.shape, gradOut.shape)
+    ) {
       const r = wasmConv2dBackwardInput(
-        arr(gradOut) as Float32Array, gradOut.offset, arr(weight) as Float32Array, weight.offset,
-        weight.shape, p, inputShape, gradOut.shape,
+        arr(gradOut) as Float32Array,
+        gradOut.offset,
+        arr(weight) as Float32Array,
+        weight.offset,
+        weight.shape,
+        p,
+        inputShape,
+        gradOut.shape,
       );
       if (r) return new CpuStorage(r);
     }
@@ -377,7 +420,22 @@ export class CpuBackend implements Backend {
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         // col[Kc, P] = W_g^T [Kc, Og] * gradOut_g [Og, P]
-        gemmNN(Kc, P, Og, W, weight.offset + g * Og * Kc, 1, Kc, Gd, gradOut.offset + (n * O + g * Og) * P, P, col, 0, P, false);
+        gemmNN(
+          Kc,
+          P,
+          Og,
+          W,
+          weight.offset + g * Og * Kc,
+          1,
+          Kc,
+          Gd,
+          gradOut.offset + (n * O + g * Og) * P,
+          P,
+          col,
+          0,
+          P,
+          false,
+        );
         col2im(col, Cg, H, Wd, KH, KW, OH, OW, p, out, (n * C + g * Cg) * H * Wd);
       }
     }
@@ -387,8 +445,14 @@ export class CpuBackend implements Backend {
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage {
     if (x.dtype === 'float32' && gradOut.dtype === 'float32' && useWasmConv(weightShape, gradOut.shape)) {
       const r = wasmConv2dBackwardWeight(
-        arr(x) as Float32Array, x.offset, x.shape, arr(gradOut) as Float32Array, gradOut.offset,
-        gradOut.shape, p, weightShape,
+        arr(x) as Float32Array,
+        x.offset,
+        x.shape,
+        arr(gradOut) as Float32Array,
+        gradOut.offset,
+        gradOut.shape,
+        p,
+        weightShape,
       );
       if (r) return new CpuStorage(r);
     }
@@ -407,7 +471,21 @@ export class CpuBackend implements Backend {
       for (let g = 0; g < G; g++) {
         im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
         // gradW_g [Og, Kc] += gradOut_g [Og, P] * col^T [P, Kc]
-        gemmNT(Og, Kc, P, Gd, gradOut.offset + (n * O + g * Og) * P, P, col, 0, P, out, g * Og * Kc, Kc, true);
+        gemmNT(
+          Og,
+          Kc,
+          P,
+          Gd,
+          gradOut.offset + (n * O + g * Og) * P,
+          P,
+          col,
+          0,
+          P,
+          out,
+          g * Og * Kc,
+          Kc,
+          true,
+        );
       }
     }
     return new CpuStorage(out);
@@ -644,7 +722,13 @@ export class CpuBackend implements Backend {
     return finish();
   }
 
-  topk(x: View, k: number, dim: number, largest: boolean, sorted: boolean): { values: Storage; indices: Storage } {
+  topk(
+    x: View,
+    k: number,
+    dim: number,
+    largest: boolean,
+    sorted: boolean,
+  ): { values: Storage; indices: Storage } {
     void sorted; // always sorted: a valid answer for sorted=false too
     const X = numeric(x);
     const nd = x.shape.length;
@@ -717,8 +801,7 @@ function avgWindow(oh: number, ow: number, H: number, W: number, p: Pool2dParams
   w0 = Math.max(w0, 0);
   h1 = Math.min(h1, H);
   w1 = Math.min(w1, W);
-  const divisor =
-    p.divisorOverride ?? (p.countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
+  const divisor = p.divisorOverride ?? (p.countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
   return { h0, h1, w0, w1, divisor };
 }
 

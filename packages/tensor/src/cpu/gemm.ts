@@ -46,7 +46,23 @@ export function gemmNN(
     useWasm &&
     M * N * K >= WASM_MIN_WORK &&
     allF32(A, B, C) &&
-    wasmGemm(M, N, K, A, aOff, aRow, aCol, B as Float32Array, bOff, ldb, 1, C as Float32Array, cOff, ldc, accumulate)
+    wasmGemm(
+      M,
+      N,
+      K,
+      A,
+      aOff,
+      aRow,
+      aCol,
+      B as Float32Array,
+      bOff,
+      ldb,
+      1,
+      C as Float32Array,
+      cOff,
+      ldc,
+      accumulate,
+    )
   ) {
     return;
   }
@@ -85,7 +101,23 @@ export function gemmNT(
     useWasm &&
     M * N * K >= WASM_MIN_WORK &&
     allF32(A, B, C) &&
-    wasmGemm(M, N, K, A, aOff, lda, 1, B as Float32Array, bOff, 1, ldb, C as Float32Array, cOff, ldc, accumulate)
+    wasmGemm(
+      M,
+      N,
+      K,
+      A,
+      aOff,
+      lda,
+      1,
+      B as Float32Array,
+      bOff,
+      1,
+      ldb,
+      C as Float32Array,
+      cOff,
+      ldc,
+      accumulate,
+    )
   ) {
     return;
   }

@@ -14,7 +14,11 @@ export interface RowPlan {
 }
 
 /** Plans a walk over `shape` for operands with the given strides and offsets, merging dims where possible. */
-export function rowPlan(shape: readonly number[], strides: readonly (readonly number[])[], offsets: readonly number[]): RowPlan {
+export function rowPlan(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+): RowPlan {
   const k = strides.length;
   // Drop size-1 dims, then merge d into d+1 wherever every operand is contiguous across them.
   const dims: number[] = [];
@@ -67,7 +71,15 @@ function floatOut(dtype: DType): boolean {
 }
 
 /** Writes `a op b` into `out` (contiguous); returns false when no fast loop applies. */
-export function fastBinary(op: BinaryOp, a: View, b: View, A: TypedArray, B: TypedArray, out: TypedArray, outDtype: DType): boolean {
+export function fastBinary(
+  op: BinaryOp,
+  a: View,
+  b: View,
+  A: TypedArray,
+  B: TypedArray,
+  out: TypedArray,
+  outDtype: DType,
+): boolean {
   if (!direct(a.dtype) || !direct(b.dtype)) return false;
   const compare = op === 'eq' || op === 'ne' || op === 'lt' || op === 'le' || op === 'gt' || op === 'ge';
   if (compare ? outDtype !== 'bool' : !floatOut(outDtype)) return false;
@@ -81,34 +93,44 @@ export function fastBinary(op: BinaryOp, a: View, b: View, A: TypedArray, B: Typ
   let k = 0;
   switch (op) {
     case 'add':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] + y[m];
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] + y[m];
       return true;
     case 'sub':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] - y[m];
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] - y[m];
       return true;
     case 'mul':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] * y[m];
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] * y[m];
       return true;
     case 'div':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] / y[m];
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] / y[m];
       return true;
     case 'eq':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] === y[m] ? 1 : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] === y[m] ? 1 : 0;
       return true;
     case 'ne':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] !== y[m] ? 1 : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] !== y[m] ? 1 : 0;
       return true;
     case 'lt':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] < y[m] ? 1 : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] < y[m] ? 1 : 0;
       return true;
     case 'le':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] <= y[m] ? 1 : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] <= y[m] ? 1 : 0;
       return true;
     case 'gt':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] > y[m] ? 1 : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] > y[m] ? 1 : 0;
       return true;
     case 'ge':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] >= y[m] ? 1 : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = ba[r], m = bb[r]; j < len; j++, i += sa, m += sb) o[k++] = x[i] >= y[m] ? 1 : 0;
       return true;
     default:
       return false;
@@ -131,7 +153,8 @@ export function fastUnary(op: UnaryOp, v: View, X: TypedArray, out: TypedArray, 
       return true;
     case 'relu':
       // NaN stays NaN, as in PyTorch.
-      for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = x[i] > 0 || x[i] !== x[i] ? x[i] : 0;
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = x[i] > 0 || x[i] !== x[i] ? x[i] : 0;
       return true;
     case 'exp':
       for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = Math.exp(x[i]);
@@ -140,10 +163,12 @@ export function fastUnary(op: UnaryOp, v: View, X: TypedArray, out: TypedArray, 
       for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = Math.log(x[i]);
       return true;
     case 'sqrt':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = Math.sqrt(x[i]);
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = Math.sqrt(x[i]);
       return true;
     case 'rsqrt':
-      for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = 1 / Math.sqrt(x[i]);
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = 1 / Math.sqrt(x[i]);
       return true;
     case 'square':
       for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = x[i] * x[i];
@@ -169,12 +194,20 @@ export function fastAssign(dst: View, src: View, D: TypedArray, S: TypedArray): 
     for (let r = 0; r < rows; r++) d.set(s.subarray(bs[r], bs[r] + len) as never, bd[r]);
     return true;
   }
-  for (let r = 0; r < rows; r++) for (let j = 0, i = bd[r], m = bs[r]; j < len; j++, i += sd, m += ss) d[i] = s[m];
+  for (let r = 0; r < rows; r++)
+    for (let j = 0, i = bd[r], m = bs[r]; j < len; j++, i += sd, m += ss) d[i] = s[m];
   return true;
 }
 
 /** Sum / max / min over `dims` into `out` (kept dims in order); returns false when no fast loop applies. */
-export function fastReduce(op: ReduceOp, x: View, X: TypedArray, dims: readonly number[], out: TypedArray, outDtype: DType): boolean {
+export function fastReduce(
+  op: ReduceOp,
+  x: View,
+  X: TypedArray,
+  dims: readonly number[],
+  out: TypedArray,
+  outDtype: DType,
+): boolean {
   if (!direct(x.dtype) || !floatOut(outDtype) || (op !== 'sum' && op !== 'max' && op !== 'min')) return false;
   const kept = x.shape.map((_, d) => d).filter((d) => !dims.includes(d));
   const inner = rowPlan(
@@ -182,7 +215,11 @@ export function fastReduce(op: ReduceOp, x: View, X: TypedArray, dims: readonly 
     [dims.map((d) => x.strides[d])],
     [0],
   );
-  const outer = rowPlan(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])], [x.offset]);
+  const outer = rowPlan(
+    kept.map((d) => x.shape[d]),
+    [kept.map((d) => x.strides[d])],
+    [x.offset],
+  );
   const v = X as Num;
   const o = out as Num;
   const [ib] = inner.bases;
@@ -196,7 +233,8 @@ export function fastReduce(op: ReduceOp, x: View, X: TypedArray, dims: readonly 
     for (let q = 0, base = ob[r]; q < outer.len; q++, base += os) {
       if (op === 'sum') {
         let acc = 0;
-        for (let a = 0; a < inner.rows; a++) for (let j = 0, i = base + ib[a]; j < inner.len; j++, i += is) acc += v[i];
+        for (let a = 0; a < inner.rows; a++)
+          for (let j = 0, i = base + ib[a]; j < inner.len; j++, i += is) acc += v[i];
         o[k++] = acc;
       } else {
         const isMax = op === 'max';

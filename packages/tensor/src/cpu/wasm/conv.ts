@@ -3,7 +3,7 @@
 // a single large GEMM (small feature maps would otherwise give one thin GEMM per image).
 
 import type { Conv2dParams } from '../../backend.js';
-import { type Kernels, gemmScratch, reserve, wasmKernels } from './kernels.js';
+import { gemmScratch, reserve, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelSgemm } from './threads.js';
 
 /** Upper bound on the patch matrix, in floats (16 MB), which sets how many images go in one chunk. */
@@ -40,7 +40,21 @@ function geo(x: readonly number[], w: readonly number[], out: readonly number[],
 
 /** Arguments im2col/col2im take between the image pointer and the column pointer. */
 function shapeArgs(g: Geometry, p: Conv2dParams): number[] {
-  return [g.Cg, g.H, g.W, g.KH, g.KW, g.OH, g.OW, p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1]];
+  return [
+    g.Cg,
+    g.H,
+    g.W,
+    g.KH,
+    g.KW,
+    g.OH,
+    g.OW,
+    p.stride[0],
+    p.stride[1],
+    p.padding[0],
+    p.padding[1],
+    p.dilation[0],
+    p.dilation[1],
+  ];
 }
 
 /** Reserves operand regions plus the chunk buffers and one GEMM scratch area per thread. */
@@ -57,9 +71,23 @@ function layout(sizes: number[], g: Geometry, gemmN: number) {
 type Layout = NonNullable<ReturnType<typeof layout>>;
 
 /** Unfolds images [n0, n0 + nb) of group gi side by side into the patch matrix at `col`. */
-function unfoldChunk(m: Layout, g: Geometry, args: number[], x: number, col: number, n0: number, nb: number, gi: number): void {
+function unfoldChunk(
+  m: Layout,
+  g: Geometry,
+  args: number[],
+  x: number,
+  col: number,
+  n0: number,
+  nb: number,
+  gi: number,
+): void {
   for (let n = n0; n < n0 + nb; n++) {
-    m.k.exports.im2col(x + (n * g.C + gi * g.Cg) * g.H * g.W * 4, ...args, col + (n - n0) * g.P * 4, nb * g.P);
+    m.k.exports.im2col(
+      x + (n * g.C + gi * g.Cg) * g.H * g.W * 4,
+      ...args,
+      col + (n - n0) * g.P * 4,
+      nb * g.P,
+    );
   }
 }
 
@@ -93,7 +121,23 @@ export function wasmConv2d(
       const nb = Math.min(g.nb, g.N - n0);
       unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
       // rows [Og, nb*P] = W_g [Og, Kc] x col [Kc, nb*P], then scattered to [N, O, P]
-      parallelSgemm(m.k, g.Og, nb * g.P, g.Kc, wp + gi * g.Og * g.Kc * 4, g.Kc, 1, cp, nb * g.P, 1, rp, nb * g.P, 0, sp, m.stride);
+      parallelSgemm(
+        m.k,
+        g.Og,
+        nb * g.P,
+        g.Kc,
+        wp + gi * g.Og * g.Kc * 4,
+        g.Kc,
+        1,
+        cp,
+        nb * g.P,
+        1,
+        rp,
+        nb * g.P,
+        0,
+        sp,
+        m.stride,
+      );
       m.k.exports.regroup(rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
     }
   }
@@ -128,9 +172,30 @@ export function wasmConv2dBackwardInput(
       const cols = nb * g.P;
       m.k.exports.regroup(rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
       // col [Kc, nb*P] = W_g^T [Kc, Og] x gradOut rows [Og, nb*P]
-      parallelSgemm(m.k, g.Kc, cols, g.Og, wp + gi * g.Og * g.Kc * 4, 1, g.Kc, rp, cols, 1, cp, cols, 0, sp, m.stride);
+      parallelSgemm(
+        m.k,
+        g.Kc,
+        cols,
+        g.Og,
+        wp + gi * g.Og * g.Kc * 4,
+        1,
+        g.Kc,
+        rp,
+        cols,
+        1,
+        cp,
+        cols,
+        0,
+        sp,
+        m.stride,
+      );
       for (let n = n0; n < n0 + nb; n++) {
-        m.k.exports.col2im(cp + (n - n0) * g.P * 4, ...args, xp + (n * g.C + gi * g.Cg) * g.H * g.W * 4, cols);
+        m.k.exports.col2im(
+          cp + (n - n0) * g.P * 4,
+          ...args,
+          xp + (n * g.C + gi * g.Cg) * g.H * g.W * 4,
+          cols,
+        );
       }
     }
   }
@@ -166,7 +231,23 @@ export function wasmConv2dBackwardWeight(
       unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
       m.k.exports.regroup(rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
       // gradW_g [Og, Kc] += gradOut rows [Og, nb*P] x col^T [nb*P, Kc]
-      parallelSgemm(m.k, g.Og, g.Kc, cols, rp, cols, 1, cp, 1, cols, wp + gi * g.Og * g.Kc * 4, g.Kc, 1, sp, m.stride);
+      parallelSgemm(
+        m.k,
+        g.Og,
+        g.Kc,
+        cols,
+        rp,
+        cols,
+        1,
+        cp,
+        1,
+        cols,
+        wp + gi * g.Og * g.Kc * 4,
+        g.Kc,
+        1,
+        sp,
+        m.stride,
+      );
     }
   }
   return m.heap.slice(wp / 4, wp / 4 + wLen);

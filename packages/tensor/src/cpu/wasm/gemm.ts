@@ -43,9 +43,27 @@ export function wasmGemm(
   heap.set(A.subarray(aLo, aHi), aPtr / 4);
   heap.set(B.subarray(bLo, bHi), bPtr / 4);
   if (accumulate) heap.set(C.subarray(cOff, cOff + cLen), cPtr / 4);
-  parallelSgemm(k, M, N, K, aPtr, ars, acs, bPtr, brs, bcs, cPtr, ldc, accumulate ? 1 : 0, sPtr, Math.ceil(scratch / 16) * 64);
+  parallelSgemm(
+    k,
+    M,
+    N,
+    K,
+    aPtr,
+    ars,
+    acs,
+    bPtr,
+    brs,
+    bcs,
+    cPtr,
+    ldc,
+    accumulate ? 1 : 0,
+    sPtr,
+    Math.ceil(scratch / 16) * 64,
+  );
   if (ldc === N) C.set(heap.subarray(cPtr / 4, cPtr / 4 + M * N), cOff);
-  else for (let i = 0; i < M; i++) C.set(heap.subarray(cPtr / 4 + i * ldc, cPtr / 4 + i * ldc + N), cOff + i * ldc);
+  else
+    for (let i = 0; i < M; i++)
+      C.set(heap.subarray(cPtr / 4 + i * ldc, cPtr / 4 + i * ldc + N), cOff + i * ldc);
   return true;
 }
 

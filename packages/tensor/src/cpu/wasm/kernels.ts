@@ -37,7 +37,15 @@ export interface KernelExports {
   im2col(...args: number[]): void;
   /** col, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, out, ldcol */
   col2im(...args: number[]): void;
-  regroup(rowsMajor: number, batchMajor: number, rows: number, N: number, P: number, batchRows: number, toBatchMajor: number): void;
+  regroup(
+    rowsMajor: number,
+    batchMajor: number,
+    rows: number,
+    N: number,
+    P: number,
+    batchRows: number,
+    toBatchMajor: number,
+  ): void;
 }
 
 export interface Kernels {
@@ -76,7 +84,9 @@ function load(): Kernels | null {
       const bytes = decodeBase64(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64);
       if (!WebAssembly.validate(bytes)) continue;
       const module = new WebAssembly.Module(bytes);
-      const memory = new WebAssembly.Memory(shared ? { initial: 2, maximum: 65536, shared: true } : { initial: 2 });
+      const memory = new WebAssembly.Memory(
+        shared ? { initial: 2, maximum: 65536, shared: true } : { initial: 2 },
+      );
       return { exports: instantiate(module, memory), memory, module, shared };
     } catch {
       // fall through to the next variant

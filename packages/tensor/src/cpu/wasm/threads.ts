@@ -11,7 +11,9 @@ interface WorkerLike {
 interface WorkerThreadsModule {
   Worker: new (code: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
 }
-declare const process: { getBuiltinModule?: (name: string) => unknown; versions?: { node?: string } } | undefined;
+declare const process:
+  | { getBuiltinModule?: (name: string) => unknown; versions?: { node?: string } }
+  | undefined;
 
 // Control block layout (Int32 slots): 0 job sequence, 1 tasks claimed, 2 tasks done, 3 task count,
 // 4 workers ready, 5 stop flag; then the job's parameters as Float64 from byte 64.
@@ -21,7 +23,7 @@ const DONE = 2;
 const COUNT = 3;
 const READY = 4;
 const STOP = 5;
-const PARAMS = 8; // Float64 index (byte 64)
+const _PARAMS = 8; // Float64 index (byte 64)
 const ROWS_PER_TASK = 16;
 
 // The worker: waits for a new job sequence number, claims row blocks until none are left.

@@ -1,6 +1,14 @@
 // The WebAssembly kernels against the TypeScript reference kernels (float64 accumulation).
 import { afterAll, describe, expect, it } from 'vitest';
-import { conv2d, getNumThreads, manualSeed, randn, setNumThreads, setWasmKernels, type Tensor } from '../../index.js';
+import {
+  conv2d,
+  getNumThreads,
+  manualSeed,
+  randn,
+  setNumThreads,
+  setWasmKernels,
+  type Tensor,
+} from '../../index.js';
 import { wasmKernels } from './kernels.js';
 
 function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
@@ -26,7 +34,12 @@ describe('wasm kernels', () => {
     expect(wasmKernels()).not.toBeNull();
   });
 
-  const cases: [string, number[], number[], { stride?: number; padding?: number; dilation?: number; groups?: number }][] = [
+  const cases: [
+    string,
+    number[],
+    number[],
+    { stride?: number; padding?: number; dilation?: number; groups?: number },
+  ][] = [
     ['3x3 pad 1', [2, 16, 12, 12], [40, 16, 3, 3], { padding: 1 }],
     ['7x7 stride 2', [1, 3, 20, 20], [64, 3, 7, 7], { stride: 2, padding: 3 }],
     ['1x1 stride 2', [2, 32, 10, 10], [64, 32, 1, 1], { stride: 2 }],
@@ -48,7 +61,7 @@ describe('wasm kernels', () => {
       };
       const ref = run(compute, false);
       const fast = run(compute, true);
-      ref.forEach((r, i) => expect(relErr(fast[i], r)).toBeLessThan(1e-5));
+      for (const [i, r] of ref.entries()) expect(relErr(fast[i], r)).toBeLessThan(1e-5);
     });
   }
 
@@ -60,7 +73,7 @@ describe('wasm kernels', () => {
     const compute = () => [a.matmul(b), a.matmul(bt.t()), a.transpose(1, 2).transpose(1, 2).matmul(b)];
     const ref = run(compute, false);
     const fast = run(compute, true);
-    ref.forEach((r, i) => expect(relErr(fast[i], r)).toBeLessThan(1e-5));
+    for (const [i, r] of ref.entries()) expect(relErr(fast[i], r)).toBeLessThan(1e-5);
   });
 
   it('two threads give bit-identical results to one (rows are split, arithmetic unchanged)', () => {
@@ -83,6 +96,6 @@ describe('wasm kernels', () => {
     expect(getNumThreads()).toBe(2);
     const two = compute().map((t) => t.dataSync());
     setNumThreads(1);
-    one.forEach((r, i) => expect(Array.from(two[i])).toEqual(Array.from(r)));
+    for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
   });
 });
