@@ -164,7 +164,7 @@ export function getBackend(device: Device): Backend {
   if (!b) {
     throw new Error(
       `no backend registered for device '${device}' (registered: ${[...backends.keys()].join(', ') || 'none'})` +
-        (device === 'webgpu' ? "; import and initialise the WebGPU backend first" : ''),
+        (device === 'webgpu' ? '; import and initialise the WebGPU backend first' : ''),
     );
   }
   return b;

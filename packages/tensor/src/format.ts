@@ -42,7 +42,9 @@ function fixed(v: number, precision: number): string {
   const k = evenTieFloor(a, precision);
   if (k === null) return sign + a.toFixed(precision);
   const digits = k.toString().padStart(precision + 1, '0');
-  return precision === 0 ? sign + digits : `${sign}${digits.slice(0, -precision)}.${digits.slice(-precision)}`;
+  return precision === 0
+    ? sign + digits
+    : `${sign}${digits.slice(0, -precision)}.${digits.slice(-precision)}`;
 }
 
 /**
@@ -128,7 +130,14 @@ function intStr(v: number, dtype: DType): string {
 /** Nested values with summarisation applied ('...' markers), plus the flat list the formatter sees. */
 type Cell = number | Cell[] | '...';
 
-function summarize(data: ArrayLike<number>, shape: readonly number[], off: number, dim: number, summ: boolean, flat: number[]): Cell {
+function summarize(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  off: number,
+  dim: number,
+  summ: boolean,
+  flat: number[],
+): Cell {
   if (dim === shape.length) {
     flat.push(data[off]);
     return data[off];
@@ -137,9 +146,15 @@ function summarize(data: ArrayLike<number>, shape: readonly number[], off: numbe
   const stride = numelOf(shape.slice(dim + 1));
   const idx: (number | '...')[] =
     summ && n > 2 * EDGEITEMS
-      ? [...Array.from({ length: EDGEITEMS }, (_, i) => i), '...', ...Array.from({ length: EDGEITEMS }, (_, i) => n - EDGEITEMS + i)]
+      ? [
+          ...Array.from({ length: EDGEITEMS }, (_, i) => i),
+          '...',
+          ...Array.from({ length: EDGEITEMS }, (_, i) => n - EDGEITEMS + i),
+        ]
       : Array.from({ length: n }, (_, i) => i);
-  return idx.map((i) => (i === '...' ? '...' : summarize(data, shape, off + i * stride, dim + 1, summ, flat))) as Cell[];
+  return idx.map((i) =>
+    i === '...' ? '...' : summarize(data, shape, off + i * stride, dim + 1, summ, flat),
+  ) as Cell[];
 }
 
 function render(cell: Cell, dim: number, ndim: number, indent: number, f: Formatter, dtype: DType): string {

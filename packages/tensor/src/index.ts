@@ -1,85 +1,96 @@
 // @graft/tensor: tensors with PyTorch semantics, autograd, and pluggable backends.
 
-export { Tensor, type NestedArray, type StorageRef, type ValuesIndices } from './tensor.js';
-export { type DType, type TypedArray, DTYPES, isFloating, storageArrayFor, dtypeByteSize, promoteTypes } from './dtype.js';
-export { float16ToFloat32, float32ToFloat16, bfloat16ToFloat32, float32ToBfloat16 } from './dtype.js';
+export { enableGrad, isGradEnabled, Node, noGrad, setGradEnabled } from './autograd.js';
 export {
   type Backend,
-  type Device,
-  type Storage,
-  type Layout,
-  type View,
-  type UnaryOp,
   type BinaryOp,
-  type ReduceOp,
   type Conv2dParams,
-  type Pool2dParams,
-  registerBackend,
+  type Device,
   getBackend,
+  type Layout,
+  type Pool2dParams,
+  type ReduceOp,
+  registerBackend,
+  type Storage,
+  type UnaryOp,
+  type View,
 } from './backend.js';
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
-export {
-  initWebGpu,
-  webGpuBackend,
-  type WebGpuOptions,
-  WebGpuBackend,
-  WebGpuStorage,
-  type PoolStats,
-} from './webgpu/index.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
-export { setNumThreads, getNumThreads } from './cpu/wasm/threads.js';
-export { noGrad, enableGrad, isGradEnabled, setGradEnabled, Node } from './autograd.js';
-export { Generator, defaultGenerator, manualSeed } from './random.js';
+export { getNumThreads, setNumThreads } from './cpu/wasm/threads.js';
 export {
-  type TensorOptions,
-  type RandomOptions,
-  tensor,
-  fromTypedArray,
-  zeros,
-  ones,
-  full,
-  zerosLike,
-  onesLike,
-  fullLike,
   arange,
-  linspace,
   eye,
+  fromTypedArray,
+  full,
+  fullLike,
+  linspace,
+  ones,
+  onesLike,
+  type RandomOptions,
   rand,
-  randn,
   randint,
-  randperm,
-  randLike,
-  randnLike,
   randintLike,
+  randLike,
+  randn,
+  randnLike,
+  randperm,
+  type TensorOptions,
+  tensor,
+  zeros,
+  zerosLike,
 } from './creation.js';
-export { formatTensor } from './format.js';
-export { broadcastShapes } from './shape.js';
-export { cat, stack, oneHot, gather, indexSelect, topk } from './ops/indexing.js';
-export { matmul, mm, bmm } from './ops/linalg.js';
-export { where, maximum, minimum, cast } from './ops/elementwise.js';
 export {
-  type Conv2dOptions,
-  type Pool2dOptions,
+  bfloat16ToFloat32,
+  DTYPES,
+  type DType,
+  dtypeByteSize,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  isFloating,
+  promoteTypes,
+  storageArrayFor,
+  type TypedArray,
+} from './dtype.js';
+export { formatTensor } from './format.js';
+export { cast, maximum, minimum, where } from './ops/elementwise.js';
+export { cat, gather, indexSelect, oneHot, stack, topk } from './ops/indexing.js';
+export { bmm, matmul, mm } from './ops/linalg.js';
+export {
   type AvgPool2dOptions,
+  adaptiveAvgPool2d,
+  avgPool2d,
   type BatchNormOptions,
-  type NllLossOptions,
+  batchNorm,
+  binaryCrossEntropyWithLogits,
+  type Conv2dOptions,
   type CrossEntropyOptions,
-  type Reduction,
-  type IntPair,
   conv2d,
-  pad2d,
+  crossEntropy,
+  dropout,
+  type IntPair,
+  layerNorm,
+  linear,
+  logSoftmax,
   maxPool2d,
   maxPool2dWithIndices,
-  avgPool2d,
-  adaptiveAvgPool2d,
-  batchNorm,
-  layerNorm,
-  dropout,
-  softmax,
-  logSoftmax,
-  nllLoss,
-  crossEntropy,
   mseLoss,
-  binaryCrossEntropyWithLogits,
-  linear,
+  type NllLossOptions,
+  nllLoss,
+  type Pool2dOptions,
+  pad2d,
+  type Reduction,
+  softmax,
 } from './ops/nn.js';
+export { defaultGenerator, Generator, manualSeed } from './random.js';
+export { broadcastShapes } from './shape.js';
+export { type NestedArray, type StorageRef, Tensor, type ValuesIndices } from './tensor.js';
+export {
+  initWebGpu,
+  type PoolStats,
+  WebGpuBackend,
+  type WebGpuOptions,
+  WebGpuStorage,
+  webGpuBackend,
+} from './webgpu/index.js';

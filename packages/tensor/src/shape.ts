@@ -44,7 +44,9 @@ export function isContiguousLayout(shape: readonly number[], strides: readonly n
 export function normDim(dim: number, ndim: number, op: string): number {
   const n = Math.max(ndim, 1);
   if (!Number.isInteger(dim) || dim < -n || dim >= n) {
-    throw new Error(`${op}: dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`);
+    throw new Error(
+      `${op}: dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`,
+    );
   }
   return dim < 0 ? dim + n : dim;
 }
@@ -53,7 +55,8 @@ export function normDims(dims: number | readonly number[] | undefined, ndim: num
   if (dims === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dims === 'number' ? [dims] : [...dims];
   const out = list.map((d) => normDim(d, ndim, op));
-  if (new Set(out).size !== out.length) throw new Error(`${op}: dim ${list.join(', ')} appears multiple times`);
+  if (new Set(out).size !== out.length)
+    throw new Error(`${op}: dim ${list.join(', ')} appears multiple times`);
   return out.sort((a, b) => a - b);
 }
 
@@ -99,7 +102,11 @@ export function inferShape(shape: number[], numel: number, from: readonly number
  * Strides for viewing (shape, strides) as `newShape` without a copy, or null when a copy is needed
  * (the rule of PyTorch's `view`: only dims that are contiguous with each other may be merged or split).
  */
-export function viewStrides(shape: readonly number[], strides: readonly number[], newShape: readonly number[]): number[] | null {
+export function viewStrides(
+  shape: readonly number[],
+  strides: readonly number[],
+  newShape: readonly number[],
+): number[] | null {
   if (numelOf(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
   const newStrides = new Array<number>(newShape.length);
   let viewD = newShape.length - 1;
@@ -135,7 +142,11 @@ export function fmtShape(shape: readonly number[]): string {
 }
 
 /** Storage offsets of every element of a layout in row-major order (as float64, ready for an int64 index). */
-export function layoutOffsets(shape: readonly number[], strides: readonly number[], offset: number): Float64Array {
+export function layoutOffsets(
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Float64Array {
   const n = numelOf(shape);
   const out = new Float64Array(n);
   const idx = new Array<number>(shape.length).fill(0);

@@ -1,15 +1,9 @@
 // The Tensor: a strided view of backend storage with autograd metadata. Ops live in ops/*.ts;
 // the methods here are thin, so the class reads as the API surface.
 
-import { type Node, isGradEnabled, relabel, runBackward } from './autograd.js';
-import { type Device, type Storage, type View, getBackend } from './backend.js';
-import {
-  type DType,
-  type TypedArray,
-  bfloat16ToFloat32,
-  float16ToFloat32,
-  isFloating,
-} from './dtype.js';
+import { isGradEnabled, type Node, relabel, runBackward } from './autograd.js';
+import { type Device, getBackend, type Storage, type View } from './backend.js';
+import { bfloat16ToFloat32, type DType, float16ToFloat32, isFloating, type TypedArray } from './dtype.js';
 import { formatTensor } from './format.js';
 import * as E from './ops/elementwise.js';
 import * as I from './ops/indexing.js';
@@ -17,7 +11,7 @@ import * as L from './ops/linalg.js';
 import * as NN from './ops/nn.js';
 import * as R from './ops/reduce.js';
 import * as V from './ops/view.js';
-import { type ShapeArg, contiguousStrides, isContiguousLayout, numelOf, shapeFromArgs } from './shape.js';
+import { contiguousStrides, isContiguousLayout, numelOf, type ShapeArg, shapeFromArgs } from './shape.js';
 
 /** Nested arrays of numbers (or booleans for bool tensors), as `tolist()` returns them. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -57,7 +51,13 @@ export class Tensor {
    * A tensor over `ref` with the given layout; subclasses such as `Parameter` use it. To make tensors,
    * use the creation functions (`tensor`, `zeros`, ...) instead.
    */
-  constructor(ref: StorageRef, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
+  constructor(
+    ref: StorageRef,
+    shape: readonly number[],
+    strides: readonly number[],
+    offset: number,
+    dtype: DType,
+  ) {
     this._ref = ref;
     this.shape = [...shape];
     this.strides = [...strides];
@@ -81,7 +81,13 @@ export class Tensor {
 
   /** @internal The operand a kernel receives. */
   get _view(): View {
-    return { storage: this._ref.storage, shape: this.shape, strides: this.strides, offset: this.offset, dtype: this.dtype };
+    return {
+      storage: this._ref.storage,
+      shape: this.shape,
+      strides: this.strides,
+      offset: this.offset,
+      dtype: this.dtype,
+    };
   }
 
   /** @internal */
@@ -164,7 +170,9 @@ export class Tensor {
     let g = gradient;
     if (!g) {
       if (this.numel() !== 1) {
-        throw new Error(`grad can be implicitly created only for scalar outputs (got shape [${this.shape.join(', ')}])`);
+        throw new Error(
+          `grad can be implicitly created only for scalar outputs (got shape [${this.shape.join(', ')}])`,
+        );
       }
       g = E.onesLikeRaw(this);
     } else if (g.shape.join() !== this.shape.join()) {
@@ -298,7 +306,8 @@ export class Tensor {
   }
   /** Transpose of a tensor with at most 2 dims. */
   t(): Tensor {
-    if (this.ndim > 2) throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
+    if (this.ndim > 2)
+      throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
     return this.ndim < 2 ? this : relabel(V.transpose(this, 0, 1), 'TBackward0');
   }
   get T(): Tensor {
@@ -575,10 +584,22 @@ export class Tensor {
     return E.inplace(this, 'zero_', 'ZeroBackward0', (x) => E.fullLikeRaw(x, 0), []);
   }
   uniform_(from = 0, to = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
-    return E.inplace(this, 'uniform_', 'UniformBackward0', (x) => E.randomLike(x, 'uniform', from, to, opts.generator), []);
+    return E.inplace(
+      this,
+      'uniform_',
+      'UniformBackward0',
+      (x) => E.randomLike(x, 'uniform', from, to, opts.generator),
+      [],
+    );
   }
   normal_(mean = 0, std = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
-    return E.inplace(this, 'normal_', 'NormalBackward0', (x) => E.randomLike(x, 'normal', mean, std, opts.generator), []);
+    return E.inplace(
+      this,
+      'normal_',
+      'NormalBackward0',
+      (x) => E.randomLike(x, 'normal', mean, std, opts.generator),
+      [],
+    );
   }
 }
 

@@ -1,9 +1,9 @@
 // Helpers every op file shares: kernel operands, broadcasting views, scalar wrapping, reduction of grads.
 
-import { type Backend, type Storage, type View, getBackend } from '../backend.js';
+import { type Backend, getBackend, type Storage, type View } from '../backend.js';
 import { type DType, promoteTypes, promoteWithScalar } from '../dtype.js';
-import { Tensor } from '../tensor.js';
 import { broadcastShapes, fmtShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
 
 export function backendOf(t: Tensor): Backend {
   return getBackend(t.device);
@@ -40,12 +40,16 @@ export function operands(a: Tensor, b: Tensor | number, op: string): [Tensor, Te
   }
   if (!(b instanceof Tensor)) throw new Error(`${op}: expected a Tensor or a number, got ${typeName(b)}`);
   if (a.device !== b.device) {
-    throw new Error(`${op}: expected all tensors to be on the same device, but found ${a.device} and ${b.device}`);
+    throw new Error(
+      `${op}: expected all tensors to be on the same device, but found ${a.device} and ${b.device}`,
+    );
   }
   // A 0-d tensor operand does not change a higher-dim operand's dtype category-wise (PyTorch rule).
   let dtype: DType;
-  if (a.ndim === 0 && b.ndim > 0) dtype = sameCategory(b.dtype, a.dtype) ? b.dtype : promoteTypes(a.dtype, b.dtype);
-  else if (b.ndim === 0 && a.ndim > 0) dtype = sameCategory(a.dtype, b.dtype) ? a.dtype : promoteTypes(a.dtype, b.dtype);
+  if (a.ndim === 0 && b.ndim > 0)
+    dtype = sameCategory(b.dtype, a.dtype) ? b.dtype : promoteTypes(a.dtype, b.dtype);
+  else if (b.ndim === 0 && a.ndim > 0)
+    dtype = sameCategory(a.dtype, b.dtype) ? a.dtype : promoteTypes(a.dtype, b.dtype);
   else dtype = promoteTypes(a.dtype, b.dtype);
   return [a, b, dtype];
 }

@@ -3,7 +3,7 @@
 import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
-import { Generator, defaultGenerator } from '../random.js';
+import { defaultGenerator, type Generator } from '../random.js';
 import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, broadcastOf, broadcastView, operands, scalarTensor, sumToShape, wrap } from './core.js';
@@ -35,7 +35,10 @@ const isT = (x: Tensor | number): x is Tensor => x instanceof Tensor;
 export function add(a: Tensor, b: Tensor | number, alpha = 1): Tensor {
   const bb = alpha === 1 ? b : isT(b) ? mul(b, alpha) : b * alpha;
   const out = binaryRaw('add', a, bb);
-  return record('AddBackward0', out, [a, isT(bb) ? bb : null], (g) => [sumToShape(g, a.shape), isT(bb) ? sumToShape(g, bb.shape) : null]);
+  return record('AddBackward0', out, [a, isT(bb) ? bb : null], (g) => [
+    sumToShape(g, a.shape),
+    isT(bb) ? sumToShape(g, bb.shape) : null,
+  ]);
 }
 
 export function sub(a: Tensor, b: Tensor | number, alpha = 1): Tensor {
@@ -59,7 +62,10 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
     'MulBackward0',
     out,
     [a, b],
-    (g) => [a.requiresGrad ? sumToShape(mul(g, b), a.shape) : null, b.requiresGrad ? sumToShape(mul(g, a), b.shape) : null],
+    (g) => [
+      a.requiresGrad ? sumToShape(mul(g, b), a.shape) : null,
+      b.requiresGrad ? sumToShape(mul(g, a), b.shape) : null,
+    ],
     [a, b],
   );
 }
@@ -82,13 +88,9 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
 export function pow(a: Tensor, e: Tensor | number): Tensor {
   if (!isT(e)) {
     const out = binaryRaw('pow', a, e, (d) => (Number.isInteger(e) && e >= 0 ? d : floatOut(d)));
-    return record(
-      'PowBackward0',
-      out,
-      [a],
-      (g) => [e === 0 ? mul(g, 0) : mul(g, mul(pow(a, e - 1), e))],
-      [a],
-    );
+    return record('PowBackward0', out, [a], (g) => [e === 0 ? mul(g, 0) : mul(g, mul(pow(a, e - 1), e))], [
+      a,
+    ]);
   }
   const out = binaryRaw('pow', a, e);
   return record(
@@ -125,14 +127,18 @@ function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
       const tie = a.eq(b);
       const wa = add(aWins.to(g.dtype), mul(tie.to(g.dtype), 0.5));
       const ga = mul(g, wa);
-      return [a.requiresGrad ? sumToShape(ga, a.shape) : null, b.requiresGrad ? sumToShape(sub(g, ga), b.shape) : null];
+      return [
+        a.requiresGrad ? sumToShape(ga, a.shape) : null,
+        b.requiresGrad ? sumToShape(sub(g, ga), b.shape) : null,
+      ];
     },
     [a, b],
   );
 }
 
 export function neg(x: Tensor): Tensor {
-  if (x.dtype === 'bool') throw new Error('neg: negation, the `-` operator, on a bool tensor is not supported');
+  if (x.dtype === 'bool')
+    throw new Error('neg: negation, the `-` operator, on a bool tensor is not supported');
   return record('NegBackward0', unaryRaw('neg', x), [x], (g) => [neg(g)]);
 }
 
@@ -245,17 +251,31 @@ export function unaryNoGrad(x: Tensor, op: UnaryOp, outDtype: DType = x.dtype): 
 
 /** where(condition, a, b) with broadcasting over all three. */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
-  if (cond.dtype !== 'bool') throw new Error(`where: expected condition to be a bool tensor, got ${cond.dtype}`);
+  if (cond.dtype !== 'bool')
+    throw new Error(`where: expected condition to be a bool tensor, got ${cond.dtype}`);
   const aT = isT(a) ? a : null;
   const bT = isT(b) ? b : null;
   const ref = aT ?? bT ?? cond;
   const dtype: DType =
-    aT && bT ? operands(aT, bT, 'where')[2] : aT ? aT.dtype : bT ? bT.dtype : Number.isInteger(a) && Number.isInteger(b) ? 'int64' : 'float32';
+    aT && bT
+      ? operands(aT, bT, 'where')[2]
+      : aT
+        ? aT.dtype
+        : bT
+          ? bT.dtype
+          : Number.isInteger(a) && Number.isInteger(b)
+            ? 'int64'
+            : 'float32';
   const at = aT ?? scalarTensor(a as number, dtype, ref);
   const bt = bT ?? scalarTensor(b as number, dtype, ref);
   const shape = broadcastShapes(broadcastShapes(cond.shape, at.shape, 'where'), bt.shape, 'where');
   const out = wrap(
-    backendOf(cond).where(broadcastView(cond, shape), broadcastView(at, shape), broadcastView(bt, shape), dtype),
+    backendOf(cond).where(
+      broadcastView(cond, shape),
+      broadcastView(at, shape),
+      broadcastView(bt, shape),
+      dtype,
+    ),
     shape,
     dtype,
   );
@@ -300,7 +320,13 @@ export function copyLike(x: Tensor, src: Tensor): Tensor {
 }
 
 /** Random values shaped like x, drawn on the host from a seeded generator. */
-export function randomLike(x: Tensor, kind: 'uniform' | 'normal', a: number, b: number, gen?: Generator): Tensor {
+export function randomLike(
+  x: Tensor,
+  kind: 'uniform' | 'normal',
+  a: number,
+  b: number,
+  gen?: Generator,
+): Tensor {
   const g = gen ?? defaultGenerator;
   const n = x.numel();
   // float64 tensors get float64 draws; everything else is drawn in float32 and cast.
@@ -328,7 +354,9 @@ export function inplace<T extends Tensor>(
   const tracking = isGradEnabled() && (self.requiresGrad || others.some((o) => isT(o) && o.requiresGrad));
   const base = self._base;
   if (tracking && base?.isLeaf && base.requiresGrad) {
-    throw new Error(`${op}: a view of a leaf Variable that requires grad is being used in an in-place operation.`);
+    throw new Error(
+      `${op}: a view of a leaf Variable that requires grad is being used in an in-place operation.`,
+    );
   }
   if (tracking && self.isLeaf && self.requiresGrad) {
     throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);

@@ -1,8 +1,8 @@
 // Gather, index_select, topk, cat/stack and one_hot, with gradients where PyTorch has them.
 
 import { record, relabel } from '../autograd.js';
-import { fmtShape, normDim } from '../shape.js';
 import { promoteTypes } from '../dtype.js';
+import { fmtShape, normDim } from '../shape.js';
 import { type Tensor, type ValuesIndices, valuesIndices } from '../tensor.js';
 import { backendOf, wrap } from './core.js';
 import { cast } from './elementwise.js';
@@ -17,17 +17,25 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   requireIndex(index, 'gather');
   const d = normDim(dim, x.ndim, 'gather');
   if (index.ndim !== x.ndim) {
-    throw new Error(`gather: index tensor must have the same number of dimensions as input tensor (${index.ndim} vs ${x.ndim})`);
+    throw new Error(
+      `gather: index tensor must have the same number of dimensions as input tensor (${index.ndim} vs ${x.ndim})`,
+    );
   }
   index.shape.forEach((s, i) => {
     if (i !== d && s > x.shape[i]) {
-      throw new Error(`gather: size does not match at dimension ${i}: index ${fmtShape(index.shape)} vs input ${fmtShape(x.shape)}`);
+      throw new Error(
+        `gather: size does not match at dimension ${i}: index ${fmtShape(index.shape)} vs input ${fmtShape(x.shape)}`,
+      );
     }
   });
   const out = wrap(backendOf(x).gather(x._view, d, index._view), index.shape, x.dtype);
-  return record('GatherBackward0', out, [x], (g) => [
-    wrap(backendOf(g).scatterAdd(x.shape, d, index._view, g._view), x.shape, g.dtype),
-  ], [index]);
+  return record(
+    'GatherBackward0',
+    out,
+    [x],
+    (g) => [wrap(backendOf(g).scatterAdd(x.shape, d, index._view, g._view), x.shape, g.dtype)],
+    [index],
+  );
 }
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
@@ -37,16 +45,21 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const shape = [...x.shape];
   if (x.ndim > 0) shape[d] = index.numel();
   const out = wrap(backendOf(x).indexSelect(x._view, d, index._view), shape, x.dtype);
-  return record('IndexSelectBackward0', out, [x], (g) => [
-    wrap(backendOf(g).indexAdd(x.shape, d, index._view, g.contiguous()._view), x.shape, g.dtype),
-  ], [index]);
+  return record(
+    'IndexSelectBackward0',
+    out,
+    [x],
+    (g) => [wrap(backendOf(g).indexAdd(x.shape, d, index._view, g.contiguous()._view), x.shape, g.dtype)],
+    [index],
+  );
 }
 
 /** The k largest (or smallest) elements along `dim` (default: the last), sorted, with their indices. */
 export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
   const d = normDim(dim, x.ndim, 'topk');
   const n = x.ndim === 0 ? 1 : x.shape[d];
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`topk: k (${k}) out of range for dimension ${d} of size ${n}`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new Error(`topk: k (${k}) out of range for dimension ${d} of size ${n}`);
   const r = backendOf(x).topk(x._view, k, d, largest, sorted);
   const shape = [...x.shape];
   if (x.ndim > 0) shape[d] = k;
@@ -60,7 +73,8 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
 
 /** Concatenates along `dim`; all other dims must match. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('cat: expected a non-empty list of Tensors');
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new Error('cat: expected a non-empty list of Tensors');
   // Legacy rule kept by PyTorch: 1-D empty tensors are skipped.
   const parts = tensors.filter((t) => !(t.ndim === 1 && t.numel() === 0));
   if (parts.length === 0) return tensors[0];
@@ -78,13 +92,21 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
         );
       }
     });
-    if (t.device !== ref.device) throw new Error(`cat: expected all tensors on one device, got ${ref.device} and ${t.device}`);
+    if (t.device !== ref.device)
+      throw new Error(`cat: expected all tensors on one device, got ${ref.device} and ${t.device}`);
     dtype = promoteTypes(dtype, t.dtype);
   }
   const shape = [...ref.shape];
   shape[d] = parts.reduce((s, t) => s + t.shape[d], 0);
   const backend = backendOf(ref);
-  const out = wrap(backend.alloc(dtype, shape.reduce((a, b) => a * b, 1)), shape, dtype);
+  const out = wrap(
+    backend.alloc(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+    dtype,
+  );
   let start = 0;
   for (const t of parts) {
     const region = out.narrow(d, start, t.shape[d]);
@@ -104,7 +126,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** Stacks equal-shaped tensors along a new dim. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: expected a non-empty list of Tensors');
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new Error('stack: expected a non-empty list of Tensors');
   const ref = tensors[0];
   tensors.forEach((t, i) => {
     if (t.shape.join() !== ref.shape.join()) {

@@ -33,7 +33,9 @@ function cannotMultiply(a: Tensor, b: Tensor, op: string): Error {
 /** torch.matmul: dot, matrix-vector, matrix-matrix and broadcast batched products. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
-    throw new Error(`matmul: both arguments need at least 1 dimension, got ${a.ndim}D and ${b.ndim}D tensors`);
+    throw new Error(
+      `matmul: both arguments need at least 1 dimension, got ${a.ndim}D and ${b.ndim}D tensors`,
+    );
   }
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(-1) : b;
@@ -71,7 +73,9 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 /** Batched 3-D matrix product with equal batch sizes. */
 export function bmm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
-    throw new Error(`bmm: expected [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+    throw new Error(
+      `bmm: expected [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
   }
   return bmm3(a, b);
 }

@@ -15,7 +15,9 @@ export type IntPair = number | [number, number];
 function pair(v: IntPair, name: string, op: string): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= 0)) {
-    throw new Error(`${op}: ${name} must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`);
+    throw new Error(
+      `${op}: ${name} must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`,
+    );
   }
   return p;
 }
@@ -28,10 +30,21 @@ export interface Conv2dOptions {
 }
 
 /** 2-D convolution (cross-correlation, like torch.nn.functional.conv2d). */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: Conv2dOptions = {},
+): Tensor {
   if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
-  if (x.ndim !== 4) throw new Error(`conv2d: expected a 3D (unbatched) or 4D (batched) input, got shape ${fmtShape(x.shape)}`);
-  if (weight.ndim !== 4) throw new Error(`conv2d: expected a 4D weight [out, in/groups, kH, kW], got shape ${fmtShape(weight.shape)}`);
+  if (x.ndim !== 4)
+    throw new Error(
+      `conv2d: expected a 3D (unbatched) or 4D (batched) input, got shape ${fmtShape(x.shape)}`,
+    );
+  if (weight.ndim !== 4)
+    throw new Error(
+      `conv2d: expected a 4D weight [out, in/groups, kH, kW], got shape ${fmtShape(weight.shape)}`,
+    );
   requireFloat(x, 'conv2d');
   const groups = opts.groups ?? 1;
   const stride = pair(opts.stride ?? 1, 'stride', 'conv2d');
@@ -55,13 +68,16 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     ['bias', bias],
   ] as const) {
     if (t && t.dtype !== x.dtype) {
-      throw new Error(`conv2d: expected input and ${name} to have the same dtype, but input is ${x.dtype} and ${name} is ${t.dtype}`);
+      throw new Error(
+        `conv2d: expected input and ${name} to have the same dtype, but input is ${x.dtype} and ${name} is ${t.dtype}`,
+      );
     }
   }
   let padding: [number, number];
   let input = x;
   if (opts.padding === 'same') {
-    if (stride[0] !== 1 || stride[1] !== 1) throw new Error("conv2d: padding='same' is not supported for strided convolutions");
+    if (stride[0] !== 1 || stride[1] !== 1)
+      throw new Error("conv2d: padding='same' is not supported for strided convolutions");
     const th = dilation[0] * (KH - 1);
     const tw = dilation[1] * (KW - 1);
     padding = [Math.floor(th / 2), Math.floor(tw / 2)];
@@ -95,8 +111,16 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     (g) => {
       const gc = g.contiguous();
       return [
-        input.requiresGrad ? wrap(backendOf(g).conv2dBackwardInput(gc._view, wc._view, p, input.shape), input.shape, g.dtype) : null,
-        weight.requiresGrad ? wrap(backendOf(g).conv2dBackwardWeight(xc._view, gc._view, p, weight.shape), weight.shape, g.dtype) : null,
+        input.requiresGrad
+          ? wrap(backendOf(g).conv2dBackwardInput(gc._view, wc._view, p, input.shape), input.shape, g.dtype)
+          : null,
+        weight.requiresGrad
+          ? wrap(
+              backendOf(g).conv2dBackwardWeight(xc._view, gc._view, p, weight.shape),
+              weight.shape,
+              g.dtype,
+            )
+          : null,
         bias?.requiresGrad ? g.sum([0, 2, 3]) : null,
       ];
     },
@@ -111,7 +135,14 @@ export function pad2d(x: Tensor, left: number, right: number, top: number, botto
   shape[nd - 1] += left + right;
   shape[nd - 2] += top + bottom;
   const b = backendOf(x);
-  const out = wrap(b.alloc(x.dtype, shape.reduce((a, c) => a * c, 1)), shape, x.dtype);
+  const out = wrap(
+    b.alloc(
+      x.dtype,
+      shape.reduce((a, c) => a * c, 1),
+    ),
+    shape,
+    x.dtype,
+  );
   const region = noGrad(() => out.narrow(nd - 2, top, x.shape[nd - 2]).narrow(nd - 1, left, x.shape[nd - 1]));
   b.assign(region._view, x._view);
   return record('ConstantPadNdBackward0', out, [x], (g) => [
@@ -132,7 +163,8 @@ function poolParams(
   opts: Pool2dOptions & { countIncludePad?: boolean; divisorOverride?: number | null },
   op: string,
 ): { p: Pool2dParams; outShape: number[] } {
-  if (x.ndim !== 4) throw new Error(`${op}: expected a 4D input [N, C, H, W], got shape ${fmtShape(x.shape)}`);
+  if (x.ndim !== 4)
+    throw new Error(`${op}: expected a 4D input [N, C, H, W], got shape ${fmtShape(x.shape)}`);
   const kernel = pair(kernelSize, 'kernel_size', op);
   const stride = opts.stride == null ? kernel : pair(opts.stride, 'stride', op);
   const padding = pair(opts.padding ?? 0, 'padding', op);
@@ -141,12 +173,15 @@ function poolParams(
   const size = (n: number, i: 0 | 1) => {
     const eff = dilation[i] * (kernel[i] - 1) + 1;
     if (padding[i] > kernel[i] / 2) {
-      throw new Error(`${op}: pad should be at most half of effective kernel size, but got pad=${padding[i]}, kernel_size=${kernel[i]}`);
+      throw new Error(
+        `${op}: pad should be at most half of effective kernel size, but got pad=${padding[i]}, kernel_size=${kernel[i]}`,
+      );
     }
     const num = n + 2 * padding[i] - eff;
     let o = (ceilMode ? Math.ceil(num / stride[i]) : Math.floor(num / stride[i])) + 1;
     if (ceilMode && (o - 1) * stride[i] >= n + padding[i]) o--;
-    if (o <= 0) throw new Error(`${op}: output size is too small for input ${fmtShape(x.shape)} (computed ${o})`);
+    if (o <= 0)
+      throw new Error(`${op}: output size is too small for input ${fmtShape(x.shape)} (computed ${o})`);
     return o;
   };
   const outShape = [x.shape[0], x.shape[1], size(x.shape[2], 0), size(x.shape[3], 1)];
@@ -165,7 +200,11 @@ function poolParams(
 }
 
 /** Max pooling returning values and flat per-plane indices (int64), like return_indices=True. */
-export function maxPool2dWithIndices(x: Tensor, kernelSize: IntPair, opts: Pool2dOptions = {}): [Tensor, Tensor] {
+export function maxPool2dWithIndices(
+  x: Tensor,
+  kernelSize: IntPair,
+  opts: Pool2dOptions = {},
+): [Tensor, Tensor] {
   if (x.ndim === 3) {
     const [v, i] = maxPool2dWithIndices(x.unsqueeze(0), kernelSize, opts);
     return [v.squeeze(0), i.squeeze(0)];
@@ -179,7 +218,9 @@ export function maxPool2dWithIndices(x: Tensor, kernelSize: IntPair, opts: Pool2
     'MaxPool2DWithIndicesBackward0',
     values,
     [x],
-    (g) => [wrap(backendOf(g).maxPool2dBackward(g.contiguous()._view, indices._view, x.shape), x.shape, g.dtype)],
+    (g) => [
+      wrap(backendOf(g).maxPool2dBackward(g.contiguous()._view, indices._view, x.shape), x.shape, g.dtype),
+    ],
     [],
   );
   return [values, indices];
@@ -205,7 +246,8 @@ export function avgPool2d(x: Tensor, kernelSize: IntPair, opts: AvgPool2dOptions
 
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {
   if (x.ndim === 3) return adaptiveAvgPool2d(x.unsqueeze(0), outputSize).squeeze(0);
-  if (x.ndim !== 4) throw new Error(`adaptiveAvgPool2d: expected a 3D or 4D input, got shape ${fmtShape(x.shape)}`);
+  if (x.ndim !== 4)
+    throw new Error(`adaptiveAvgPool2d: expected a 3D or 4D input, got shape ${fmtShape(x.shape)}`);
   const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   const outShape = [x.shape[0], x.shape[1], oh ?? x.shape[2], ow ?? x.shape[3]];
   const out = wrap(backendOf(x).adaptiveAvgPool2d(x.contiguous()._view, outShape), outShape, x.dtype);
@@ -237,7 +279,10 @@ export function batchNorm(
   const training = opts.training ?? false;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  if (x.ndim < 2) throw new Error(`batchNorm: expected an input with at least 2 dims [N, C, ...], got ${fmtShape(x.shape)}`);
+  if (x.ndim < 2)
+    throw new Error(
+      `batchNorm: expected an input with at least 2 dims [N, C, ...], got ${fmtShape(x.shape)}`,
+    );
   const C = x.shape[1];
   for (const [name, t] of [
     ['running_mean', runningMean],
@@ -246,7 +291,9 @@ export function batchNorm(
     ['bias', bias],
   ] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
-      throw new Error(`batchNorm: expected ${name} of shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+      throw new Error(
+        `batchNorm: expected ${name} of shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`,
+      );
     }
   }
   const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
@@ -255,7 +302,10 @@ export function batchNorm(
   let varB: Tensor;
   if (training) {
     const n = x.numel() / C;
-    if (n <= 1) throw new Error(`batchNorm: expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+    if (n <= 1)
+      throw new Error(
+        `batchNorm: expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`,
+      );
     mean = x.mean(dims, true);
     const centered = x.sub(mean);
     varB = centered.mul(centered).mean(dims, true);
@@ -268,7 +318,8 @@ export function batchNorm(
     if (bias) y = y.add(bias.reshape(bshape));
     return y;
   }
-  if (!runningMean || !runningVar) throw new Error('batchNorm: running_mean and running_var are required in eval mode');
+  if (!runningMean || !runningVar)
+    throw new Error('batchNorm: running_mean and running_var are required in eval mode');
   mean = runningMean.reshape(bshape);
   varB = runningVar.reshape(bshape);
   let y = x.sub(mean).mul(varB.add(eps).rsqrt());
@@ -288,7 +339,9 @@ export function layerNorm(
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);
   if (tail.join() !== normalizedShape.join()) {
-    throw new Error(`layerNorm: given normalized_shape=${fmtShape(normalizedShape)}, expected input with shape [*, ${normalizedShape.join(', ')}], but got input of size ${fmtShape(x.shape)}`);
+    throw new Error(
+      `layerNorm: given normalized_shape=${fmtShape(normalizedShape)}, expected input with shape [*, ${normalizedShape.join(', ')}], but got input of size ${fmtShape(x.shape)}`,
+    );
   }
   const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const mean = x.mean(dims, true);
@@ -305,7 +358,12 @@ export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?:
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const keep = noGrad(() => randomLike(x, 'uniform', 0, 1, opts.generator).ge(p).to(x.dtype).div(1 - p));
+  const keep = noGrad(() =>
+    randomLike(x, 'uniform', 0, 1, opts.generator)
+      .ge(p)
+      .to(x.dtype)
+      .div(1 - p),
+  );
   return x.mul(keep);
 }
 
@@ -363,16 +421,21 @@ export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {})
   const C = input.shape[1];
   const expected = [input.shape[0], ...input.shape.slice(2)];
   if (tgt.shape.join() !== expected.join()) {
-    throw new Error(`nllLoss: expected target of shape ${fmtShape(expected)} for input ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)}`);
+    throw new Error(
+      `nllLoss: expected target of shape ${fmtShape(expected)} for input ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)}`,
+    );
   }
   // On a GPU, gather flags an out-of-range target on the device and the next readback throws.
   if (tgt.device === 'cpu') {
     for (const v of tgt.dataSync()) {
-      if (v !== ignoreIndex && (v < 0 || v >= C)) throw new Error(`nllLoss: Target ${v} is out of bounds (number of classes ${C}).`);
+      if (v !== ignoreIndex && (v < 0 || v >= C))
+        throw new Error(`nllLoss: Target ${v} is out of bounds (number of classes ${C}).`);
     }
   }
   if (opts.weight && (opts.weight.ndim !== 1 || opts.weight.shape[0] !== C)) {
-    throw new Error(`nllLoss: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(opts.weight.shape)}`);
+    throw new Error(
+      `nllLoss: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${fmtShape(opts.weight.shape)}`,
+    );
   }
   const weight = opts.weight ?? null;
   // Per-sample weights (0 where ignored) and the picked log-probabilities; no graph needed for either.
@@ -380,7 +443,13 @@ export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {})
     const ignore = tgt.eq(ignoreIndex);
     const safe = where(ignore, 0, tgt).to('int64');
     let wt = ignore.logicalNot().to(input.dtype);
-    if (weight) wt = wt.mul(weight.to(input.dtype).indexSelect(0, safe.reshape([-1])).reshape(safe.shape));
+    if (weight)
+      wt = wt.mul(
+        weight
+          .to(input.dtype)
+          .indexSelect(0, safe.reshape([-1]))
+          .reshape(safe.shape),
+      );
     const index = safe.unsqueeze(1);
     return [wt, index, gather(input, 1, index).squeeze(1)];
   });
@@ -401,7 +470,11 @@ export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {})
       let coef = reduction === 'none' ? g.reshape(w.shape).mul(w) : w.mul(g);
       if (reduction === 'mean') coef = where(w.eq(0), 0, coef.div(total));
       const src = coef.neg().unsqueeze(1);
-      const grad = wrap(backendOf(g).scatterAdd(input.shape, 1, idx.contiguous()._view, src.contiguous()._view), input.shape, g.dtype);
+      const grad = wrap(
+        backendOf(g).scatterAdd(input.shape, 1, idx.contiguous()._view, src.contiguous()._view),
+        input.shape,
+        g.dtype,
+      );
       return [logp.ndim === 1 ? grad.squeeze(0) : grad];
     },
     [],
@@ -419,14 +492,17 @@ export interface CrossEntropyOptions extends NllLossOptions {
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const reduction = checkReduction(opts.reduction ?? 'mean', 'crossEntropy');
   const eps = opts.labelSmoothing ?? 0;
-  if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${eps}`);
+  if (!(eps >= 0 && eps <= 1))
+    throw new Error(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${eps}`);
   const classDim = logits.ndim === 1 ? 0 : 1;
   const C = logits.shape[classDim];
   const logp = logSoftmax(logits, classDim);
   const wshape = logits.shape.map((s, i) => (i === classDim ? s : 1));
   if (target.isFloatingPoint()) {
     if (target.shape.join() !== logits.shape.join()) {
-      throw new Error(`crossEntropy: expected probability target of shape ${fmtShape(logits.shape)}, got ${fmtShape(target.shape)}`);
+      throw new Error(
+        `crossEntropy: expected probability target of shape ${fmtShape(logits.shape)}, got ${fmtShape(target.shape)}`,
+      );
     }
     const t = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
     let prod = logp.mul(t);
@@ -439,13 +515,18 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   const nll = nllLoss(logp, target, opts);
   if (eps === 0) return nll;
   const ignore = target.eq(opts.ignoreIndex ?? -100);
-  let smooth = opts.weight ? sum(logp.mul(opts.weight.reshape(wshape)), classDim, false).neg() : sum(logp, classDim, false).neg();
+  let smooth = opts.weight
+    ? sum(logp.mul(opts.weight.reshape(wshape)), classDim, false).neg()
+    : sum(logp, classDim, false).neg();
   smooth = where(ignore, 0, smooth);
   let ret: Tensor;
   if (reduction === 'mean') {
     if (opts.weight) {
       const safe = where(ignore, 0, target).to('int64').reshape([-1]);
-      const wsum = opts.weight.indexSelect(0, safe).mul(ignore.logicalNot().reshape([-1]).to(logits.dtype)).sum();
+      const wsum = opts.weight
+        .indexSelect(0, safe)
+        .mul(ignore.logicalNot().reshape([-1]).to(logits.dtype))
+        .sum();
       ret = smooth.sum().div(wsum);
     } else {
       ret = smooth.sum().div(ignore.logicalNot().sum().to(logits.dtype));
@@ -470,7 +551,9 @@ export function binaryCrossEntropyWithLogits(
 ): Tensor {
   const reduction = checkReduction(opts.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
   if (target.shape.join() !== input.shape.join()) {
-    throw new Error(`binaryCrossEntropyWithLogits: Target size (${fmtShape(target.shape)}) must be the same as input size (${fmtShape(input.shape)})`);
+    throw new Error(
+      `binaryCrossEntropyWithLogits: Target size (${fmtShape(target.shape)}) must be the same as input size (${fmtShape(input.shape)})`,
+    );
   }
   const t = cast(target, input.dtype);
   const maxVal = input.neg().clamp(0, null);

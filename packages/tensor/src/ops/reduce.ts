@@ -9,7 +9,9 @@ import { backendOf, requireFloat, wrap } from './core.js';
 
 /** Output shape after reducing `dims`, with or without keeping them as size 1. */
 function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
-  return keepdim ? shape.map((s, i) => (dims.includes(i) ? 1 : s)) : shape.filter((_, i) => !dims.includes(i));
+  return keepdim
+    ? shape.map((s, i) => (dims.includes(i) ? 1 : s))
+    : shape.filter((_, i) => !dims.includes(i));
 }
 
 function reduceRaw(x: Tensor, op: ReduceOp, dims: number[], keepdim: boolean, outDtype: DType): Tensor {
@@ -18,7 +20,12 @@ function reduceRaw(x: Tensor, op: ReduceOp, dims: number[], keepdim: boolean, ou
 }
 
 /** Re-inserts reduced dims as size 1 so a reduced gradient broadcasts against the input. */
-function keepDims(g: Tensor, inputShape: readonly number[], dims: readonly number[], keepdim: boolean): Tensor {
+function keepDims(
+  g: Tensor,
+  inputShape: readonly number[],
+  dims: readonly number[],
+  keepdim: boolean,
+): Tensor {
   return keepdim ? g : g.reshape(reducedShape(inputShape, dims, true));
 }
 
@@ -29,20 +36,31 @@ function sumDtype(d: DType): DType {
 export function sum(x: Tensor, dim: number | number[] | undefined, keepdim: boolean): Tensor {
   const dims = normDims(dim, x.ndim, 'sum');
   const out = reduceRaw(x, 'sum', dims, keepdim, sumDtype(x.dtype));
-  return record(dim === undefined ? 'SumBackward0' : 'SumBackward1', out, [x], (g) => [keepDims(g, x.shape, dims, keepdim).expand(x.shape)]);
+  return record(dim === undefined ? 'SumBackward0' : 'SumBackward1', out, [x], (g) => [
+    keepDims(g, x.shape, dims, keepdim).expand(x.shape),
+  ]);
 }
 
 export function mean(x: Tensor, dim: number | number[] | undefined, keepdim: boolean): Tensor {
   if (!isFloating(x.dtype)) {
-    throw new Error(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${x.dtype}`);
+    throw new Error(
+      `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${x.dtype}`,
+    );
   }
   const dims = normDims(dim, x.ndim, 'mean');
   const n = numelOf(dims.map((d) => x.shape[d]));
   const s = noGrad(() => reduceRaw(x, 'sum', dims, keepdim, x.dtype).div(n));
-  return record(dim === undefined ? 'MeanBackward0' : 'MeanBackward1', s, [x], (g) => [keepDims(g, x.shape, dims, keepdim).div(n).expand(x.shape)]);
+  return record(dim === undefined ? 'MeanBackward0' : 'MeanBackward1', s, [x], (g) => [
+    keepDims(g, x.shape, dims, keepdim).div(n).expand(x.shape),
+  ]);
 }
 
-export function variance(x: Tensor, dim: number | number[] | undefined, correction: number, keepdim: boolean): Tensor {
+export function variance(
+  x: Tensor,
+  dim: number | number[] | undefined,
+  correction: number,
+  keepdim: boolean,
+): Tensor {
   requireFloat(x, 'var');
   const dims = normDims(dim, x.ndim, 'var');
   const n = numelOf(dims.map((d) => x.shape[d]));
@@ -54,7 +72,9 @@ export function variance(x: Tensor, dim: number | number[] | undefined, correcti
 /** max()/min() over all elements; the gradient is shared evenly among ties. */
 export function maxAll(x: Tensor, op: 'max' | 'min'): Tensor {
   if (x.numel() === 0) {
-    throw new Error(`${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
+    throw new Error(
+      `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
+    );
   }
   const dims = normDims(undefined, x.ndim, op);
   const out = reduceRaw(x, op, dims, false, x.dtype);
@@ -71,7 +91,12 @@ export function maxAll(x: Tensor, op: 'max' | 'min'): Tensor {
 }
 
 /** amax/amin over dims: gradient shared evenly among ties in each slice. */
-export function amax(x: Tensor, op: 'max' | 'min', dim: number | number[] | undefined, keepdim: boolean): Tensor {
+export function amax(
+  x: Tensor,
+  op: 'max' | 'min',
+  dim: number | number[] | undefined,
+  keepdim: boolean,
+): Tensor {
   const dims = normDims(dim, x.ndim, op === 'max' ? 'amax' : 'amin');
   const out = reduceRaw(x, op, dims, keepdim, x.dtype);
   return record(
@@ -109,10 +134,19 @@ export function maxDim(x: Tensor, op: 'max' | 'min', dim: number, keepdim: boole
 }
 
 function scatterAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
-  return wrap(backendOf(src).scatterAdd(shape, dim, index.contiguous()._view, src.contiguous()._view), shape, src.dtype);
+  return wrap(
+    backendOf(src).scatterAdd(shape, dim, index.contiguous()._view, src.contiguous()._view),
+    shape,
+    src.dtype,
+  );
 }
 
-export function argmax(x: Tensor, op: 'argmax' | 'argmin', dim: number | undefined, keepdim: boolean): Tensor {
+export function argmax(
+  x: Tensor,
+  op: 'argmax' | 'argmin',
+  dim: number | undefined,
+  keepdim: boolean,
+): Tensor {
   if (dim === undefined) {
     const flat = x.reshape([-1]);
     const r = reduceRaw(flat, op, [0], false, 'int64');

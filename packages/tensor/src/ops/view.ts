@@ -1,7 +1,7 @@
 // View ops: new shape/strides/offset over the same storage, no kernel. Backward maps the gradient back.
 
 import { record, relabel } from '../autograd.js';
-import { type Device, type Layout, getBackend } from '../backend.js';
+import { type Device, getBackend, type Layout } from '../backend.js';
 import { fmtShape, inferShape, layoutOffsets, normDim, numelOf, viewStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, wrap } from './core.js';
@@ -24,7 +24,13 @@ function offsetsIndex(like: Tensor, layout: Layout): Tensor {
  * then read back at `to`'s offsets. With `zeroRegion`, the elements at those offsets are zeroed
  * before reading (the part of a base that an in-place write on a view replaced).
  */
-export function restride(g: Tensor, from: Layout, to: Layout, storageLength: number, zeroRegion?: Layout): Tensor {
+export function restride(
+  g: Tensor,
+  from: Layout,
+  to: Layout,
+  storageLength: number,
+  zeroRegion?: Layout,
+): Tensor {
   const b = backendOf(g);
   const src = g.contiguous();
   const fromIdx = offsetsIndex(g, from);
@@ -115,7 +121,10 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const strides: number[] = [];
   shape.forEach((s, i) => {
     if (i < lead) {
-      if (s < 0) throw new Error(`expand: the expanded size of the tensor (${s}) isn't allowed in a leading, non-existing dimension ${i}`);
+      if (s < 0)
+        throw new Error(
+          `expand: the expanded size of the tensor (${s}) isn't allowed in a leading, non-existing dimension ${i}`,
+        );
       outShape.push(s);
       strides.push(0);
       return;
@@ -134,7 +143,8 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const out = makeView(x, outShape, strides, x.offset);
   return record('ExpandBackward0', out, [x], (g) => {
     const dims: number[] = [];
-    for (let i = 0; i < outShape.length; i++) if (i < lead || (x.shape[i - lead] === 1 && outShape[i] !== 1)) dims.push(i);
+    for (let i = 0; i < outShape.length; i++)
+      if (i < lead || (x.shape[i - lead] === 1 && outShape[i] !== 1)) dims.push(i);
     const s = dims.length ? g.sum(dims, true) : g;
     return [s.reshape(x.shape)];
   });
@@ -144,7 +154,9 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
   const dims =
     dim === undefined
       ? x.shape.map((s, i) => (s === 1 ? i : -1)).filter((i) => i >= 0)
-      : (typeof dim === 'number' ? [dim] : dim).map((d) => normDim(d, x.ndim, 'squeeze')).filter((d) => x.shape[d] === 1);
+      : (typeof dim === 'number' ? [dim] : dim)
+          .map((d) => normDim(d, x.ndim, 'squeeze'))
+          .filter((d) => x.shape[d] === 1);
   const keep = x.shape.map((_, i) => !dims.includes(i));
   const out = makeView(
     x,
@@ -152,7 +164,9 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
     x.strides.filter((_, i) => keep[i]),
     x.offset,
   );
-  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [g.reshape(x.shape)]);
+  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [
+    g.reshape(x.shape),
+  ]);
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -181,9 +195,16 @@ export function unflatten(x: Tensor, dim: number, sizes: number[]): Tensor {
   return reshape(x, [...x.shape.slice(0, d), ...inferred, ...x.shape.slice(d + 1)]);
 }
 
-export function asStrided(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+export function asStrided(
+  x: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Tensor {
   if (shape.length !== strides.length) {
-    throw new Error(`asStrided: shape ${fmtShape(shape)} and strides ${fmtShape(strides)} must have the same length`);
+    throw new Error(
+      `asStrided: shape ${fmtShape(shape)} and strides ${fmtShape(strides)} must have the same length`,
+    );
   }
   let maxOff = offset;
   shape.forEach((s, i) => {
@@ -197,7 +218,9 @@ export function asStrided(x: Tensor, shape: readonly number[], strides: readonly
   }
   const out = makeView(x, shape, strides, offset);
   const storageLength = x._ref.storage.length;
-  return record('AsStridedBackward0', out, [x], (g) => [restride(g, layoutOf(out), layoutOf(x), storageLength)]);
+  return record('AsStridedBackward0', out, [x], (g) => [
+    restride(g, layoutOf(out), layoutOf(x), storageLength),
+  ]);
 }
 
 /** Scatters a slice's gradient into zeros of the input's shape. */
@@ -219,7 +242,13 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 }
 
 /** Python slicing semantics: negative bounds count from the end, out-of-range bounds are clamped. */
-export function slice(x: Tensor, dim: number, start: number | undefined, end: number | undefined, step: number): Tensor {
+export function slice(
+  x: Tensor,
+  dim: number,
+  start: number | undefined,
+  end: number | undefined,
+  step: number,
+): Tensor {
   const d = normDim(dim, x.ndim, 'slice');
   const n = x.shape[d];
   if (!(step > 0)) throw new Error(`slice: step must be positive, got ${step}`);
@@ -242,7 +271,9 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normDim(dim, x.ndim, 'select');
   const n = x.shape[d];
   if (index < -n || index >= n) {
-    throw new Error(`select: index ${index} out of range for tensor of size ${fmtShape(x.shape)} at dimension ${d}`);
+    throw new Error(
+      `select: index ${index} out of range for tensor of size ${fmtShape(x.shape)} at dimension ${d}`,
+    );
   }
   const i = index < 0 ? index + n : index;
   const shape = x.shape.filter((_, k) => k !== d);
@@ -264,7 +295,9 @@ export function split(x: Tensor, size: number | number[], dim: number): Tensor[]
     sizes = size;
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== n) {
-      throw new Error(`split: split_with_sizes expects split_sizes to sum exactly to ${n} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`);
+      throw new Error(
+        `split: split_with_sizes expects split_sizes to sum exactly to ${n} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`,
+      );
     }
   }
   let start = 0;
@@ -276,7 +309,8 @@ export function split(x: Tensor, size: number | number[], dim: number): Tensor[]
 }
 
 export function chunk(x: Tensor, chunks: number, dim: number): Tensor[] {
-  if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
+  if (!Number.isInteger(chunks) || chunks <= 0)
+    throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normDim(dim, x.ndim, 'chunk');
   const size = Math.ceil(x.shape[d] / chunks) || 1;
   return split(x, size, d);

@@ -1,6 +1,6 @@
 // The WebGPU backend: GPUBuffer storages from a pool, WGSL kernels batched into command buffers,
 // and readback through mapAsync. Kernels mirror the CPU backend's semantics (src/cpu/backend.ts).
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 
 import type {
   Backend,
@@ -30,9 +30,9 @@ import {
   type ComputeType,
   decompose,
   fillShader,
-  GEMM_TILE,
   type GpuClass,
   gemmShader,
+  gemmTile,
   gpuClass,
   loadAs,
   mapShader,
@@ -208,6 +208,8 @@ export class WebGpuBackend implements Backend {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private batched = 0;
+  /** Kernel dispatches recorded since the backend was created (for profiling). */
+  dispatches = 0;
   private lost: string | null = null;
   private pendingError: string | null = null;
   private readonly align: number;
@@ -381,6 +383,7 @@ export class WebGpuBackend implements Backend {
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.dispatches++;
     if (++this.batched >= MAX_BATCH) this.flush();
   }
 
@@ -613,23 +616,27 @@ export class WebGpuBackend implements Backend {
     if (B * M * N === 0) return out;
     const ac = gpuClass(a.dtype);
     const bc = gpuClass(b.dtype);
-    const key = `matmul:${ac}:${bc}:${outDtype}`;
+    const tile = gemmTile(M, N);
+    const key = `matmul:${ac}:${bc}:${outDtype}:${tile.tm}x${tile.tn}`;
     const params = [M, N, K, a.offset, ...a.strides, b.offset, ...b.strides];
     this.launch(
       key,
       () =>
         gemmShader({
+          tile,
           params: ['M', 'N', 'K', 'AO', 'SA0', 'SA1', 'SA2', 'BO', 'SB0', 'SB1', 'SB2'],
           bindings: `@group(0) @binding(1) var<storage, read_write> C: array<${gpuClass(outDtype)}>;
 @group(0) @binding(2) var<storage, read> A: array<${ac}>;
 @group(0) @binding(3) var<storage, read> BM: array<${bc}>;`,
-          loadA: `return ${loadAs(ac, 'f32', 'A[u32(AO + g * SA0 + m * SA1 + k * SA2)]')};`,
-          loadB: `return ${loadAs(bc, 'f32', 'BM[u32(BO + g * SB0 + k * SB1 + n * SB2)]')};`,
+          aHoist: 'let aRow = AO + g * SA0 + m * SA1;',
+          aLoad: `av = ${loadAs(ac, 'f32', 'A[u32(aRow + k * SA2)]')};`,
+          bHoist: 'let bCol = BO + g * SB0 + n * SB2;',
+          bLoad: `bv = ${loadAs(bc, 'f32', 'BM[u32(bCol + k * SB1)]')};`,
           storeC: `C[u32((g * M + m) * N + n)] = ${storeAs(outDtype, 'f32', 'v')};`,
         }),
       params,
       [out._buffer!, this.buf(a, 'matmul'), this.buf(b, 'matmul')],
-      [Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), B],
+      [Math.ceil(N / tile.tn), Math.ceil(M / tile.tm), B],
     );
     return out;
   }
@@ -666,6 +673,13 @@ export class WebGpuBackend implements Backend {
     };
   }
 
+  /** Convolution geometry as shader constants: one pipeline per layer shape, cheap index math. */
+  /** Convolution geometry, passed as runtime parameters so one pipeline serves every layer shape. */
+  private convGeometry(q: ReturnType<WebGpuBackend['convParams']>) {
+    const { C, IH, IW, O, CG, OG, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, KC } = q;
+    return { C, IH, IW, O, CG, OG, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, KC };
+  }
+
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
     this.check();
     const n = numelOf(outShape);
@@ -673,58 +687,31 @@ export class WebGpuBackend implements Backend {
     if (n === 0) return out;
     const q = this.convParams(x.shape, weight.shape, outShape.slice(2), p);
     const cols = outShape[0] * q.OH * q.OW;
-    const names = [
-      'M',
-      'N',
-      'K',
-      'XO',
-      'WO',
-      'C',
-      'IH',
-      'IW',
-      'O',
-      'CG',
-      'OG',
-      'KH',
-      'KW',
-      'OH',
-      'OW',
-      'SH',
-      'SW',
-      'PH',
-      'PW',
-      'DH',
-      'DW',
-      'KC',
-    ];
-    const values: Record<string, number> = {
-      ...q,
-      M: q.OG,
-      N: cols,
-      K: q.KC,
-      XO: x.offset,
-      WO: weight.offset,
-    };
+    const geo = this.convGeometry(q);
+    const [M, N, K] = [q.OG, cols, q.KC];
+    const tile = gemmTile(M, N);
     this.launch(
-      `conv2d:${x.dtype}`,
+      `conv2d:${x.dtype}:${tile.tm}x${tile.tn}`,
       () =>
         gemmShader({
-          params: names,
+          tile,
+          params: ['M', 'N', 'K', 'XO', 'WO', ...Object.keys(geo)],
           bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read> WT: array<f32>;`,
-          loadA: 'return WT[u32(WO + (g * OG + m) * KC + k)];',
-          loadB: `let c = k / (KH * KW); let r = k % (KH * KW); let kh = r / KW; let kw = r % KW;
-  let img = n / (OH * OW); let pp = n % (OH * OW); let oh = pp / OW; let ow = pp % OW;
-  let h = oh * SH - PH + kh * DH; let w = ow * SW - PW + kw * DW;
-  if (h < 0 || h >= IH || w < 0 || w >= IW) { return 0.0; }
-  return X[u32(XO + ((img * C + g * CG + c) * IH + h) * IW + w)];`,
+          aHoist: 'let aRow = WO + (g * OG + m) * KC;',
+          aLoad: 'av = WT[u32(aRow + k)];',
+          bHoist: `let KHW = KH * KW; let bImg = n / (OH * OW); let bP = n % (OH * OW);
+  let bH0 = (bP / OW) * SH - PH; let bW0 = (bP % OW) * SW - PW; let bBase = XO + (bImg * C + g * CG) * IH * IW;`,
+          bLoad: `let c = k / KHW; let r = k - c * KHW; let kh = r / KW; let kw = r - kh * KW;
+  let h = bH0 + kh * DH; let w = bW0 + kw * DW;
+  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = X[u32(bBase + (c * IH + h) * IW + w)]; }`,
           storeC: `let img = n / (OH * OW); let pp = n % (OH * OW);
   OUT[u32((img * O + g * OG + m) * OH * OW + pp)] = ${storeAs(x.dtype, 'f32', 'v')};`,
         }),
-      names.map((k) => values[k]),
+      [M, N, K, x.offset, weight.offset, ...Object.values(geo)],
       [out._buffer!, this.buf(x, 'conv2d'), this.buf(weight, 'conv2d')],
-      [Math.ceil(cols / GEMM_TILE), Math.ceil(q.OG / GEMM_TILE), q.G],
+      [Math.ceil(cols / tile.tn), Math.ceil(q.OG / tile.tm), q.G],
     );
     return out;
   }
@@ -736,60 +723,35 @@ export class WebGpuBackend implements Backend {
     if (n === 0) return out;
     const q = this.convParams(inputShape, weight.shape, gradOut.shape.slice(2), p);
     const cols = inputShape[0] * q.IH * q.IW;
-    const names = [
-      'M',
-      'N',
-      'K',
-      'GO',
-      'WO',
-      'C',
-      'IH',
-      'IW',
-      'O',
-      'CG',
-      'OG',
-      'KH',
-      'KW',
-      'OH',
-      'OW',
-      'SH',
-      'SW',
-      'PH',
-      'PW',
-      'DH',
-      'DW',
-    ];
-    const values: Record<string, number> = {
-      ...q,
-      M: q.CG,
-      N: cols,
-      K: q.OG * q.KH * q.KW,
-      GO: gradOut.offset,
-      WO: weight.offset,
-    };
+    const geo = this.convGeometry(q);
+    const [M, N, K] = [q.CG, cols, q.OG * q.KH * q.KW];
+    const tile = gemmTile(M, N);
     this.launch(
-      `conv2dBackwardInput:${gradOut.dtype}`,
+      `conv2dBackwardInput:${gradOut.dtype}:${tile.tm}x${tile.tn}`,
       () =>
         gemmShader({
-          params: names,
+          tile,
+          params: ['M', 'N', 'K', 'GO', 'WO', ...Object.keys(geo)],
           bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(2) var<storage, read> GD: array<f32>;
 @group(0) @binding(3) var<storage, read> WT: array<f32>;`,
-          loadA:
-            'let o = k / (KH * KW); let r = k % (KH * KW); return WT[u32(WO + ((g * OG + o) * CG + m) * KH * KW + r)];',
-          loadB: `let o = k / (KH * KW); let r = k % (KH * KW); let kh = r / KW; let kw = r % KW;
-  let img = n / (IH * IW); let qq = n % (IH * IW); let h = qq / IW; let w = qq % IW;
-  let th = h + PH - kh * DH; let tw = w + PW - kw * DW;
-  if (th < 0 || tw < 0 || th % SH != 0 || tw % SW != 0) { return 0.0; }
-  let oh = th / SH; let ow = tw / SW;
-  if (oh >= OH || ow >= OW) { return 0.0; }
-  return GD[u32(GO + ((img * O + g * OG + o) * OH + oh) * OW + ow)];`,
+          aHoist: 'let KHW = KH * KW;',
+          aLoad:
+            'let o = k / KHW; let r = k - o * KHW; av = WT[u32(WO + ((g * OG + o) * CG + m) * KHW + r)];',
+          bHoist: `let bImg = n / (IH * IW); let bQ = n % (IH * IW); let bTh = bQ / IW + PH; let bTw = bQ % IW + PW;
+  let bBase = GO + (bImg * O + g * OG) * OH * OW;`,
+          bLoad: `let o = k / KHW; let r = k - o * KHW; let kh = r / KW; let kw = r - kh * KW;
+  let th = bTh - kh * DH; let tw = bTw - kw * DW;
+  if (th >= 0 && tw >= 0 && th % SH == 0 && tw % SW == 0) {
+    let oh = th / SH; let ow = tw / SW;
+    if (oh < OH && ow < OW) { bv = GD[u32(bBase + (o * OH + oh) * OW + ow)]; }
+  }`,
           storeC: `let img = n / (IH * IW); let qq = n % (IH * IW);
   OUT[u32((img * C + g * CG + m) * IH * IW + qq)] = ${storeAs(gradOut.dtype, 'f32', 'v')};`,
         }),
-      names.map((k) => values[k]),
+      [M, N, K, gradOut.offset, weight.offset, ...Object.values(geo)],
       [out._buffer!, this.buf(gradOut, 'conv2dBackwardInput'), this.buf(weight, 'conv2dBackwardInput')],
-      [Math.ceil(cols / GEMM_TILE), Math.ceil(q.CG / GEMM_TILE), q.G],
+      [Math.ceil(cols / tile.tn), Math.ceil(q.CG / tile.tm), q.G],
     );
     return out;
   }
@@ -800,58 +762,30 @@ export class WebGpuBackend implements Backend {
     const out = this.newStorage(n);
     if (n === 0) return out;
     const q = this.convParams(x.shape, weightShape, gradOut.shape.slice(2), p);
-    const names = [
-      'M',
-      'N',
-      'K',
-      'XO',
-      'GO',
-      'C',
-      'IH',
-      'IW',
-      'O',
-      'CG',
-      'OG',
-      'KH',
-      'KW',
-      'OH',
-      'OW',
-      'SH',
-      'SW',
-      'PH',
-      'PW',
-      'DH',
-      'DW',
-      'KC',
-    ];
-    const values: Record<string, number> = {
-      ...q,
-      M: q.OG,
-      N: q.KC,
-      K: x.shape[0] * q.OH * q.OW,
-      XO: x.offset,
-      GO: gradOut.offset,
-    };
+    const geo = this.convGeometry(q);
+    const [M, N, K] = [q.OG, q.KC, x.shape[0] * q.OH * q.OW];
+    const tile = gemmTile(M, N);
     this.launch(
-      `conv2dBackwardWeight:${x.dtype}`,
+      `conv2dBackwardWeight:${x.dtype}:${tile.tm}x${tile.tn}`,
       () =>
         gemmShader({
-          params: names,
+          tile,
+          params: ['M', 'N', 'K', 'XO', 'GO', ...Object.keys(geo)],
           bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 @group(0) @binding(3) var<storage, read> GD: array<f32>;`,
-          loadA:
-            'let img = k / (OH * OW); let pp = k % (OH * OW); return GD[u32(GO + (img * O + g * OG + m) * OH * OW + pp)];',
-          loadB: `let c = n / (KH * KW); let r = n % (KH * KW); let kh = r / KW; let kw = r % KW;
-  let img = k / (OH * OW); let pp = k % (OH * OW); let oh = pp / OW; let ow = pp % OW;
-  let h = oh * SH - PH + kh * DH; let w = ow * SW - PW + kw * DW;
-  if (h < 0 || h >= IH || w < 0 || w >= IW) { return 0.0; }
-  return X[u32(XO + ((img * C + g * CG + c) * IH + h) * IW + w)];`,
+          aHoist: 'let OHW = OH * OW; let aRow = GO + (g * OG + m) * OHW;',
+          aLoad: 'let img = k / OHW; let pp = k - img * OHW; av = GD[u32(aRow + img * O * OHW + pp)];',
+          bHoist: `let KHW = KH * KW; let bC = n / KHW; let bR = n - bC * KHW; let bKh = bR / KW;
+  let bOffH = bKh * DH - PH; let bOffW = (bR - bKh * KW) * DW - PW; let bBase = XO + (g * CG + bC) * IH * IW;`,
+          bLoad: `let img = k / OHW; let pp = k - img * OHW; let oh = pp / OW; let ow = pp - oh * OW;
+  let h = oh * SH + bOffH; let w = ow * SW + bOffW;
+  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = X[u32(bBase + img * C * IH * IW + h * IW + w)]; }`,
           storeC: `OUT[u32((g * OG + m) * KC + n)] = ${storeAs(x.dtype, 'f32', 'v')};`,
         }),
-      names.map((k) => values[k]),
+      [M, N, K, x.offset, gradOut.offset, ...Object.values(geo)],
       [out._buffer!, this.buf(x, 'conv2dBackwardWeight'), this.buf(gradOut, 'conv2dBackwardWeight')],
-      [Math.ceil(q.KC / GEMM_TILE), Math.ceil(q.OG / GEMM_TILE), q.G],
+      [Math.ceil(q.KC / tile.tn), Math.ceil(q.OG / tile.tm), q.G],
     );
     return out;
   }

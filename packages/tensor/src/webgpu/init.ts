@@ -1,6 +1,6 @@
 // Finds a GPU (navigator.gpu in browsers, the `webgpu` npm package in Node), refuses adapters that
 // compute garbage, and registers the WebGPU backend under the device name 'webgpu'.
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 
 import { getBackend, registerBackend } from '../backend.js';
 import { WebGpuBackend } from './backend.js';

@@ -12,6 +12,7 @@ import { Tensor } from '../tensor.js';
 import { requireWebGpu, webGpuTestsEnabled } from '../test/webgpu-adapter.js';
 import { compareStorages, DEFAULT_TOL, type Tolerance } from '../test/webgpu-compare.js';
 import type { WebGpuBackend } from './backend.js';
+import { initWebGpu } from './init.js';
 
 const UNARY: Record<UnaryOp, true> = {
   neg: true,
@@ -940,6 +941,10 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu kernels match the CPU backend', () 
     );
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it("refuses Dawn's null backend, which runs no shaders", async () => {
+    await expect(initWebGpu({ dawnFlags: ['backend=null'] })).rejects.toThrow(/null backend/);
+  }, 60_000);
 
   it('reads back every dtype, rejects readSync and oversized int64 uploads', async () => {
     for (const [t, dtype] of [

@@ -1,6 +1,6 @@
 // A size-bucketed pool of GPU buffers: released buffers wait in a free list per bucket and are
 // handed out again before any new buffer is created, so a steady training loop stops allocating.
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 
 /** Buffer usage flags (numeric, so the code does not depend on the GPUBufferUsage global). */
 export const USAGE = {

@@ -638,89 +638,104 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   return lines.join('\n');
 }
 
-/** Tiling of the GEMM-shaped kernels: a 16x16 workgroup computes a 64x64 tile, 4x4 per thread. */
-const TILE = 64;
+/** Rows and columns of C one 16x16 workgroup computes; each thread holds a (TM/16)x(TN/16) block. */
+export interface GemmTile {
+  tm: number;
+  tn: number;
+}
+
 const TK = 16;
-export const GEMM_TILE = TILE;
+
+/**
+ * The tile for an M x N product: 64x64 in general, narrow tiles when one side is small (a 3-channel
+ * input gradient, a 1x1 spatial map), where a square tile would compute mostly padding.
+ */
+export function gemmTile(M: number, N: number): GemmTile {
+  if (M <= 16 && N <= 16) return { tm: 16, tn: 16 };
+  if (M <= 16) return { tm: 16, tn: 64 };
+  if (N <= 16) return { tm: 64, tn: 16 };
+  return { tm: 64, tn: 64 };
+}
 
 /**
  * A tiled GEMM C[g, m, n] = sum_k A(g, m, k) * B(g, k, n), with the operand loads and the store given
- * as WGSL functions, so matmul and the three convolution kernels (implicit GEMM) share one body.
+ * as WGSL snippets, so matmul and the three convolution kernels (implicit GEMM) share one body.
+ * Every thread loads A from one fixed row `m` and B from one fixed column `n` (the tile sizes divide
+ * 256), so `aHoist` / `bHoist` compute what depends on the row / column once, outside the K loop;
+ * `aLoad` / `bLoad` then assign `av` / `bv` for `k` (they run only for in-range m, n and k).
  * `params` name the P entries; `M`, `N`, `K` must be among them.
  */
 export function gemmShader(opts: {
   params: string[];
-  /** Compile-time constants (geometry baked into the pipeline, so divisions by them are cheap). */
-  consts?: Record<string, number>;
   bindings: string;
-  /** fn loadA(g: i32, m: i32, k: i32) -> f32 body (called only for m < M, k < K). */
-  loadA: string;
-  /** fn loadB(g: i32, k: i32, n: i32) -> f32 body (called only for k < K, n < N). */
-  loadB: string;
+  tile: GemmTile;
+  aHoist?: string;
+  aLoad: string;
+  bHoist?: string;
+  bLoad: string;
   /** fn storeC(g: i32, m: i32, n: i32, v: f32) body. */
   storeC: string;
 }): string {
+  const { tm, tn } = opts.tile;
+  const rm = tm / 16;
+  const rn = tn / 16;
   const decl = opts.params.map((p, i) => `  let ${p} = P[${i}];`).join('\n');
-  const paramStruct = [
-    ...opts.params.map((p, i) => `fn p_${p}() -> i32 { return P[${i}]; }`),
-    ...Object.entries(opts.consts ?? {}).map(([k, v]) => `const ${k}: i32 = ${v};`),
-  ].join('\n');
+  const paramStruct = opts.params.map((p, i) => `fn p_${p}() -> i32 { return P[${i}]; }`).join('\n');
   const refs = (body: string) =>
     opts.params.reduce((s, p) => s.replace(new RegExp(`\\b${p}\\b`, 'g'), `p_${p}()`), body);
+  const fma: string[] = [];
+  for (let i = 0; i < rm; i++) fma.push(`      let a${i} = AS[kk * ${tm} + tm + ${i}];`);
+  for (let j = 0; j < rn; j++) fma.push(`      let b${j} = BS[kk * ${tn} + tn + ${j}];`);
+  for (let i = 0; i < rm; i++)
+    for (let j = 0; j < rn; j++) fma.push(`      acc[${i * rn + j}] += a${i} * b${j};`);
   return `@group(0) @binding(0) var<storage, read> P: array<i32>;
 ${opts.bindings}
 ${PRELUDE}
 ${paramStruct}
-fn loadA(g: i32, m: i32, k: i32) -> f32 { ${refs(opts.loadA)} }
-fn loadB(g: i32, k: i32, n: i32) -> f32 { ${refs(opts.loadB)} }
 fn storeC(g: i32, m: i32, n: i32, v: f32) { ${refs(opts.storeC)} }
-var<workgroup> AS: array<f32, ${TK * TILE}>;
-var<workgroup> BS: array<f32, ${TK * TILE}>;
+var<workgroup> AS: array<f32, ${TK * tm}>;
+var<workgroup> BS: array<f32, ${TK * tn}>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
 ${decl}
   let g = i32(wid.z);
-  let m0 = i32(wid.y) * ${TILE};
-  let n0 = i32(wid.x) * ${TILE};
+  let m0 = i32(wid.y) * ${tm};
+  let n0 = i32(wid.x) * ${tn};
   let tid = i32(lid.y * 16u + lid.x);
-  let tm = i32(lid.y) * 4;
-  let tn = i32(lid.x) * 4;
-  var acc: array<f32, 16>;
-  for (var q = 0; q < 16; q++) { acc[q] = 0.0; }
+  let tm = i32(lid.y) * ${rm};
+  let tn = i32(lid.x) * ${rn};
+  let am = tid % ${tm};
+  let bn = tid % ${tn};
+  let m = m0 + am;
+  let n = n0 + bn;
+  ${opts.aHoist ?? ''}
+  ${opts.bHoist ?? ''}
+  var acc: array<f32, ${rm * rn}>;
+  for (var q = 0; q < ${rm * rn}; q++) { acc[q] = 0.0; }
   for (var k0 = 0; k0 < K; k0 += ${TK}) {
-    for (var l = 0; l < ${(TK * TILE) / 256}; l++) {
-      let e = tid + l * 256;
-      let kk = e / ${TILE};
-      let mm = e % ${TILE};
+    for (var l = 0; l < ${(TK * tm) / 256}; l++) {
+      let kk = tid / ${tm} + l * ${256 / tm};
       var av = 0.0;
-      if (m0 + mm < M && k0 + kk < K) { av = loadA(g, m0 + mm, k0 + kk); }
-      AS[kk * ${TILE} + mm] = av;
+      if (m < M && k0 + kk < K) { let k = k0 + kk; ${opts.aLoad} }
+      AS[kk * ${tm} + am] = av;
+    }
+    for (var l = 0; l < ${(TK * tn) / 256}; l++) {
+      let kk = tid / ${tn} + l * ${256 / tn};
       var bv = 0.0;
-      if (n0 + mm < N && k0 + kk < K) { bv = loadB(g, k0 + kk, n0 + mm); }
-      BS[kk * ${TILE} + mm] = bv;
+      if (n < N && k0 + kk < K) { let k = k0 + kk; ${opts.bLoad} }
+      BS[kk * ${tn} + bn] = bv;
     }
     workgroupBarrier();
     for (var kk = 0; kk < ${TK}; kk++) {
-      let a0 = AS[kk * ${TILE} + tm];
-      let a1 = AS[kk * ${TILE} + tm + 1];
-      let a2 = AS[kk * ${TILE} + tm + 2];
-      let a3 = AS[kk * ${TILE} + tm + 3];
-      let b0 = BS[kk * ${TILE} + tn];
-      let b1 = BS[kk * ${TILE} + tn + 1];
-      let b2 = BS[kk * ${TILE} + tn + 2];
-      let b3 = BS[kk * ${TILE} + tn + 3];
-      acc[0] += a0 * b0; acc[1] += a0 * b1; acc[2] += a0 * b2; acc[3] += a0 * b3;
-      acc[4] += a1 * b0; acc[5] += a1 * b1; acc[6] += a1 * b2; acc[7] += a1 * b3;
-      acc[8] += a2 * b0; acc[9] += a2 * b1; acc[10] += a2 * b2; acc[11] += a2 * b3;
-      acc[12] += a3 * b0; acc[13] += a3 * b1; acc[14] += a3 * b2; acc[15] += a3 * b3;
+${fma.join('\n')}
     }
     workgroupBarrier();
   }
-  for (var i = 0; i < 4; i++) {
-    for (var j = 0; j < 4; j++) {
-      let m = m0 + tm + i;
-      let n = n0 + tn + j;
-      if (m < M && n < N) { storeC(g, m, n, acc[i * 4 + j]); }
+  for (var i = 0; i < ${rm}; i++) {
+    for (var j = 0; j < ${rn}; j++) {
+      let mi = m0 + tm + i;
+      let ni = n0 + tn + j;
+      if (mi < M && ni < N) { storeC(g, mi, ni, acc[i * ${rn} + j]); }
     }
   }
 }`;
