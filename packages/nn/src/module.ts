@@ -496,11 +496,9 @@ export class Module {
       let r = moved.get(t);
       if (!r) {
         r = noGrad(() => {
-          if (t instanceof Parameter) {
-            const p = new Parameter(t.to(device), t.requiresGrad);
-            if (t.grad) p.grad = t.grad.to(device);
-            return p;
-          }
+          // Parameters keep their identity (their storage moves, as `param.data = ...` in PyTorch), so an
+          // optimizer built before the move still holds the live tensors.
+          if (t instanceof Parameter) return t;
           return t.to(device);
         });
         moved.set(t, r);
@@ -514,10 +512,27 @@ export class Module {
       for (const [k, p] of m._parameters) if (p && p.device !== device) plan.push([m, 'p', k, move(p)]);
       for (const [k, b] of m._buffers) if (b && b.device !== device) plan.push([m, 'b', k, move(b)]);
     }
+    const targets = new Map<Tensor, Tensor>();
+    for (const [, kind, , t] of plan) {
+      if (kind === 'p' && !targets.has(t)) {
+        targets.set(
+          t,
+          noGrad(() => t.to(device)),
+        );
+        if (t.grad)
+          targets.set(
+            t.grad,
+            noGrad(() => t.grad!.to(device)),
+          );
+      }
+    }
     for (const [m, kind, k, t] of plan) {
       if (kind === 'p') m._parameters.set(k, t as Parameter);
       else m._buffers.set(k, t);
     }
+    noGrad(() => {
+      for (const [t, moved] of targets) if (t.device !== device) t.set_(moved);
+    });
     return this;
   }
 

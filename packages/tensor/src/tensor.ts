@@ -74,6 +74,34 @@ export class Tensor {
     return this._ref.storage.device;
   }
 
+  /**
+   * Makes this tensor view `source`'s storage with its shape, strides and offset, keeping this
+   * object's identity (torch's `set_`; what `param.data = t` does in PyTorch). Used to move parameters
+   * between devices without breaking optimizers that hold them. Same dtype only; in grad mode a leaf
+   * that requires grad is refused, as for any in-place op.
+   */
+  set_(source: Tensor): this {
+    if (source.dtype !== this.dtype) {
+      throw new Error(`set_: expected a source of dtype ${this.dtype}, got ${source.dtype}`);
+    }
+    if (isGradEnabled() && this.requiresGrad && this.isLeaf) {
+      throw new Error('a leaf Variable that requires grad is being used in an in-place operation (set_).');
+    }
+    const self = this as unknown as {
+      _ref: StorageRef;
+      shape: number[];
+      strides: number[];
+      offset: number;
+      _base: Tensor | null;
+    };
+    self._ref = source._ref;
+    self.shape = [...source.shape];
+    self.strides = [...source.strides];
+    self.offset = source.offset;
+    self._base = null;
+    return this;
+  }
+
   /** @internal */
   get _version(): number {
     return this._ref.version;
