@@ -205,7 +205,7 @@ export class CpuBackend implements Backend {
     const oa = offsets(a);
     const ob = offsets(b);
     const { out, finish } = output(outDtype, n);
-    for (let i = 0; i < n; i++) out[i] = c[oc[i]] ? av[oa[i]] : bv[ob[i]];
+    for (let i = 0; i < n; i++) out[i] = c[oc[i]] !== 0 ? av[oa[i]] : bv[ob[i]];
     return finish();
   }
 
@@ -268,7 +268,7 @@ export class CpuBackend implements Backend {
         case 'any': {
           acc = 0;
           for (let i = 0; i < inner; i++)
-            if (src[offs[base + i]]) {
+            if (src[offs[base + i]] !== 0) {
               acc = 1;
               break;
             }
@@ -277,7 +277,7 @@ export class CpuBackend implements Backend {
         case 'all': {
           acc = 1;
           for (let i = 0; i < inner; i++)
-            if (!src[offs[base + i]]) {
+            if (src[offs[base + i]] === 0) {
               acc = 0;
               break;
             }

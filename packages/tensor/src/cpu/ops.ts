@@ -118,7 +118,8 @@ export function unaryFn(op: UnaryOp): (x: number) => number {
     case 'expm1':
       return Math.expm1;
     case 'logicalNot':
-      return (x) => (x ? 0 : 1);
+      // C truthiness (x != 0): NaN counts as true, as in PyTorch.
+      return (x) => (x !== 0 ? 0 : 1);
     case 'isnan':
       return (x) => (Number.isNaN(x) ? 1 : 0);
     case 'isfinite':
@@ -141,7 +142,11 @@ export function binaryFn(op: BinaryOp, integer: boolean): (a: number, b: number)
     case 'div':
       return (a, b) => a / b;
     case 'pow':
-      return Math.pow;
+      // C's pow: 1^y = 1 for any y (NaN included) and (-1)^(+-inf) = 1, where Math.pow gives NaN.
+      return (a, b) =>
+        a === 1 || (a === -1 && (b === Number.POSITIVE_INFINITY || b === Number.NEGATIVE_INFINITY))
+          ? 1
+          : a ** b;
     case 'maximum':
       return (a, b) => (a !== a || b !== b ? Number.NaN : Math.max(a, b));
     case 'minimum':
@@ -159,9 +164,9 @@ export function binaryFn(op: BinaryOp, integer: boolean): (a: number, b: number)
     case 'ge':
       return (a, b) => (a >= b ? 1 : 0);
     case 'logicalAnd':
-      return (a, b) => (a && b ? 1 : 0);
+      return (a, b) => (a !== 0 && b !== 0 ? 1 : 0);
     case 'logicalOr':
-      return (a, b) => (a || b ? 1 : 0);
+      return (a, b) => (a !== 0 || b !== 0 ? 1 : 0);
     case 'floorDivide':
       return integer
         ? (a, b) => {
