@@ -218,6 +218,28 @@ describe('graft CLI', () => {
     );
   });
 
+  it('fine-tunes on the WebGPU backend (--device webgpu)', async () => {
+    const r = await graft([
+      'finetune',
+      '--data',
+      data,
+      ...COMMON,
+      '--epochs',
+      '1',
+      '--device',
+      'webgpu',
+      '--out',
+      join(root, 'gpu'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('WebGPU adapter:');
+    const [row] = JSON.parse(readFileSync(join(root, 'gpu', 'metrics.json'), 'utf8')) as {
+      trainLoss: number;
+    }[];
+    expect(Number.isFinite(row.trainLoss)).toBe(true);
+    expect(existsSync(join(root, 'gpu', 'best.safetensors'))).toBe(true);
+  });
+
   it('evaluates a run: accuracy, per-class precision/recall, confusion matrix', async () => {
     const r = await graft(['evaluate', '--run', out, '--json']);
     expect(r.code).toBe(0);
