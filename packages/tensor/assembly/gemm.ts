@@ -5,6 +5,16 @@
 
 const KC: i32 = 256; // k-block: a packed panel slice of 8*KC floats stays in L1
 
+/**
+ * c + a * b: one fused multiply-add where the build enables relaxed SIMD (the loader picks that build
+ * when the engine validates it), a multiply and an add otherwise.
+ */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** Packs B[k0..k0+kc, 0..N] into panels of 8 columns (zero-padded) at `dst`. */
 function packB(b: usize, brs: i32, bcs: i32, k0: i32, kc: i32, N: i32, dst: usize): void {
   const panels = (N + 7) >> 3;
@@ -87,14 +97,14 @@ export function sgemm(
           const x2 = v128.load32_splat(a2 + off);
           const x3 = v128.load32_splat(a3 + off);
           off += astep;
-          c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-          c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-          c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-          c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-          c20 = f32x4.add(c20, f32x4.mul(x2, b0));
-          c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-          c30 = f32x4.add(c30, f32x4.mul(x3, b0));
-          c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+          c00 = madd(x0, b0, c00);
+          c01 = madd(x0, b1, c01);
+          c10 = madd(x1, b0, c10);
+          c11 = madd(x1, b1, c11);
+          c20 = madd(x2, b0, c20);
+          c21 = madd(x2, b1, c21);
+          c30 = madd(x3, b0, c30);
+          c31 = madd(x3, b1, c31);
         }
         const j0 = p << 3;
         const w = min(8, N - j0);
@@ -116,8 +126,8 @@ export function sgemm(
         for (let k = 0; k < kc; k++) {
           const x0 = v128.load32_splat(a0 + off);
           off += astep;
-          c00 = f32x4.add(c00, f32x4.mul(x0, v128.load(bp)));
-          c01 = f32x4.add(c01, f32x4.mul(x0, v128.load(bp, 16)));
+          c00 = madd(x0, v128.load(bp), c00);
+          c01 = madd(x0, v128.load(bp, 16), c01);
           bp += 32;
         }
         const j0 = p << 3;

@@ -17,19 +17,14 @@ const common = [
   '--noAssert',
   '--importMemory',
 ];
-// Two builds: one for an ordinary memory, one for a shared memory that worker threads also use.
+const shared = ['--enable', 'threads', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '65536'];
+const relaxed = ['--enable', 'relaxed-simd'];
+// Four builds: ordinary or shared memory (worker threads), each with and without relaxed-SIMD FMA.
 const variants = {
   KERNELS_WASM_BASE64: [...common, '--initialMemory', '2'],
-  KERNELS_SHARED_WASM_BASE64: [
-    ...common,
-    '--enable',
-    'threads',
-    '--sharedMemory',
-    '--initialMemory',
-    '2',
-    '--maximumMemory',
-    '65536',
-  ],
+  KERNELS_SHARED_WASM_BASE64: [...common, ...shared],
+  KERNELS_RELAXED_WASM_BASE64: [...common, ...relaxed, '--initialMemory', '2'],
+  KERNELS_RELAXED_SHARED_WASM_BASE64: [...common, ...relaxed, ...shared],
 };
 const out = [];
 for (const [name, args] of Object.entries(variants)) {

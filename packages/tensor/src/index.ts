@@ -17,6 +17,7 @@ export {
 } from './backend.js';
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
+export { wasmKernelInfo } from './cpu/wasm/kernels.js';
 export { getNumThreads, setNumThreads } from './cpu/wasm/threads.js';
 export {
   arange,

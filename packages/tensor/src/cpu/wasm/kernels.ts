@@ -2,7 +2,12 @@
 // memory is shared, so worker threads (threads.ts) can run the same kernels on the same data.
 // Compiled synchronously: the modules are ~2.5 KB, under browsers' main-thread limit for sync compiles.
 
-import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.generated.js';
+import {
+  KERNELS_RELAXED_SHARED_WASM_BASE64,
+  KERNELS_RELAXED_WASM_BASE64,
+  KERNELS_SHARED_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from './kernels.generated.js';
 
 // Minimal typings for the runtime globals used here, so the package needs neither DOM nor Node libs.
 export interface WasmMemory {
@@ -16,6 +21,13 @@ declare const WebAssembly: {
   Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 };
 declare const atob: ((s: string) => string) | undefined;
+declare const process:
+  | {
+      getBuiltinModule?: (name: string) => unknown;
+      versions?: { node?: string };
+      env?: Record<string, string | undefined>;
+    }
+  | undefined;
 
 export interface KernelExports {
   sgemm(
@@ -54,6 +66,25 @@ export interface Kernels {
   /** The compiled module, shareable with workers when `shared`. */
   module: object;
   shared: boolean;
+  /** Built with relaxed-SIMD fused multiply-add. */
+  relaxed: boolean;
+}
+
+/**
+ * Node 20 ships relaxed SIMD behind a V8 flag (Node 22+ and Chrome 114+ have it on); set it before the
+ * first compile so the FMA build validates. GRAFT_WASM_RELAXED=0 keeps the plain build.
+ */
+function enableRelaxedSimdInNode(): void {
+  try {
+    if (typeof process === 'undefined' || !process?.versions?.node || process.env?.GRAFT_WASM_RELAXED === '0')
+      return;
+    const v8 = process.getBuiltinModule?.('node:v8') as
+      | { setFlagsFromString(flags: string): void }
+      | undefined;
+    v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // not Node, or the flag is unknown: the plain build is used
+  }
 }
 
 let kernels: Kernels | null | undefined;
@@ -78,16 +109,25 @@ export function instantiate(module: object, memory: WasmMemory): KernelExports {
 
 function load(): Kernels | null {
   if (typeof WebAssembly === 'undefined') return null;
+  enableRelaxedSimdInNode();
+  const noRelaxed = typeof process !== 'undefined' && process?.env?.GRAFT_WASM_RELAXED === '0';
   const canShare = typeof SharedArrayBuffer !== 'undefined';
-  for (const shared of canShare ? [true, false] : [false]) {
+  const candidates: [string, boolean, boolean][] = [
+    [KERNELS_RELAXED_SHARED_WASM_BASE64, true, true],
+    [KERNELS_SHARED_WASM_BASE64, true, false],
+    [KERNELS_RELAXED_WASM_BASE64, false, true],
+    [KERNELS_WASM_BASE64, false, false],
+  ];
+  for (const [base64, shared, relaxed] of candidates) {
+    if ((shared && !canShare) || (relaxed && noRelaxed)) continue;
     try {
-      const bytes = decodeBase64(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64);
+      const bytes = decodeBase64(base64);
       if (!WebAssembly.validate(bytes)) continue;
       const module = new WebAssembly.Module(bytes);
       const memory = new WebAssembly.Memory(
         shared ? { initial: 2, maximum: 65536, shared: true } : { initial: 2 },
       );
-      return { exports: instantiate(module, memory), memory, module, shared };
+      return { exports: instantiate(module, memory), memory, module, shared, relaxed };
     } catch {
       // fall through to the next variant
     }
@@ -99,6 +139,12 @@ function load(): Kernels | null {
 export function wasmKernels(): Kernels | null {
   if (kernels === undefined) kernels = load();
   return kernels;
+}
+
+/** Which kernel build runs: 'relaxed-simd' (FMA), 'simd', or 'none' (TypeScript kernels), and whether threads can share it. */
+export function wasmKernelInfo(): { build: 'relaxed-simd' | 'simd' | 'none'; sharedMemory: boolean } {
+  const k = wasmKernels();
+  return { build: !k ? 'none' : k.relaxed ? 'relaxed-simd' : 'simd', sharedMemory: k?.shared ?? false };
 }
 
 /** Start of the region the host manages (the modules keep no static data; page 0 stays unused). */

@@ -1,4 +1,5 @@
 // The WebAssembly kernels against the TypeScript reference kernels (float64 accumulation).
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   conv2d,
@@ -9,7 +10,7 @@ import {
   setWasmKernels,
   type Tensor,
 } from '../../index.js';
-import { wasmKernels } from './kernels.js';
+import { wasmKernelInfo, wasmKernels } from './kernels.js';
 
 function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
   setWasmKernels(wasm);
@@ -30,8 +31,31 @@ function relErr(a: Float32Array, b: Float32Array): number {
 describe('wasm kernels', () => {
   afterAll(() => setWasmKernels(true));
 
-  it('load in this runtime', () => {
+  it('load in this runtime, with the relaxed-SIMD (FMA) build where the engine validates it', () => {
     expect(wasmKernels()).not.toBeNull();
+    expect(wasmKernelInfo().build).toBe('relaxed-simd');
+  });
+
+  // Runs the built package (dist/) in a child process: turbo builds before testing.
+  it('the plain SIMD build (GRAFT_WASM_RELAXED=0) gives the reference product too', () => {
+    const script = `
+      const T = await import(${JSON.stringify(new URL('../../../dist/index.js', import.meta.url).href)});
+      T.manualSeed(5);
+      const a = T.randn(80, 90), b = T.randn(90, 70);
+      const fast = a.matmul(b).dataSync();
+      T.setWasmKernels(false);
+      const ref = a.matmul(b).dataSync();
+      let err = 0, scale = 0;
+      for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(fast[i] - ref[i])); scale = Math.max(scale, Math.abs(ref[i])); }
+      console.log(JSON.stringify({ build: T.wasmKernelInfo().build, rel: err / scale }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, GRAFT_WASM_RELAXED: '0' },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { build: string; rel: number };
+    expect(out.build).toBe('simd');
+    expect(out.rel).toBeLessThan(1e-5);
   });
 
   const cases: [
