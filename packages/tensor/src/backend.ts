@@ -118,6 +118,12 @@ export interface Backend {
   /** `a` and `b` have the output's shape (broadcast dims have stride 0). */
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage;
   where(cond: View, a: View, b: View, outDtype: DType): Storage;
+  /**
+   * Optional: `dst = dst op b` in place (b already shaped like dst, not sharing its storage), for the
+   * in-place ops when no graph is recorded. Returns false where it does not apply; callers fall back to
+   * computing out of place and `assign`.
+   */
+  binaryInto?(op: BinaryOp, dst: View, b: View): boolean;
   /** Reduces `dims` away; the output holds the kept dims in order. */
   reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage;
   /** [B, M, K] x [B, K, N] -> [B, M, N], any strides. */

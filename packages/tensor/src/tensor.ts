@@ -584,16 +584,46 @@ export class Tensor {
   // ---- in place (bump the version counter; see ops/inplace in elementwise.ts) ----
 
   add_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return E.inplace(this, 'add_', 'AddBackward0', (x) => E.add(x, other, opts?.alpha), [other]);
+    const alpha = opts?.alpha ?? 1;
+    return E.inplace(
+      this,
+      'add_',
+      'AddBackward0',
+      (x) => E.add(x, other, opts?.alpha),
+      [other],
+      () => ['add', alpha === 1 ? other : typeof other === 'number' ? other * alpha : E.mul(other, alpha)],
+    );
   }
   sub_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return E.inplace(this, 'sub_', 'SubBackward0', (x) => E.sub(x, other, opts?.alpha), [other]);
+    const alpha = opts?.alpha ?? 1;
+    return E.inplace(
+      this,
+      'sub_',
+      'SubBackward0',
+      (x) => E.sub(x, other, opts?.alpha),
+      [other],
+      () => ['sub', alpha === 1 ? other : typeof other === 'number' ? other * alpha : E.mul(other, alpha)],
+    );
   }
   mul_(other: Tensor | number): this {
-    return E.inplace(this, 'mul_', 'MulBackward0', (x) => E.mul(x, other), [other]);
+    return E.inplace(
+      this,
+      'mul_',
+      'MulBackward0',
+      (x) => E.mul(x, other),
+      [other],
+      () => ['mul', other],
+    );
   }
   div_(other: Tensor | number): this {
-    return E.inplace(this, 'div_', 'DivBackward0', (x) => E.div(x, other), [other]);
+    return E.inplace(
+      this,
+      'div_',
+      'DivBackward0',
+      (x) => E.div(x, other),
+      [other],
+      () => ['div', other],
+    );
   }
   clamp_(min?: number | null, max?: number | null): this {
     return E.inplace(this, 'clamp_', 'ClampBackward1', (x) => E.clamp(x, min ?? null, max ?? null), []);

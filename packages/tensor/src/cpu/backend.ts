@@ -25,7 +25,7 @@ import {
 } from '../dtype.js';
 import { contiguousStrides, numelOf } from '../shape.js';
 import { type FloatArray, gemmNN, gemmNT, WASM_MIN_WORK, wasmKernelsEnabled } from './gemm.js';
-import { fastAssign, fastBinary, fastReduce, fastUnary } from './loops.js';
+import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from './loops.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
 import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
@@ -194,6 +194,12 @@ export class CpuBackend implements Backend {
     }
     if (needsCast(outDtype)) for (let i = 0; i < n; i++) out[i] = castScalar(out[i], outDtype);
     return finish();
+  }
+
+  binaryInto(op: BinaryOp, dst: View, b: View): boolean {
+    // An operand overlapping the destination could be read after it was written: take the safe path.
+    if (b.storage === dst.storage) return false;
+    return fastBinaryInto(op, dst, b, arr(dst), arr(b));
   }
 
   where(cond: View, a: View, b: View, outDtype: DType): Storage {

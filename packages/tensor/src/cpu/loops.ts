@@ -255,3 +255,33 @@ export function fastReduce(
   }
   return true;
 }
+
+/** `dst = dst op b` in place for float destinations; returns false when no fast loop applies. */
+export function fastBinaryInto(op: BinaryOp, dst: View, b: View, D: TypedArray, B: TypedArray): boolean {
+  if (!floatOut(dst.dtype) || !direct(b.dtype)) return false;
+  if (op !== 'add' && op !== 'sub' && op !== 'mul' && op !== 'div') return false;
+  const p = rowPlan(dst.shape, [dst.strides, b.strides], [dst.offset, b.offset]);
+  const d = D as Num;
+  const y = B as Num;
+  const { rows, len } = p;
+  const [bd, bb] = p.bases;
+  const [sd, sb] = p.steps;
+  switch (op) {
+    case 'add':
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bd[r], m = bb[r]; j < len; j++, i += sd, m += sb) d[i] += y[m];
+      return true;
+    case 'sub':
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bd[r], m = bb[r]; j < len; j++, i += sd, m += sb) d[i] -= y[m];
+      return true;
+    case 'mul':
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bd[r], m = bb[r]; j < len; j++, i += sd, m += sb) d[i] *= y[m];
+      return true;
+    case 'div':
+      for (let r = 0; r < rows; r++)
+        for (let j = 0, i = bd[r], m = bb[r]; j < len; j++, i += sd, m += sb) d[i] /= y[m];
+      return true;
+  }
+}

@@ -339,6 +339,21 @@ export function randomLike(
 }
 
 /**
+ * Without a graph to record, `self = self op other` can be written straight into self's storage
+ * (no temporary, no copy back) when the backend supports it and the result keeps self's dtype.
+ */
+function writeDirect(self: Tensor, op: string, direct: () => [BinaryOp, Tensor | number]): boolean {
+  const backend = backendOf(self);
+  if (!backend.binaryInto || numelOf(self.shape) === 0) return false;
+  const [bop, operand] = noGrad(direct);
+  const [, y, dtype] = operands(self, operand, op);
+  if (dtype !== self.dtype || !sameShape(broadcastShapes(self.shape, y.shape, op), self.shape)) return false;
+  if (!backend.binaryInto(bop, self._view, broadcastView(y, self.shape))) return false;
+  self._ref.version++;
+  return true;
+}
+
+/**
  * Runs an in-place op: the value is computed out of place by `compute`, then written into `self`'s
  * storage and the version counter bumped, so graphs that saved the old value fail loudly.
  * With autograd on, `self` becomes the op's output: its gradFn is the new node (named `gradName`),
@@ -350,8 +365,10 @@ export function inplace<T extends Tensor>(
   gradName: string,
   compute: (x: Tensor) => Tensor,
   others: (Tensor | number)[],
+  direct?: () => [BinaryOp, Tensor | number],
 ): T {
   const tracking = isGradEnabled() && (self.requiresGrad || others.some((o) => isT(o) && o.requiresGrad));
+  if (!tracking && direct && writeDirect(self, op, direct)) return self;
   const base = self._base;
   if (tracking && base?.isLeaf && base.requiresGrad) {
     throw new Error(

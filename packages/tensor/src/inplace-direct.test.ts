@@ -1,0 +1,58 @@
+// In-place ops without a graph write straight into their destination; these check that the direct
+// path keeps the semantics of the general one (closed-form expected values).
+import { describe, expect, it } from 'vitest';
+import { arange, noGrad, tensor } from './index.js';
+
+describe('in-place ops written directly into the destination', () => {
+  it('add_ with alpha, sub_, mul_, div_ and broadcasting operands', () => {
+    const x = arange(6, { dtype: 'float32' }).reshape(2, 3);
+    x.add_(tensor([1, 2, 3], { dtype: 'float32' }), { alpha: 2 });
+    expect(x.tolistSync()).toEqual([
+      [2, 5, 8],
+      [5, 8, 11],
+    ]);
+    x.sub_(1)
+      .mul_(tensor([[2], [1]], { dtype: 'float32' }))
+      .div_(2);
+    expect(x.tolistSync()).toEqual([
+      [1, 4, 7],
+      [2, 3.5, 5],
+    ]);
+  });
+
+  it('writes only the elements of a view, and handles an operand that aliases the destination', () => {
+    const x = arange(6, { dtype: 'float32' }).reshape(2, 3);
+    x.narrow(1, 1, 2).mul_(10);
+    expect(x.tolistSync()).toEqual([
+      [0, 10, 20],
+      [3, 40, 50],
+    ]);
+    const y = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float32' },
+    );
+    y.add_(y.t());
+    expect(y.tolistSync()).toEqual([
+      [2, 5],
+      [5, 8],
+    ]);
+  });
+
+  it('bumps the version, so a graph that saved the old value still fails loudly', () => {
+    const a = tensor([1, 2], { dtype: 'float32', requiresGrad: true });
+    const b = tensor([3, 4], { dtype: 'float32' });
+    const out = a.mul(b).sum();
+    noGrad(() => b.mul_(2));
+    expect(() => out.backward()).toThrow(/modified by an inplace operation/);
+  });
+
+  it('keeps integer tensors integer: a float operand takes the general path', () => {
+    const i = tensor([1, 2, 3]);
+    i.add_(2);
+    expect(i.dtype).toBe('int64');
+    expect(i.tolistSync()).toEqual([3, 4, 5]);
+  });
+});
