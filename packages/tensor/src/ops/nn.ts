@@ -306,17 +306,42 @@ export function batchNorm(
       throw new Error(
         `batchNorm: expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`,
       );
-    mean = x.mean(dims, true);
-    const centered = x.sub(mean);
-    varB = centered.mul(centered).mean(dims, true);
-    noGrad(() => {
-      if (runningMean) runningMean.mul_(1 - momentum).add_(mean.reshape([C]).mul(momentum));
-      if (runningVar) runningVar.mul_(1 - momentum).add_(varB.reshape([C]).mul((momentum * n) / (n - 1)));
+    // One recorded node with the analytic gradient (PyTorch's NativeBatchNormBackward0): fewer passes
+    // over the activations than differentiating the composite op by op.
+    const stats = noGrad(() => {
+      const m = x.mean(dims, true);
+      const centered = x.sub(m);
+      const v = centered.mul(centered).mean(dims, true);
+      const invstd = v.add(eps).rsqrt();
+      const xhat = centered.mul(invstd);
+      let out = weight ? xhat.mul(weight.reshape(bshape)) : xhat;
+      if (bias) out = out.add(bias.reshape(bshape));
+      if (runningMean) runningMean.mul_(1 - momentum).add_(m.reshape([C]).mul(momentum));
+      if (runningVar) runningVar.mul_(1 - momentum).add_(v.reshape([C]).mul((momentum * n) / (n - 1)));
+      return { out, xhat, invstd };
     });
-    let y = centered.mul(varB.add(eps).rsqrt());
-    if (weight) y = y.mul(weight.reshape(bshape));
-    if (bias) y = y.add(bias.reshape(bshape));
-    return y;
+    const { xhat, invstd } = stats;
+    return record(
+      'NativeBatchNormBackward0',
+      stats.out,
+      [x, weight, bias],
+      (g) => {
+        const gxhat = weight ? g.mul(weight.reshape(bshape)) : g;
+        let gx: Tensor | null = null;
+        if (x.requiresGrad) {
+          // dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), means over (N, H, W)
+          const m1 = gxhat.sum(dims, true).div(n);
+          const m2 = gxhat.mul(xhat).sum(dims, true).div(n);
+          gx = gxhat.sub(m1).sub(xhat.mul(m2)).mul(invstd);
+        }
+        return [
+          gx,
+          weight?.requiresGrad ? g.mul(xhat).sum(dims).reshape([C]) : null,
+          bias?.requiresGrad ? g.sum(dims).reshape([C]) : null,
+        ];
+      },
+      [xhat, invstd],
+    );
   }
   if (!runningMean || !runningVar)
     throw new Error('batchNorm: running_mean and running_var are required in eval mode');
