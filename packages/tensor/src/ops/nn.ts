@@ -298,8 +298,6 @@ export function batchNorm(
   }
   const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
   const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
-  let mean: Tensor;
-  let varB: Tensor;
   if (training) {
     const n = x.numel() / C;
     if (n <= 1)
@@ -345,8 +343,8 @@ export function batchNorm(
   }
   if (!runningMean || !runningVar)
     throw new Error('batchNorm: running_mean and running_var are required in eval mode');
-  mean = runningMean.reshape(bshape);
-  varB = runningVar.reshape(bshape);
+  const mean = runningMean.reshape(bshape);
+  const varB = runningVar.reshape(bshape);
   let y = x.sub(mean).mul(varB.add(eps).rsqrt());
   if (weight) y = y.mul(weight.reshape(bshape));
   if (bias) y = y.add(bias.reshape(bshape));
