@@ -643,17 +643,10 @@ export class CpuBackend implements Backend {
     const n = numelOf(shape);
     const oi = offsets(index);
     const { out, finish } = output(x.dtype, n);
-    const outStrides = contiguousStrides(shape);
+    const walk = contiguousStrides(shape);
     for (let i = 0; i < n; i++) {
-      let off = x.offset;
-      let rem = i;
-      for (let d = 0; d < shape.length; d++) {
-        const c = Math.floor(rem / outStrides[d]);
-        rem -= c * outStrides[d];
-        const coord = d === dim ? checkIndex(I[oi[i]], x.shape[dim], 'gather') : c;
-        off += coord * x.strides[d];
-      }
-      out[i] = X[off];
+      out[i] =
+        X[remapOffset(i, walk, dim, x.strides, x.offset, () => checkIndex(I[oi[i]], x.shape[dim], 'gather'))];
     }
     return finish();
   }
@@ -666,17 +659,10 @@ export class CpuBackend implements Backend {
     const os = offsets(src);
     const { out, finish } = output(src.dtype, numelOf(shape));
     const outStrides = contiguousStrides(shape);
-    const idxStrides = contiguousStrides(index.shape);
+    const walk = contiguousStrides(index.shape);
     for (let i = 0; i < n; i++) {
-      let off = 0;
-      let rem = i;
-      for (let d = 0; d < index.shape.length; d++) {
-        const c = Math.floor(rem / idxStrides[d]);
-        rem -= c * idxStrides[d];
-        const coord = d === dim ? checkIndex(I[oi[i]], shape[dim], 'scatterAdd') : c;
-        off += coord * outStrides[d];
-      }
-      out[off] += S[os[i]];
+      out[remapOffset(i, walk, dim, outStrides, 0, () => checkIndex(I[oi[i]], shape[dim], 'scatterAdd'))] +=
+        S[os[i]];
     }
     return finish();
   }
@@ -689,18 +675,15 @@ export class CpuBackend implements Backend {
     outShape[dim] = k;
     const n = numelOf(outShape);
     const { out, finish } = output(x.dtype, n);
-    const outStrides = contiguousStrides(outShape);
+    const walk = contiguousStrides(outShape);
     const oi = offsets(index);
     for (let i = 0; i < n; i++) {
-      let off = x.offset;
-      let rem = i;
-      for (let d = 0; d < outShape.length; d++) {
-        const c = Math.floor(rem / outStrides[d]);
-        rem -= c * outStrides[d];
-        const coord = d === dim ? checkIndex(I[oi[c]], x.shape[dim], 'indexSelect') : c;
-        off += coord * x.strides[d];
-      }
-      out[i] = X[off];
+      out[i] =
+        X[
+          remapOffset(i, walk, dim, x.strides, x.offset, (c) =>
+            checkIndex(I[oi[c]], x.shape[dim], 'indexSelect'),
+          )
+        ];
     }
     return finish();
   }
@@ -713,17 +696,10 @@ export class CpuBackend implements Backend {
     const oi = offsets(index);
     const { out, finish } = output(src.dtype, numelOf(shape));
     const outStrides = contiguousStrides(shape);
-    const srcStrides = contiguousStrides(src.shape);
+    const walk = contiguousStrides(src.shape);
     for (let i = 0; i < n; i++) {
-      let off = 0;
-      let rem = i;
-      for (let d = 0; d < src.shape.length; d++) {
-        const c = Math.floor(rem / srcStrides[d]);
-        rem -= c * srcStrides[d];
-        const coord = d === dim ? checkIndex(I[oi[c]], shape[dim], 'indexAdd') : c;
-        off += coord * outStrides[d];
-      }
-      out[off] += S[os[i]];
+      out[remapOffset(i, walk, dim, outStrides, 0, (c) => checkIndex(I[oi[c]], shape[dim], 'indexAdd'))] +=
+        S[os[i]];
     }
     return finish();
   }
@@ -785,6 +761,29 @@ export class CpuBackend implements Backend {
 function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
   const [O, Cg, KH, KW] = weightShape;
   return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[0] * outShape[2] * outShape[3] >= WASM_MIN_WORK;
+}
+
+/**
+ * The offset, under `targetStrides` from `base`, of element `i` of a row-major walk (strides `walk`),
+ * with its coordinate along `dim` replaced by `at(c)` (c: that coordinate): the common step of gather,
+ * scatterAdd, indexSelect and indexAdd.
+ */
+function remapOffset(
+  i: number,
+  walk: readonly number[],
+  dim: number,
+  targetStrides: readonly number[],
+  base: number,
+  at: (c: number) => number,
+): number {
+  let off = base;
+  let rem = i;
+  for (let d = 0; d < walk.length; d++) {
+    const c = Math.floor(rem / walk[d]);
+    rem -= c * walk[d];
+    off += (d === dim ? at(c) : c) * targetStrides[d];
+  }
+  return off;
 }
 
 function checkIndex(i: number, size: number, op: string): number {

@@ -25,6 +25,44 @@ export function wasmKernelsEnabled(): boolean {
   return useWasm;
 }
 
+/** Runs a float32 product large enough to pay for the copies in WebAssembly; false means "do it here". */
+function tryWasm(
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  aOff: number,
+  ars: number,
+  acs: number,
+  B: FloatArray,
+  bOff: number,
+  brs: number,
+  bcs: number,
+  C: FloatArray,
+  cOff: number,
+  ldc: number,
+  accumulate: boolean,
+): boolean {
+  if (!useWasm || M * N * K < WASM_MIN_WORK || !allF32(A, B, C)) return false;
+  return wasmGemm(
+    M,
+    N,
+    K,
+    A as Float32Array,
+    aOff,
+    ars,
+    acs,
+    B as Float32Array,
+    bOff,
+    brs,
+    bcs,
+    C as Float32Array,
+    cOff,
+    ldc,
+    accumulate,
+  );
+}
+
 /** C[M,N] (+)= A[M,K] * B[K,N]; A read through (aRow, aCol) strides, B and C rows contiguous. */
 export function gemmNN(
   M: number,
@@ -42,30 +80,7 @@ export function gemmNN(
   ldc: number,
   accumulate: boolean,
 ): void {
-  if (
-    useWasm &&
-    M * N * K >= WASM_MIN_WORK &&
-    allF32(A, B, C) &&
-    wasmGemm(
-      M,
-      N,
-      K,
-      A,
-      aOff,
-      aRow,
-      aCol,
-      B as Float32Array,
-      bOff,
-      ldb,
-      1,
-      C as Float32Array,
-      cOff,
-      ldc,
-      accumulate,
-    )
-  ) {
-    return;
-  }
+  if (tryWasm(M, N, K, A, aOff, aRow, aCol, B, bOff, ldb, 1, C, cOff, ldc, accumulate)) return;
   const acc = new Float64Array(N);
   for (let i = 0; i < M; i++) {
     const ci = cOff + i * ldc;
@@ -97,30 +112,7 @@ export function gemmNT(
   ldc: number,
   accumulate: boolean,
 ): void {
-  if (
-    useWasm &&
-    M * N * K >= WASM_MIN_WORK &&
-    allF32(A, B, C) &&
-    wasmGemm(
-      M,
-      N,
-      K,
-      A,
-      aOff,
-      lda,
-      1,
-      B as Float32Array,
-      bOff,
-      1,
-      ldb,
-      C as Float32Array,
-      cOff,
-      ldc,
-      accumulate,
-    )
-  ) {
-    return;
-  }
+  if (tryWasm(M, N, K, A, aOff, lda, 1, B, bOff, 1, ldb, C, cOff, ldc, accumulate)) return;
   for (let i = 0; i < M; i++) {
     const ai = aOff + i * lda;
     const ci = cOff + i * ldc;
