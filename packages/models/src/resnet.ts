@@ -2,7 +2,11 @@
 import {
   AdaptiveAvgPool2d,
   BatchNorm2d,
+  bnAct,
   Conv2d,
+  canFuse,
+  canFuseEval,
+  convBnEval,
   init,
   Linear,
   MaxPool2d,
@@ -30,6 +34,14 @@ export interface BlockOptions {
   groups?: number;
   baseWidth?: number;
   dilation?: number;
+}
+
+/** The projection shortcut in eval: fused when it is the usual Sequential(Conv2d, BatchNorm2d). */
+function fusedDownsample(ds: Module, x: Tensor): Tensor {
+  const [conv, bn] = ds instanceof Sequential ? [...ds.children()] : [];
+  if (conv instanceof Conv2d && bn instanceof BatchNorm2d && [...ds.children()].length === 2)
+    return convBnEval(conv, bn, x);
+  return ds.call(x) as Tensor;
 }
 
 /** What ResNet needs to know about a block class to stack it. */
@@ -66,6 +78,18 @@ export class BasicBlock extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    if (canFuseEval(x, this)) {
+      // Eval mode, nothing observing: each conv runs with its BatchNorm, residual and ReLU fused.
+      const out = convBnEval(this.conv1, this.bn1, x, { relu: true });
+      const identity = this.downsample ? fusedDownsample(this.downsample, x) : x;
+      return convBnEval(this.conv2, this.bn2, out, { residual: identity, relu: true });
+    }
+    if (canFuse(this.bn1, this.bn2, this.relu)) {
+      // BatchNorm, residual add and ReLU as one node each (training included).
+      const out = bnAct(this.bn1, this.conv1.call(x), { relu: true });
+      const identity = this.downsample ? (this.downsample.call(x) as Tensor) : x;
+      return bnAct(this.bn2, this.conv2.call(out), { residual: identity, relu: true });
+    }
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.bn2.call(this.conv2.call(out));
     const identity = this.downsample ? (this.downsample.call(x) as Tensor) : x;
@@ -105,6 +129,18 @@ export class Bottleneck extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    if (canFuseEval(x, this)) {
+      let out = convBnEval(this.conv1, this.bn1, x, { relu: true });
+      out = convBnEval(this.conv2, this.bn2, out, { relu: true });
+      const identity = this.downsample ? fusedDownsample(this.downsample, x) : x;
+      return convBnEval(this.conv3, this.bn3, out, { residual: identity, relu: true });
+    }
+    if (canFuse(this.bn1, this.bn2, this.bn3, this.relu)) {
+      let out = bnAct(this.bn1, this.conv1.call(x), { relu: true });
+      out = bnAct(this.bn2, this.conv2.call(out), { relu: true });
+      const identity = this.downsample ? (this.downsample.call(x) as Tensor) : x;
+      return bnAct(this.bn3, this.conv3.call(out), { residual: identity, relu: true });
+    }
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.relu.call(this.bn2.call(this.conv2.call(out)));
     out = this.bn3.call(this.conv3.call(out));
@@ -214,7 +250,12 @@ export class ResNet extends Module {
 
   /** Logits [N, numClasses] for images [N, 3, H, W]. */
   override forward(x: Tensor): Tensor {
-    x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+    const stem = canFuseEval(x, this.conv1, this.bn1, this.relu)
+      ? convBnEval(this.conv1, this.bn1, x, { relu: true })
+      : canFuse(this.bn1, this.relu)
+        ? bnAct(this.bn1, this.conv1.call(x), { relu: true })
+        : this.relu.call(this.bn1.call(this.conv1.call(x)));
+    x = this.maxpool.call(stem);
     x = this.layer1.call(x) as Tensor;
     x = this.layer2.call(x) as Tensor;
     x = this.layer3.call(x) as Tensor;

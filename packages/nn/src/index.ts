@@ -2,6 +2,7 @@
 
 export { ModuleDict, ModuleList, Sequential } from './containers.js';
 export * as F from './functional.js';
+export { bnAct, canFuse, canFuseEval, convBnEval, moduleFusionEnabled, setModuleFusion } from './fusion.js';
 export * as init from './init.js';
 export { GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh } from './layers/activation.js';
 export { Conv2d, type Conv2dModuleOptions, type Conv2dPadding, type PaddingMode } from './layers/conv.js';

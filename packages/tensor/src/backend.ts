@@ -100,6 +100,14 @@ export interface Pool2dParams {
  * pooling, gather/scatter) receive contiguous views; elementwise and reduction kernels take any
  * strides (broadcast operands arrive with stride 0 on the broadcast dims).
  */
+/** Operands of `Backend.conv2dEpilogue`; a null view skips its term. */
+export interface ConvEpilogueViews {
+  scale: View | null;
+  shift: View | null;
+  residual: View | null;
+  relu: boolean;
+}
+
 export interface Backend {
   readonly device: Device;
   alloc(dtype: DType, length: number): Storage;
@@ -131,8 +139,55 @@ export interface Backend {
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage;
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage;
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage;
+  /**
+   * Optional inference fusion: relu?(conv2d(x, weight) * scale[o] + shift[o] + residual) written in
+   * the convolution's own output pass (x, weight, residual contiguous; scale and shift [O]). Returns
+   * null where this backend has no fused kernel for the case; the caller then composes the ops.
+   */
+  conv2dEpilogue?(
+    x: View,
+    weight: View,
+    p: Conv2dParams,
+    outShape: readonly number[],
+    ep: ConvEpilogueViews,
+  ): Storage | null;
+  /**
+   * Optional fused training-mode batch norm over dim 1 of contiguous x [N, C, ...]: per-channel batch
+   * mean, biased variance and invstd = 1/sqrt(var + eps), and the normalised affine output, plus
+   * `residual` (same shape) and then ReLU when asked.
+   */
+  batchNormForward?(
+    x: View,
+    weight: View | null,
+    bias: View | null,
+    eps: number,
+    residual: View | null,
+    relu: boolean,
+  ): { out: Storage; mean: Storage; variance: Storage; invstd: Storage };
+  /**
+   * Optional: the gradients of `batchNormForward` (gx only when `needInput`); all operands contiguous.
+   * With `reluOut` (the fused ReLU's output), g is masked first and the masked gradient is returned as
+   * `gm` (the residual's gradient).
+   */
+  batchNormBackward?(
+    g: View,
+    x: View,
+    mean: View,
+    invstd: View,
+    weight: View | null,
+    needInput: boolean,
+    reluOut: View | null,
+  ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null };
+  /** Optional: ReLU's gradient from its output, 0 where out <= 0 else g (contiguous, same shape). */
+  reluBackward?(g: View, out: View): Storage;
   /** Indices are flat positions within each H*W plane (int64), as PyTorch returns them. */
-  maxPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): { values: Storage; indices: Storage };
+  maxPool2d(
+    x: View,
+    p: Pool2dParams,
+    outShape: readonly number[],
+    /** false: the caller needs no indices (no gradient), so a backend may skip them and return null. */
+    withIndices?: boolean,
+  ): { values: Storage; indices: Storage | null };
   maxPool2dBackward(gradOut: View, indices: View, inputShape: readonly number[]): Storage;
   avgPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): Storage;
   avgPool2dBackward(gradOut: View, p: Pool2dParams, inputShape: readonly number[]): Storage;

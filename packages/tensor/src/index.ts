@@ -5,6 +5,7 @@ export {
   type Backend,
   type BinaryOp,
   type Conv2dParams,
+  type ConvEpilogueViews,
   type Device,
   getBackend,
   type Layout,
@@ -19,6 +20,7 @@ export { CpuBackend, CpuStorage } from './cpu/backend.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
 export { wasmKernelInfo } from './cpu/wasm/kernels.js';
 export { getNumThreads, setNumThreads } from './cpu/wasm/threads.js';
+export { setWinogradConv, winogradConvEnabled } from './cpu/wasm/winograd.js';
 export {
   arange,
   eye,
@@ -70,6 +72,10 @@ export {
   conv2d,
   crossEntropy,
   dropout,
+  type FusedBatchNormOptions,
+  type FusedConv2dOptions,
+  fusedBatchNorm,
+  fusedConv2d,
   type IntPair,
   layerNorm,
   linear,

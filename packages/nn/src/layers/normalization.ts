@@ -1,6 +1,6 @@
 // BatchNorm1d / BatchNorm2d (running statistics as buffers) and LayerNorm.
 
-import { noGrad, ones, type Tensor, tensor, zeros } from '@graft/tensor';
+import { fusedBatchNorm, noGrad, ones, type Tensor, tensor, zeros } from '@graft/tensor';
 import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module } from '../module.js';
@@ -71,6 +71,14 @@ export abstract class BatchNorm extends Module {
   protected abstract checkInputDim(input: Tensor): void;
 
   override forward(input: Tensor): Tensor {
+    return this._forwardFused(input, null, false);
+  }
+
+  /**
+   * @internal `forward` followed by `+ residual` and ReLU, as one fused op where the backend has the
+   * kernels (see `bnAct` in fusion.ts).
+   */
+  _forwardFused(input: Tensor, residual: Tensor | null, relu: boolean): Tensor {
     this.checkInputDim(input);
     let factor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.num_batches_tracked) {
@@ -81,13 +89,13 @@ export abstract class BatchNorm extends Module {
     }
     const bnTraining = this.training || (this.running_mean === null && this.running_var === null);
     const useRunning = !this.training || this.trackRunningStats;
-    return F.batchNorm(
+    return fusedBatchNorm(
       input,
       useRunning ? this.running_mean : null,
       useRunning ? this.running_var : null,
       this.weight,
       this.bias,
-      { training: bnTraining, momentum: factor, eps: this.eps },
+      { training: bnTraining, momentum: factor, eps: this.eps, residual, relu },
     );
   }
 

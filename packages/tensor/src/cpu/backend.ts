@@ -4,6 +4,7 @@ import type {
   Backend,
   BinaryOp,
   Conv2dParams,
+  ConvEpilogueViews,
   Layout,
   Pool2dParams,
   ReduceOp,
@@ -26,9 +27,13 @@ import {
 import { contiguousStrides, numelOf } from '../shape.js';
 import { type FloatArray, gemmNN, gemmNT, WASM_MIN_WORK, wasmKernelsEnabled } from './gemm.js';
 import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from './loops.js';
+import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop } from './norm.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
 import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
+import { wasmBatchNormBackward, wasmBatchNormForward } from './wasm/norm.js';
+import { wasmMaxPool2d } from './wasm/pool.js';
+import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './wasm/winograd.js';
 
 /** CPU storage: a typed array in the dtype's storage format. */
 export class CpuStorage implements Storage {
@@ -346,6 +351,24 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
+    if (
+      x.dtype === 'float32' &&
+      weight.dtype === 'float32' &&
+      wasmKernelsEnabled() &&
+      useWinograd(weight.shape, p, outShape)
+    ) {
+      const r = winogradConv2d(
+        arr(x) as Float32Array,
+        x.offset,
+        x.shape,
+        arr(weight) as Float32Array,
+        weight.offset,
+        weight.shape,
+        p,
+        outShape,
+      );
+      if (r) return new CpuStorage(r);
+    }
     if (x.dtype === 'float32' && weight.dtype === 'float32' && useWasmConv(weight.shape, outShape)) {
       const r = wasmConv2d(
         arr(x) as Float32Array,
@@ -395,6 +418,25 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage {
+    // gradInput = conv2d(gradOut, W rotated and channel-swapped, padding 2 - p): the forward Winograd path.
+    if (
+      gradOut.dtype === 'float32' &&
+      weight.dtype === 'float32' &&
+      wasmKernelsEnabled() &&
+      useWinograd(weight.shape, p, gradOut.shape)
+    ) {
+      const r = winogradConv2dBackwardInput(
+        arr(gradOut) as Float32Array,
+        gradOut.offset,
+        gradOut.shape,
+        arr(weight) as Float32Array,
+        weight.offset,
+        weight.shape,
+        p,
+        inputShape,
+      );
+      if (r) return new CpuStorage(r);
+    }
     if (
       gradOut.dtype === 'float32' &&
       weight.dtype === 'float32' &&
@@ -497,12 +539,189 @@ export class CpuBackend implements Backend {
     return new CpuStorage(out);
   }
 
-  maxPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): { values: Storage; indices: Storage } {
+  conv2dEpilogue(
+    x: View,
+    weight: View,
+    p: Conv2dParams,
+    outShape: readonly number[],
+    ep: ConvEpilogueViews,
+  ): Storage | null {
+    const f32 = (v: View | null) => !v || v.dtype === 'float32';
+    if (
+      !f32(x) ||
+      !f32(weight) ||
+      !f32(ep.scale) ||
+      !f32(ep.shift) ||
+      !f32(ep.residual) ||
+      !useWasmConv(weight.shape, outShape)
+    )
+      return null;
+    const vec = (v: View | null) => (v ? (arr(v) as Float32Array).subarray(v.offset) : null);
+    const epilogue = {
+      scale: vec(ep.scale),
+      shift: vec(ep.shift),
+      residual: ep.residual ? (arr(ep.residual) as Float32Array) : null,
+      residualOffset: ep.residual?.offset ?? 0,
+      relu: ep.relu,
+    };
+    const conv = useWinograd(weight.shape, p, outShape) ? winogradConv2d : wasmConv2d;
+    const r = conv(
+      arr(x) as Float32Array,
+      x.offset,
+      x.shape,
+      arr(weight) as Float32Array,
+      weight.offset,
+      weight.shape,
+      p,
+      outShape,
+      epilogue,
+    );
+    return r ? new CpuStorage(r) : null;
+  }
+
+  batchNormForward(
+    x: View,
+    weight: View | null,
+    bias: View | null,
+    eps: number,
+    residual: View | null = null,
+    relu = false,
+  ): { out: Storage; mean: Storage; variance: Storage; invstd: Storage } {
+    const X = floats(x, 'batchNorm');
+    const [N, C] = x.shape;
+    const S = numelOf(x.shape) / Math.max(N * C, 1);
+    const st = (a: FloatArray) => new CpuStorage(a);
+    const vec = (v: View | null) => v && (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
+    if (X instanceof Float32Array && wasmKernelsEnabled()) {
+      const r = wasmBatchNormForward(
+        X,
+        x.offset,
+        N,
+        C,
+        S,
+        vec(weight),
+        vec(bias),
+        eps,
+        residual && (arr(residual) as Float32Array),
+        residual?.offset ?? 0,
+        relu,
+      );
+      if (r) return { out: st(r.out), mean: st(r.mean), variance: st(r.variance), invstd: st(r.invstd) };
+    }
+    const out = floatsLike(X, N * C * S);
+    const mean = floatsLike(X, C);
+    const variance = floatsLike(X, C);
+    const invstd = floatsLike(X, C);
+    batchNormForwardLoop(
+      X,
+      x.offset,
+      N,
+      C,
+      S,
+      weight && floats(weight, 'batchNorm'),
+      weight?.offset ?? 0,
+      bias && floats(bias, 'batchNorm'),
+      bias?.offset ?? 0,
+      eps,
+      residual && floats(residual, 'batchNorm'),
+      residual?.offset ?? 0,
+      relu,
+      out,
+      mean,
+      variance,
+      invstd,
+    );
+    return { out: st(out), mean: st(mean), variance: st(variance), invstd: st(invstd) };
+  }
+
+  batchNormBackward(
+    g: View,
+    x: View,
+    mean: View,
+    invstd: View,
+    weight: View | null,
+    needInput: boolean,
+    reluOut: View | null = null,
+  ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null } {
+    const G = floats(g, 'batchNorm backward');
+    const X = floats(x, 'batchNorm backward');
+    const [N, C] = x.shape;
+    const S = numelOf(x.shape) / Math.max(N * C, 1);
+    const st = (a: FloatArray | null) => a && new CpuStorage(a);
+    if (G instanceof Float32Array && X instanceof Float32Array && wasmKernelsEnabled()) {
+      const f32 = (v: View) => (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
+      const r = wasmBatchNormBackward(
+        G,
+        g.offset,
+        X,
+        x.offset,
+        N,
+        C,
+        S,
+        f32(mean),
+        f32(invstd),
+        weight && f32(weight),
+        reluOut && (arr(reluOut) as Float32Array),
+        reluOut?.offset ?? 0,
+        needInput,
+      );
+      if (r) return { gx: st(r.gx), gw: new CpuStorage(r.gw), gb: new CpuStorage(r.gb), gm: st(r.gm) };
+    }
+    const gx = needInput ? floatsLike(G, N * C * S) : null;
+    const gm = reluOut ? floatsLike(G, N * C * S) : null;
+    const gw = floatsLike(G, C);
+    const gb = floatsLike(G, C);
+    const vec = (v: View) => floats(v, 'batchNorm backward').subarray(v.offset, v.offset + C);
+    batchNormBackwardLoop(
+      G,
+      g.offset,
+      X,
+      x.offset,
+      N,
+      C,
+      S,
+      vec(mean),
+      vec(invstd),
+      weight && floats(weight, 'batchNorm backward'),
+      weight?.offset ?? 0,
+      reluOut && floats(reluOut, 'batchNorm backward'),
+      reluOut?.offset ?? 0,
+      gm,
+      gx,
+      gw,
+      gb,
+    );
+    return { gx: st(gx), gw: new CpuStorage(gw), gb: new CpuStorage(gb), gm: st(gm) };
+  }
+
+  reluBackward(g: View, out: View): Storage {
+    const G = floats(g, 'relu backward');
+    const n = numelOf(g.shape);
+    const gx = floatsLike(G, n);
+    reluBackwardLoop(G, g.offset, floats(out, 'relu backward'), out.offset, n, gx);
+    return new CpuStorage(gx);
+  }
+
+  maxPool2d(
+    x: View,
+    p: Pool2dParams,
+    outShape: readonly number[],
+    withIndices = true,
+  ): { values: Storage; indices: Storage | null } {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const { out: values, finish } = output(x.dtype, N * C * OH * OW);
     const indices = new Float64Array(N * C * OH * OW);
+    if (x.dtype === 'float32' && wasmKernelsEnabled()) {
+      const r = wasmMaxPool2d(X as Float32Array, x.offset, N * C, H, W, OH, OW, p, withIndices);
+      if (r) return { values: new CpuStorage(r.values), indices: r.indices && new CpuStorage(r.indices) };
+    }
+    if (x.dtype === 'float32') {
+      const values = new Float32Array(N * C * OH * OW);
+      maxPoolF32(X as Float32Array, x.offset, N * C, H, W, OH, OW, p, values, indices);
+      return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
+    }
+    const { out: values, finish } = output(x.dtype, N * C * OH * OW);
     const [kh, kw] = p.kernelSize;
     const [sh, sw] = p.stride;
     const [ph, pw] = p.padding;
@@ -758,6 +977,59 @@ export class CpuBackend implements Backend {
 }
 
 /** Per-image GEMM work large enough to be worth the copies into WebAssembly memory. */
+/**
+ * Max pooling over float32 planes (monomorphic, so V8 keeps it tight), with PyTorch's tie and NaN
+ * rules. Indices are flat positions within each plane.
+ */
+function maxPoolF32(
+  X: Float32Array,
+  offset: number,
+  planes: number,
+  H: number,
+  W: number,
+  OH: number,
+  OW: number,
+  p: Pool2dParams,
+  values: Float32Array,
+  indices: Float64Array,
+): void {
+  const [kh, kw] = p.kernelSize;
+  const [sh, sw] = p.stride;
+  const [ph, pw] = p.padding;
+  const [dh, dw] = p.dilation;
+  let o = 0;
+  for (let nc = 0; nc < planes; nc++) {
+    const base = offset + nc * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * sh - ph;
+      // Kernel rows inside the image: i in [iLo, iHi).
+      const iLo = h0 >= 0 ? 0 : Math.ceil(-h0 / dh);
+      const iHi = Math.min(kh, Math.floor((H - 1 - h0) / dh) + 1);
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = ow * sw - pw;
+        const jLo = w0 >= 0 ? 0 : Math.ceil(-w0 / dw);
+        const jHi = Math.min(kw, Math.floor((W - 1 - w0) / dw) + 1);
+        // PyTorch's rule: start at the first tap inside the image, move on a greater value or a NaN.
+        let best = Number.NEGATIVE_INFINITY;
+        let bestIdx = (h0 + iLo * dh) * W + w0 + jLo * dw;
+        for (let i = iLo; i < iHi; i++) {
+          const row = (h0 + i * dh) * W + w0;
+          for (let j = jLo; j < jHi; j++) {
+            const idx = row + j * dw;
+            const v = X[base + idx];
+            if (v > best || v !== v) {
+              best = v;
+              bestIdx = idx;
+            }
+          }
+        }
+        values[o] = best;
+        indices[o] = bestIdx;
+      }
+    }
+  }
+}
+
 function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
   const [O, Cg, KH, KW] = weightShape;
   return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[0] * outShape[2] * outShape[3] >= WASM_MIN_WORK;

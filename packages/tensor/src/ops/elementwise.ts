@@ -174,7 +174,18 @@ export function abs(x: Tensor): Tensor {
 
 export function relu(x: Tensor): Tensor {
   const out = unaryRaw('relu', x);
-  return record('ReluBackward0', out, [x], (g) => [mul(g, out.gt(0).to(g.dtype))], [out]);
+  return record(
+    'ReluBackward0',
+    out,
+    [x],
+    (g) => {
+      const b = backendOf(g);
+      if (b.reluBackward && g.dtype === out.dtype && (g.dtype === 'float32' || g.dtype === 'float64'))
+        return [wrap(b.reluBackward(g.contiguous()._view, out.contiguous()._view), g.shape, g.dtype)];
+      return [mul(g, out.gt(0).to(g.dtype))];
+    },
+    [out],
+  );
 }
 
 export function sigmoid(x: Tensor): Tensor {

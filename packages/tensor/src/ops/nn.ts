@@ -1,6 +1,6 @@
 // Neural-network ops: convolution, pooling, batch norm, dropout, softmax and the losses.
 
-import { noGrad, record, relabel } from '../autograd.js';
+import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { Conv2dParams, Pool2dParams } from '../backend.js';
 import type { Generator } from '../random.js';
 import { fmtShape, normDim } from '../shape.js';
@@ -30,13 +30,13 @@ export interface Conv2dOptions {
 }
 
 /** 2-D convolution (cross-correlation, like torch.nn.functional.conv2d). */
-export function conv2d(
+/** Checks conv2d's operands and works out the padded input, parameters and output shape. */
+function prepareConv2d(
   x: Tensor,
   weight: Tensor,
-  bias: Tensor | null = null,
-  opts: Conv2dOptions = {},
-): Tensor {
-  if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
+  bias: Tensor | null,
+  opts: Conv2dOptions,
+): { input: Tensor; p: Conv2dParams; outShape: number[] } {
   if (x.ndim !== 4)
     throw new Error(
       `conv2d: expected a 3D (unbatched) or 4D (batched) input, got shape ${fmtShape(x.shape)}`,
@@ -98,9 +98,20 @@ export function conv2d(
       `conv2d: calculated output size (${OH}x${OW}) is too small for input ${fmtShape(x.shape)} with kernel ${KH}x${KW}, padding ${padding}, dilation ${dilation}`,
     );
   }
+  return { input, p, outShape: [input.shape[0], O, OH, OW] };
+}
+
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: Conv2dOptions = {},
+): Tensor {
+  if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
+  const { input, p, outShape } = prepareConv2d(x, weight, bias, opts);
+  const O = outShape[1];
   const xc = input.contiguous();
   const wc = weight.contiguous();
-  const outShape = [input.shape[0], O, OH, OW];
   let out = wrap(backendOf(x).conv2d(xc._view, wc._view, p, outShape), outShape, x.dtype);
   // The bias joins the convolution's node, as in PyTorch (one ConvolutionBackward0 for all three).
   if (bias) out = noGrad(() => out.add(bias.reshape([1, O, 1, 1])));
@@ -126,6 +137,59 @@ export function conv2d(
     },
     [xc, wc],
   );
+}
+
+export interface FusedConv2dOptions extends Conv2dOptions {
+  /** Per-output-channel factor [O] (a folded BatchNorm's weight / sqrt(running_var + eps)). */
+  scale?: Tensor | null;
+  /** Per-output-channel offset [O] (a folded BatchNorm's bias - running_mean * scale, plus any conv bias). */
+  shift?: Tensor | null;
+  /** Added after the affine, shape of the output (a residual connection). */
+  residual?: Tensor | null;
+  /** Apply ReLU last. */
+  relu?: boolean;
+}
+
+/**
+ * relu?(conv2d(x, weight) * scale + shift + residual), with scale and shift per output channel: an
+ * eval-mode Conv-BatchNorm(-add)-ReLU chain in one call. Where the backend has a fused kernel and no
+ * gradient is needed, the epilogue runs in the convolution's own output pass; otherwise the ops are
+ * composed (with autograd), so the result is the same either way up to float rounding.
+ */
+export function fusedConv2d(x: Tensor, weight: Tensor, opts: FusedConv2dOptions = {}): Tensor {
+  const { scale = null, shift = null, residual = null, relu = false } = opts;
+  const O = weight.shape[0];
+  for (const [name, t] of [
+    ['scale', scale],
+    ['shift', shift],
+  ] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== O))
+      throw new Error(`fusedConv2d: expected ${name} of shape [${O}], got ${fmtShape(t.shape)}`);
+  }
+  const backend = backendOf(x);
+  const needsGrad =
+    isGradEnabled() && [x, weight, scale, shift, residual].some((t) => t?.requiresGrad === true);
+  if (!needsGrad && backend.conv2dEpilogue && x.ndim === 4) {
+    const { input, p, outShape } = prepareConv2d(x, weight, null, opts);
+    if (residual && residual.shape.join() !== outShape.join())
+      throw new Error(
+        `fusedConv2d: expected residual of shape ${fmtShape(outShape)}, got ${fmtShape(residual.shape)}`,
+      );
+    const view = (t: Tensor | null) => (t ? t.to(x.dtype).contiguous()._view : null);
+    const out = backend.conv2dEpilogue(input.contiguous()._view, weight.contiguous()._view, p, outShape, {
+      scale: view(scale),
+      shift: view(shift),
+      residual: view(residual),
+      relu,
+    });
+    if (out) return wrap(out, outShape, x.dtype);
+  }
+  let y = conv2d(x, weight, null, opts);
+  const bshape = [1, O, 1, 1];
+  if (scale) y = y.mul(scale.reshape(bshape));
+  if (shift) y = y.add(shift.reshape(bshape));
+  if (residual) y = y.add(residual);
+  return relu ? y.relu() : y;
 }
 
 /** Zero padding of the last two dims (left, right, top, bottom), like F.pad(x, (l, r, t, b)). */
@@ -211,7 +275,8 @@ export function maxPool2dWithIndices(
   }
   const { p, outShape } = poolParams(x, kernelSize, opts, 'maxPool2d');
   const xc = x.contiguous();
-  const r = backendOf(x).maxPool2d(xc._view, p, outShape);
+  const r = backendOf(x).maxPool2d(xc._view, p, outShape, true);
+  if (!r.indices) throw new Error('maxPool2d: the backend returned no indices');
   const values = wrap(r.values, outShape, x.dtype);
   const indices = wrap(r.indices, outShape, 'int64');
   record(
@@ -227,6 +292,11 @@ export function maxPool2dWithIndices(
 }
 
 export function maxPool2d(x: Tensor, kernelSize: IntPair, opts: Pool2dOptions = {}): Tensor {
+  if (x.ndim === 4 && !(isGradEnabled() && x.requiresGrad)) {
+    // No gradient: the backend may skip the indices.
+    const { p, outShape } = poolParams(x, kernelSize, opts, 'maxPool2d');
+    return wrap(backendOf(x).maxPool2d(x.contiguous()._view, p, outShape, false).values, outShape, x.dtype);
+  }
   return maxPool2dWithIndices(x, kernelSize, opts)[0];
 }
 
@@ -276,7 +346,62 @@ export function batchNorm(
   bias: Tensor | null = null,
   opts: BatchNormOptions = {},
 ): Tensor {
+  return batchNormImpl(x, runningMean, runningVar, weight, bias, opts, null, false);
+}
+
+export interface FusedBatchNormOptions extends BatchNormOptions {
+  /** Added to the normalised output before the ReLU (a residual connection), same shape as x. */
+  residual?: Tensor | null;
+  /** Apply ReLU last. */
+  relu?: boolean;
+}
+
+/**
+ * relu?(batchNorm(x, ...) + residual): a BatchNorm(-add)-ReLU chain as one op. In training on a
+ * backend with fused kernels it is one autograd node whose backward masks the gradient and runs the
+ * batch-norm backward without materialising the intermediate tensors; elsewhere the ops are composed.
+ * Results equal the composed ops up to float rounding.
+ */
+export function fusedBatchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  opts: FusedBatchNormOptions = {},
+): Tensor {
+  const residual = opts.residual ?? null;
+  if (residual && residual.shape.join() !== x.shape.join()) {
+    throw new Error(
+      `fusedBatchNorm: expected residual of shape ${fmtShape(x.shape)}, got ${fmtShape(residual.shape)}`,
+    );
+  }
+  return batchNormImpl(x, runningMean, runningVar, weight, bias, opts, residual, opts.relu ?? false);
+}
+
+function batchNormImpl(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  opts: BatchNormOptions,
+  residual: Tensor | null,
+  relu: boolean,
+): Tensor {
   const training = opts.training ?? false;
+  const b = backendOf(x);
+  const fusedKernels =
+    training &&
+    b.batchNormForward !== undefined &&
+    b.batchNormBackward !== undefined &&
+    (x.dtype === 'float32' || x.dtype === 'float64') &&
+    [weight, bias, residual].every((t) => !t || t.dtype === x.dtype);
+  if ((residual || relu) && !fusedKernels) {
+    let y = batchNormImpl(x, runningMean, runningVar, weight, bias, opts, null, false);
+    if (residual) y = y.add(residual);
+    return relu ? y.relu() : y;
+  }
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
   if (x.ndim < 2)
@@ -304,6 +429,56 @@ export function batchNorm(
       throw new Error(
         `batchNorm: expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`,
       );
+    const backend = backendOf(x);
+    if (fusedKernels) {
+      // Backend kernels: three passes forward, two backward, nothing saved but x, the statistics and
+      // (with ReLU) the output.
+      const xc = x.contiguous();
+      const wv = weight?.contiguous() ?? null;
+      const bv = bias?.contiguous() ?? null;
+      const rv = residual?.contiguous() ?? null;
+      const r = backend.batchNormForward!(
+        xc._view,
+        wv?._view ?? null,
+        bv?._view ?? null,
+        eps,
+        rv?._view ?? null,
+        relu,
+      );
+      const out = wrap(r.out, x.shape, x.dtype);
+      const mean = wrap(r.mean, [C], x.dtype);
+      const invstd = wrap(r.invstd, [C], x.dtype);
+      noGrad(() => {
+        if (runningMean) runningMean.mul_(1 - momentum).add_(mean.mul(momentum));
+        if (runningVar)
+          runningVar.mul_(1 - momentum).add_(wrap(r.variance, [C], x.dtype).mul((momentum * n) / (n - 1)));
+      });
+      return record(
+        relu || residual ? 'FusedBatchNormBackward0' : 'NativeBatchNormBackward0',
+        out,
+        [x, weight, bias, residual],
+        (g) => {
+          const gc = g.contiguous();
+          const gr = backendOf(g).batchNormBackward!(
+            gc._view,
+            xc._view,
+            mean._view,
+            invstd._view,
+            wv?._view ?? null,
+            x.requiresGrad,
+            relu ? out._view : null,
+          );
+          const gm = gr.gm ? wrap(gr.gm, x.shape, g.dtype) : gc;
+          return [
+            gr.gx && wrap(gr.gx, x.shape, g.dtype),
+            weight?.requiresGrad ? wrap(gr.gw, [C], g.dtype) : null,
+            bias?.requiresGrad ? wrap(gr.gb, [C], g.dtype) : null,
+            residual?.requiresGrad ? gm : null,
+          ];
+        },
+        relu ? [xc, out] : [xc],
+      );
+    }
     // One recorded node with the analytic gradient (PyTorch's NativeBatchNormBackward0): fewer passes
     // over the activations than differentiating the composite op by op.
     const stats = noGrad(() => {

@@ -809,7 +809,12 @@ export class WebGpuBackend implements Backend {
     ];
   }
 
-  maxPool2d(x: View, p: Pool2dParams, outShape: readonly number[]): { values: Storage; indices: Storage } {
+  maxPool2d(
+    x: View,
+    p: Pool2dParams,
+    outShape: readonly number[],
+    _withIndices = true,
+  ): { values: Storage; indices: Storage } {
     this.check();
     const n = numelOf(outShape);
     const values = this.newStorage(n);

@@ -631,12 +631,12 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu kernels match the CPU backend', () 
       const outShape = [2, 3, size(7, p, 0), size(8, p, 1)];
       const label = `k${p.kernelSize} s${p.stride} p${p.padding} d${p.dilation} ceil=${p.ceilMode} incl=${p.countIncludePad} div=${p.divisorOverride}`;
       const g = twin(tensor(randomValues(numelOf(outShape)), { dtype: 'float32' }).reshape(outShape));
-      const mc = cpu.maxPool2d(x.c, p, outShape);
-      const mg = gpu.maxPool2d(x.g, p, outShape);
+      const mc = cpu.maxPool2d(x.c, p, outShape, true);
+      const mg = gpu.maxPool2d(x.g, p, outShape, true);
       await check(problems, mc.values, mg.values, outShape, 'float32', `maxPool ${label}`);
-      await check(problems, mc.indices, mg.indices, outShape, 'int64', `maxPool indices ${label}`);
-      const ic = Tensor._fromStorage(mc.indices, outShape, 'int64')._view;
-      const ig = Tensor._fromStorage(mg.indices, outShape, 'int64')._view;
+      await check(problems, mc.indices!, mg.indices!, outShape, 'int64', `maxPool indices ${label}`);
+      const ic = Tensor._fromStorage(mc.indices!, outShape, 'int64')._view;
+      const ig = Tensor._fromStorage(mg.indices!, outShape, 'int64')._view;
       await check(
         problems,
         cpu.maxPool2dBackward(g.c, ic, xs),

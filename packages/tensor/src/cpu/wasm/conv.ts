@@ -4,7 +4,7 @@
 
 import type { Conv2dParams } from '../../backend.js';
 import { gemmScratch, reserve, wasmKernels } from './kernels.js';
-import { getNumThreads, parallelSgemm } from './threads.js';
+import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
 
 /** Upper bound on the patch matrix, in floats (16 MB), which sets how many images go in one chunk. */
 const MAX_COL_FLOATS = 4 << 20;
@@ -70,6 +70,42 @@ function layout(sizes: number[], g: Geometry, gemmN: number) {
 
 type Layout = NonNullable<ReturnType<typeof layout>>;
 
+/** Channel blocks per image so that a chunk gives the pool several tasks. */
+function channelBlock(Cg: number, nb: number): number {
+  return Math.max(1, Math.ceil(Cg / Math.max(1, Math.ceil((4 * getNumThreads()) / nb))));
+}
+
+/**
+ * One task per (image, channel block) of images [n0, n0 + nb) of group gi: `fn` is im2col (image ->
+ * patch matrix at `col`) or col2im (patch matrix -> image, accumulating). Blocks touch disjoint memory.
+ */
+function foldTasks(
+  g: Geometry,
+  args: number[],
+  x: number,
+  col: number,
+  n0: number,
+  nb: number,
+  gi: number,
+): number[][] {
+  const cb = channelBlock(g.Cg, nb);
+  const ldcol = nb * g.P;
+  const tasks: number[][] = [];
+  for (let n = n0; n < n0 + nb; n++) {
+    for (let c0 = 0; c0 < g.Cg; c0 += cb) {
+      const a = [...args];
+      a[0] = Math.min(cb, g.Cg - c0);
+      tasks.push([
+        x + (n * g.C + gi * g.Cg + c0) * g.H * g.W * 4,
+        ...a,
+        col + ((n - n0) * g.P + c0 * g.KH * g.KW * ldcol) * 4,
+        ldcol,
+      ]);
+    }
+  }
+  return tasks;
+}
+
 /** Unfolds images [n0, n0 + nb) of group gi side by side into the patch matrix at `col`. */
 function unfoldChunk(
   m: Layout,
@@ -81,18 +117,59 @@ function unfoldChunk(
   nb: number,
   gi: number,
 ): void {
-  for (let n = n0; n < n0 + nb; n++) {
-    m.k.exports.im2col(
-      x + (n * g.C + gi * g.Cg) * g.H * g.W * 4,
-      ...args,
-      col + (n - n0) * g.P * 4,
-      nb * g.P,
-    );
-  }
+  parallelCalls(m.k, 'im2col', foldTasks(g, args, x, col, n0, nb, gi));
 }
 
 function copyIn(m: Layout, ptr: number, src: Float32Array, off: number, len: number): void {
   m.heap.set(src.subarray(off, off + len), ptr / 4);
+}
+
+/** Per-output-channel affine, residual and ReLU applied to a convolution's output in the same call. */
+export interface ConvEpilogue {
+  scale: Float32Array | null;
+  shift: Float32Array | null;
+  /** [N, O, OH, OW] contiguous from `residualOffset`. */
+  residual: Float32Array | null;
+  residualOffset: number;
+  relu: boolean;
+}
+
+/**
+ * Runs `ep` in place over the batch-major output [N, O, P] at byte offset `out` of `m`'s heap: the
+ * operands go into a region reserved after everything the caller laid out (`end`, in bytes).
+ */
+export function applyEpilogue(
+  k: NonNullable<ReturnType<typeof wasmKernels>>,
+  out: number,
+  N: number,
+  O: number,
+  P: number,
+  ep: ConvEpilogue,
+  end: number,
+): Float32Array {
+  const base = Math.ceil(end / 64) * 64;
+  const resLen = ep.residual ? N * O * P : 0;
+  const need = base + (2 * Math.ceil(O / 16) * 16 + resLen) * 4 + 64;
+  const have = k.memory.buffer.byteLength;
+  if (have < need) k.memory.grow(Math.ceil((need - have) / 65536));
+  const heap = new Float32Array(k.memory.buffer);
+  const sp = base;
+  const tp = sp + Math.ceil(O / 16) * 64;
+  const rp = tp + Math.ceil(O / 16) * 64;
+  if (ep.scale) heap.set(ep.scale.subarray(0, O), sp / 4);
+  if (ep.shift) heap.set(ep.shift.subarray(0, O), tp / 4);
+  if (ep.residual) heap.set(ep.residual.subarray(ep.residualOffset, ep.residualOffset + resLen), rp / 4);
+  k.exports.epilogue(
+    out,
+    N,
+    O,
+    P,
+    ep.scale ? sp : 0,
+    ep.shift ? tp : 0,
+    ep.residual ? rp : 0,
+    ep.relu ? 1 : 0,
+  );
+  return heap;
 }
 
 /** Forward convolution; null where WebAssembly is unavailable. */
@@ -105,6 +182,7 @@ export function wasmConv2d(
   wShape: readonly number[],
   p: Conv2dParams,
   outShape: readonly number[],
+  ep: ConvEpilogue | null = null,
 ): Float32Array | null {
   const g = geo(xShape, wShape, outShape, p.groups);
   const xLen = g.N * g.C * g.H * g.W;
@@ -141,7 +219,8 @@ export function wasmConv2d(
       m.k.exports.regroup(rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
     }
   }
-  return m.heap.slice(op / 4, op / 4 + oLen);
+  const heap = ep ? applyEpilogue(m.k, op, g.N, g.O, g.P, ep, m.end) : m.heap;
+  return heap.slice(op / 4, op / 4 + oLen);
 }
 
 /** Gradient of the input; null where WebAssembly is unavailable. */
@@ -189,14 +268,14 @@ export function wasmConv2dBackwardInput(
         sp,
         m.stride,
       );
-      for (let n = n0; n < n0 + nb; n++) {
-        m.k.exports.col2im(
-          cp + (n - n0) * g.P * 4,
-          ...args,
-          xp + (n * g.C + gi * g.Cg) * g.H * g.W * 4,
-          cols,
-        );
-      }
+      // col2im tasks: (col pointer, args..., image pointer, ldcol), the reverse of im2col's operands.
+      const tasks = foldTasks(g, args, xp, cp, n0, nb, gi).map((t) => [
+        t[args.length + 1],
+        ...t.slice(1, args.length + 1),
+        t[0],
+        cols,
+      ]);
+      parallelCalls(m.k, 'col2im', tasks);
     }
   }
   return m.heap.slice(xp / 4, xp / 4 + xLen);

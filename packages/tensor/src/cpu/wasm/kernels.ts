@@ -49,6 +49,29 @@ export interface KernelExports {
   im2col(...args: number[]): void;
   /** col, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, out, ldcol */
   col2im(...args: number[]): void;
+  /** x, N, C, S, c0, c1, mean, out: per-channel float64 sums (of (x - mean)^2 when mean is set) */
+  chanSum(...args: number[]): void;
+  /** g, x, y, N, C, S, c0, c1, mean, sg, sgx: batch-norm backward sums (g masked by y > 0 when y is set) */
+  chanGradSum(...args: number[]): void;
+  /** a, b, N, C, S, ka, kb, k0, out: out = a * ka[c] + b * kb[c] + k0[c] */
+  chanAffine2(...args: number[]): void;
+  /** Winograd input transform (see assembly/winograd.ts and winograd.ts). */
+  winoInput(...args: number[]): void;
+  /** Winograd output transform. */
+  winoOutput(...args: number[]): void;
+  /** x, planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, out, idx (idx 0: values only) */
+  maxPool(...args: number[]): void;
+  /** x, N, C, P, scale, shift, residual, relu (in place; zero pointers skip a term) */
+  epilogue(
+    x: number,
+    N: number,
+    C: number,
+    P: number,
+    scale: number,
+    shift: number,
+    residual: number,
+    relu: number,
+  ): void;
   regroup(
     rowsMajor: number,
     batchMajor: number,
@@ -154,7 +177,10 @@ const HEAP_BASE = 65536;
  * Bump-allocates 64-byte aligned float32 regions for one kernel call, growing memory as needed,
  * and returns their byte offsets plus a fresh view of the memory.
  */
-export function reserve(k: Kernels, sizes: readonly number[]): { ptrs: number[]; heap: Float32Array } {
+export function reserve(
+  k: Kernels,
+  sizes: readonly number[],
+): { ptrs: number[]; heap: Float32Array; end: number } {
   const ptrs: number[] = [];
   let p = HEAP_BASE;
   for (const s of sizes) {
@@ -163,10 +189,10 @@ export function reserve(k: Kernels, sizes: readonly number[]): { ptrs: number[];
   }
   const have = k.memory.buffer.byteLength;
   if (have < p) k.memory.grow(Math.ceil((p - have) / 65536));
-  return { ptrs, heap: new Float32Array(k.memory.buffer) };
+  return { ptrs, heap: new Float32Array(k.memory.buffer), end: p };
 }
 
-/** Floats of per-call scratch the GEMM kernel needs for N output columns. */
-export function gemmScratch(N: number): number {
-  return Math.ceil(N / 8) * 8 * 256 + 16;
+/** Floats of per-call scratch the GEMM kernel needs (one packed 256 x 256 block of B, whatever N is). */
+export function gemmScratch(_N?: number): number {
+  return 256 * 256 + 16;
 }

@@ -23,17 +23,33 @@ const DONE = 2;
 const COUNT = 3;
 const READY = 4;
 const STOP = 5;
-const _PARAMS = 8; // Float64 index (byte 64)
-const ROWS_PER_TASK = 16;
+const JOB = 6; // -1: the sgemm grid; k >= 0: call CALLS[k] once per row of the task table
+const ARGC = 7; // arguments per task-table row
+/** Kernels a task table may name (by index). */
+const CALLS = [
+  'im2col',
+  'col2im',
+  'epilogue',
+  'maxPool',
+  'chanSum',
+  'chanGradSum',
+  'chanAffine2',
+  'winoInput',
+  'winoOutput',
+] as const;
+export type TableCall = (typeof CALLS)[number];
+const TABLE_FLOATS = 8192;
 
 // The worker: waits for a new job sequence number, claims row blocks until none are left.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, memory, control, table } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
 const sgemm = inst.exports.sgemm;
 const c = new Int32Array(control);
 const p = new Float64Array(control, 64, 16);
+const tab = new Float64Array(table);
+const calls = ${JSON.stringify(CALLS)}.map((name) => inst.exports[name]);
 Atomics.add(c, ${READY}, 1);
 Atomics.notify(c, ${READY});
 let seen = 0;
@@ -41,13 +57,26 @@ for (;;) {
   Atomics.wait(c, ${SEQ}, seen);
   seen = Atomics.load(c, ${SEQ});
   if (Atomics.load(c, ${STOP})) break;
+  const job = Atomics.load(c, ${JOB});
+  if (job >= 0) {
+    const fn = calls[job], argc = Atomics.load(c, ${ARGC});
+    for (;;) {
+      const t = Atomics.add(c, ${CLAIMED}, 1);
+      if (t >= Atomics.load(c, ${COUNT})) break;
+      fn(...tab.subarray(t * argc, (t + 1) * argc));
+      Atomics.add(c, ${DONE}, 1);
+    }
+    Atomics.notify(c, ${DONE});
+    continue;
+  }
   const scratch = p[13] + (workerData.index + 1) * p[14];
+  const rpt = p[12], cpt = p[15], colTasks = Math.ceil(p[1] / cpt);
   for (;;) {
     const t = Atomics.add(c, ${CLAIMED}, 1);
     if (t >= Atomics.load(c, ${COUNT})) break;
-    const r0 = t * ${ROWS_PER_TASK};
-    const rows = Math.min(${ROWS_PER_TASK}, p[0] - r0);
-    sgemm(rows, p[1], p[2], p[3] + r0 * p[4] * 4, p[4], p[5], p[6], p[7], p[8], p[9] + r0 * p[10] * 4, p[10], p[11], scratch);
+    const ri = Math.floor(t / colTasks), r0 = ri * rpt, j0 = (t - ri * colTasks) * cpt;
+    sgemm(Math.min(rpt, p[0] - r0), Math.min(cpt, p[1] - j0), p[2], p[3] + r0 * p[4] * 4, p[4], p[5],
+      p[6] + j0 * p[8] * 4, p[7], p[8], p[9] + (r0 * p[10] + j0) * 4, p[10], p[11], scratch);
     Atomics.add(c, ${DONE}, 1);
   }
   Atomics.notify(c, ${DONE});
@@ -58,6 +87,7 @@ interface Pool {
   workers: WorkerLike[];
   control: Int32Array;
   params: Float64Array;
+  table: Float64Array;
 }
 
 let pool: Pool | null = null;
@@ -89,11 +119,18 @@ export function setNumThreads(n: number): number {
   const wt = workerThreads();
   if (n === 1 || !k || !k.shared || !wt) return getNumThreads();
   const control = new Int32Array(new SharedArrayBuffer(256));
+  const table = new Float64Array(new SharedArrayBuffer(TABLE_FLOATS * 8));
   const workers: WorkerLike[] = [];
   for (let i = 0; i < n - 1; i++) {
     const w = new wt.Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module: k.module, memory: k.memory, control: control.buffer, index: i },
+      workerData: {
+        module: k.module,
+        memory: k.memory,
+        control: control.buffer,
+        table: table.buffer,
+        index: i,
+      },
     });
     w.unref();
     workers.push(w);
@@ -107,7 +144,7 @@ export function setNumThreads(n: number): number {
     for (const w of workers) void w.terminate();
     return getNumThreads();
   }
-  pool = { workers, control, params: new Float64Array(control.buffer, 64, 16) };
+  pool = { workers, control, params: new Float64Array(control.buffer, 64, 16), table };
   return getNumThreads();
 }
 
@@ -130,8 +167,9 @@ export function threadsForScratch(): number {
 }
 
 /**
- * C = A x B (+C) on the pool when it pays: rows are split into blocks of 16 that threads claim.
- * `scratch` must hold `threads * scratchStride` bytes.
+ * C = A x B (+C) on the pool when it pays. Wide products split by 8-aligned column blocks, so each
+ * thread packs only its own columns of B once; narrow ones split by rows. `scratch` must hold
+ * `threads * scratchStride` bytes.
  */
 export function parallelSgemm(
   k: Kernels,
@@ -151,13 +189,24 @@ export function parallelSgemm(
   scratchStride: number,
 ): void {
   const e: KernelExports = k.exports;
-  const tasks = Math.ceil(M / ROWS_PER_TASK);
-  if (!pool || tasks < 2 || M * N * K < 1 << 20) {
+  const threads = getNumThreads();
+  if (!pool || M * N * K < 1 << 20) {
+    e.sgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, scratch);
+    return;
+  }
+  let rpt = M;
+  let cpt = N;
+  if (N >= 256 * threads) cpt = Math.min(256, Math.max(64, Math.ceil(N / (4 * threads) / 8) * 8));
+  else rpt = Math.max(4, Math.ceil(M / (2 * threads) / 4) * 4);
+  const colTasks = Math.ceil(N / cpt);
+  const tasks = Math.ceil(M / rpt) * colTasks;
+  if (tasks < 2) {
     e.sgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, scratch);
     return;
   }
   const { control, params } = pool;
-  params.set([M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, 0, scratch, scratchStride]);
+  params.set([M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, rpt, scratch, scratchStride, cpt]);
+  Atomics.store(control, JOB, -1);
   Atomics.store(control, CLAIMED, 0);
   Atomics.store(control, DONE, 0);
   Atomics.store(control, COUNT, tasks);
@@ -167,14 +216,62 @@ export function parallelSgemm(
   for (;;) {
     const t = Atomics.add(control, CLAIMED, 1);
     if (t >= tasks) break;
-    const r0 = t * ROWS_PER_TASK;
-    const rows = Math.min(ROWS_PER_TASK, M - r0);
-    e.sgemm(rows, N, K, a + r0 * ars * 4, ars, acs, b, brs, bcs, c + r0 * ldc * 4, ldc, accumulate, scratch);
+    const ri = Math.floor(t / colTasks);
+    const r0 = ri * rpt;
+    const j0 = (t - ri * colTasks) * cpt;
+    e.sgemm(
+      Math.min(rpt, M - r0),
+      Math.min(cpt, N - j0),
+      K,
+      a + r0 * ars * 4,
+      ars,
+      acs,
+      b + j0 * bcs * 4,
+      brs,
+      bcs,
+      c + (r0 * ldc + j0) * 4,
+      ldc,
+      accumulate,
+      scratch,
+    );
     Atomics.add(control, DONE, 1);
   }
   for (;;) {
     const done = Atomics.load(control, DONE);
     if (done >= tasks) break;
+    Atomics.wait(control, DONE, done, 100);
+  }
+}
+
+/**
+ * Calls kernel `fn` once per argument list in `tasks`, spread over the pool (the calling thread takes
+ * tasks too). Tasks must write disjoint memory. Runs in order on one thread without a pool.
+ */
+export function parallelCalls(k: Kernels, fn: TableCall, tasks: readonly (readonly number[])[]): void {
+  const f = k.exports[fn] as (...args: number[]) => void;
+  const argc = tasks[0]?.length ?? 0;
+  if (!pool || tasks.length < 2 || tasks.length * argc > TABLE_FLOATS) {
+    for (const t of tasks) f(...t);
+    return;
+  }
+  const { control, table } = pool;
+  for (let i = 0; i < tasks.length; i++) table.set(tasks[i], i * argc);
+  Atomics.store(control, JOB, CALLS.indexOf(fn));
+  Atomics.store(control, ARGC, argc);
+  Atomics.store(control, CLAIMED, 0);
+  Atomics.store(control, DONE, 0);
+  Atomics.store(control, COUNT, tasks.length);
+  Atomics.add(control, SEQ, 1);
+  Atomics.notify(control, SEQ);
+  for (;;) {
+    const t = Atomics.add(control, CLAIMED, 1);
+    if (t >= tasks.length) break;
+    f(...tasks[t]);
+    Atomics.add(control, DONE, 1);
+  }
+  for (;;) {
+    const done = Atomics.load(control, DONE);
+    if (done >= tasks.length) break;
     Atomics.wait(control, DONE, done, 100);
   }
 }

@@ -1,0 +1,64 @@
+// ResNet with module fusion (the default) against the same model run module by module
+// (setModuleFusion(false), PyTorch's eager order): eval logits, and a training step's loss, gradients
+// and running statistics.
+import { F, setModuleFusion } from '@graft/nn';
+import { manualSeed, noGrad, randint, randn, type Tensor } from '@graft/tensor';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resnet18, resnet50 } from './index.js';
+
+function maxRel(a: Tensor, b: Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < x.length; i++) {
+    err = Math.max(err, Math.abs(Number(x[i]) - Number(y[i])));
+    scale = Math.max(scale, Math.abs(Number(y[i])));
+  }
+  return err / scale;
+}
+
+describe.each([
+  ['resnet18 (BasicBlock)', resnet18],
+  ['resnet50 (Bottleneck)', resnet50],
+])('%s module fusion', (_name, build) => {
+  afterEach(() => setModuleFusion(true));
+
+  it('eval: fused logits equal the module-by-module forward', async () => {
+    manualSeed(1);
+    const model = await build({ numClasses: 7 });
+    // Non-trivial BatchNorm statistics: a few training-mode forwards.
+    noGrad(() => {
+      for (let i = 0; i < 2; i++) model.call(randn(4, 3, 40, 40));
+    });
+    model.eval();
+    const x = randn(2, 3, 40, 40);
+    const fused = noGrad(() => model.call(x));
+    setModuleFusion(false);
+    const plain = noGrad(() => model.call(x));
+    expect(maxRel(fused, plain)).toBeLessThan(1e-5);
+  });
+
+  it('train: loss, every gradient and the running statistics equal the module-by-module step', async () => {
+    const step = async (fused: boolean) => {
+      setModuleFusion(fused);
+      manualSeed(2);
+      const model = await build({ numClasses: 5 });
+      const x = randn(4, 3, 40, 40);
+      const y = randint(0, 5, [4]);
+      const loss = F.crossEntropy(model.call(x), y);
+      loss.backward();
+      return { loss, model };
+    };
+    const f = await step(true);
+    const p = await step(false);
+    expect(maxRel(f.loss, p.loss)).toBeLessThan(1e-6);
+    const pg = new Map(p.model.namedParameters());
+    for (const [name, param] of f.model.namedParameters()) {
+      expect(maxRel(param.grad!, pg.get(name)!.grad!), name).toBeLessThan(1e-4);
+    }
+    const pb = new Map(p.model.namedBuffers());
+    for (const [name, buf] of f.model.namedBuffers())
+      expect(maxRel(buf, pb.get(name)!), name).toBeLessThan(1e-6);
+  });
+});

@@ -1,0 +1,101 @@
+// Module fusion for model forwards (e.g. @graft/models' ResNet), used when nothing could observe the
+// intermediate tensors (no hooks): in eval mode without gradients, Conv2d -> BatchNorm -> (+ residual)
+// -> ReLU becomes one fusedConv2d call; otherwise BatchNorm -> (+ residual) -> ReLU becomes one
+// fusedBatchNorm node. Results equal the module-by-module forward up to float rounding.
+
+import { fusedConv2d, isGradEnabled, noGrad, type Tensor } from '@graft/tensor';
+import { Conv2d } from './layers/conv.js';
+import { BatchNorm } from './layers/normalization.js';
+import type { Module } from './module.js';
+
+let fusionEnabled = true;
+
+/**
+ * Turns module fusion on or off (default on). Off, models run their modules one by one, as PyTorch's
+ * eager mode does; useful to compare the two or to debug.
+ */
+export function setModuleFusion(enabled: boolean): void {
+  fusionEnabled = enabled;
+}
+
+export function moduleFusionEnabled(): boolean {
+  return fusionEnabled;
+}
+
+function hooked(m: Module): boolean {
+  return m._forwardHooks.size > 0 || m._forwardPreHooks.size > 0;
+}
+
+/**
+ * Whether BatchNorm(-add)-ReLU chains over these modules may run as one fused op (`bnAct`), in
+ * training or eval: fusion on and no forward hooks on them, so no one can observe the intermediates.
+ */
+export function canFuse(...mods: Module[]): boolean {
+  return fusionEnabled && !mods.some(hooked);
+}
+
+/**
+ * relu?(bn(x) + residual) as one op: `bn`'s own forward (running statistics, momentum, eval mode)
+ * with the add and ReLU fused into it (tensor's fusedBatchNorm). Call where `canFuse` holds.
+ */
+export function bnAct(
+  bn: BatchNorm,
+  x: Tensor,
+  opts: { residual?: Tensor | null; relu?: boolean } = {},
+): Tensor {
+  return bn._forwardFused(x, opts.residual ?? null, opts.relu ?? false);
+}
+
+/**
+ * Whether `mods` (and their submodules) can run as fused eval kernels on input `x`: fusion on, no
+ * forward hooks anywhere, every BatchNorm in eval mode with running statistics, Conv2d layers with
+ * zero padding, and no gradient needed for `x` or any parameter.
+ */
+export function canFuseEval(x: Tensor, ...mods: Module[]): boolean {
+  if (!fusionEnabled || x.ndim !== 4) return false;
+  const grad = isGradEnabled();
+  if (grad && x.requiresGrad) return false;
+  for (const root of mods) {
+    for (const m of root.modules()) {
+      if (hooked(m)) return false;
+      if (m instanceof BatchNorm && (m.training || !m.running_mean || !m.running_var)) return false;
+      if (m instanceof Conv2d && m.paddingMode !== 'zeros') return false;
+    }
+    if (grad) for (const p of root.parameters()) if (p.requiresGrad) return false;
+  }
+  return true;
+}
+
+/**
+ * relu?(bn(conv(x)) + residual) in one fused call, with `bn` folded into a per-channel scale and
+ * shift. Call only where `canFuseEval` holds for these modules; `x` must have conv's channels.
+ */
+export function convBnEval(
+  conv: Conv2d,
+  bn: BatchNorm | null,
+  x: Tensor,
+  opts: { residual?: Tensor | null; relu?: boolean } = {},
+): Tensor {
+  // A channel mismatch: the module's own forward throws its error.
+  if (x.shape[1] !== conv.inChannels) return conv.call(x);
+  const { scale, shift } = noGrad(() => {
+    if (!bn) return { scale: null, shift: conv.bias };
+    // y = (conv + b - mean) / sqrt(var + eps) * w + beta  =  conv * scale + shift
+    const invstd = (bn.running_var as Tensor).add(bn.eps).rsqrt();
+    const s = bn.weight ? bn.weight.mul(invstd) : invstd;
+    let t = (bn.running_mean as Tensor).mul(s).neg();
+    if (conv.bias) t = t.add(conv.bias.mul(s));
+    if (bn.bias) t = t.add(bn.bias);
+    return { scale: s, shift: t };
+  });
+  return fusedConv2d(x, conv.weight, {
+    stride: conv.stride,
+    padding: conv.padding,
+    dilation: conv.dilation,
+    groups: conv.groups,
+    scale,
+    shift,
+    residual: opts.residual ?? null,
+    relu: opts.relu ?? false,
+  });
+}

@@ -1,0 +1,165 @@
+// Training-mode batch norm (with an optional fused residual add and ReLU) in WebAssembly SIMD: the
+// per-channel sums accumulate in float64 lanes and every pass runs on the thread pool, split by
+// channel or by image. Plain JavaScript loops spend ~4 ns per element per pass here; these ~0.5.
+
+import { reserve, wasmKernels } from './kernels.js';
+import { getNumThreads, parallelCalls } from './threads.js';
+
+type K = NonNullable<ReturnType<typeof wasmKernels>>;
+
+/** Channel-range tasks [c0, c1) for the per-channel kernels: a few per thread. */
+function channelRanges(C: number): [number, number][] {
+  const step = Math.max(1, Math.ceil(C / (4 * getNumThreads())));
+  const out: [number, number][] = [];
+  for (let c = 0; c < C; c += step) out.push([c, Math.min(C, c + step)]);
+  return out;
+}
+
+/** Per-image tasks for the kernels that walk [N, C, S] blocks: (pointer offsets by image). */
+function imageTasks(N: number, perImage: number, build: (byteOff: number) => number[]): number[][] {
+  return Array.from({ length: N }, (_, n) => build(n * perImage * 4));
+}
+
+function f64s(k: K, ptr: number, C: number): Float64Array {
+  return new Float64Array(k.memory.buffer, ptr, C);
+}
+
+export interface WasmBnForward {
+  out: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  invstd: Float32Array;
+}
+
+/** Statistics and output of training-mode batch norm over contiguous float32 [N, C, S]; null without WebAssembly. */
+export function wasmBatchNormForward(
+  x: Float32Array,
+  xo: number,
+  N: number,
+  C: number,
+  S: number,
+  w: Float32Array | null,
+  b: Float32Array | null,
+  eps: number,
+  r: Float32Array | null,
+  ro: number,
+  relu: boolean,
+): WasmBnForward | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const n = N * C * S;
+  // x (normalised in place), residual, mean, scale, shift (f32), sums (f64).
+  const { ptrs, heap } = reserve(k, [n, r ? n : 0, C, C, C, 2 * C]);
+  const [xp, rp, mp, sp, tp, fp] = ptrs;
+  heap.set(x.subarray(xo, xo + n), xp / 4);
+  if (r) heap.set(r.subarray(ro, ro + n), rp / 4);
+  const ranges = channelRanges(C);
+  parallelCalls(
+    k,
+    'chanSum',
+    ranges.map(([c0, c1]) => [xp, N, C, S, c0, c1, 0, fp]),
+  );
+  const count = N * S;
+  const mean = new Float32Array(C);
+  const sums = f64s(k, fp, C);
+  for (let c = 0; c < C; c++) mean[c] = sums[c] / count;
+  heap.set(mean, mp / 4);
+  parallelCalls(
+    k,
+    'chanSum',
+    ranges.map(([c0, c1]) => [xp, N, C, S, c0, c1, mp, fp]),
+  );
+  const sq = f64s(k, fp, C);
+  const variance = new Float32Array(C);
+  const invstd = new Float32Array(C);
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const v = sq[c] / count;
+    const is = 1 / Math.sqrt(v + eps);
+    variance[c] = v;
+    invstd[c] = is;
+    const a = w ? w[c] * is : is;
+    scale[c] = a;
+    shift[c] = (b ? b[c] : 0) - mean[c] * a;
+  }
+  const h = new Float32Array(k.memory.buffer);
+  h.set(scale, sp / 4);
+  h.set(shift, tp / 4);
+  parallelCalls(
+    k,
+    'epilogue',
+    imageTasks(N, C * S, (o) => [xp + o, 1, C, S, sp, tp, r ? rp + o : 0, relu ? 1 : 0]),
+  );
+  return { out: h.slice(xp / 4, xp / 4 + n), mean, variance, invstd };
+}
+
+/**
+ * Gradients of training-mode batch norm over contiguous float32 [N, C, S]: gx (when `needInput`),
+ * gw, gb and, with `y` (a fused ReLU's output), the masked upstream gradient gm. Null without WebAssembly.
+ */
+export function wasmBatchNormBackward(
+  g: Float32Array,
+  go: number,
+  x: Float32Array,
+  xo: number,
+  N: number,
+  C: number,
+  S: number,
+  mean: Float32Array,
+  invstd: Float32Array,
+  w: Float32Array | null,
+  y: Float32Array | null,
+  yo: number,
+  needInput: boolean,
+): { gx: Float32Array | null; gw: Float32Array; gb: Float32Array; gm: Float32Array | null } | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const n = N * C * S;
+  // g (masked in place), x (becomes gx in place), y, mean, three gx coefficients (f32), two sums (f64).
+  const { ptrs, heap } = reserve(k, [n, n, y ? n : 0, C, C, C, C, 2 * C, 2 * C]);
+  const [gp, xp, yp, mp, kap, kbp, k0p, sgp, sxp] = ptrs;
+  heap.set(g.subarray(go, go + n), gp / 4);
+  heap.set(x.subarray(xo, xo + n), xp / 4);
+  if (y) heap.set(y.subarray(yo, yo + n), yp / 4);
+  heap.set(mean.subarray(0, C), mp / 4);
+  parallelCalls(
+    k,
+    'chanGradSum',
+    channelRanges(C).map(([c0, c1]) => [gp, xp, y ? yp : 0, N, C, S, c0, c1, mp, sgp, sxp]),
+  );
+  const sg = f64s(k, sgp, C);
+  const sgx = f64s(k, sxp, C);
+  const gw = new Float32Array(C);
+  const gb = new Float32Array(C);
+  const ka = new Float32Array(C);
+  const kb = new Float32Array(C);
+  const k0 = new Float32Array(C);
+  const count = N * S;
+  for (let c = 0; c < C; c++) {
+    const is = invstd[c];
+    const sgxhat = sgx[c] * is;
+    gb[c] = sg[c];
+    gw[c] = sgxhat;
+    // gx = kk * (g - mean(g) - (x - m) * is * mean(g * xhat)) = g * kk - x * cx - (kk * mean(g) - m * cx)
+    const kk = (w ? w[c] : 1) * is;
+    const cx = (kk * is * sgxhat) / count;
+    ka[c] = kk;
+    kb[c] = -cx;
+    k0[c] = -(kk * (sg[c] / count) - mean[c] * cx);
+  }
+  const h = new Float32Array(k.memory.buffer);
+  let gx: Float32Array | null = null;
+  if (needInput) {
+    h.set(ka, kap / 4);
+    h.set(kb, kbp / 4);
+    h.set(k0, k0p / 4);
+    parallelCalls(
+      k,
+      'chanAffine2',
+      imageTasks(N, C * S, (o) => [gp + o, xp + o, 1, C, S, kap, kbp, k0p, xp + o]),
+    );
+    gx = h.slice(xp / 4, xp / 4 + n);
+  }
+  return { gx, gw, gb, gm: y ? h.slice(gp / 4, gp / 4 + n) : null };
+}

@@ -1,0 +1,132 @@
+// Winograd F(4x4, 3x3) convolutions against the TypeScript reference kernels (float64 accumulation).
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  conv2d,
+  manualSeed,
+  randn,
+  setNumThreads,
+  setWasmKernels,
+  setWinogradConv,
+  type Tensor,
+} from '../../index.js';
+import { useWinograd } from './winograd.js';
+
+/** Max |a-b| relative to the largest |b|. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err / scale;
+}
+
+/** Forward output and input gradient (through autograd) of conv2d(x, w, padding). */
+function forwardAndGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array[] {
+  x.grad = null;
+  w.grad = null;
+  const y = conv2d(x, w, null, { padding });
+  y.backward(up);
+  return [y.dataSync() as Float32Array, x.grad!.dataSync() as Float32Array];
+}
+
+type Pad = number | [number, number];
+
+const params = (padding: Pad) => ({
+  stride: [1, 1] as [number, number],
+  padding: (typeof padding === 'number' ? [padding, padding] : padding) as [number, number],
+  dilation: [1, 1] as [number, number],
+  groups: 1,
+});
+
+describe('Winograd 3x3 convolution', () => {
+  afterAll(() => {
+    setWasmKernels(true);
+    setWinogradConv(true);
+    setNumThreads(1);
+  });
+
+  const cases: [string, number[], number[], Pad][] = [
+    ['7x7 pad 1', [3, 32, 7, 7], [48, 32, 3, 3], 1],
+    ['13x11 pad 1, channels not multiples of 4', [3, 17, 13, 11], [19, 17, 3, 3], 1],
+    ['13x11 pad 0', [3, 24, 13, 11], [21, 24, 3, 3], 0],
+    ['9x10 pad 2', [3, 20, 9, 10], [17, 20, 3, 3], 2],
+    ['12x9 pad (2, 0)', [3, 20, 12, 9], [24, 20, 3, 3], [2, 0]],
+    ['56x56 pad 1', [1, 16, 56, 56], [32, 16, 3, 3], 1],
+    ['5x6 pad 1, wide channels', [3, 70, 5, 6], [66, 70, 3, 3], 1],
+    ['28x28 pad 1, 64 channels', [2, 64, 28, 28], [64, 64, 3, 3], 1],
+  ];
+  for (const [name, xs, ws, padding] of cases) {
+    it(`forward and input gradient match the reference: ${name}`, () => {
+      manualSeed(7);
+      const x = randn(xs, { requiresGrad: true });
+      const w = randn(ws, { requiresGrad: true });
+      const y0 = conv2d(x, w, null, { padding });
+      expect(useWinograd(ws, params(padding), y0.shape)).toBe(true);
+      const up = randn(y0.shape);
+      setWasmKernels(false);
+      const ref = forwardAndGrad(x, w, padding, up);
+      setWasmKernels(true);
+      setWinogradConv(true);
+      const fast = forwardAndGrad(x, w, padding, up);
+      setWinogradConv(false);
+      const direct = forwardAndGrad(x, w, padding, up);
+      setWinogradConv(true);
+      for (const [i, r] of ref.entries()) {
+        expect(fast[i].length).toBe(r.length);
+        expect(relErr(fast[i], r)).toBeLessThan(1e-5);
+        // The direct WASM path stays available for comparison.
+        expect(relErr(direct[i], r)).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('reads operands that start inside their storage (offset views)', () => {
+    manualSeed(9);
+    const xs = randn([5, 24, 12, 12]);
+    const ws = randn([3, 32, 24, 3, 3]);
+    const x = xs.narrow(0, 2, 3);
+    const w = ws.select(0, 1);
+    const compute = () => [conv2d(x, w, null, { padding: 1 }).dataSync() as Float32Array];
+    expect(useWinograd([32, 24, 3, 3], params(1), [3, 32, 12, 12])).toBe(true);
+    setWasmKernels(false);
+    const [ref] = compute();
+    setWasmKernels(true);
+    const [fast] = compute();
+    expect(relErr(fast, ref)).toBeLessThan(1e-5);
+  });
+
+  it('is not used for strided, dilated, grouped, non-3x3 or narrow convolutions', () => {
+    const out = [4, 32, 8, 8];
+    expect(useWinograd([32, 32, 3, 3], params(1), out)).toBe(true);
+    expect(useWinograd([32, 32, 3, 3], { ...params(1), stride: [2, 2] }, out)).toBe(false);
+    expect(useWinograd([32, 32, 3, 3], { ...params(1), dilation: [2, 2] }, out)).toBe(false);
+    expect(useWinograd([32, 16, 3, 3], { ...params(1), groups: 2 }, out)).toBe(false);
+    expect(useWinograd([32, 32, 3, 3], params(3), out)).toBe(false);
+    expect(useWinograd([32, 32, 5, 5], params(2), out)).toBe(false);
+    expect(useWinograd([32, 3, 3, 3], params(1), out)).toBe(false);
+    // Too few output pixels for the filter transform to pay, or too little work overall.
+    expect(useWinograd([512, 512, 3, 3], params(1), [1, 512, 7, 7])).toBe(false);
+    expect(useWinograd([512, 512, 3, 3], params(1), [4, 512, 7, 7])).toBe(true);
+    expect(useWinograd([16, 16, 3, 3], params(1), [1, 16, 8, 8])).toBe(false);
+    setWinogradConv(false);
+    expect(useWinograd([32, 32, 3, 3], params(1), out)).toBe(false);
+    setWinogradConv(true);
+  });
+
+  it('two threads give bit-identical results to one', () => {
+    manualSeed(8);
+    // Big enough (M * N * K >= 2^20 per product) for the GEMMs to run on the pool.
+    const x = randn([4, 64, 30, 31], { requiresGrad: true });
+    const w = randn([80, 64, 3, 3], { requiresGrad: true });
+    const up = randn([4, 80, 30, 31]);
+    setWasmKernels(true);
+    setNumThreads(1);
+    const one = forwardAndGrad(x, w, 1, up);
+    expect(setNumThreads(2)).toBe(2);
+    const two = forwardAndGrad(x, w, 1, up);
+    setNumThreads(1);
+    for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
+  });
+});

@@ -1,0 +1,282 @@
+// 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) in WebAssembly (transforms in assembly/winograd.ts).
+// Each 4x4 output tile costs 36 multiply-adds per (input, output) channel pair instead of 144: filters
+// go to U[36][O][C], chunks of images to V[36][C][T] (T tiles side by side), the 36 products
+// M[xi] = U[xi] V[xi] run on the GEMM kernel (threaded), and M[36][O][T] is transformed back.
+// The input gradient of such a convolution is itself one: conv2d(gradOut, W', padding 2 - p) with
+// W'[c, o] the filter W[o, c] rotated by 180 degrees, so it reuses the same path.
+// Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so results
+// differ from direct convolution by about 1e-6..3e-6 of the output's largest magnitude (direct: ~4e-7),
+// i.e. a few times the 1e-6 * rms absolute tolerance of the PyTorch goldens for elements near zero.
+
+import type { Conv2dParams } from '../../backend.js';
+import { applyEpilogue, type ConvEpilogue } from './conv.js';
+import { gemmScratch, type Kernels, reserve, wasmKernels } from './kernels.js';
+import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
+
+interface WinogradExports {
+  winoWeights(w: number, O: number, C: number, flip: number, u: number, ldp: number, scratch: number): void;
+  winoSwapFilters(w: number, O: number, C: number, dst: number): void;
+  winoInputScratch(tilesH: number, tilesW: number): number;
+  winoInput(
+    x: number,
+    C: number,
+    H: number,
+    W: number,
+    ph: number,
+    pw: number,
+    tilesH: number,
+    tilesW: number,
+    v: number,
+    ldv: number,
+    ldp: number,
+    t0: number,
+    scratch: number,
+  ): void;
+  winoOutputScratch(tilesW: number): number;
+  winoOutput(
+    m: number,
+    O: number,
+    ldm: number,
+    ldp: number,
+    t0: number,
+    tilesH: number,
+    tilesW: number,
+    OH: number,
+    OW: number,
+    y: number,
+    scratch: number,
+  ): void;
+}
+
+/** Upper bound on each of the transformed input and product buffers, in floats (16 MB). */
+const MAX_CHUNK_FLOATS = 4 << 20;
+
+let enabled = true;
+
+/** Turns the Winograd path for 3x3 stride-1 convolutions on or off (on by default), e.g. to compare. */
+export function setWinogradConv(on: boolean): void {
+  enabled = on;
+}
+
+export function winogradConvEnabled(): boolean {
+  return enabled;
+}
+
+/** Direct multiply-adds below which a convolution stays on the direct kernels (they take < ~50 us). */
+const MIN_WORK = 1 << 20;
+
+/**
+ * Whether a float32 convolution x [N, C, H, W] * w [O, C, 3, 3] -> [N, O, OH, OW] takes the Winograd
+ * path: stride 1, no dilation or groups, padding at most 2, at least 16 channels in and out, at least
+ * 2^20 direct multiply-adds, and enough output pixels to pay for the filter transform (U is 4x the
+ * filters' size and is streamed by the products: measured, batch-1 7x7 maps with 512 channels lose
+ * to the direct kernel, batch-4 ones win).
+ */
+export function useWinograd(
+  wShape: readonly number[],
+  p: Conv2dParams,
+  outShape: readonly number[],
+): boolean {
+  const [O, C, KH, KW] = wShape;
+  const [N, , OH, OW] = outShape;
+  const pixels = N * OH * OW;
+  return (
+    enabled &&
+    KH === 3 &&
+    KW === 3 &&
+    p.groups === 1 &&
+    p.stride[0] === 1 &&
+    p.stride[1] === 1 &&
+    p.dilation[0] === 1 &&
+    p.dilation[1] === 1 &&
+    p.padding[0] <= 2 &&
+    p.padding[1] <= 2 &&
+    C >= 16 &&
+    O >= 16 &&
+    O * C * 9 * pixels >= MIN_WORK &&
+    pixels * 2048 >= 64 * 2048 + C * O
+  );
+}
+
+/** Floats between the 36 planes of a transformed operand: 16 floats past a multiple of 1024. */
+function planeStride(floats: number): number {
+  return Math.ceil(floats / 1024) * 1024 + 16;
+}
+
+interface Job {
+  k: Kernels;
+  e: WinogradExports;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  OH: number;
+  OW: number;
+  ph: number;
+  pw: number;
+}
+
+/**
+ * Runs the convolution of src [N, C, H, W] with padding (ph, pw) into [N, O, OH, OW]; the filters are
+ * wsrc [O, C, 3, 3], or for the input gradient (`transposed`) wsrc [C, O, 3, 3] with its channel axes
+ * swapped and each filter rotated by 180 degrees.
+ */
+function run(
+  j: Job,
+  src: Float32Array,
+  srcOff: number,
+  wsrc: Float32Array,
+  wOff: number,
+  transposed: boolean,
+  ep: ConvEpilogue | null = null,
+): Float32Array {
+  const { k, e, N, C, H, W, O, OH, OW, ph, pw } = j;
+  const tilesH = Math.ceil(OH / 4);
+  const tilesW = Math.ceil(OW / 4);
+  const tiles = tilesH * tilesW;
+  const nb = Math.max(1, Math.min(N, Math.floor(MAX_CHUNK_FLOATS / (36 * Math.max(C, O) * tiles))));
+  const T = nb * tiles;
+  const xLen = N * C * H * W;
+  const wLen = O * C * 9;
+  const yLen = N * O * OH * OW;
+  // Plane strides of U, V and M, shifted one cache line off a multiple of 4 KB so that the 36 streams
+  // the transforms read or write at once do not all map to the same cache sets.
+  const ldU = planeStride(O * C);
+  const ldV = planeStride(C * T);
+  const ldM = planeStride(O * T);
+  const scratch = gemmScratch(T);
+  const threads = getNumThreads();
+  // Transform tasks: per image, a few channel blocks each so the pool has work; one scratch each.
+  const blocks = Math.max(1, Math.ceil((4 * threads) / nb));
+  const cBlock = Math.ceil(C / blocks);
+  const oBlock = Math.ceil(O / blocks);
+  const tScratch =
+    Math.ceil(Math.max(e.winoInputScratch(tilesH, tilesW), e.winoOutputScratch(tilesW), 144) / 16) * 16;
+  const m = reserve(k, [
+    xLen,
+    wLen,
+    transposed ? wLen : 0,
+    yLen,
+    36 * ldU,
+    36 * ldV,
+    36 * ldM + 4,
+    tScratch * nb * blocks,
+    scratch * threads,
+  ]);
+  const [xp, wp, wtp, yp, up, vp, mp, tp, sp] = m.ptrs;
+  m.heap.set(src.subarray(srcOff, srcOff + xLen), xp / 4);
+  m.heap.set(wsrc.subarray(wOff, wOff + wLen), wp / 4);
+  if (transposed) e.winoSwapFilters(wp, C, O, wtp);
+  e.winoWeights(transposed ? wtp : wp, O, C, transposed ? 1 : 0, up, ldU, tp);
+  const stride = Math.ceil(scratch / 16) * 64;
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const cnt = Math.min(nb, N - n0);
+    const Tc = cnt * tiles;
+    const inTasks: number[][] = [];
+    for (let n = 0; n < cnt; n++) {
+      for (let c0 = 0; c0 < C; c0 += cBlock) {
+        const x0 = xp + ((n0 + n) * C + c0) * H * W * 4;
+        const cb = Math.min(cBlock, C - c0);
+        const v0 = vp + c0 * T * 4;
+        const sc = tp + inTasks.length * tScratch * 4;
+        inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, v0, T, ldV, n * tiles, sc]);
+      }
+    }
+    parallelCalls(k, 'winoInput', inTasks);
+    for (let xi = 0; xi < 36; xi++) {
+      // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc]
+      parallelSgemm(
+        k,
+        O,
+        Tc,
+        C,
+        up + xi * ldU * 4,
+        C,
+        1,
+        vp + xi * ldV * 4,
+        T,
+        1,
+        mp + xi * ldM * 4,
+        T,
+        0,
+        sp,
+        stride,
+      );
+    }
+    const outTasks: number[][] = [];
+    for (let n = 0; n < cnt; n++) {
+      for (let o0 = 0; o0 < O; o0 += oBlock) {
+        const ob = Math.min(oBlock, O - o0);
+        const y0 = yp + ((n0 + n) * O + o0) * OH * OW * 4;
+        const sc = tp + outTasks.length * tScratch * 4;
+        outTasks.push([mp + o0 * T * 4, ob, T, ldM, n * tiles, tilesH, tilesW, OH, OW, y0, sc]);
+      }
+    }
+    parallelCalls(k, 'winoOutput', outTasks);
+  }
+  const heap = ep ? applyEpilogue(k, yp, N, O, OH * OW, ep, m.end) : m.heap;
+  return heap.slice(yp / 4, yp / 4 + yLen);
+}
+
+function job(
+  xShape: readonly number[],
+  O: number,
+  outShape: readonly number[],
+  ph: number,
+  pw: number,
+): Job | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const [N, C, H, W] = xShape;
+  return {
+    k,
+    e: k.exports as unknown as WinogradExports,
+    N,
+    C,
+    H,
+    W,
+    O,
+    OH: outShape[2],
+    OW: outShape[3],
+    ph,
+    pw,
+  };
+}
+
+/** Forward 3x3 stride-1 convolution (see useWinograd); null where WebAssembly is unavailable. */
+export function winogradConv2d(
+  x: Float32Array,
+  xOff: number,
+  xShape: readonly number[],
+  w: Float32Array,
+  wOff: number,
+  wShape: readonly number[],
+  p: Conv2dParams,
+  outShape: readonly number[],
+  ep: ConvEpilogue | null = null,
+): Float32Array | null {
+  const j = job(xShape, wShape[0], outShape, p.padding[0], p.padding[1]);
+  if (!j) return null;
+  return run(j, x, xOff, w, wOff, false, ep);
+}
+
+/**
+ * Input gradient of a 3x3 stride-1 convolution with padding p <= 2: the convolution of gradOut with the
+ * channel-swapped, rotated filters and padding 2 - p. Null where WebAssembly is unavailable.
+ */
+export function winogradConv2dBackwardInput(
+  gOut: Float32Array,
+  gOff: number,
+  gShape: readonly number[],
+  w: Float32Array,
+  wOff: number,
+  wShape: readonly number[],
+  p: Conv2dParams,
+  inputShape: readonly number[],
+): Float32Array | null {
+  const C = wShape[1];
+  const j = job(gShape, C, inputShape, 2 - p.padding[0], 2 - p.padding[1]);
+  if (!j) return null;
+  return run(j, gOut, gOff, w, wOff, true);
+}
