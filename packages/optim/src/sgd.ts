@@ -1,6 +1,6 @@
 // SGD with momentum, dampening, Nesterov, weight decay and maximize: torch 1.13's single-tensor update.
 
-import type { Tensor } from '@graft/tensor';
+import { sgdUpdate_, type Tensor } from '@graft/tensor';
 import {
   checkNonNegative,
   Optimizer,
@@ -75,22 +75,17 @@ export class SGD extends Optimizer<SGDParamGroup> {
     for (const param of group.params) {
       if (param.grad === null) continue;
       const state = this.stateOf(param);
-      let d: Tensor = maximize ? param.grad.neg() : param.grad;
-      if (weightDecay !== 0) d = d.add(param, { alpha: weightDecay });
-      if (momentum !== 0) {
-        let buf = state.momentum_buffer as Tensor | null | undefined;
-        if (buf == null) {
-          buf = d.clone();
-        } else {
-          buf.mul_(momentum).add_(d, { alpha: 1 - dampening });
-        }
-        state.momentum_buffer = buf;
-        d = nesterov ? d.add(buf, { alpha: momentum }) : buf;
-      } else {
-        // PyTorch records a None buffer for every stepped parameter when momentum is 0.
-        state.momentum_buffer = (state.momentum_buffer as Tensor | null | undefined) ?? null;
-      }
-      param.add_(d, { alpha: -lr });
+      const buf = (state.momentum_buffer as Tensor | null | undefined) ?? null;
+      // One fused pass per parameter where the backend has the kernel (tensor's sgdUpdate_).
+      // PyTorch records a None buffer for every stepped parameter when momentum is 0.
+      state.momentum_buffer = sgdUpdate_(param, param.grad, momentum !== 0 ? buf : null, {
+        lr,
+        momentum,
+        dampening,
+        nesterov,
+        maximize,
+        weightDecay,
+      });
     }
   }
 }

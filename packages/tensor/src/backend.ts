@@ -100,6 +100,18 @@ export interface Pool2dParams {
  * pooling, gather/scatter) receive contiguous views; elementwise and reduction kernels take any
  * strides (broadcast operands arrive with stride 0 on the broadcast dims).
  */
+/** Hyper-parameters of one SGD step (PyTorch 1.13's single-tensor formula). */
+export interface SgdStepOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  maximize: boolean;
+  weightDecay: number;
+  /** The momentum buffer is new: it takes the update direction instead of being blended. */
+  first: boolean;
+}
+
 /** Operands of `Backend.conv2dEpilogue`; a null view skips its term. */
 export interface ConvEpilogueViews {
   scale: View | null;
@@ -178,6 +190,11 @@ export interface Backend {
     needInput: boolean,
     reluOut: View | null,
   ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null };
+  /**
+   * Optional fused SGD step in place over contiguous float operands of one shape (see `sgdUpdate_`):
+   * writes `param` and, with momentum, `buf` (`first`: the buffer starts as the update direction).
+   */
+  sgdStep?(param: View, grad: View, buf: View | null, o: SgdStepOptions): void;
   /** Optional: ReLU's gradient from its output, 0 where out <= 0 else g (contiguous, same shape). */
   reluBackward?(g: View, out: View): Storage;
   /** Indices are flat positions within each H*W plane (int64), as PyTorch returns them. */

@@ -6,6 +6,7 @@ export {
   type BinaryOp,
   type Conv2dParams,
   type ConvEpilogueViews,
+  type SgdStepOptions,
   type Device,
   getBackend,
   type Layout,
@@ -90,6 +91,7 @@ export {
   type Reduction,
   softmax,
 } from './ops/nn.js';
+export { type SgdUpdateOptions, sgdUpdate_ } from './ops/optim.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export { broadcastShapes } from './shape.js';
 export { type NestedArray, type StorageRef, Tensor, type ValuesIndices } from './tensor.js';

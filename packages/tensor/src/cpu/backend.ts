@@ -6,6 +6,7 @@ import type {
   Conv2dParams,
   ConvEpilogueViews,
   Layout,
+  SgdStepOptions,
   Pool2dParams,
   ReduceOp,
   Storage,
@@ -27,7 +28,7 @@ import {
 import { contiguousStrides, numelOf } from '../shape.js';
 import { type FloatArray, gemmNN, gemmNT, WASM_MIN_WORK, wasmKernelsEnabled } from './gemm.js';
 import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from './loops.js';
-import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop } from './norm.js';
+import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop, sgdStepLoop } from './norm.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
 import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
@@ -692,6 +693,25 @@ export class CpuBackend implements Backend {
       gb,
     );
     return { gx: st(gx), gw: new CpuStorage(gw), gb: new CpuStorage(gb), gm: st(gm) };
+  }
+
+  sgdStep(param: View, grad: View, buf: View | null, o: SgdStepOptions): void {
+    sgdStepLoop(
+      floats(param, 'sgdStep'),
+      param.offset,
+      floats(grad, 'sgdStep'),
+      grad.offset,
+      buf && floats(buf, 'sgdStep'),
+      buf?.offset ?? 0,
+      numelOf(param.shape),
+      o.lr,
+      o.momentum,
+      o.dampening,
+      o.nesterov,
+      o.maximize,
+      o.weightDecay,
+      o.first,
+    );
   }
 
   reluBackward(g: View, out: View): Storage {

@@ -139,3 +139,41 @@ export function batchNormBackwardLoop(
 export function reluBackwardLoop(g: F, go: number, out: F, oo: number, n: number, gx: F): void {
   for (let i = 0; i < n; i++) gx[i] = out[oo + i] <= 0 ? 0 : g[go + i];
 }
+
+/**
+ * One SGD step in place, PyTorch 1.13's single-tensor update per element: d = ±g + wd * p; with
+ * momentum, buf = first ? d : momentum * buf + (1 - dampening) * d and d = nesterov ? d + momentum * buf
+ * : buf; then p -= lr * d. Arithmetic in float64, rounded on store.
+ */
+export function sgdStepLoop(
+  p: F,
+  po: number,
+  g: F,
+  go: number,
+  buf: F | null,
+  bo: number,
+  n: number,
+  lr: number,
+  momentum: number,
+  dampening: number,
+  nesterov: boolean,
+  maximize: boolean,
+  wd: number,
+  first: boolean,
+): void {
+  const sign = maximize ? -1 : 1;
+  if (!buf) {
+    for (let i = 0; i < n; i++) p[po + i] -= lr * (sign * g[go + i] + wd * p[po + i]);
+    return;
+  }
+  const keep = 1 - dampening;
+  for (let i = 0; i < n; i++) {
+    const x = p[po + i];
+    const d = sign * g[go + i] + wd * x;
+    const b = first ? d : momentum * buf[bo + i] + keep * d;
+    buf[bo + i] = b;
+    // Read back: the buffer's stored (rounded) value is what PyTorch's next op sees.
+    const bs = buf[bo + i];
+    p[po + i] = x - lr * (nesterov ? d + momentum * bs : bs);
+  }
+}

@@ -70,6 +70,33 @@ function layout(sizes: number[], g: Geometry, gemmN: number) {
 
 type Layout = NonNullable<ReturnType<typeof layout>>;
 
+/** regroup (see assembly/gemm.ts) over row blocks on the pool: rows are channels, disjoint per task. */
+function parallelRegroup(
+  m: Layout,
+  rowsMajor: number,
+  batchMajor: number,
+  rows: number,
+  N: number,
+  P: number,
+  batchRows: number,
+  toBatchMajor: number,
+): void {
+  const rb = Math.max(1, Math.ceil(rows / (4 * getNumThreads())));
+  const tasks: number[][] = [];
+  for (let r0 = 0; r0 < rows; r0 += rb) {
+    tasks.push([
+      rowsMajor + r0 * N * P * 4,
+      batchMajor + r0 * P * 4,
+      Math.min(rb, rows - r0),
+      N,
+      P,
+      batchRows,
+      toBatchMajor,
+    ]);
+  }
+  parallelCalls(m.k, 'regroup', tasks);
+}
+
 /** Channel blocks per image so that a chunk gives the pool several tasks. */
 function channelBlock(Cg: number, nb: number): number {
   return Math.max(1, Math.ceil(Cg / Math.max(1, Math.ceil((4 * getNumThreads()) / nb))));
@@ -159,15 +186,20 @@ export function applyEpilogue(
   if (ep.scale) heap.set(ep.scale.subarray(0, O), sp / 4);
   if (ep.shift) heap.set(ep.shift.subarray(0, O), tp / 4);
   if (ep.residual) heap.set(ep.residual.subarray(ep.residualOffset, ep.residualOffset + resLen), rp / 4);
-  k.exports.epilogue(
-    out,
-    N,
-    O,
-    P,
-    ep.scale ? sp : 0,
-    ep.shift ? tp : 0,
-    ep.residual ? rp : 0,
-    ep.relu ? 1 : 0,
+  const img = O * P * 4;
+  parallelCalls(
+    k,
+    'epilogue',
+    Array.from({ length: N }, (_, n) => [
+      out + n * img,
+      1,
+      O,
+      P,
+      ep.scale ? sp : 0,
+      ep.shift ? tp : 0,
+      ep.residual ? rp + n * img : 0,
+      ep.relu ? 1 : 0,
+    ]),
   );
   return heap;
 }
@@ -216,7 +248,7 @@ export function wasmConv2d(
         sp,
         m.stride,
       );
-      m.k.exports.regroup(rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
+      parallelRegroup(m, rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
     }
   }
   const heap = ep ? applyEpilogue(m.k, op, g.N, g.O, g.P, ep, m.end) : m.heap;
@@ -249,7 +281,7 @@ export function wasmConv2dBackwardInput(
     for (let n0 = 0; n0 < g.N; n0 += g.nb) {
       const nb = Math.min(g.nb, g.N - n0);
       const cols = nb * g.P;
-      m.k.exports.regroup(rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
+      parallelRegroup(m, rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
       // col [Kc, nb*P] = W_g^T [Kc, Og] x gradOut rows [Og, nb*P]
       parallelSgemm(
         m.k,
@@ -308,7 +340,7 @@ export function wasmConv2dBackwardWeight(
       const nb = Math.min(g.nb, g.N - n0);
       const cols = nb * g.P;
       unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
-      m.k.exports.regroup(rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
+      parallelRegroup(m, rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
       // gradW_g [Og, Kc] += gradOut rows [Og, nb*P] x col^T [nb*P, Kc]
       parallelSgemm(
         m.k,

@@ -57,6 +57,8 @@ export interface KernelExports {
   chanAffine2(...args: number[]): void;
   /** Winograd input transform (see assembly/winograd.ts and winograd.ts). */
   winoInput(...args: number[]): void;
+  /** Winograd filter transform. */
+  winoWeights(...args: number[]): void;
   /** Winograd output transform. */
   winoOutput(...args: number[]): void;
   /** x, planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, out, idx (idx 0: values only) */

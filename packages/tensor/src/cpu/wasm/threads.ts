@@ -36,6 +36,8 @@ const CALLS = [
   'chanAffine2',
   'winoInput',
   'winoOutput',
+  'winoWeights',
+  'regroup',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;

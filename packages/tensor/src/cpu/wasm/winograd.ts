@@ -151,6 +151,7 @@ function run(
   const blocks = Math.max(1, Math.ceil((4 * threads) / nb));
   const cBlock = Math.ceil(C / blocks);
   const oBlock = Math.ceil(O / blocks);
+  const oBlockW = Math.max(1, Math.ceil(O / (4 * threads)));
   const tScratch =
     Math.ceil(Math.max(e.winoInputScratch(tilesH, tilesW), e.winoOutputScratch(tilesW), 144) / 16) * 16;
   const m = reserve(k, [
@@ -161,14 +162,28 @@ function run(
     36 * ldU,
     36 * ldV,
     36 * ldM + 4,
-    tScratch * nb * blocks,
+    tScratch * Math.max(nb * blocks, Math.ceil(O / oBlockW)),
     scratch * threads,
   ]);
   const [xp, wp, wtp, yp, up, vp, mp, tp, sp] = m.ptrs;
   m.heap.set(src.subarray(srcOff, srcOff + xLen), xp / 4);
   m.heap.set(wsrc.subarray(wOff, wOff + wLen), wp / 4);
   if (transposed) e.winoSwapFilters(wp, C, O, wtp);
-  e.winoWeights(transposed ? wtp : wp, O, C, transposed ? 1 : 0, up, ldU, tp);
+  // Filter transform by output-channel blocks on the pool (U is 4x the filters: memory-bound).
+  const wTasks: number[][] = [];
+  for (let o0 = 0; o0 < O; o0 += oBlockW) {
+    const sc = tp + wTasks.length * tScratch * 4;
+    wTasks.push([
+      (transposed ? wtp : wp) + o0 * C * 36,
+      Math.min(oBlockW, O - o0),
+      C,
+      transposed ? 1 : 0,
+      up + o0 * C * 4,
+      ldU,
+      sc,
+    ]);
+  }
+  parallelCalls(k, 'winoWeights', wTasks);
   const stride = Math.ceil(scratch / 16) * 64;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const cnt = Math.min(nb, N - n0);

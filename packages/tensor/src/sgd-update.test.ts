@@ -1,0 +1,63 @@
+// sgdUpdate_: the backend's one-pass kernel against the same formula composed from tensor ops (taken
+// for non-contiguous parameters), over three steps and every option combination, float32 and float64.
+import { describe, expect, it } from 'vitest';
+import { manualSeed, randn, sgdUpdate_, type Tensor } from './index.js';
+
+function maxAbs(a: Tensor, b: Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])));
+  return m;
+}
+
+describe('sgdUpdate_', () => {
+  const combos = [
+    { momentum: 0, dampening: 0, nesterov: false, maximize: false, weightDecay: 0 },
+    { momentum: 0, dampening: 0, nesterov: false, maximize: true, weightDecay: 0.01 },
+    { momentum: 0.9, dampening: 0, nesterov: false, maximize: false, weightDecay: 0 },
+    { momentum: 0.9, dampening: 0.1, nesterov: false, maximize: false, weightDecay: 1e-4 },
+    { momentum: 0.9, dampening: 0, nesterov: true, maximize: false, weightDecay: 1e-2 },
+    { momentum: 0.5, dampening: 0, nesterov: true, maximize: true, weightDecay: 0 },
+  ];
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const c of combos) {
+      it(`${dtype} ${JSON.stringify(c)}`, () => {
+        manualSeed(3);
+        const p0 = randn(6, 5, { dtype });
+        const grads = [randn(6, 5, { dtype }), randn(6, 5, { dtype }), randn(6, 5, { dtype })];
+        // Fused: contiguous parameter. Composed: the same values held as a transposed view.
+        const pf = p0.clone();
+        const pc = p0.t().contiguous().t();
+        expect(pc.isContiguous()).toBe(false);
+        let bf: Tensor | null = null;
+        let bc: Tensor | null = null;
+        for (const g of grads) {
+          bf = sgdUpdate_(pf, g, bf, { lr: 0.1, ...c });
+          bc = sgdUpdate_(pc, g, bc, { lr: 0.1, ...c });
+        }
+        const tol = dtype === 'float32' ? 1e-6 : 1e-14;
+        expect(maxAbs(pf, pc)).toBeLessThan(tol);
+        if (c.momentum === 0) {
+          expect(bf).toBeNull();
+          expect(bc).toBeNull();
+        } else expect(maxAbs(bf!, bc!)).toBeLessThan(tol);
+      });
+    }
+  }
+
+  it('bumps the version counter of the parameter and the buffer', () => {
+    const p = randn(4);
+    const v = p._version;
+    const buf = sgdUpdate_(p, randn(4), null, {
+      lr: 0.1,
+      momentum: 0.9,
+      dampening: 0,
+      nesterov: false,
+      maximize: false,
+      weightDecay: 0,
+    });
+    expect(p._version).toBe(v + 1);
+    expect(buf!._version).toBeGreaterThan(0);
+  });
+});
