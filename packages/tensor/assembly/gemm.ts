@@ -517,3 +517,4 @@ export function chanAffine2(a: usize, b: usize, N: i32, C: i32, S: i32, ka: usiz
 }
 
 export * from './winograd';
+export * from './winograd-weight';

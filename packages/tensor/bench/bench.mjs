@@ -1,6 +1,7 @@
 // CPU backend throughput: matmul and ResNet-18 conv2d shapes in GFLOP/s, next to PyTorch on the same
 // shapes when /usr/bin/python3 has torch (run in a child process with torch.set_num_threads(2)).
-// Usage: pnpm bench (builds first), or node bench/bench.mjs after a build.
+// Usage: pnpm bench (builds first), or node bench/bench.mjs after a build. BENCH_BATCH sets the convolutions'
+// batch (default 16, the ResNet workloads' batch).
 
 import { spawnSync } from 'node:child_process';
 import { conv2d, matmul, noGrad, randn, setNumThreads, setWasmKernels } from '../dist/index.js';
@@ -8,50 +9,35 @@ import { conv2d, matmul, noGrad, randn, setNumThreads, setWasmKernels } from '..
 const THREADS = 2;
 const BUDGET_MS = 700; // per shape and implementation, after warm-up
 
-/** Matmul [M, K] x [K, N]; conv2d with ResNet-18's layer shapes at batch 1-2. */
+const BATCH = Number(process.env.BENCH_BATCH ?? 16);
+
+/** Every distinct convolution of ResNet-18 at 224x224: [name, C, O, k, stride, input size]. */
+const RESNET18_CONVS = [
+  ['conv1         7x7/2    3->64 ', 3, 64, 7, 2, 224],
+  ['layer1        3x3     64->64 ', 64, 64, 3, 1, 56],
+  ['layer2.0.conv1 3x3/2  64->128', 64, 128, 3, 2, 56],
+  ['layer2.0.down 1x1/2   64->128', 64, 128, 1, 2, 56],
+  ['layer2        3x3    128->128', 128, 128, 3, 1, 28],
+  ['layer3.0.conv1 3x3/2 128->256', 128, 256, 3, 2, 28],
+  ['layer3.0.down 1x1/2  128->256', 128, 256, 1, 2, 28],
+  ['layer3        3x3    256->256', 256, 256, 3, 1, 14],
+  ['layer4.0.conv1 3x3/2 256->512', 256, 512, 3, 2, 14],
+  ['layer4.0.down 1x1/2  256->512', 256, 512, 1, 2, 14],
+  ['layer4        3x3    512->512', 512, 512, 3, 1, 7],
+];
+
+/** Matmul [M, K] x [K, N], then the ResNet-18 convolutions at the workloads' batch size. */
 const CASES = [
   { kind: 'matmul', name: 'matmul 256x256x256', m: 256, k: 256, n: 256 },
   { kind: 'matmul', name: 'matmul 512x512x512', m: 512, k: 512, n: 512 },
-  {
+  ...RESNET18_CONVS.map(([name, cin, cout, k, stride, size]) => ({
     kind: 'conv',
-    name: 'conv1     7x7/2  3->64   224 b1',
-    x: [1, 3, 224, 224],
-    w: [64, 3, 7, 7],
-    stride: 2,
-    padding: 3,
-  },
-  {
-    kind: 'conv',
-    name: 'layer1    3x3   64->64    56 b2',
-    x: [2, 64, 56, 56],
-    w: [64, 64, 3, 3],
-    stride: 1,
-    padding: 1,
-  },
-  {
-    kind: 'conv',
-    name: 'layer2.0  3x3/2 64->128   56 b1',
-    x: [1, 64, 56, 56],
-    w: [128, 64, 3, 3],
-    stride: 2,
-    padding: 1,
-  },
-  {
-    kind: 'conv',
-    name: 'layer3    3x3  256->256   14 b2',
-    x: [2, 256, 14, 14],
-    w: [256, 256, 3, 3],
-    stride: 1,
-    padding: 1,
-  },
-  {
-    kind: 'conv',
-    name: 'layer4    3x3  512->512    7 b1',
-    x: [1, 512, 7, 7],
-    w: [512, 512, 3, 3],
-    stride: 1,
-    padding: 1,
-  },
+    name: `${name} b${BATCH}`,
+    x: [BATCH, cin, size, size],
+    w: [cout, cin, k, k],
+    stride,
+    padding: k === 1 ? 0 : Math.floor(k / 2),
+  })),
 ];
 
 function flops(c) {
@@ -151,12 +137,12 @@ if (torch)
   );
 else console.log('PyTorch not available (/usr/bin/python3 -c "import torch" failed): graft figures only');
 console.log('');
-const header = `${'shape'.padEnd(34)}${col('graft', 10)}${torch ? col('PyTorch', 10) + col('graft/PyTorch', 15) : ''}`;
+const header = `${'shape'.padEnd(40)}${col('graft', 10)}${col('per core', 10)}${torch ? col('PyTorch', 10) + col('graft/PyTorch', 15) : ''}`;
 console.log(header);
 console.log('-'.repeat(header.length));
 CASES.forEach((c, i) => {
   const g = gflops(c, graft[i]);
-  let line = `${c.name.padEnd(34)}${col(g.toFixed(2), 10)}`;
+  let line = `${c.name.padEnd(40)}${col(g.toFixed(2), 10)}${col((g / threads).toFixed(2), 10)}`;
   if (torch) {
     const t = gflops(c, torch.seconds[i]);
     line += col(t.toFixed(2), 10) + col(`${(g / t).toFixed(2)}x`, 15);

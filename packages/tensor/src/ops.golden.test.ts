@@ -1,7 +1,8 @@
 // Every op against PyTorch: forward values, dtypes and shapes, and the gradients of a random
 // upstream gradient with respect to every differentiable input (fixtures/ops.json).
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setWasmKernels } from './cpu/gemm.js';
 import { erf } from './cpu/ops.js';
 import { tensor } from './creation.js';
 import { dropout } from './ops/nn.js';
@@ -52,6 +53,50 @@ describe('ops match PyTorch (forward and backward)', () => {
         }
       }
       expect(problems).toEqual([]);
+    });
+  }
+});
+
+/** Runs a golden case's op and backward; returns every output and every input gradient as float64. */
+function runCase(c: OpsFixture['cases'][number]): Float64Array[] {
+  const { leaves, operands } = buildInputs(c, 'float32');
+  const outs = runOp(c, operands);
+  const diff = (c.upstream ?? [])
+    .map((u, k) =>
+      u && outs[k].requiresGrad
+        ? outs[k].mul(fromDesc({ shape: outs[k].shape, data: u }, 'float32')).sum()
+        : null,
+    )
+    .filter((t): t is Tensor => t !== null);
+  if (diff.length) diff.reduce((a, b) => a.add(b)).backward();
+  const grads = c.inputs.map((spec) => leaves[spec.name]?.grad).filter((g): g is Tensor => !!g);
+  return [...outs, ...grads].map((t) => Float64Array.from(t.dataSync() as ArrayLike<number>, Number));
+}
+
+// The conformance suite for the WebAssembly kernels (the default CPU path): every golden case, forward
+// and backward, run again on the TypeScript reference kernels and compared value by value.
+describe('WebAssembly kernels against the TypeScript reference kernels (every golden case)', () => {
+  afterAll(() => setWasmKernels(true));
+  for (const c of fixture.cases) {
+    it(c.name, () => {
+      setWasmKernels(true);
+      const fast = runCase(c);
+      setWasmKernels(false);
+      const ref = runCase(c);
+      setWasmKernels(true);
+      expect(fast.length).toBe(ref.length);
+      fast.forEach((a, k) => {
+        const b = ref[k];
+        let err = 0;
+        let scale = 0;
+        for (let i = 0; i < b.length; i++) {
+          if (Number.isNaN(b[i])) expect(Number.isNaN(a[i])).toBe(true);
+          else if (a[i] !== b[i]) err = Math.max(err, Math.abs(a[i] - b[i]));
+          if (Number.isFinite(b[i])) scale = Math.max(scale, Math.abs(b[i]));
+        }
+        // float32 accumulation (SIMD, blocked) against float64: a few ulps of the largest value.
+        expect(err, `tensor ${k}`).toBeLessThanOrEqual(2e-6 * Math.max(scale, 1e-30));
+      });
     });
   }
 });

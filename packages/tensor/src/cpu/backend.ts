@@ -6,9 +6,9 @@ import type {
   Conv2dParams,
   ConvEpilogueViews,
   Layout,
-  SgdStepOptions,
   Pool2dParams,
   ReduceOp,
+  SgdStepOptions,
   Storage,
   UnaryOp,
   View,
@@ -35,6 +35,7 @@ import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from '.
 import { wasmBatchNormBackward, wasmBatchNormForward } from './wasm/norm.js';
 import { wasmMaxPool2d } from './wasm/pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './wasm/winograd.js';
+import { useWinogradWeight, winogradConv2dBackwardWeight } from './wasm/winograd-weight.js';
 
 /** CPU storage: a typed array in the dtype's storage format. */
 export class CpuStorage implements Storage {
@@ -492,6 +493,24 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage {
+    if (
+      x.dtype === 'float32' &&
+      gradOut.dtype === 'float32' &&
+      wasmKernelsEnabled() &&
+      useWinogradWeight(weightShape, p, gradOut.shape)
+    ) {
+      const r = winogradConv2dBackwardWeight(
+        arr(x) as Float32Array,
+        x.offset,
+        x.shape,
+        arr(gradOut) as Float32Array,
+        gradOut.offset,
+        gradOut.shape,
+        p,
+        weightShape,
+      );
+      if (r) return new CpuStorage(r);
+    }
     if (x.dtype === 'float32' && gradOut.dtype === 'float32' && useWasmConv(weightShape, gradOut.shape)) {
       const r = wasmConv2dBackwardWeight(
         arr(x) as Float32Array,

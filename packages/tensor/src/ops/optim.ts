@@ -15,13 +15,21 @@ export type SgdUpdateOptions = Omit<SgdStepOptions, 'first'>;
  * `buf` is null) and d = nesterov ? d + momentum * buf : buf; then param -= lr * d. Returns the momentum
  * buffer (null without momentum). Runs without recording gradients.
  */
-export function sgdUpdate_(param: Tensor, grad: Tensor, buf: Tensor | null, o: SgdUpdateOptions): Tensor | null {
+export function sgdUpdate_(
+  param: Tensor,
+  grad: Tensor,
+  buf: Tensor | null,
+  o: SgdUpdateOptions,
+): Tensor | null {
   return noGrad(() => {
     const b = backendOf(param);
     const float = param.dtype === 'float32' || param.dtype === 'float64';
     const fits = (t: Tensor | null) =>
       !t ||
-      (t.dtype === param.dtype && t.device === param.device && t.isContiguous() && t.shape.join() === param.shape.join());
+      (t.dtype === param.dtype &&
+        t.device === param.device &&
+        t.isContiguous() &&
+        t.shape.join() === param.shape.join());
     if (b.sgdStep && float && param.isContiguous() && fits(grad) && fits(buf)) {
       const next = o.momentum !== 0 ? (buf ?? zerosLike(param)) : null;
       b.sgdStep(param._view, grad._view, next?._view ?? null, { ...o, first: o.momentum !== 0 && !buf });

@@ -61,6 +61,14 @@ export interface KernelExports {
   winoWeights(...args: number[]): void;
   /** Winograd output transform. */
   winoOutput(...args: number[]): void;
+  /** Weight-gradient Winograd: winoInput over several images (assembly/winograd-weight.ts). */
+  winoInputImages(...args: number[]): void;
+  /** Weight-gradient Winograd: output-gradient transform. */
+  winoGradOut(...args: number[]): void;
+  /** Weight-gradient Winograd: a range of the 36 transformed-domain products. */
+  winoWeightGemm(...args: number[]): void;
+  /** Weight-gradient Winograd: transform of the products back to 3x3 filters. */
+  winoWeightOut(...args: number[]): void;
   /** x, planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, out, idx (idx 0: values only) */
   maxPool(...args: number[]): void;
   /** x, N, C, P, scale, shift, residual, relu (in place; zero pointers skip a term) */

@@ -15,14 +15,23 @@ declare const process:
   | { getBuiltinModule?: (name: string) => unknown; versions?: { node?: string } }
   | undefined;
 
-// Control block layout (Int32 slots): 0 job sequence, 1 tasks claimed, 2 tasks done, 3 task count,
-// 4 workers ready, 5 stop flag; then the job's parameters as Float64 from byte 64.
+// Control block layout (Int32 slots): 0 job sequence, 1 ticket, 2 tasks done, 3 task count, 4 workers
+// ready, 5 stop flag, 6 job kind, 7 task-table width; then the job's parameters as Float64 from byte 64.
+//
+// Tasks are claimed from the ticket: (job tag << 16) | next task index, advanced by compare-exchange.
+// A thread only claims under the tag of the job it read its parameters for, and between jobs the
+// ticket is closed, so a worker that is late for one job can never take a task of the next one with
+// the old job's parameters (a plain shared counter allows exactly that race).
 const SEQ = 0;
-const CLAIMED = 1;
+const TICKET = 1;
 const DONE = 2;
 const COUNT = 3;
 const READY = 4;
 const STOP = 5;
+const FAILED = 8; // set by a worker whose task threw; the caller of the job throws
+const TAGS = 0x7fff;
+const CLOSED = TAGS << 16;
+const MAX_TASKS = 0x10000;
 const JOB = 6; // -1: the sgemm grid; k >= 0: call CALLS[k] once per row of the task table
 const ARGC = 7; // arguments per task-table row
 /** Kernels a task table may name (by index). */
@@ -38,6 +47,10 @@ const CALLS = [
   'winoOutput',
   'winoWeights',
   'regroup',
+  'winoInputImages',
+  'winoGradOut',
+  'winoWeightGemm',
+  'winoWeightOut',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
@@ -55,17 +68,31 @@ const calls = ${JSON.stringify(CALLS)}.map((name) => inst.exports[name]);
 Atomics.add(c, ${READY}, 1);
 Atomics.notify(c, ${READY});
 let seen = 0;
+// Claims the next task of the job tagged \`tag\` with fewer than \`count\` tasks; -1 when none is left.
+function claim(tag, count) {
+  for (;;) {
+    const v = Atomics.load(c, ${TICKET});
+    if (v >>> 16 !== tag) return -1;
+    const t = v & 0xffff;
+    if (t >= count) return -1;
+    if (Atomics.compareExchange(c, ${TICKET}, v, v + 1) === v) return t;
+  }
+}
 for (;;) {
   Atomics.wait(c, ${SEQ}, seen);
   seen = Atomics.load(c, ${SEQ});
   if (Atomics.load(c, ${STOP})) break;
+  const tag = seen % ${TAGS};
   const job = Atomics.load(c, ${JOB});
+  const count = Atomics.load(c, ${COUNT});
   if (job >= 0) {
     const fn = calls[job], argc = Atomics.load(c, ${ARGC});
-    for (;;) {
-      const t = Atomics.add(c, ${CLAIMED}, 1);
-      if (t >= Atomics.load(c, ${COUNT})) break;
-      fn(...tab.subarray(t * argc, (t + 1) * argc));
+    for (let t = claim(tag, count); t >= 0; t = claim(tag, count)) {
+      try {
+        fn(...tab.subarray(t * argc, (t + 1) * argc));
+      } catch {
+        Atomics.store(c, ${FAILED}, 1);
+      }
       Atomics.add(c, ${DONE}, 1);
     }
     Atomics.notify(c, ${DONE});
@@ -73,12 +100,14 @@ for (;;) {
   }
   const scratch = p[13] + (workerData.index + 1) * p[14];
   const rpt = p[12], cpt = p[15], colTasks = Math.ceil(p[1] / cpt);
-  for (;;) {
-    const t = Atomics.add(c, ${CLAIMED}, 1);
-    if (t >= Atomics.load(c, ${COUNT})) break;
+  for (let t = claim(tag, count); t >= 0; t = claim(tag, count)) {
     const ri = Math.floor(t / colTasks), r0 = ri * rpt, j0 = (t - ri * colTasks) * cpt;
-    sgemm(Math.min(rpt, p[0] - r0), Math.min(cpt, p[1] - j0), p[2], p[3] + r0 * p[4] * 4, p[4], p[5],
-      p[6] + j0 * p[8] * 4, p[7], p[8], p[9] + (r0 * p[10] + j0) * 4, p[10], p[11], scratch);
+    try {
+      sgemm(Math.min(rpt, p[0] - r0), Math.min(cpt, p[1] - j0), p[2], p[3] + r0 * p[4] * 4, p[4], p[5],
+        p[6] + j0 * p[8] * 4, p[7], p[8], p[9] + (r0 * p[10] + j0) * 4, p[10], p[11], scratch);
+    } catch {
+      Atomics.store(c, ${FAILED}, 1);
+    }
     Atomics.add(c, ${DONE}, 1);
   }
   Atomics.notify(c, ${DONE});
@@ -121,6 +150,7 @@ export function setNumThreads(n: number): number {
   const wt = workerThreads();
   if (n === 1 || !k || !k.shared || !wt) return getNumThreads();
   const control = new Int32Array(new SharedArrayBuffer(256));
+  control[TICKET] = CLOSED;
   const table = new Float64Array(new SharedArrayBuffer(TABLE_FLOATS * 8));
   const workers: WorkerLike[] = [];
   for (let i = 0; i < n - 1; i++) {
@@ -202,22 +232,14 @@ export function parallelSgemm(
   else rpt = Math.max(4, Math.ceil(M / (2 * threads) / 4) * 4);
   const colTasks = Math.ceil(N / cpt);
   const tasks = Math.ceil(M / rpt) * colTasks;
-  if (tasks < 2) {
+  if (tasks < 2 || tasks >= MAX_TASKS) {
     e.sgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, scratch);
     return;
   }
   const { control, params } = pool;
   params.set([M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, rpt, scratch, scratchStride, cpt]);
   Atomics.store(control, JOB, -1);
-  Atomics.store(control, CLAIMED, 0);
-  Atomics.store(control, DONE, 0);
-  Atomics.store(control, COUNT, tasks);
-  Atomics.add(control, SEQ, 1);
-  Atomics.notify(control, SEQ);
-  // The calling thread claims blocks too.
-  for (;;) {
-    const t = Atomics.add(control, CLAIMED, 1);
-    if (t >= tasks) break;
+  runOnPool(control, tasks, (t) => {
     const ri = Math.floor(t / colTasks);
     const r0 = ri * rpt;
     const j0 = (t - ri * colTasks) * cpt;
@@ -236,13 +258,7 @@ export function parallelSgemm(
       accumulate,
       scratch,
     );
-    Atomics.add(control, DONE, 1);
-  }
-  for (;;) {
-    const done = Atomics.load(control, DONE);
-    if (done >= tasks) break;
-    Atomics.wait(control, DONE, done, 100);
-  }
+  });
 }
 
 /**
@@ -260,20 +276,50 @@ export function parallelCalls(k: Kernels, fn: TableCall, tasks: readonly (readon
   for (let i = 0; i < tasks.length; i++) table.set(tasks[i], i * argc);
   Atomics.store(control, JOB, CALLS.indexOf(fn));
   Atomics.store(control, ARGC, argc);
-  Atomics.store(control, CLAIMED, 0);
-  Atomics.store(control, DONE, 0);
-  Atomics.store(control, COUNT, tasks.length);
-  Atomics.add(control, SEQ, 1);
-  Atomics.notify(control, SEQ);
+  runOnPool(control, tasks.length, (t) => f(...tasks[t]));
+}
+
+/** Next task of the job tagged `tag` (see TICKET), or -1 when none is left. */
+function claim(control: Int32Array, tag: number, count: number): number {
   for (;;) {
-    const t = Atomics.add(control, CLAIMED, 1);
-    if (t >= tasks.length) break;
-    f(...tasks[t]);
+    const v = Atomics.load(control, TICKET);
+    if (v >>> 16 !== tag) return -1;
+    const t = v & 0xffff;
+    if (t >= count) return -1;
+    if (Atomics.compareExchange(control, TICKET, v, v + 1) === v) return t;
+  }
+}
+
+/**
+ * Runs tasks 0..count-1 of the job whose parameters the caller has just written (the ticket is closed
+ * until now): opens the ticket under a new tag, wakes the workers, claims tasks itself, waits for all
+ * of them and closes the ticket again.
+ */
+function runOnPool(control: Int32Array, count: number, runTask: (t: number) => void): void {
+  const seq = (Atomics.load(control, SEQ) + 1) & 0x3fffffff;
+  const tag = seq % TAGS;
+  Atomics.store(control, COUNT, count);
+  Atomics.store(control, DONE, 0);
+  Atomics.store(control, TICKET, tag << 16);
+  Atomics.store(control, SEQ, seq);
+  Atomics.notify(control, SEQ);
+  let error: unknown = null;
+  for (let t = claim(control, tag, count); t >= 0; t = claim(control, tag, count)) {
+    try {
+      runTask(t);
+    } catch (e) {
+      error ??= e;
+    }
     Atomics.add(control, DONE, 1);
   }
+  // Every task counts as done even when it threw, so this wait always ends.
   for (;;) {
     const done = Atomics.load(control, DONE);
-    if (done >= tasks.length) break;
+    if (done >= count) break;
     Atomics.wait(control, DONE, done, 100);
   }
+  Atomics.store(control, TICKET, CLOSED);
+  const workerFailed = Atomics.exchange(control, FAILED, 0) !== 0;
+  if (error) throw error;
+  if (workerFailed) throw new Error('graft: a CPU worker thread failed while running a kernel');
 }

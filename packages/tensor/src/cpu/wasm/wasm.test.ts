@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  batchNorm,
   conv2d,
   getNumThreads,
   manualSeed,
@@ -11,6 +12,7 @@ import {
   type Tensor,
 } from '../../index.js';
 import { wasmKernelInfo, wasmKernels } from './kernels.js';
+import { parallelCalls } from './threads.js';
 
 function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
   setWasmKernels(wasm);
@@ -121,5 +123,48 @@ describe('wasm kernels', () => {
     const two = compute().map((t) => t.dataSync());
     setNumThreads(1);
     for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
+  });
+
+  it('hundreds of back-to-back pool jobs of different kinds stay exact (no task taken by a late worker)', () => {
+    // Small jobs in quick succession are where a worker finishing one job could meet the next one:
+    // alternate GEMMs (row and column splits), convolutions (im2col tasks) and batch norm (channel
+    // tasks), and compare with one thread.
+    manualSeed(4);
+    const a = randn(64, 48);
+    const b = randn(48, 600);
+    const c = randn(96, 64);
+    const d = randn(64, 40);
+    const img = randn(2, 8, 33, 31);
+    const w = randn(16, 8, 3, 3);
+    const act = randn(4, 16, 20, 20);
+    const compute = () => {
+      const out: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        out.push(a.matmul(b).sum().itemSync());
+        out.push(c.matmul(d).sum().itemSync());
+        out.push(conv2d(img, w, null, { padding: 1 }).sum().itemSync());
+        out.push(batchNorm(act, null, null, null, null, { training: true }).square().sum().itemSync());
+      }
+      return out;
+    };
+    setNumThreads(1);
+    const one = compute();
+    expect(setNumThreads(2)).toBe(2);
+    const two = compute();
+    setNumThreads(1);
+    expect(two).toEqual(one);
+  });
+
+  it('a kernel that traps on the pool throws in the caller, and the pool keeps working', () => {
+    const k = wasmKernels()!;
+    expect(setNumThreads(2)).toBe(2);
+    // Pointers far past the end of memory: every task traps, on whichever thread runs it.
+    const bad = Array.from({ length: 8 }, () => [2 ** 31 - 64, 1, 4, 4, 0, 0, 0, 0]);
+    expect(() => parallelCalls(k, 'epilogue', bad)).toThrow();
+    const a = randn(64, 48);
+    const b = randn(48, 600);
+    const ref = a.matmul(b).sum().itemSync();
+    setNumThreads(1);
+    expect(a.matmul(b).sum().itemSync()).toBe(ref);
   });
 });

@@ -1,0 +1,167 @@
+// Winograd F(3x3, 4x4) weight gradients against the TypeScript reference kernels (float64 accumulation).
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  conv2d,
+  manualSeed,
+  randn,
+  setNumThreads,
+  setWasmKernels,
+  setWinogradConv,
+  type Tensor,
+} from '../../index.js';
+import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
+
+/** Max |a-b| relative to the largest |b|. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err / scale;
+}
+
+type Pad = number | [number, number];
+
+const params = (padding: Pad, extra: object = {}) => ({
+  stride: [1, 1] as [number, number],
+  padding: (typeof padding === 'number' ? [padding, padding] : padding) as [number, number],
+  dilation: [1, 1] as [number, number],
+  groups: 1,
+  ...extra,
+});
+
+/** The weight gradient (through autograd) of conv2d(x, w, padding) for the output gradient `up`. */
+function weightGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array {
+  w.grad = null;
+  conv2d(x, w, null, { padding }).backward(up);
+  return w.grad!.dataSync() as Float32Array;
+}
+
+describe('Winograd 3x3 weight gradient', () => {
+  afterAll(() => {
+    setWasmKernels(true);
+    setWinogradConv(true);
+    setNumThreads(1);
+  });
+
+  const cases: [string, number[], number[], Pad][] = [
+    ['7x7 pad 1, batch 3', [3, 36, 7, 7], [40, 36, 3, 3], 1],
+    ['7x7 pad 0, batch 3', [3, 44, 7, 7], [36, 44, 3, 3], 0],
+    ['13x11 pad 1, channels not multiples of 4', [3, 17, 13, 11], [19, 17, 3, 3], 1],
+    ['13x11 pad 0', [3, 21, 13, 11], [26, 21, 3, 3], 0],
+    ['9x10 pad 2', [3, 20, 9, 10], [17, 20, 3, 3], 2],
+    ['12x9 pad (2, 0)', [3, 20, 12, 9], [24, 20, 3, 3], [2, 0]],
+    ['56x56 pad 1, batch 1', [1, 16, 56, 56], [20, 16, 3, 3], 1],
+    ['56x56 pad 2, batch 1, odd channels', [1, 18, 56, 56], [22, 18, 3, 3], 2],
+    ['14x14 pad 1, batch 1, wide channels', [1, 130, 14, 14], [132, 130, 3, 3], 1],
+    // 36 * 64 * 961 transformed floats per image: one image per chunk, three chunks accumulated.
+    ['122x122, several chunks', [3, 64, 122, 122], [16, 64, 3, 3], 1],
+  ];
+  for (const [name, xs, ws, padding] of cases) {
+    it(`matches the reference on 1 and 2 threads: ${name}`, () => {
+      manualSeed(11);
+      const x = randn(xs);
+      const w = randn(ws, { requiresGrad: true });
+      const y0 = conv2d(x, w, null, { padding });
+      expect(useWinogradWeight(ws, params(padding), y0.shape)).toBe(true);
+      const up = randn(y0.shape);
+      setWasmKernels(false);
+      const ref = weightGrad(x, w, padding, up);
+      setWasmKernels(true);
+      setNumThreads(1);
+      const one = weightGrad(x, w, padding, up);
+      expect(setNumThreads(2)).toBe(2);
+      const two = weightGrad(x, w, padding, up);
+      setNumThreads(1);
+      expect(one.length).toBe(ref.length);
+      expect(relErr(one, ref)).toBeLessThan(1e-5);
+      // Each product runs whole on one thread and the transforms are per element: bit-identical.
+      expect(Array.from(two)).toEqual(Array.from(one));
+    });
+  }
+
+  it('handles fewer than 4 channels and maps smaller than a tile (called directly)', () => {
+    const small: [number[], number[], Pad][] = [
+      [[2, 5, 6, 5], [3, 5, 3, 3], 1],
+      [[1, 3, 3, 3], [2, 3, 3, 3], 0],
+      [[2, 7, 9, 4], [6, 7, 3, 3], 2],
+    ];
+    for (const [xs, ws, padding] of small) {
+      manualSeed(12);
+      const x = randn(xs);
+      const w = randn(ws, { requiresGrad: true });
+      const up = randn(conv2d(x, w, null, { padding }).shape);
+      setWasmKernels(false);
+      const ref = weightGrad(x, w, padding, up);
+      setWasmKernels(true);
+      const fast = winogradConv2dBackwardWeight(
+        x.dataSync() as Float32Array,
+        0,
+        xs,
+        up.dataSync() as Float32Array,
+        0,
+        up.shape,
+        params(padding),
+        ws,
+      );
+      expect(fast).not.toBeNull();
+      expect(relErr(fast!, ref)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('reads operands that start inside their storage (offset views)', () => {
+    manualSeed(13);
+    const x = randn([5, 24, 12, 12]).narrow(0, 2, 3);
+    const w = randn([32, 24, 3, 3], { requiresGrad: true });
+    const up = randn([6, 32, 12, 12]).narrow(0, 1, 3);
+    expect(useWinogradWeight([32, 24, 3, 3], params(1), [3, 32, 12, 12])).toBe(true);
+    setWasmKernels(false);
+    const ref = weightGrad(x, w, 1, up);
+    setWasmKernels(true);
+    expect(relErr(weightGrad(x, w, 1, up), ref)).toBeLessThan(1e-5);
+  });
+
+  it('is picked for ResNet-style layers, and the direct kernel stays available', () => {
+    manualSeed(14);
+    const x = randn([2, 64, 28, 28]);
+    const w = randn([64, 64, 3, 3], { requiresGrad: true });
+    const up = randn([2, 64, 28, 28]);
+    expect(useWinogradWeight([64, 64, 3, 3], params(1), [2, 64, 28, 28])).toBe(true);
+    setWasmKernels(false);
+    const ref = weightGrad(x, w, 1, up);
+    setWasmKernels(true);
+    const fast = weightGrad(x, w, 1, up);
+    setWinogradConv(false);
+    const direct = weightGrad(x, w, 1, up);
+    setWinogradConv(true);
+    expect(relErr(fast, ref)).toBeLessThan(1e-5);
+    expect(relErr(direct, ref)).toBeLessThan(1e-5);
+    // Different rounding: the Winograd path ran, not the im2col one.
+    expect(Array.from(fast)).not.toEqual(Array.from(direct));
+  });
+
+  it('is not used for strided, dilated, grouped, non-3x3, narrow or too small gradients', () => {
+    const g = [16, 64, 56, 56];
+    expect(useWinogradWeight([64, 64, 3, 3], params(1), g)).toBe(true);
+    expect(useWinogradWeight([128, 128, 3, 3], params(1), [16, 128, 28, 28])).toBe(true);
+    expect(useWinogradWeight([256, 256, 3, 3], params(1), [16, 256, 14, 14])).toBe(true);
+    expect(useWinogradWeight([512, 512, 3, 3], params(1), [16, 512, 7, 7])).toBe(true);
+    expect(useWinogradWeight([64, 64, 3, 3], params(1, { stride: [2, 2] }), g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 3, 3], params(1, { dilation: [2, 2] }), g)).toBe(false);
+    expect(useWinogradWeight([64, 32, 3, 3], params(1, { groups: 2 }), g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 3, 3], params(3), g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 5, 5], params(2), g)).toBe(false);
+    expect(useWinogradWeight([64, 8, 3, 3], params(1), g)).toBe(false);
+    expect(useWinogradWeight([8, 64, 3, 3], params(1), [16, 8, 56, 56])).toBe(false);
+    // Too few tiles for the 36 O C transformed sums, or too little work overall.
+    expect(useWinogradWeight([512, 512, 3, 3], params(1), [2, 512, 7, 7])).toBe(false);
+    expect(useWinogradWeight([256, 256, 3, 3], params(1), [2, 256, 7, 7])).toBe(true);
+    expect(useWinogradWeight([256, 256, 3, 3], params(1), [1, 256, 7, 7])).toBe(false);
+    expect(useWinogradWeight([32, 32, 3, 3], params(1), [2, 32, 7, 7])).toBe(false);
+    setWinogradConv(false);
+    expect(useWinogradWeight([64, 64, 3, 3], params(1), g)).toBe(false);
+    setWinogradConv(true);
+  });
+});

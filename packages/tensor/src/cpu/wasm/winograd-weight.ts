@@ -1,0 +1,184 @@
+// Weight gradient of 3x3 stride-1 convolutions by Winograd F(3x3, 4x4) in WebAssembly (transforms in
+// assembly/winograd-weight.ts). dW[o, c] is the correlation of each padded input plane with the output
+// gradient plane; cut into 4x4 gradient tiles, each tile is a 3x3 correlation of a 6x6 input patch
+// with a 4x4 "filter", 36 multiply-adds per (o, c) pair in the transformed domain instead of 144.
+// Chunks of images go to V[36][C][T] (the forward input transform) and Gt[36][O][T] (T tiles side by
+// side), the 36 products M[xi] [O, C] += Gt[xi] V[xi]^T accumulate over chunks (each pool task runs
+// whole products, so the long K = T reductions are never split and B is packed once), and
+// dW = A^T M A at the end.
+// Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so
+// results differ from the float64 reference by about 1e-6..3e-6 of max |dW| (direct im2col: ~3e-7).
+
+import type { Conv2dParams } from '../../backend.js';
+import { gemmScratch, reserve, wasmKernels } from './kernels.js';
+import { getNumThreads, parallelCalls } from './threads.js';
+import { winogradConvEnabled } from './winograd.js';
+
+interface WeightExports {
+  winoInputScratch(tilesH: number, tilesW: number): number;
+  winoGradOutScratch(tilesW: number): number;
+}
+
+/** Upper bound on each of the two transformed chunk buffers, in floats (16 MB). */
+const MAX_CHUNK_FLOATS = 4 << 20;
+
+/** Direct multiply-adds below which the weight gradient stays on the im2col kernel. */
+const MIN_WORK = 1 << 20;
+
+/**
+ * Whether the weight gradient of a float32 convolution x [N, C, H, W] * w [O, C, 3, 3] with output
+ * gradient [N, O, OH, OW] takes the Winograd path: stride 1, no dilation or groups, padding at most 2,
+ * at least 16 channels in and out, at least 2^20 direct multiply-adds, and enough 4x4 gradient tiles
+ * (over the batch) for the products to pay for the 36 O C transformed sums they write and read back:
+ * at least 8, and one per 8192 channel pairs. Measured on 2 threads: batch-2 7x7 maps (8 tiles) win
+ * with 64..256 channels and lose with 512 (0.7x); 16-32 channels at 7x7 lose below ~1M multiply-adds.
+ */
+export function useWinogradWeight(
+  wShape: readonly number[],
+  p: Conv2dParams,
+  gShape: readonly number[],
+): boolean {
+  const [O, C, KH, KW] = wShape;
+  const [N, , OH, OW] = gShape;
+  const tiles = N * Math.ceil(OH / 4) * Math.ceil(OW / 4);
+  return (
+    winogradConvEnabled() &&
+    KH === 3 &&
+    KW === 3 &&
+    p.groups === 1 &&
+    p.stride[0] === 1 &&
+    p.stride[1] === 1 &&
+    p.dilation[0] === 1 &&
+    p.dilation[1] === 1 &&
+    p.padding[0] <= 2 &&
+    p.padding[1] <= 2 &&
+    C >= 16 &&
+    O >= 16 &&
+    tiles >= 8 &&
+    tiles * 8192 >= O * C &&
+    O * C * 9 * N * OH * OW >= MIN_WORK
+  );
+}
+
+/** Floats between the 36 planes of a transformed operand: 16 floats past a multiple of 1024. */
+function planeStride(floats: number): number {
+  return Math.ceil(floats / 1024) * 1024 + 16;
+}
+
+/** Pool tasks for the 36 products: a divisor of 36, a multiple of `threads`, about 4 per thread. */
+function productTasks(threads: number): number {
+  if (threads === 1) return 1;
+  for (const d of [2, 3, 4, 6, 9, 12, 18]) if (d % threads === 0 && d >= 4 * threads) return d;
+  return 36;
+}
+
+/**
+ * Weight gradient [O, C, 3, 3] of a 3x3 stride-1 convolution (see useWinogradWeight) from the input x
+ * [N, C, H, W] and the output gradient [N, O, OH, OW]; null where WebAssembly is unavailable.
+ */
+export function winogradConv2dBackwardWeight(
+  x: Float32Array,
+  xOff: number,
+  xShape: readonly number[],
+  gOut: Float32Array,
+  gOff: number,
+  gShape: readonly number[],
+  p: Conv2dParams,
+  wShape: readonly number[],
+): Float32Array | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const e = k.exports as unknown as WeightExports;
+  const [N, C, H, W] = xShape;
+  const [, O, OH, OW] = gShape;
+  const [ph, pw] = p.padding;
+  const tilesH = Math.ceil(OH / 4);
+  const tilesW = Math.ceil(OW / 4);
+  const tiles = tilesH * tilesW;
+  const nb = Math.max(1, Math.min(N, Math.floor(MAX_CHUNK_FLOATS / (36 * Math.max(C, O) * tiles))));
+  const T = nb * tiles;
+  const xLen = N * C * H * W;
+  const gLen = N * O * OH * OW;
+  const wLen = wShape[0] * wShape[1] * 9;
+  // Plane strides shifted one cache line off a multiple of 4 KB so that the 36 streams a transform
+  // reads or writes at once do not all map to the same cache sets.
+  const ldU = planeStride(O * T);
+  const ldV = planeStride(C * T);
+  const ldM = planeStride(O * C);
+  const threads = getNumThreads();
+  // Transform tasks: channel blocks over all the chunk's images (tasks write disjoint rows of V and Gt;
+  // per-image tasks would share cache lines where an image has few tiles), about 4 per thread.
+  const parts = threads > 1 ? 4 * threads : 1;
+  const cBlock = Math.ceil(C / Math.min(C, parts));
+  const oBlock = Math.ceil(O / Math.min(O, parts));
+  const tScratch =
+    Math.ceil(Math.max(e.winoInputScratch(tilesH, tilesW), e.winoGradOutScratch(tilesW), 112) / 16) * 16;
+  const tTasks = Math.max(Math.ceil(C / cBlock), Math.ceil(O / oBlock));
+  // Product tasks: whole products, an equal number per thread, each with a GEMM scratch.
+  const gTasks = productTasks(threads);
+  const gStride = Math.ceil(gemmScratch() / 16) * 16;
+  const m = reserve(k, [
+    xLen,
+    gLen,
+    wLen,
+    36 * ldU,
+    36 * ldV,
+    36 * ldM + 4,
+    tScratch * tTasks,
+    gStride * gTasks,
+  ]);
+  const [xp, gp, wp, up, vp, mp, tp, sp] = m.ptrs;
+  m.heap.set(x.subarray(xOff, xOff + xLen), xp / 4);
+  m.heap.set(gOut.subarray(gOff, gOff + gLen), gp / 4);
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const cnt = Math.min(nb, N - n0);
+    const inTasks: number[][] = [];
+    for (let c0 = 0; c0 < C; c0 += cBlock) {
+      const x0 = xp + (n0 * C + c0) * H * W * 4;
+      const sc = tp + inTasks.length * tScratch * 4;
+      const cb = Math.min(cBlock, C - c0);
+      inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, vp + c0 * T * 4, T, ldV, 0, sc, cnt, C * H * W]);
+    }
+    parallelCalls(k, 'winoInputImages', inTasks);
+    const gradTasks: number[][] = [];
+    for (let o0 = 0; o0 < O; o0 += oBlock) {
+      const g0 = gp + (n0 * O + o0) * OH * OW * 4;
+      const sc = tp + gradTasks.length * tScratch * 4;
+      const ob = Math.min(oBlock, O - o0);
+      gradTasks.push([g0, ob, OH, OW, tilesH, tilesW, up + o0 * T * 4, T, ldU, 0, sc, cnt, O * OH * OW]);
+    }
+    parallelCalls(k, 'winoGradOut', gradTasks);
+    // M[xi] [O, C] (+)= Gt[xi] [O, K] x V[xi]^T [K, C], K the chunk's tiles.
+    const per = 36 / gTasks;
+    const mulTasks: number[][] = [];
+    for (let i = 0; i < gTasks; i++) {
+      const sc = sp + i * gStride * 4;
+      mulTasks.push([
+        up,
+        T,
+        ldU,
+        vp,
+        T,
+        ldV,
+        mp,
+        ldM,
+        O,
+        C,
+        cnt * tiles,
+        i * per,
+        (i + 1) * per,
+        n0 > 0 ? 1 : 0,
+        sc,
+      ]);
+    }
+    parallelCalls(k, 'winoWeightGemm', mulTasks);
+  }
+  const oBlockOut = Math.ceil(O / Math.min(O, parts));
+  const outTasks: number[][] = [];
+  for (let o0 = 0; o0 < O; o0 += oBlockOut) {
+    const sc = tp + outTasks.length * tScratch * 4;
+    outTasks.push([mp + o0 * C * 4, Math.min(oBlockOut, O - o0), C, C, ldM, wp + o0 * C * 36, C, sc]);
+  }
+  parallelCalls(k, 'winoWeightOut', outTasks);
+  return m.heap.slice(wp / 4, wp / 4 + wLen);
+}
