@@ -189,6 +189,8 @@ export interface Backend {
     weight: View | null,
     needInput: boolean,
     reluOut: View | null,
+    /** false: the caller needs no `gm` (no residual gradient), so a backend may skip it. */
+    wantMasked?: boolean,
   ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null };
   /**
    * Optional fused SGD step in place over contiguous float operands of one shape (see `sgdUpdate_`):

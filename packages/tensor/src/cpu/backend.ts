@@ -662,6 +662,7 @@ export class CpuBackend implements Backend {
     weight: View | null,
     needInput: boolean,
     reluOut: View | null = null,
+    wantMasked = true,
   ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null } {
     const G = floats(g, 'batchNorm backward');
     const X = floats(x, 'batchNorm backward');
@@ -684,6 +685,7 @@ export class CpuBackend implements Backend {
         reluOut && (arr(reluOut) as Float32Array),
         reluOut?.offset ?? 0,
         needInput,
+        wantMasked,
       );
       if (r) return { gx: st(r.gx), gw: new CpuStorage(r.gw), gb: new CpuStorage(r.gb), gm: st(r.gm) };
     }

@@ -467,6 +467,7 @@ function batchNormImpl(
             wv?._view ?? null,
             x.requiresGrad,
             relu ? out._view : null,
+            residual?.requiresGrad ?? false,
           );
           const gm = gr.gm ? wrap(gr.gm, x.shape, g.dtype) : gc;
           return [

@@ -112,6 +112,7 @@ export function wasmBatchNormBackward(
   y: Float32Array | null,
   yo: number,
   needInput: boolean,
+  wantMasked = true,
 ): { gx: Float32Array | null; gw: Float32Array; gb: Float32Array; gm: Float32Array | null } | null {
   const k = wasmKernels();
   if (!k) return null;
@@ -161,5 +162,5 @@ export function wasmBatchNormBackward(
     );
     gx = h.slice(xp / 4, xp / 4 + n);
   }
-  return { gx, gw, gb, gm: y ? h.slice(gp / 4, gp / 4 + n) : null };
+  return { gx, gw, gb, gm: y && wantMasked ? h.slice(gp / 4, gp / 4 + n) : null };
 }
