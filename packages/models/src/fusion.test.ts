@@ -5,6 +5,7 @@ import { F, setModuleFusion } from '@graft/nn';
 import { manualSeed, noGrad, randint, randn, type Tensor } from '@graft/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resnet18, resnet50 } from './index.js';
+import type { BasicBlock, Bottleneck } from './resnet.js';
 
 function maxRel(a: Tensor, b: Tensor): number {
   const x = a.dataSync();
@@ -60,5 +61,22 @@ describe.each([
     const pb = new Map(p.model.namedBuffers());
     for (const [name, buf] of f.model.namedBuffers())
       expect(maxRel(buf, pb.get(name)!), name).toBeLessThan(1e-6);
+  });
+
+  it('a hook on a layer inside a block sees its own output: fusion steps aside for that block', async () => {
+    manualSeed(3);
+    const model = await build({ numClasses: 3 });
+    model.eval();
+    const x = randn(1, 3, 40, 40);
+    const first = [...model.layer1.children()][0] as BasicBlock | Bottleneck;
+    let seen: Tensor | null = null;
+    const h = first.bn1.registerForwardHook((_m, _i, o) => {
+      seen = o as Tensor;
+    });
+    const withHook = noGrad(() => model.call(x));
+    h.remove();
+    expect(seen).not.toBeNull();
+    const fused = noGrad(() => model.call(x));
+    expect(maxRel(withHook, fused)).toBeLessThan(1e-5);
   });
 });

@@ -78,7 +78,7 @@ export class BasicBlock extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (canFuseEval(x, this)) {
+    if (canFuseEval(x, ...this.children())) {
       // Eval mode, nothing observing: each conv runs with its BatchNorm, residual and ReLU fused.
       const out = convBnEval(this.conv1, this.bn1, x, { relu: true });
       const identity = this.downsample ? fusedDownsample(this.downsample, x) : x;
@@ -129,7 +129,7 @@ export class Bottleneck extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (canFuseEval(x, this)) {
+    if (canFuseEval(x, ...this.children())) {
       let out = convBnEval(this.conv1, this.bn1, x, { relu: true });
       out = convBnEval(this.conv2, this.bn2, out, { relu: true });
       const identity = this.downsample ? fusedDownsample(this.downsample, x) : x;
