@@ -20,7 +20,7 @@ export {
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
 export { wasmKernelInfo } from './cpu/wasm/kernels.js';
-export { getNumThreads, setNumThreads } from './cpu/wasm/threads.js';
+export { getNumThreads, setNumThreads, threadPoolStats } from './cpu/wasm/threads.js';
 export { setWinogradConv, winogradConvEnabled } from './cpu/wasm/winograd.js';
 export {
   arange,

@@ -1,12 +1,19 @@
-// A pool of worker threads running the WebAssembly GEMM on row blocks of one product, over the
-// kernels' shared memory. Node only for now (the main thread blocks on Atomics.wait while workers
-// compute, which browsers forbid on their main thread); elsewhere everything runs on one thread.
+// A pool of worker threads running the WebAssembly kernels over the kernels' shared memory:
+// worker_threads in Node, Web Workers in browsers (which need cross-origin isolation for shared memory;
+// without it everything runs on one thread). The calling thread takes tasks too and then waits for the
+// rest: with Atomics.wait where it may block, by spinning on a browser's main thread, which may not.
 
 import { type KernelExports, type Kernels, wasmKernels } from './kernels.js';
 
 interface WorkerLike {
-  unref(): void;
-  terminate(): Promise<number>;
+  unref?(): void;
+  terminate(): unknown;
+}
+interface BrowserWorkerApi {
+  Worker?: new (url: string) => WorkerLike & { postMessage(data: unknown): void };
+  Blob?: new (parts: string[], opts: { type: string }) => unknown;
+  URL?: { createObjectURL(blob: unknown): string };
+  crossOriginIsolated?: boolean;
 }
 interface WorkerThreadsModule {
   Worker: new (code: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
@@ -28,6 +35,7 @@ const DONE = 2;
 const COUNT = 3;
 const READY = 4;
 const STOP = 5;
+const WORKER_TASKS = 9; // tasks run by workers since the pool started (threadPoolStats)
 const FAILED = 8; // set by a worker whose task threw; the caller of the job throws
 const TAGS = 0x7fff;
 const CLOSED = TAGS << 16;
@@ -55,9 +63,10 @@ const CALLS = [
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
 
-// The worker: waits for a new job sequence number, claims row blocks until none are left.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+// The worker: waits for a new job sequence number, claims tasks until none are left. The same body
+// runs under Node's worker_threads (workerData) and in a Web Worker (its first message).
+const WORKER_BODY = `
+function start(workerData) {
 const { module, memory, control, table } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
 const sgemm = inst.exports.sgemm;
@@ -93,6 +102,7 @@ for (;;) {
       } catch {
         Atomics.store(c, ${FAILED}, 1);
       }
+      Atomics.add(c, ${WORKER_TASKS}, 1);
       Atomics.add(c, ${DONE}, 1);
     }
     Atomics.notify(c, ${DONE});
@@ -108,11 +118,15 @@ for (;;) {
     } catch {
       Atomics.store(c, ${FAILED}, 1);
     }
+    Atomics.add(c, ${WORKER_TASKS}, 1);
     Atomics.add(c, ${DONE}, 1);
   }
   Atomics.notify(c, ${DONE});
 }
+}
 `;
+const NODE_WORKER_SOURCE = `${WORKER_BODY}\nstart(require('node:worker_threads').workerData);`;
+const WEB_WORKER_SOURCE = `${WORKER_BODY}\nself.onmessage = (e) => start(e.data);`;
 
 interface Pool {
   workers: WorkerLike[];
@@ -139,45 +153,71 @@ export function getNumThreads(): number {
 }
 
 /**
- * Sets how many threads the CPU kernels use (the calling thread plus n-1 workers). Falls back to one
- * thread where workers or shared memory are unavailable (browsers, Node < 20.16). Returns the count in use.
+ * Sets how many threads the CPU kernels use (the calling thread plus n-1 workers) and returns the count
+ * in use. Node: worker_threads, ready when this returns. Browsers: Web Workers when the page is
+ * cross-origin isolated (COOP/COEP headers, so SharedArrayBuffer exists); they start once the page
+ * yields to its event loop, and until then the calling thread runs every task. Elsewhere (no shared
+ * memory, no workers) one thread.
  */
 export function setNumThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
   requested = n;
   stopPool();
   const k = wasmKernels();
+  if (n === 1 || !k || !k.shared) return getNumThreads();
   const wt = workerThreads();
-  if (n === 1 || !k || !k.shared || !wt) return getNumThreads();
+  const web = globalThis as unknown as BrowserWorkerApi;
+  const browser = !wt && !!web.Worker && !!web.Blob && !!web.URL && web.crossOriginIsolated === true;
+  if (!wt && !browser) return getNumThreads();
   const control = new Int32Array(new SharedArrayBuffer(256));
   control[TICKET] = CLOSED;
   const table = new Float64Array(new SharedArrayBuffer(TABLE_FLOATS * 8));
+  const data = (index: number) => ({
+    module: k.module,
+    memory: k.memory,
+    control: control.buffer,
+    table: table.buffer,
+    index,
+  });
   const workers: WorkerLike[] = [];
-  for (let i = 0; i < n - 1; i++) {
-    const w = new wt.Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        module: k.module,
-        memory: k.memory,
-        control: control.buffer,
-        table: table.buffer,
-        index: i,
-      },
-    });
-    w.unref();
-    workers.push(w);
-  }
-  // Workers compile their instance on start; wait (bounded) until all report ready.
-  const deadline = Date.now() + 10_000;
-  while (Atomics.load(control, READY) < workers.length && Date.now() < deadline) {
-    Atomics.wait(control, READY, Atomics.load(control, READY), 50);
-  }
-  if (Atomics.load(control, READY) < workers.length) {
-    for (const w of workers) void w.terminate();
-    return getNumThreads();
+  if (wt) {
+    for (let i = 0; i < n - 1; i++) {
+      const w = new wt.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: data(i) });
+      w.unref?.();
+      workers.push(w);
+    }
+    // Workers compile their instance on start; wait (bounded) until all report ready.
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(control, READY) < workers.length && Date.now() < deadline) {
+      Atomics.wait(control, READY, Atomics.load(control, READY), 50);
+    }
+    if (Atomics.load(control, READY) < workers.length) {
+      for (const w of workers) void w.terminate();
+      return getNumThreads();
+    }
+  } else {
+    const Ctor = web.Worker!;
+    const url = web.URL!.createObjectURL(new web.Blob!([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
+    for (let i = 0; i < n - 1; i++) {
+      const w = new Ctor(url);
+      w.postMessage(data(i));
+      workers.push(w);
+    }
   }
   pool = { workers, control, params: new Float64Array(control.buffer, 64, 16), table };
   return getNumThreads();
+}
+
+/**
+ * The pool's state: threads in use, workers that have started (in browsers they start asynchronously)
+ * and tasks the workers have run, e.g. to check that a page really computes on several threads.
+ */
+export function threadPoolStats(): { threads: number; workersReady: number; workerTasks: number } {
+  return {
+    threads: getNumThreads(),
+    workersReady: pool ? Atomics.load(pool.control, READY) : 0,
+    workerTasks: pool ? Atomics.load(pool.control, WORKER_TASKS) : 0,
+  };
 }
 
 function stopPool(): void {
@@ -279,6 +319,9 @@ export function parallelCalls(k: Kernels, fn: TableCall, tasks: readonly (readon
   runOnPool(control, tasks.length, (t) => f(...tasks[t]));
 }
 
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+let canBlock = true;
+
 /** Next task of the job tagged `tag` (see TICKET), or -1 when none is left. */
 function claim(control: Int32Array, tag: number, count: number): number {
   for (;;) {
@@ -316,7 +359,13 @@ function runOnPool(control: Int32Array, count: number, runTask: (t: number) => v
   for (;;) {
     const done = Atomics.load(control, DONE);
     if (done >= count) break;
-    Atomics.wait(control, DONE, done, 100);
+    if (canBlock) {
+      try {
+        Atomics.wait(control, DONE, done, 100);
+      } catch {
+        canBlock = false; // a browser's main thread may not block: spin instead
+      }
+    }
   }
   Atomics.store(control, TICKET, CLOSED);
   const workerFailed = Atomics.exchange(control, FAILED, 0) !== 0;
