@@ -31,7 +31,12 @@ import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from '.
 import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop, sgdStepLoop } from './norm.js';
 import { binaryFn, unaryFn } from './ops.js';
 import { offsetsOf, stridedOffsets } from './strided.js';
-import { wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './wasm/conv.js';
+import {
+  type ConvEpilogue,
+  wasmConv2d,
+  wasmConv2dBackwardInput,
+  wasmConv2dBackwardWeight,
+} from './wasm/conv.js';
 import { wasmBatchNormBackward, wasmBatchNormForward } from './wasm/norm.js';
 import { wasmMaxPool2d } from './wasm/pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './wasm/winograd.js';
@@ -353,36 +358,9 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
-    if (
-      x.dtype === 'float32' &&
-      weight.dtype === 'float32' &&
-      wasmKernelsEnabled() &&
-      useWinograd(weight.shape, p, outShape)
-    ) {
-      const r = winogradConv2d(
-        arr(x) as Float32Array,
-        x.offset,
-        x.shape,
-        arr(weight) as Float32Array,
-        weight.offset,
-        weight.shape,
-        p,
-        outShape,
-      );
-      if (r) return new CpuStorage(r);
-    }
-    if (x.dtype === 'float32' && weight.dtype === 'float32' && useWasmConv(weight.shape, outShape)) {
-      const r = wasmConv2d(
-        arr(x) as Float32Array,
-        x.offset,
-        x.shape,
-        arr(weight) as Float32Array,
-        weight.offset,
-        weight.shape,
-        p,
-        outShape,
-      );
-      if (r) return new CpuStorage(r);
+    if (x.dtype === 'float32' && weight.dtype === 'float32') {
+      const r = wasmForward(x, weight, p, outShape, null);
+      if (r) return r;
     }
     const X = floats(x, 'conv2d');
     const W = floats(weight, 'conv2d');
@@ -577,26 +555,13 @@ export class CpuBackend implements Backend {
     )
       return null;
     const vec = (v: View | null) => (v ? (arr(v) as Float32Array).subarray(v.offset) : null);
-    const epilogue = {
+    return wasmForward(x, weight, p, outShape, {
       scale: vec(ep.scale),
       shift: vec(ep.shift),
       residual: ep.residual ? (arr(ep.residual) as Float32Array) : null,
       residualOffset: ep.residual?.offset ?? 0,
       relu: ep.relu,
-    };
-    const conv = useWinograd(weight.shape, p, outShape) ? winogradConv2d : wasmConv2d;
-    const r = conv(
-      arr(x) as Float32Array,
-      x.offset,
-      x.shape,
-      arr(weight) as Float32Array,
-      weight.offset,
-      weight.shape,
-      p,
-      outShape,
-      epilogue,
-    );
-    return r ? new CpuStorage(r) : null;
+    });
   }
 
   batchNormForward(
@@ -1069,6 +1034,37 @@ function maxPoolF32(
       }
     }
   }
+}
+
+/**
+ * A float32 forward convolution (with an optional epilogue) on the WebAssembly kernels: Winograd where
+ * it applies, im2col otherwise; null where neither runs (small products, kernels off, no WebAssembly).
+ */
+function wasmForward(
+  x: View,
+  weight: View,
+  p: Conv2dParams,
+  outShape: readonly number[],
+  ep: ConvEpilogue | null,
+): Storage | null {
+  const conv =
+    wasmKernelsEnabled() && useWinograd(weight.shape, p, outShape)
+      ? winogradConv2d
+      : useWasmConv(weight.shape, outShape)
+        ? wasmConv2d
+        : null;
+  const r = conv?.(
+    arr(x) as Float32Array,
+    x.offset,
+    x.shape,
+    arr(weight) as Float32Array,
+    weight.offset,
+    weight.shape,
+    p,
+    outShape,
+    ep,
+  );
+  return r ? new CpuStorage(r) : null;
 }
 
 function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {

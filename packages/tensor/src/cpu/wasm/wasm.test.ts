@@ -11,23 +11,13 @@ import {
   setWasmKernels,
   type Tensor,
 } from '../../index.js';
+import { relErr } from '../../test/compare.js';
 import { wasmKernelInfo, wasmKernels } from './kernels.js';
 import { parallelCalls } from './threads.js';
 
 function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
   setWasmKernels(wasm);
   return fn().map((t) => t.dataSync() as Float32Array);
-}
-
-/** Max |a-b| relative to the largest |b|, the error measure for float32-accumulated products. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / scale;
 }
 
 describe('wasm kernels', () => {

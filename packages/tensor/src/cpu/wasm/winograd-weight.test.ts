@@ -9,18 +9,8 @@ import {
   setWinogradConv,
   type Tensor,
 } from '../../index.js';
+import { relErr } from '../../test/compare.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
-
-/** Max |a-b| relative to the largest |b|. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / scale;
-}
 
 type Pad = number | [number, number];
 

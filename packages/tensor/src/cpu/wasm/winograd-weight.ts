@@ -12,7 +12,7 @@
 import type { Conv2dParams } from '../../backend.js';
 import { gemmScratch, reserve, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
-import { winogradConvEnabled } from './winograd.js';
+import { planeStride, winogradShape } from './winograd.js';
 
 interface WeightExports {
   winoInputScratch(tilesH: number, tilesW: number): number;
@@ -38,31 +38,12 @@ export function useWinogradWeight(
   p: Conv2dParams,
   gShape: readonly number[],
 ): boolean {
-  const [O, C, KH, KW] = wShape;
+  const [O, C] = wShape;
   const [N, , OH, OW] = gShape;
   const tiles = N * Math.ceil(OH / 4) * Math.ceil(OW / 4);
   return (
-    winogradConvEnabled() &&
-    KH === 3 &&
-    KW === 3 &&
-    p.groups === 1 &&
-    p.stride[0] === 1 &&
-    p.stride[1] === 1 &&
-    p.dilation[0] === 1 &&
-    p.dilation[1] === 1 &&
-    p.padding[0] <= 2 &&
-    p.padding[1] <= 2 &&
-    C >= 16 &&
-    O >= 16 &&
-    tiles >= 8 &&
-    tiles * 8192 >= O * C &&
-    O * C * 9 * N * OH * OW >= MIN_WORK
+    winogradShape(wShape, p) && tiles >= 8 && tiles * 8192 >= O * C && O * C * 9 * N * OH * OW >= MIN_WORK
   );
-}
-
-/** Floats between the 36 planes of a transformed operand: 16 floats past a multiple of 1024. */
-function planeStride(floats: number): number {
-  return Math.ceil(floats / 1024) * 1024 + 16;
 }
 
 /** Pool tasks for the 36 products: a divisor of 36, a multiple of `threads`, about 4 per thread. */

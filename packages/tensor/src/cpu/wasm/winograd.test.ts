@@ -9,18 +9,8 @@ import {
   setWinogradConv,
   type Tensor,
 } from '../../index.js';
+import { relErr } from '../../test/compare.js';
 import { useWinograd } from './winograd.js';
-
-/** Max |a-b| relative to the largest |b|. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / scale;
-}
 
 /** Forward output and input gradient (through autograd) of conv2d(x, w, padding). */
 function forwardAndGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array[] {

@@ -77,9 +77,18 @@ export function useWinograd(
   p: Conv2dParams,
   outShape: readonly number[],
 ): boolean {
-  const [O, C, KH, KW] = wShape;
+  const [O, C] = wShape;
   const [N, , OH, OW] = outShape;
   const pixels = N * OH * OW;
+  return winogradShape(wShape, p) && O * C * 9 * pixels >= MIN_WORK && pixels * 2048 >= 64 * 2048 + C * O;
+}
+
+/**
+ * The convolutions every Winograd path here handles: enabled, 3x3 filters, stride 1, no dilation or
+ * groups, padding at most 2, and at least 16 channels in and out (fewer do not pay).
+ */
+export function winogradShape(wShape: readonly number[], p: Conv2dParams): boolean {
+  const [O, C, KH, KW] = wShape;
   return (
     enabled &&
     KH === 3 &&
@@ -92,14 +101,12 @@ export function useWinograd(
     p.padding[0] <= 2 &&
     p.padding[1] <= 2 &&
     C >= 16 &&
-    O >= 16 &&
-    O * C * 9 * pixels >= MIN_WORK &&
-    pixels * 2048 >= 64 * 2048 + C * O
+    O >= 16
   );
 }
 
 /** Floats between the 36 planes of a transformed operand: 16 floats past a multiple of 1024. */
-function planeStride(floats: number): number {
+export function planeStride(floats: number): number {
   return Math.ceil(floats / 1024) * 1024 + 16;
 }
 
