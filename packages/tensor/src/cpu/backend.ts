@@ -717,47 +717,13 @@ export class CpuBackend implements Backend {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const indices = new Float64Array(N * C * OH * OW);
     if (x.dtype === 'float32' && wasmKernelsEnabled()) {
       const r = wasmMaxPool2d(X as Float32Array, x.offset, N * C, H, W, OH, OW, p, withIndices);
       if (r) return { values: new CpuStorage(r.values), indices: r.indices && new CpuStorage(r.indices) };
     }
-    if (x.dtype === 'float32') {
-      const values = new Float32Array(N * C * OH * OW);
-      maxPoolF32(X as Float32Array, x.offset, N * C, H, W, OH, OW, p, values, indices);
-      return { values: new CpuStorage(values), indices: new CpuStorage(indices) };
-    }
+    const indices = new Float64Array(N * C * OH * OW);
     const { out: values, finish } = output(x.dtype, N * C * OH * OW);
-    const [kh, kw] = p.kernelSize;
-    const [sh, sw] = p.stride;
-    const [ph, pw] = p.padding;
-    const [dh, dw] = p.dilation;
-    let o = 0;
-    for (let nc = 0; nc < N * C; nc++) {
-      const base = x.offset + nc * H * W;
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++, o++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let bestIdx = -1;
-          for (let i = 0; i < kh; i++) {
-            const h = oh * sh - ph + i * dh;
-            if (h < 0 || h >= H) continue;
-            for (let j = 0; j < kw; j++) {
-              const w = ow * sw - pw + j * dw;
-              if (w < 0 || w >= W) continue;
-              const v = X[base + h * W + w];
-              if (v > best || v !== v || bestIdx < 0) {
-                best = v;
-                bestIdx = h * W + w;
-                if (v !== v) break;
-              }
-            }
-          }
-          values[o] = best;
-          indices[o] = bestIdx;
-        }
-      }
-    }
+    maxPoolPlanes(X, x.offset, N * C, H, W, OH, OW, p, values, indices);
     return { values: finish(), indices: new CpuStorage(indices) };
   }
 
@@ -982,13 +948,12 @@ export class CpuBackend implements Backend {
   }
 }
 
-/** Per-image GEMM work large enough to be worth the copies into WebAssembly memory. */
 /**
- * Max pooling over float32 planes (monomorphic, so V8 keeps it tight), with PyTorch's tie and NaN
- * rules. Indices are flat positions within each plane.
+ * The reference max pooling over planes [H, W], with PyTorch's rules: start at the first tap inside the
+ * image, move on a strictly greater value or a NaN. Indices are flat positions within each plane.
  */
-function maxPoolF32(
-  X: Float32Array,
+function maxPoolPlanes(
+  X: ArrayLike<number>,
   offset: number,
   planes: number,
   H: number,
@@ -996,7 +961,7 @@ function maxPoolF32(
   OH: number,
   OW: number,
   p: Pool2dParams,
-  values: Float32Array,
+  values: TypedArray,
   indices: Float64Array,
 ): void {
   const [kh, kw] = p.kernelSize;
@@ -1067,6 +1032,7 @@ function wasmForward(
   return r ? new CpuStorage(r) : null;
 }
 
+/** Per-image GEMM work large enough to be worth the copies into WebAssembly memory. */
 function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
   const [O, Cg, KH, KW] = weightShape;
   return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[0] * outShape[2] * outShape[3] >= WASM_MIN_WORK;
