@@ -1,4 +1,7 @@
-// Test support: the error measure for float32-accumulated kernels against a reference.
+// Test support for the kernel tests: the error measure for float32-accumulated kernels against a
+// reference, and convolution parameters.
+
+import type { Conv2dParams } from '../backend.js';
 
 /** Max |a - b| relative to the largest |b|. */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -9,4 +12,17 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return err / scale;
+}
+
+/** Padding as conv2d takes it: one value for both sides, or [height, width]. */
+export type Pad = number | [number, number];
+
+/** The backend's Conv2dParams for a square stride, no dilation. */
+export function conv2dParams(padding: Pad = 0, stride = 1, groups = 1): Conv2dParams {
+  return {
+    stride: [stride, stride],
+    padding: typeof padding === 'number' ? [padding, padding] : padding,
+    dilation: [1, 1],
+    groups,
+  };
 }

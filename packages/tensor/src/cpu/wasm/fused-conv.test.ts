@@ -1,17 +1,10 @@
 // fusedConv2d: the WebAssembly epilogue (one pass in the convolution's output) against the composed
 // ops run by the TypeScript reference kernels, and its autograd fallback against the composed ops.
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { conv2d, fusedConv2d, manualSeed, noGrad, randn, setWasmKernels, type Tensor } from '../../index.js';
+import { conv2dParams } from '../../test/compare.js';
 import { CpuBackend } from '../backend.js';
 import { useWinograd } from './winograd.js';
-
-const convParams = (o: { stride?: number; padding?: number; groups?: number }) => ({
-  stride: [o.stride ?? 1, o.stride ?? 1] as [number, number],
-  padding: [o.padding ?? 0, o.padding ?? 0] as [number, number],
-  dilation: [1, 1] as [number, number],
-  groups: o.groups ?? 1,
-});
-
-import { conv2d, fusedConv2d, manualSeed, noGrad, randn, setWasmKernels, type Tensor } from '../../index.js';
 
 function maxRel(a: Tensor, b: Tensor): number {
   const x = a.dataSync() as Float32Array;
@@ -91,7 +84,9 @@ describe('fusedConv2d', () => {
         spy.mockRestore();
         expect(got.shape).toEqual(ref.shape);
         expect(maxRel(got, ref)).toBeLessThan(c.tol ?? 2e-6);
-        expect(useWinograd(c.w, convParams(c.o), ref.shape)).toBe(c.winograd === true);
+        expect(useWinograd(c.w, conv2dParams(c.o.padding, c.o.stride, c.o.groups), ref.shape)).toBe(
+          c.winograd === true,
+        );
         if (relu) expect(Math.min(...(got.dataSync() as Float32Array))).toBe(0);
       });
     }

@@ -9,18 +9,8 @@ import {
   setWinogradConv,
   type Tensor,
 } from '../../index.js';
-import { relErr } from '../../test/compare.js';
+import { conv2dParams, type Pad, relErr } from '../../test/compare.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
-
-type Pad = number | [number, number];
-
-const params = (padding: Pad, extra: object = {}) => ({
-  stride: [1, 1] as [number, number],
-  padding: (typeof padding === 'number' ? [padding, padding] : padding) as [number, number],
-  dilation: [1, 1] as [number, number],
-  groups: 1,
-  ...extra,
-});
 
 /** The weight gradient (through autograd) of conv2d(x, w, padding) for the output gradient `up`. */
 function weightGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array {
@@ -55,7 +45,7 @@ describe('Winograd 3x3 weight gradient', () => {
       const x = randn(xs);
       const w = randn(ws, { requiresGrad: true });
       const y0 = conv2d(x, w, null, { padding });
-      expect(useWinogradWeight(ws, params(padding), y0.shape)).toBe(true);
+      expect(useWinogradWeight(ws, conv2dParams(padding), y0.shape)).toBe(true);
       const up = randn(y0.shape);
       setWasmKernels(false);
       const ref = weightGrad(x, w, padding, up);
@@ -93,7 +83,7 @@ describe('Winograd 3x3 weight gradient', () => {
         up.dataSync() as Float32Array,
         0,
         up.shape,
-        params(padding),
+        conv2dParams(padding),
         ws,
       );
       expect(fast).not.toBeNull();
@@ -106,7 +96,7 @@ describe('Winograd 3x3 weight gradient', () => {
     const x = randn([5, 24, 12, 12]).narrow(0, 2, 3);
     const w = randn([32, 24, 3, 3], { requiresGrad: true });
     const up = randn([6, 32, 12, 12]).narrow(0, 1, 3);
-    expect(useWinogradWeight([32, 24, 3, 3], params(1), [3, 32, 12, 12])).toBe(true);
+    expect(useWinogradWeight([32, 24, 3, 3], conv2dParams(1), [3, 32, 12, 12])).toBe(true);
     setWasmKernels(false);
     const ref = weightGrad(x, w, 1, up);
     setWasmKernels(true);
@@ -118,7 +108,7 @@ describe('Winograd 3x3 weight gradient', () => {
     const x = randn([2, 64, 28, 28]);
     const w = randn([64, 64, 3, 3], { requiresGrad: true });
     const up = randn([2, 64, 28, 28]);
-    expect(useWinogradWeight([64, 64, 3, 3], params(1), [2, 64, 28, 28])).toBe(true);
+    expect(useWinogradWeight([64, 64, 3, 3], conv2dParams(1), [2, 64, 28, 28])).toBe(true);
     setWasmKernels(false);
     const ref = weightGrad(x, w, 1, up);
     setWasmKernels(true);
@@ -134,24 +124,24 @@ describe('Winograd 3x3 weight gradient', () => {
 
   it('is not used for strided, dilated, grouped, non-3x3, narrow or too small gradients', () => {
     const g = [16, 64, 56, 56];
-    expect(useWinogradWeight([64, 64, 3, 3], params(1), g)).toBe(true);
-    expect(useWinogradWeight([128, 128, 3, 3], params(1), [16, 128, 28, 28])).toBe(true);
-    expect(useWinogradWeight([256, 256, 3, 3], params(1), [16, 256, 14, 14])).toBe(true);
-    expect(useWinogradWeight([512, 512, 3, 3], params(1), [16, 512, 7, 7])).toBe(true);
-    expect(useWinogradWeight([64, 64, 3, 3], params(1, { stride: [2, 2] }), g)).toBe(false);
-    expect(useWinogradWeight([64, 64, 3, 3], params(1, { dilation: [2, 2] }), g)).toBe(false);
-    expect(useWinogradWeight([64, 32, 3, 3], params(1, { groups: 2 }), g)).toBe(false);
-    expect(useWinogradWeight([64, 64, 3, 3], params(3), g)).toBe(false);
-    expect(useWinogradWeight([64, 64, 5, 5], params(2), g)).toBe(false);
-    expect(useWinogradWeight([64, 8, 3, 3], params(1), g)).toBe(false);
-    expect(useWinogradWeight([8, 64, 3, 3], params(1), [16, 8, 56, 56])).toBe(false);
+    expect(useWinogradWeight([64, 64, 3, 3], conv2dParams(1), g)).toBe(true);
+    expect(useWinogradWeight([128, 128, 3, 3], conv2dParams(1), [16, 128, 28, 28])).toBe(true);
+    expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [16, 256, 14, 14])).toBe(true);
+    expect(useWinogradWeight([512, 512, 3, 3], conv2dParams(1), [16, 512, 7, 7])).toBe(true);
+    expect(useWinogradWeight([64, 64, 3, 3], { ...conv2dParams(1), stride: [2, 2] }, g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 3, 3], { ...conv2dParams(1), dilation: [2, 2] }, g)).toBe(false);
+    expect(useWinogradWeight([64, 32, 3, 3], { ...conv2dParams(1), groups: 2 }, g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 3, 3], conv2dParams(3), g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 5, 5], conv2dParams(2), g)).toBe(false);
+    expect(useWinogradWeight([64, 8, 3, 3], conv2dParams(1), g)).toBe(false);
+    expect(useWinogradWeight([8, 64, 3, 3], conv2dParams(1), [16, 8, 56, 56])).toBe(false);
     // Too few tiles for the 36 O C transformed sums, or too little work overall.
-    expect(useWinogradWeight([512, 512, 3, 3], params(1), [2, 512, 7, 7])).toBe(false);
-    expect(useWinogradWeight([256, 256, 3, 3], params(1), [2, 256, 7, 7])).toBe(true);
-    expect(useWinogradWeight([256, 256, 3, 3], params(1), [1, 256, 7, 7])).toBe(false);
-    expect(useWinogradWeight([32, 32, 3, 3], params(1), [2, 32, 7, 7])).toBe(false);
+    expect(useWinogradWeight([512, 512, 3, 3], conv2dParams(1), [2, 512, 7, 7])).toBe(false);
+    expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [2, 256, 7, 7])).toBe(true);
+    expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [1, 256, 7, 7])).toBe(false);
+    expect(useWinogradWeight([32, 32, 3, 3], conv2dParams(1), [2, 32, 7, 7])).toBe(false);
     setWinogradConv(false);
-    expect(useWinogradWeight([64, 64, 3, 3], params(1), g)).toBe(false);
+    expect(useWinogradWeight([64, 64, 3, 3], conv2dParams(1), g)).toBe(false);
     setWinogradConv(true);
   });
 });

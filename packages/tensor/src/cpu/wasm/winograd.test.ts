@@ -9,7 +9,7 @@ import {
   setWinogradConv,
   type Tensor,
 } from '../../index.js';
-import { relErr } from '../../test/compare.js';
+import { conv2dParams, type Pad, relErr } from '../../test/compare.js';
 import { useWinograd } from './winograd.js';
 
 /** Forward output and input gradient (through autograd) of conv2d(x, w, padding). */
@@ -20,15 +20,6 @@ function forwardAndGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32
   y.backward(up);
   return [y.dataSync() as Float32Array, x.grad!.dataSync() as Float32Array];
 }
-
-type Pad = number | [number, number];
-
-const params = (padding: Pad) => ({
-  stride: [1, 1] as [number, number],
-  padding: (typeof padding === 'number' ? [padding, padding] : padding) as [number, number],
-  dilation: [1, 1] as [number, number],
-  groups: 1,
-});
 
 describe('Winograd 3x3 convolution', () => {
   afterAll(() => {
@@ -53,7 +44,7 @@ describe('Winograd 3x3 convolution', () => {
       const x = randn(xs, { requiresGrad: true });
       const w = randn(ws, { requiresGrad: true });
       const y0 = conv2d(x, w, null, { padding });
-      expect(useWinograd(ws, params(padding), y0.shape)).toBe(true);
+      expect(useWinograd(ws, conv2dParams(padding), y0.shape)).toBe(true);
       const up = randn(y0.shape);
       setWasmKernels(false);
       const ref = forwardAndGrad(x, w, padding, up);
@@ -79,7 +70,7 @@ describe('Winograd 3x3 convolution', () => {
     const x = xs.narrow(0, 2, 3);
     const w = ws.select(0, 1);
     const compute = () => [conv2d(x, w, null, { padding: 1 }).dataSync() as Float32Array];
-    expect(useWinograd([32, 24, 3, 3], params(1), [3, 32, 12, 12])).toBe(true);
+    expect(useWinograd([32, 24, 3, 3], conv2dParams(1), [3, 32, 12, 12])).toBe(true);
     setWasmKernels(false);
     const [ref] = compute();
     setWasmKernels(true);
@@ -89,19 +80,19 @@ describe('Winograd 3x3 convolution', () => {
 
   it('is not used for strided, dilated, grouped, non-3x3 or narrow convolutions', () => {
     const out = [4, 32, 8, 8];
-    expect(useWinograd([32, 32, 3, 3], params(1), out)).toBe(true);
-    expect(useWinograd([32, 32, 3, 3], { ...params(1), stride: [2, 2] }, out)).toBe(false);
-    expect(useWinograd([32, 32, 3, 3], { ...params(1), dilation: [2, 2] }, out)).toBe(false);
-    expect(useWinograd([32, 16, 3, 3], { ...params(1), groups: 2 }, out)).toBe(false);
-    expect(useWinograd([32, 32, 3, 3], params(3), out)).toBe(false);
-    expect(useWinograd([32, 32, 5, 5], params(2), out)).toBe(false);
-    expect(useWinograd([32, 3, 3, 3], params(1), out)).toBe(false);
+    expect(useWinograd([32, 32, 3, 3], conv2dParams(1), out)).toBe(true);
+    expect(useWinograd([32, 32, 3, 3], { ...conv2dParams(1), stride: [2, 2] }, out)).toBe(false);
+    expect(useWinograd([32, 32, 3, 3], { ...conv2dParams(1), dilation: [2, 2] }, out)).toBe(false);
+    expect(useWinograd([32, 16, 3, 3], { ...conv2dParams(1), groups: 2 }, out)).toBe(false);
+    expect(useWinograd([32, 32, 3, 3], conv2dParams(3), out)).toBe(false);
+    expect(useWinograd([32, 32, 5, 5], conv2dParams(2), out)).toBe(false);
+    expect(useWinograd([32, 3, 3, 3], conv2dParams(1), out)).toBe(false);
     // Too few output pixels for the filter transform to pay, or too little work overall.
-    expect(useWinograd([512, 512, 3, 3], params(1), [1, 512, 7, 7])).toBe(false);
-    expect(useWinograd([512, 512, 3, 3], params(1), [4, 512, 7, 7])).toBe(true);
-    expect(useWinograd([16, 16, 3, 3], params(1), [1, 16, 8, 8])).toBe(false);
+    expect(useWinograd([512, 512, 3, 3], conv2dParams(1), [1, 512, 7, 7])).toBe(false);
+    expect(useWinograd([512, 512, 3, 3], conv2dParams(1), [4, 512, 7, 7])).toBe(true);
+    expect(useWinograd([16, 16, 3, 3], conv2dParams(1), [1, 16, 8, 8])).toBe(false);
     setWinogradConv(false);
-    expect(useWinograd([32, 32, 3, 3], params(1), out)).toBe(false);
+    expect(useWinograd([32, 32, 3, 3], conv2dParams(1), out)).toBe(false);
     setWinogradConv(true);
   });
 
