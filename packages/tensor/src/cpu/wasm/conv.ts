@@ -58,10 +58,10 @@ function shapeArgs(g: Geometry, p: Conv2dParams): number[] {
 }
 
 /** Reserves operand regions plus the chunk buffers and one GEMM scratch area per thread. */
-function layout(sizes: number[], g: Geometry, gemmN: number) {
+function layout(sizes: number[], g: Geometry) {
   const k = wasmKernels();
   if (!k) return null;
-  const scratch = gemmScratch(gemmN);
+  const scratch = gemmScratch();
   const chunkCols = g.nb * g.P;
   // Two chunk buffers: the patch matrix [Kc, nb*P] and a rows-major block [max(Og), nb*P].
   const m = reserve(k, [...sizes, g.Kc * chunkCols, g.Og * chunkCols, scratch * getNumThreads()]);
@@ -220,7 +220,7 @@ export function wasmConv2d(
   const xLen = g.N * g.C * g.H * g.W;
   const wLen = g.O * g.Kc;
   const oLen = g.N * g.O * g.P;
-  const m = layout([xLen, wLen, oLen], g, g.nb * g.P);
+  const m = layout([xLen, wLen, oLen], g);
   if (!m) return null;
   const [xp, wp, op, cp, rp, sp] = m.ptrs;
   copyIn(m, xp, x, xOff, xLen);
@@ -270,7 +270,7 @@ export function wasmConv2dBackwardInput(
   const gLen = g.N * g.O * g.P;
   const wLen = g.O * g.Kc;
   const xLen = g.N * g.C * g.H * g.W;
-  const m = layout([gLen, wLen, xLen], g, g.nb * g.P);
+  const m = layout([gLen, wLen, xLen], g);
   if (!m) return null;
   const [gp, wp, xp, cp, rp, sp] = m.ptrs;
   copyIn(m, gp, gOut, gOff, gLen);
@@ -328,7 +328,7 @@ export function wasmConv2dBackwardWeight(
   const xLen = g.N * g.C * g.H * g.W;
   const gLen = g.N * g.O * g.P;
   const wLen = g.O * g.Kc;
-  const m = layout([xLen, gLen, wLen], g, g.Kc);
+  const m = layout([xLen, gLen, wLen], g);
   if (!m) return null;
   const [xp, gp, wp, cp, rp, sp] = m.ptrs;
   copyIn(m, xp, x, xOff, xLen);

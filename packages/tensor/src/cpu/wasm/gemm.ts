@@ -37,7 +37,7 @@ export function wasmGemm(
   const [bLo, bHi] = extent(bOff, K, N, brs, bcs);
   const cLen = M === 0 ? 0 : (M - 1) * ldc + N;
   const threads = getNumThreads();
-  const scratch = gemmScratch(N);
+  const scratch = gemmScratch();
   const { ptrs, heap } = reserve(k, [aHi - aLo, bHi - bLo, cLen, scratch * threads]);
   const [aPtr, bPtr, cPtr, sPtr] = ptrs;
   heap.set(A.subarray(aLo, aHi), aPtr / 4);

@@ -203,6 +203,6 @@ export function reserve(
 }
 
 /** Floats of per-call scratch the GEMM kernel needs (one packed 256 x 256 block of B, whatever N is). */
-export function gemmScratch(_N?: number): number {
+export function gemmScratch(): number {
   return 256 * 256 + 16;
 }

@@ -136,7 +136,6 @@ interface Pool {
 }
 
 let pool: Pool | null = null;
-let requested = 1;
 
 function workerThreads(): WorkerThreadsModule | null {
   try {
@@ -161,7 +160,6 @@ export function getNumThreads(): number {
  */
 export function setNumThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
-  requested = n;
   stopPool();
   const k = wasmKernels();
   if (n === 1 || !k || !k.shared) return getNumThreads();
@@ -227,15 +225,6 @@ function stopPool(): void {
   Atomics.notify(pool.control, SEQ);
   for (const w of pool.workers) void w.terminate();
   pool = null;
-}
-
-export function requestedThreads(): number {
-  return requested;
-}
-
-/** Per-thread scratch: each thread t uses scratchBase + t * scratchStride. Thread 0 is the caller. */
-export function threadsForScratch(): number {
-  return getNumThreads();
 }
 
 /**

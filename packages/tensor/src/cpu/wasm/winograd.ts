@@ -152,7 +152,7 @@ function run(
   const ldU = planeStride(O * C);
   const ldV = planeStride(C * T);
   const ldM = planeStride(O * T);
-  const scratch = gemmScratch(T);
+  const scratch = gemmScratch();
   const threads = getNumThreads();
   // Transform tasks: per image, a few channel blocks each so the pool has work; one scratch each.
   const blocks = Math.max(1, Math.ceil((4 * threads) / nb));
