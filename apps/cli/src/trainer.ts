@@ -98,8 +98,8 @@ export async function evaluateModel(
       return [F.crossEntropy(logits, y.to(device), { reduction: 'sum' }), logits.argmax(1)];
     });
     loss += await l.item();
-    predicted.push(...Array.from(await p.data()));
-    truth.push(...Array.from(await y.data()));
+    predicted.push(...Array.from(await p.read()));
+    truth.push(...Array.from(await y.read()));
     n += y.shape[0];
   }
   const correct = truth.reduce((c, t, i) => c + (t === predicted[i] ? 1 : 0), 0);
@@ -159,7 +159,7 @@ export async function train(
     };
     if (cache) {
       // The same draw as DataLoader's shuffle, so cached and uncached runs see identical batches.
-      const perm = Array.from(randperm(cache.train.y.shape[0], { generator: s.generator }).dataSync());
+      const perm = Array.from(randperm(cache.train.y.shape[0], { generator: s.generator }).readSync());
       for (let i = 0; i < perm.length && !o.shouldStop(); i += o.batchSize) {
         const idx = perm.slice(i, i + o.batchSize);
         const it = tensor(idx);

@@ -64,7 +64,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   batchIndices(): number[][] {
     const n = this.dataset.length;
     const order = this.shuffle
-      ? Array.from(randperm(n, { generator: this.generator }).dataSync())
+      ? Array.from(randperm(n, { generator: this.generator }).readSync())
       : Array.from({ length: n }, (_, i) => i);
     const batches: number[][] = [];
     for (let start = 0; start < n; start += this.batchSize) {

@@ -40,7 +40,7 @@ describe('TensorDataset', () => {
     expect(ds.length).toBe(4);
     const [row, label] = ds.get(2);
     expect(row.shape).toEqual([3]);
-    expect(Array.from(await row.data())).toEqual([6, 7, 8]);
+    expect(Array.from(await row.read())).toEqual([6, 7, 8]);
     expect(label.shape).toEqual([]);
     expect(await label.item()).toBe(12);
   });

@@ -134,7 +134,7 @@ describe('MNIST-family datasets', () => {
     expect(ds.classToIdx).toEqual({ a: 0, b: 1, c: 2 });
     expect(ds.data.shape).toEqual([3, 2, 3]);
     expect(ds.data.dtype).toBe('uint8');
-    expect(Array.from(ds.targets.dataSync())).toEqual([2, 0, 1]);
+    expect(Array.from(ds.targets.readSync())).toEqual([2, 0, 1]);
     expect(ds.targets.dtype).toBe('int64');
   });
 

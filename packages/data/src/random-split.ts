@@ -58,7 +58,7 @@ export function randomSplit<T>(
 ): Subset<T>[] {
   const sizes = splitLengths(dataset.length, lengths);
   const order = Array.from(
-    randperm(dataset.length, { generator: options.generator ?? defaultGenerator }).dataSync(),
+    randperm(dataset.length, { generator: options.generator ?? defaultGenerator }).readSync(),
   );
   let offset = 0;
   return sizes.map((n) => {

@@ -194,13 +194,13 @@ describe('ImageNet preset at small sizes (resize 20, center crop 16, normalize)'
   it('batched tensors [N, C, H, W] resize plane by plane', () => {
     const x = u8(images.rgb);
     const data = new Uint8Array(2 * x.numel());
-    data.set(x.dataSync() as Uint8Array);
-    data.set(x.dataSync() as Uint8Array, x.numel());
+    data.set(x.readSync() as Uint8Array);
+    data.set(x.readSync() as Uint8Array, x.numel());
     const batch = fromTypedArray(data, [2, ...x.shape], 'uint8');
     const out = F.resize(batch, [5, 6]);
     expect(out.shape).toEqual([2, 3, 5, 6]);
     const g = golden('rgb/resize_aa_uint8_5x6');
-    const values = out.dataSync();
+    const values = out.readSync();
     expect(Array.from(values.subarray(g.data.length))).toEqual(Array.from(g.data));
   });
 });

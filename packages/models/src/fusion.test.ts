@@ -8,8 +8,8 @@ import { resnet18, resnet50 } from './index.js';
 import type { BasicBlock, Bottleneck } from './resnet.js';
 
 function maxRel(a: Tensor, b: Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
+  const x = a.readSync();
+  const y = b.readSync();
   let err = 0;
   let scale = 0;
   for (let i = 0; i < x.length; i++) {

@@ -29,7 +29,7 @@ const weightsPath = fixturePath('resnet18_seeded_f16.safetensors');
 const TOLERANCE = 1e-4;
 
 function values(t: Tensor): number[] {
-  return [...t.contiguous().dataSync()].map(Number);
+  return [...t.contiguous().readSync()].map(Number);
 }
 
 describe('ResNet-18 with weights written by PyTorch', () => {

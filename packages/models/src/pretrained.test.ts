@@ -45,12 +45,12 @@ afterEach(async () => {
 function logitsError(model: ResNet): number {
   model.eval();
   const logits = noGrad(() => model.call(evalInput));
-  return maxRelativeError([...logits.dataSync()], expectedLogits);
+  return maxRelativeError([...logits.readSync()], expectedLogits);
 }
 
 function sameValues(a: Tensor, b: Tensor): boolean {
-  const x = a.float().dataSync();
-  const y = b.float().dataSync();
+  const x = a.float().readSync();
+  const y = b.float().readSync();
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 

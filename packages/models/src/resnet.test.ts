@@ -89,7 +89,7 @@ describe('default init (closed forms of torchvision init)', () => {
     ]) {
       const w = model.getParameter(key);
       const [out, , kh, kw] = w.shape;
-      const { mean, std } = moments(w.dataSync());
+      const { mean, std } = moments(w.readSync());
       const expected = Math.sqrt(2 / (out * kh * kw));
       // Sampling error of the std of n normals is about std / sqrt(2n); n >= 9408 here.
       expect(Math.abs(std / expected - 1)).toBeLessThan(0.03);
@@ -100,7 +100,7 @@ describe('default init (closed forms of torchvision init)', () => {
   it('BatchNorm: weight 1, bias 0, running stats 0 / 1; Linear: U(-1/sqrt(in), 1/sqrt(in))', async () => {
     const model = await resnet18();
     for (const [key, t] of Object.entries(model.stateDict())) {
-      const values = [...t.dataSync()].map(Number);
+      const values = [...t.readSync()].map(Number);
       if (/(bn\d|downsample\.1)\.(weight|running_var)$/.test(key) || key === 'bn1.weight')
         expect(new Set(values)).toEqual(new Set([1]));
       if (/(bn\d|downsample\.1)\.(bias|running_mean|num_batches_tracked)$/.test(key))
@@ -108,7 +108,7 @@ describe('default init (closed forms of torchvision init)', () => {
     }
     const bound = 1 / Math.sqrt(512);
     for (const p of [model.fc.weight, model.fc.bias!]) {
-      const values = Array.from(p.dataSync(), Number);
+      const values = Array.from(p.readSync(), Number);
       const { mean, std } = moments(values);
       expect(values.reduce((a, b) => Math.max(a, b), -Infinity)).toBeLessThanOrEqual(bound);
       expect(values.reduce((a, b) => Math.min(a, b), Infinity)).toBeGreaterThanOrEqual(-bound);
@@ -122,7 +122,7 @@ describe('default init (closed forms of torchvision init)', () => {
     const r50 = await resnet50({ zeroInitResidual: true });
     const zeroed = (m: ResNet) =>
       Object.entries(m.stateDict())
-        .filter(([k, t]) => k.endsWith('.weight') && t.ndim === 1 && [...t.dataSync()].every((v) => v === 0))
+        .filter(([k, t]) => k.endsWith('.weight') && t.ndim === 1 && [...t.readSync()].every((v) => v === 0))
         .map(([k]) => k);
     expect(zeroed(r18)).toEqual(
       ['layer1.0', 'layer1.1', 'layer2.0', 'layer2.1', 'layer3.0', 'layer3.1', 'layer4.0', 'layer4.1'].map(

@@ -105,25 +105,25 @@ describe('weights registry matches torchvision 0.14', () => {
 
 describe('ImageClassification preset', () => {
   const tensors = readSafetensors(fixtureBytes('resnet18_numerics.safetensors')).tensors;
-  const expected = [...tensors.preset_output_resize20_crop16.dataSync()];
+  const expected = [...tensors.preset_output_resize20_crop16.readSync()];
   const preset = new ImageClassification({ cropSize: 16, resizeSize: 20 });
 
   it("computes torchvision's steps (resize with antialias, center crop, [0, 1], normalize) on a uint8 tensor", () => {
     const out = preset.forward(tensors.preset_input);
     expect(out.shape).toEqual([3, 16, 16]);
     expect(out.dtype).toBe('float32');
-    expect(maxRelativeError([...out.dataSync()], expected)).toBeLessThan(1e-5);
+    expect(maxRelativeError([...out.readSync()], expected)).toBeLessThan(1e-5);
   });
 
   it('gives the same on a decoded RawImage (HWC)', () => {
     const chw = tensors.preset_input;
     const [c, h, w] = chw.shape;
     const hwc = new Uint8Array(c * h * w);
-    const src = chw.dataSync();
+    const src = chw.readSync();
     for (let ch = 0; ch < c; ch++)
       for (let i = 0; i < h * w; i++) hwc[i * c + ch] = Number(src[ch * h * w + i]);
     const out = preset.forward(rawImage(hwc, w, h, c));
-    expect(maxRelativeError([...out.dataSync()], expected)).toBeLessThan(1e-5);
+    expect(maxRelativeError([...out.readSync()], expected)).toBeLessThan(1e-5);
   });
 
   it('prints like torchvision', () => {

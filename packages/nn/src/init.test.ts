@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchNorm2d, Conv2d, init, LayerNorm, Linear, Parameter } from './index.js';
 
 function stats(t: Tensor): { mean: number; std: number; min: number; max: number; n: number } {
-  const v = t.dataSync();
+  const v = t.readSync();
   let s = 0;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
@@ -78,9 +78,9 @@ describe('initialisers match their closed-form distributions', () => {
   });
 
   it('constant_, ones_, zeros_, eye_', () => {
-    expect([...init.constant_(zeros(3), 0.5).dataSync()]).toEqual([0.5, 0.5, 0.5]);
-    expect([...init.ones_(zeros(2)).dataSync()]).toEqual([1, 1]);
-    expect([...init.zeros_(init.ones_(zeros(2))).dataSync()]).toEqual([0, 0]);
+    expect([...init.constant_(zeros(3), 0.5).readSync()]).toEqual([0.5, 0.5, 0.5]);
+    expect([...init.ones_(zeros(2)).readSync()]).toEqual([1, 1]);
+    expect([...init.zeros_(init.ones_(zeros(2))).readSync()]).toEqual([0, 0]);
     expect(init.eye_(zeros(2, 3)).tolistSync()).toEqual([
       [1, 0, 0],
       [0, 1, 0],
@@ -147,7 +147,7 @@ describe('initialisers match their closed-form distributions', () => {
     };
     const expectIdentity = (g: Tensor, scale: number) => {
       const n = g.shape[0];
-      const v = g.dataSync();
+      const v = g.readSync();
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) expect(Math.abs(v[i * n + j] - (i === j ? scale : 0))).toBeLessThan(1e-5);
       }
@@ -163,14 +163,14 @@ describe('initialisers match their closed-form distributions', () => {
     const a = init.kaimingUniform_(zeros(10, 10), { generator: new Generator(42) });
     const b = init.kaimingUniform_(zeros(10, 10), { generator: new Generator(42) });
     const c = init.kaimingUniform_(zeros(10, 10), { generator: new Generator(43) });
-    expect([...a.dataSync()]).toEqual([...b.dataSync()]);
-    expect([...a.dataSync()]).not.toEqual([...c.dataSync()]);
+    expect([...a.readSync()]).toEqual([...b.readSync()]);
+    expect([...a.readSync()]).not.toEqual([...c.readSync()]);
     const o1 = init.orthogonal_(zeros(5, 5), { generator: new Generator(1) });
     const o2 = init.orthogonal_(zeros(5, 5), undefined, { generator: new Generator(1) });
-    expect([...o1.dataSync()]).toEqual([...o2.dataSync()]);
+    expect([...o1.readSync()]).toEqual([...o2.readSync()]);
     const t1 = init.truncNormal_(zeros(8), { generator: new Generator(9) });
     const t2 = init.truncNormal_(zeros(8), { generator: new Generator(9) });
-    expect([...t1.dataSync()]).toEqual([...t2.dataSync()]);
+    expect([...t1.readSync()]).toEqual([...t2.readSync()]);
   });
 
   it('runs under noGrad: parameters that require grad can be initialised and stay leaves', () => {
@@ -214,14 +214,14 @@ describe("layers' default initialisation follows PyTorch", () => {
 
   it('BatchNorm2d and LayerNorm: weight ones, bias zeros, running stats 0 / 1 / 0', () => {
     const bn = new BatchNorm2d(3);
-    expect([...bn.weight!.dataSync()]).toEqual([1, 1, 1]);
-    expect([...bn.bias!.dataSync()]).toEqual([0, 0, 0]);
-    expect([...bn.running_mean!.dataSync()]).toEqual([0, 0, 0]);
-    expect([...bn.running_var!.dataSync()]).toEqual([1, 1, 1]);
+    expect([...bn.weight!.readSync()]).toEqual([1, 1, 1]);
+    expect([...bn.bias!.readSync()]).toEqual([0, 0, 0]);
+    expect([...bn.running_mean!.readSync()]).toEqual([0, 0, 0]);
+    expect([...bn.running_var!.readSync()]).toEqual([1, 1, 1]);
     expect(bn.num_batches_tracked!.itemSync()).toBe(0);
     const ln = new LayerNorm([2, 2]);
-    expect([...ln.weight!.dataSync()]).toEqual([1, 1, 1, 1]);
-    expect([...ln.bias!.dataSync()]).toEqual([0, 0, 0, 0]);
+    expect([...ln.weight!.readSync()]).toEqual([1, 1, 1, 1]);
+    expect([...ln.bias!.readSync()]).toEqual([0, 0, 0, 0]);
   });
 });
 

@@ -112,7 +112,7 @@ const INPLACE = new Set(['relu_inplace', 'leaky_relu_inplace']);
 
 function expectClose(actual: Tensor, expected: Encoded, what: string): void {
   expect(actual.shape, `${what} shape`).toEqual(expected.shape);
-  expect(mismatch(actual.dataSync(), decodeValues(expected)), what).toBeNull();
+  expect(mismatch(actual.readSync(), decodeValues(expected)), what).toBeNull();
 }
 
 describe('layers match PyTorch forward and backward (weights loaded with loadStateDict)', () => {

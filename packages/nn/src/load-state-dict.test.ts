@@ -60,7 +60,7 @@ describe('loadStateDict semantics', () => {
     const w = dst.fc1.weight;
     dst.loadStateDict(src.stateDict());
     expect(dst.fc1.weight).toBe(w);
-    expect([...w.dataSync()]).toEqual([...src.fc1.weight.dataSync()]);
+    expect([...w.readSync()]).toEqual([...src.fc1.weight.readSync()]);
     expect(w.requiresGrad).toBe(true);
   });
 
@@ -68,7 +68,7 @@ describe('loadStateDict semantics', () => {
     const src = new Net();
     const dst = MODELS.Net_fc5() as Net;
     expect(() => dst.loadStateDict(src.stateDict())).toThrow(StateDictError);
-    expect([...dst.conv1.weight.dataSync()]).toEqual([...src.conv1.weight.dataSync()]);
+    expect([...dst.conv1.weight.readSync()]).toEqual([...src.conv1.weight.readSync()]);
   });
 
   it('the error carries the key lists', () => {
@@ -109,7 +109,7 @@ describe('loadStateDict semantics', () => {
       ]),
     );
     expect(lin.weight.dtype).toBe('float32');
-    expect([...lin.weight.dataSync()]).toEqual([1, 2, 3, 4]);
+    expect([...lin.weight.readSync()]).toEqual([1, 2, 3, 4]);
   });
 
   it('loads num_batches_tracked as int64 and stateDict keeps it int64', () => {
@@ -152,7 +152,7 @@ describe('loadStateDict semantics', () => {
     expect(sd.weight).not.toBe(lin.weight);
     expect(sd.weight.requiresGrad).toBe(false);
     sd.weight.zero_();
-    expect([...lin.weight.dataSync()]).toEqual([0, 0, 0, 0]);
+    expect([...lin.weight.readSync()]).toEqual([0, 0, 0, 0]);
     expect(lin.stateDict({ keepVars: true }).weight).toBe(lin.weight);
     expect(Object.keys(lin.stateDict({ prefix: 'head.' }))).toEqual(['head.weight', 'head.bias']);
   });

@@ -23,7 +23,7 @@ describe('Parameter', () => {
     expect(p.requiresGrad).toBe(true);
     expect(p.isLeaf).toBe(true);
     t.fill_(3);
-    expect([...p.dataSync()]).toEqual([3, 3, 3, 3]);
+    expect([...p.readSync()]).toEqual([3, 3, 3, 3]);
     expect(new Parameter(t, false).requiresGrad).toBe(false);
     expect(p.detach()).not.toBeInstanceOf(Parameter);
   });
@@ -96,7 +96,7 @@ describe('registration by assignment', () => {
       'running_var',
       'num_batches_tracked',
     ]);
-    expect([...bn.stateDict().running_mean.dataSync()]).toEqual([1, 1]);
+    expect([...bn.stateDict().running_mean.readSync()]).toEqual([1, 1]);
     const lin = new Linear(2, 2) as Linear & Record<string, unknown>;
     expect(() => {
       lin.weight = zeros(2, 2) as Parameter;
@@ -177,7 +177,7 @@ describe('modes and bulk operations', () => {
     const g = net.fc3.weight.grad!;
     net.zeroGrad({ setToNone: false });
     expect(net.fc3.weight.grad).toBe(g);
-    expect([...g.dataSync()].every((v) => v === 0)).toBe(true);
+    expect([...g.readSync()].every((v) => v === 0)).toBe(true);
     net.zeroGrad();
     expect(net.fc3.weight.grad).toBeNull();
   });
@@ -188,8 +188,8 @@ describe('modes and bulk operations', () => {
     expect(order).toEqual(['Linear', 'ReLU', 'Sequential', 'Sequential']);
     const net = new Net();
     net.initializeWeights();
-    expect([...net.fc1.bias!.dataSync()].every((v) => v === 0)).toBe(true);
-    expect([...net.conv1.bias!.dataSync()].every((v) => v === 0)).toBe(true);
+    expect([...net.fc1.bias!.readSync()].every((v) => v === 0)).toBe(true);
+    expect([...net.conv1.bias!.readSync()].every((v) => v === 0)).toBe(true);
     const std = net.fc1.weight.std().itemSync();
     expect(std).toBeGreaterThan(0.0095);
     expect(std).toBeLessThan(0.0105);
@@ -210,7 +210,7 @@ describe('modes and bulk operations', () => {
   it('Dropout is active in training and the identity in eval', () => {
     const d = new Dropout(0.5);
     const x = ones(1000);
-    const y = d.call(x).dataSync();
+    const y = d.call(x).readSync();
     const zeros_ = y.filter((v) => v === 0).length;
     expect(zeros_).toBeGreaterThan(400);
     expect(zeros_).toBeLessThan(600);

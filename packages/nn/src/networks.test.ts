@@ -34,7 +34,7 @@ const golden = readFixture<Networks>('networks.json');
 
 function close(t: Tensor, e: Encoded, what: string, rtol = 1e-5): void {
   expect(t.shape, what).toEqual(e.shape);
-  expect(mismatch(t.dataSync(), decodeValues(e), rtol), what).toBeNull();
+  expect(mismatch(t.readSync(), decodeValues(e), rtol), what).toBeNull();
 }
 
 describe('whole networks match PyTorch (pattern weights loaded through stateDict)', () => {
@@ -53,7 +53,7 @@ describe('whole networks match PyTorch (pattern weights loaded through stateDict
       if (g.full) {
         close(p.grad!, g.full, `grad ${k}`);
       } else {
-        const flat = p.grad!.reshape(-1).dataSync();
+        const flat = p.grad!.reshape(-1).readSync();
         const picked = Float32Array.from(
           { length: Math.ceil(flat.length / g.step!) },
           (_, i) => flat[i * g.step!],

@@ -155,8 +155,8 @@ describe('parameter groups', () => {
     withGrad(b, [2]);
     opt.paramGroups[0].lr = 0.25; // a live group: the next step uses it
     opt.step();
-    expect(a.dataSync()[0]).toBeCloseTo(0.5, 15);
-    expect(b.dataSync()[0]).toBeCloseTo(-1, 15);
+    expect(a.readSync()[0]).toBeCloseTo(0.5, 15);
+    expect(b.readSync()[0]).toBeCloseTo(-1, 15);
   });
 
   it('addParamGroup adds a group with its own options (unfreezing a layer mid-training)', () => {
@@ -172,8 +172,8 @@ describe('parameter groups', () => {
     withGrad(body, [1, 1]);
     opt.step();
     // Adagrad's first step: p -= lr * g / (sqrt(g^2) + eps), eps = 1e-10
-    for (const v of body.dataSync()) expect(v).toBeCloseTo(1 - 0.1 / (1 + 1e-10), 15);
-    for (const v of head.dataSync()) expect(v).toBeCloseTo(1 - 0.5 / (1 + 1e-10), 15);
+    for (const v of body.readSync()) expect(v).toBeCloseTo(1 - 0.1 / (1 + 1e-10), 15);
+    for (const v of head.readSync()) expect(v).toBeCloseTo(1 - 0.5 / (1 + 1e-10), 15);
   });
 
   it('warns about a parameter repeated inside one group, as PyTorch does', () => {
@@ -195,10 +195,10 @@ describe('step, zeroGrad and frozen parameters', () => {
     loss.backward();
     expect(frozen.grad).toBeNull();
     opt.step();
-    expect([...frozen.dataSync()]).toEqual([3, 4]);
+    expect([...frozen.readSync()]).toEqual([3, 4]);
     expect(opt.state.has(frozen)).toBe(false);
     // trained: p -= lr * (g + wd * p) with g = frozen's values
-    expect(trained.dataSync()[0]).toBeCloseTo(1 - 0.1 * (3 + 0.1 * 1), 14);
+    expect(trained.readSync()[0]).toBeCloseTo(1 - 0.1 * (3 + 0.1 * 1), 14);
   });
 
   it('zeroGrad drops gradients by default and zero-fills them with setToNone: false', () => {
@@ -207,7 +207,7 @@ describe('step, zeroGrad and frozen parameters', () => {
     const grad = p.grad!;
     opt.zeroGrad({ setToNone: false });
     expect(p.grad).toBe(grad);
-    expect([...grad.dataSync()]).toEqual([0, 0]);
+    expect([...grad.readSync()]).toEqual([0, 0]);
     opt.zeroGrad();
     expect(p.grad).toBeNull();
   });
@@ -313,9 +313,9 @@ describe('state dicts', () => {
     expect((loaded.exp_avg as Tensor).dtype).toBe('float64');
     expect((loaded.step as Tensor).dtype).toBe('float32');
     expect(loaded.step).not.toBe(sd.state['0'].step);
-    const before = (loaded.exp_avg as Tensor).dataSync()[0];
+    const before = (loaded.exp_avg as Tensor).readSync()[0];
     noGrad(() => (sd.state['0'].exp_avg as Tensor).add_(100));
-    expect((loaded.exp_avg as Tensor).dataSync()[0]).toBe(before);
+    expect((loaded.exp_avg as Tensor).readSync()[0]).toBe(before);
   });
 
   it('upgrades a numeric step from an old checkpoint to a tensor', () => {

@@ -75,7 +75,7 @@ async function measure(path) {
   // Peak over the first load only (maxRSS is a lifetime high-water mark, so read it before the repeats).
   const peakRss = process.resourceUsage().maxRSS * 1024;
   let checksum = 0;
-  for (const t of Object.values(sd)) checksum += t.dataSync()[0];
+  for (const t of Object.values(sd)) checksum += t.readSync()[0];
   const times = [];
   for (let i = 0; i < 5; i++) {
     const s = performance.now();

@@ -110,7 +110,7 @@ function tryLoad(bytes: Uint8Array): Outcome {
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
     if (v instanceof Tensor) {
-      if (v.numel() <= 1_000_000) v.dataSync();
+      if (v.numel() <= 1_000_000) v.readSync();
     } else if (v instanceof Map) stack.push(...v.keys(), ...v.values());
     else if (!(v instanceof Uint8Array)) stack.push(...Object.values(v));
   }

@@ -57,7 +57,7 @@ export function tensorSourceOf(
   const t = value;
   const dtype = t.dtype;
   const read = (): Uint8Array => {
-    const data = prefetched?.get(t) ?? t.rawDataSync();
+    const data = prefetched?.get(t) ?? t.readRawSync();
     return bytesFromStorageArray(data, dtype);
   };
   const storage: StorageSource = { id: t, dtype, numel: t.numel(), bytes: read };
@@ -83,7 +83,7 @@ export async function prefetchTensors(value: unknown): Promise<Map<Tensor, Typed
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
     if (v instanceof Tensor) {
-      if (v.device !== 'cpu') pending.push(v.rawData().then((d) => void out.set(v, d)));
+      if (v.device !== 'cpu') pending.push(v.readRaw().then((d) => void out.set(v, d)));
     } else if (Array.isArray(v)) {
       stack.push(...v);
     } else if (v instanceof Map) {

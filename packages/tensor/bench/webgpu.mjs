@@ -122,7 +122,7 @@ const labels = Array.from({ length: BATCH }, (_, i) => i % CLASSES);
 const y = tensor(labels, { dtype: 'int64' }).to('webgpu');
 const momentum = new Map();
 
-const graftInfer = () => noGrad(() => graftForward(model, x, false)).data();
+const graftInfer = () => noGrad(() => graftForward(model, x, false)).read();
 const graftTrain = async () => {
   const loss = crossEntropy(graftForward(model, x, true), y);
   loss.backward();
@@ -262,12 +262,12 @@ const tys = tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES);
 const opt = tf.train.momentum(0.01, 0.9);
 const tfInfer = async () => {
   const out = tf.tidy(() => tfForward(tv, txs));
-  await out.data();
+  await out.read();
   out.dispose();
 };
 const tfTrain = async () => {
   const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy(tys, tfForward(tv, txs)), true);
-  await cost.data();
+  await cost.read();
   cost.dispose();
 };
 const tfjs = { infer: await median(tfInfer), train: await median(tfTrain) };

@@ -51,7 +51,7 @@ const cpuThreads = `async (T) => {
     const y = T.conv2d(x, w, null, { padding: 1 });
     y.square().sum().backward();
     const m = T.randn(200, 300).matmul(T.randn(300, 700));
-    return [y, x.grad, w.grad, m].map((t) => Array.from(t.dataSync()));
+    return [y, x.grad, w.grad, m].map((t) => Array.from(t.readSync()));
   };
   const threads = T.setNumThreads(2);
   // Web Workers start once the page yields to its event loop.

@@ -8,7 +8,7 @@ import { manualSeed } from './random.js';
 import type { Tensor } from './tensor.js';
 
 const f32 = (v: number[]) => tensor(v, { dtype: 'float32' });
-const vals = (t: Tensor | null) => Array.from(t!.dataSync());
+const vals = (t: Tensor | null) => Array.from(t!.readSync());
 const leaf = (v: number[]) => f32(v).requiresGrad_();
 
 describe('leaves and graph', () => {

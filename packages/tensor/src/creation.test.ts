@@ -36,7 +36,7 @@ const fixture = loadFixture<Record<'arange' | 'linspace' | 'eye', CreationCase[]
 function expectExact(t: Tensor, e: TensorDesc): void {
   expect(t.dtype).toBe(e.dtype);
   expect(t.shape).toEqual(e.shape);
-  expect(Array.from(t.dataSync())).toEqual(Array.from(decodeAll(e.data, e.dtype)));
+  expect(Array.from(t.readSync())).toEqual(Array.from(decodeAll(e.data, e.dtype)));
 }
 
 /**
@@ -55,7 +55,7 @@ function expectRange(t: Tensor, e: TensorDesc, magnitude: number): void {
   expect(t.dtype).toBe(e.dtype);
   expect(t.shape).toEqual(e.shape);
   const eps = e.dtype === 'float32' ? 2 ** -23 : 2 ** -52;
-  expect(mismatch(t.dataSync(), decodeAll(e.data, e.dtype), 0, 4 * eps * magnitude)).toBeNull();
+  expect(mismatch(t.readSync(), decodeAll(e.data, e.dtype), 0, 4 * eps * magnitude)).toBeNull();
 }
 
 const opts = (c: CreationCase) => (c.dtype ? { dtype: c.dtype } : {});
@@ -86,7 +86,7 @@ describe('filled tensors', () => {
     expect(zeros(2, 3).shape).toEqual([2, 3]);
     expect(zeros([2, 3]).shape).toEqual([2, 3]);
     expect(zeros(2, 3).dtype).toBe('float32');
-    expect(Array.from(ones([2], { dtype: 'int64' }).dataSync())).toEqual([1, 1]);
+    expect(Array.from(ones([2], { dtype: 'int64' }).readSync())).toEqual([1, 1]);
     expect(ones(2, { dtype: 'int32' }).dtype).toBe('int32');
     expect(zeros([]).shape).toEqual([]);
     expect(zeros(0, 4).numel()).toBe(0);
@@ -99,22 +99,22 @@ describe('filled tensors', () => {
     expect(full([2], 7).dtype).toBe('int64');
     expect(full([2], 0.5).dtype).toBe('float32');
     expect(full([2], true).dtype).toBe('bool');
-    expect(Array.from(full([2, 2], -1.5).dataSync())).toEqual([-1.5, -1.5, -1.5, -1.5]);
-    expect(Array.from(full([1], 3, { dtype: 'float64' }).dataSync())).toEqual([3]);
+    expect(Array.from(full([2, 2], -1.5).readSync())).toEqual([-1.5, -1.5, -1.5, -1.5]);
+    expect(Array.from(full([1], 3, { dtype: 'float64' }).readSync())).toEqual([3]);
   });
 
   it('*Like copy shape and dtype unless told otherwise', () => {
     const x = tensor([[1, 2, 3]], { dtype: 'float64' });
     expect(zerosLike(x).shape).toEqual([1, 3]);
     expect(zerosLike(x).dtype).toBe('float64');
-    expect(Array.from(onesLike(x, { dtype: 'int32' }).dataSync())).toEqual([1, 1, 1]);
+    expect(Array.from(onesLike(x, { dtype: 'int32' }).readSync())).toEqual([1, 1, 1]);
     expect(onesLike(x, { dtype: 'int32' }).dtype).toBe('int32');
-    expect(Array.from(fullLike(x, 2.5).dataSync())).toEqual([2.5, 2.5, 2.5]);
+    expect(Array.from(fullLike(x, 2.5).readSync())).toEqual([2.5, 2.5, 2.5]);
     expect(randLike(x).dtype).toBe('float64');
     expect(randnLike(x).shape).toEqual([1, 3]);
     const r = randintLike(tensor([1, 2, 3, 4]), 5, 8);
     expect(r.dtype).toBe('int64');
-    for (const v of r.dataSync()) expect(v >= 5 && v < 8).toBe(true);
+    for (const v of r.readSync()) expect(v >= 5 && v < 8).toBe(true);
   });
 
   it('tensor() infers dtypes as torch.tensor does and checks nesting', () => {
@@ -136,13 +136,13 @@ describe('filled tensors', () => {
 
 describe('manualSeed makes every random function deterministic', () => {
   const draws = (): number[][] => [
-    Array.from(rand(5).dataSync()),
-    Array.from(randn(2, 3).dataSync()),
-    Array.from(randint(10, [6]).dataSync()),
-    Array.from(randint(-3, 3, [6]).dataSync()),
-    Array.from(randperm(8).dataSync()),
-    Array.from(zeros(4).uniform_(-2, 2).dataSync()),
-    Array.from(zeros(4).normal_(1, 0.5).dataSync()),
+    Array.from(rand(5).readSync()),
+    Array.from(randn(2, 3).readSync()),
+    Array.from(randint(10, [6]).readSync()),
+    Array.from(randint(-3, 3, [6]).readSync()),
+    Array.from(randperm(8).readSync()),
+    Array.from(zeros(4).uniform_(-2, 2).readSync()),
+    Array.from(zeros(4).normal_(1, 0.5).readSync()),
   ];
 
   it('the same seed gives the same values, another seed other values', () => {
@@ -158,32 +158,32 @@ describe('manualSeed makes every random function deterministic', () => {
 
   it('a Generator is a private stream unaffected by the default one', () => {
     const g1 = new Generator(99);
-    const first = Array.from(rand(4, { generator: g1 }).dataSync());
+    const first = Array.from(rand(4, { generator: g1 }).readSync());
     manualSeed(5);
     rand(10);
     const g2 = new Generator(99);
-    expect(Array.from(rand(4, { generator: g2 }).dataSync())).toEqual(first);
+    expect(Array.from(rand(4, { generator: g2 }).readSync())).toEqual(first);
     const state = g2.getState();
-    const next = Array.from(randn(3, { generator: g2 }).dataSync());
+    const next = Array.from(randn(3, { generator: g2 }).readSync());
     g2.setState(state);
-    expect(Array.from(randn(3, { generator: g2 }).dataSync())).toEqual(next);
+    expect(Array.from(randn(3, { generator: g2 }).readSync())).toEqual(next);
   });
 
   it('values have the documented ranges and distributions', () => {
     manualSeed(0);
-    const u = rand(20000).dataSync();
+    const u = rand(20000).readSync();
     expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...u)).toBeLessThan(1);
-    const n = randn(20000, { dtype: 'float64' }).dataSync();
+    const n = randn(20000, { dtype: 'float64' }).readSync();
     const vals = Array.from(n);
     const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
     const variance = vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length;
     // Standard errors at n = 20000: 0.007 for the mean, 0.01 for the variance.
     expect(Math.abs(mean)).toBeLessThan(0.04);
     expect(Math.abs(variance - 1)).toBeLessThan(0.05);
-    const ints = randint(2, 5, [1000]).dataSync();
+    const ints = randint(2, 5, [1000]).readSync();
     expect(new Set(ints)).toEqual(new Set([2, 3, 4]));
-    const perm = Array.from(randperm(50).dataSync());
+    const perm = Array.from(randperm(50).readSync());
     expect([...perm].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(randperm(50).dtype).toBe('int64');
   });

@@ -65,28 +65,28 @@ describe('float16 and bfloat16 match PyTorch bit for bit', () => {
     const x = tensor(Float32Array.from(f32));
     const h = x.to('float16');
     expect(h.dtype).toBe('float16');
-    expect(bitsOrNaN(Array.from(h.rawDataSync()), halfNaN)).toEqual(bitsOrNaN(fx.float16Bits, halfNaN));
-    const back = h.to('float32').dataSync();
+    expect(bitsOrNaN(Array.from(h.readRawSync()), halfNaN)).toEqual(bitsOrNaN(fx.float16Bits, halfNaN));
+    const back = h.to('float32').readSync();
     expect(differing(back, fx.float16Values)).toEqual([]);
-    expect(differing(h.dataSync(), fx.float16Values)).toEqual([]);
+    expect(differing(h.readSync(), fx.float16Values)).toEqual([]);
     const b = x.to('bfloat16');
-    expect(bitsOrNaN(Array.from(b.rawDataSync()), bf16NaN)).toEqual(bitsOrNaN(fx.bfloat16Bits, bf16NaN));
-    expect(differing(b.to('float32').dataSync(), fx.bfloat16Values)).toEqual([]);
+    expect(bitsOrNaN(Array.from(b.readRawSync()), bf16NaN)).toEqual(bitsOrNaN(fx.bfloat16Bits, bf16NaN));
+    expect(differing(b.to('float32').readSync(), fx.bfloat16Values)).toEqual([]);
   });
   it('fromTypedArray wraps raw half bits without copying', () => {
     const bits = Uint16Array.from(fx.float16Bits.slice(0, 4));
     const t = fromTypedArray(bits, [4], 'float16');
-    expect(Array.from(t.dataSync())).toEqual(fx.float16Values.slice(0, 4).map(decodeNum));
+    expect(Array.from(t.readSync())).toEqual(fx.float16Values.slice(0, 4).map(decodeNum));
     bits[0] = 0x3c00; // 1.0
-    expect(t.dataSync()[0]).toBe(1);
+    expect(t.readSync()[0]).toBe(1);
   });
 });
 
 describe('casts', () => {
   const x = tensor(Float32Array.from(fx.casts.from));
   it('float -> int truncates toward zero as PyTorch does', () => {
-    expect(Array.from(x.to('int32').dataSync())).toEqual(fx.casts.int32);
-    expect(Array.from(x.to('int64').dataSync())).toEqual(fx.casts.int64);
+    expect(Array.from(x.to('int32').readSync())).toEqual(fx.casts.int32);
+    expect(Array.from(x.to('int64').readSync())).toEqual(fx.casts.int64);
     expect(x.int().dtype).toBe('int32');
     expect(x.long().dtype).toBe('int64');
   });
@@ -94,11 +94,11 @@ describe('casts', () => {
     expect(x.to('bool').tolistSync()).toEqual(fx.casts.bool);
   });
   it('float -> float16 -> float', () => {
-    expect(Array.from(x.half().float().dataSync())).toEqual(fx.casts.float16);
+    expect(Array.from(x.half().float().readSync())).toEqual(fx.casts.float16);
   });
   it('bool and int -> float', () => {
-    expect(Array.from(tensor([true, false]).float().dataSync())).toEqual([1, 0]);
-    expect(Array.from(tensor([3, -4]).double().dataSync())).toEqual([3, -4]);
+    expect(Array.from(tensor([true, false]).float().readSync())).toEqual([1, 0]);
+    expect(Array.from(tensor([3, -4]).double().readSync())).toEqual([3, -4]);
     expect(tensor([3, -4]).double().dtype).toBe('float64');
   });
   it('a cast to the same dtype is the same tensor', () => {
@@ -110,20 +110,20 @@ describe('int64 policy: JS numbers in a Float64Array, exact up to 2^53', () => {
   it('stores int64 in a Float64Array and keeps every integer up to 2^53 exact', () => {
     const t = tensor(fx.int64.values, { dtype: 'int64' });
     expect(storageArrayFor('int64', 0)).toBeInstanceOf(Float64Array);
-    expect(t.rawDataSync()).toBeInstanceOf(Float64Array);
-    expect(Array.from(t.dataSync())).toEqual(fx.int64.values);
-    expect(Array.from(t.double().dataSync())).toEqual(fx.int64.float64);
-    expect(Array.from(t.float().dataSync())).toEqual(fx.int64.float32);
-    expect(Array.from(t.narrow(0, 0, 5).mul(2).dataSync())).toEqual(fx.int64.sumTimes2);
+    expect(t.readRawSync()).toBeInstanceOf(Float64Array);
+    expect(Array.from(t.readSync())).toEqual(fx.int64.values);
+    expect(Array.from(t.double().readSync())).toEqual(fx.int64.float64);
+    expect(Array.from(t.float().readSync())).toEqual(fx.int64.float32);
+    expect(Array.from(t.narrow(0, 0, 5).mul(2).readSync())).toEqual(fx.int64.sumTimes2);
     expect(t.mul(2).dtype).toBe('int64');
   });
   it('integer division and remainder follow Python', () => {
     const a = tensor([7, -7, 7, -7]);
     const b = tensor([2, 2, -2, -2]);
-    expect(Array.from(a.floorDivide(b).dataSync())).toEqual([3, -4, -4, 3]);
-    expect(Array.from(a.remainder(b).dataSync())).toEqual([1, 1, -1, -1]);
+    expect(Array.from(a.floorDivide(b).readSync())).toEqual([3, -4, -4, 3]);
+    expect(Array.from(a.remainder(b).readSync())).toEqual([1, 1, -1, -1]);
     expect(a.div(b).dtype).toBe('float32');
-    expect(Array.from(a.div(b).dataSync())).toEqual([3.5, -3.5, -3.5, 3.5]);
+    expect(Array.from(a.div(b).readSync())).toEqual([3.5, -3.5, -3.5, 3.5]);
   });
   it('fromTypedArray checks the storage class of the policy', () => {
     expect(() => fromTypedArray(new Int32Array(2), [2], 'int64')).toThrow(

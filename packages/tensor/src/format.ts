@@ -204,9 +204,9 @@ export function formatTensor(t: Tensor, prefix = 'tensor('): string {
     if (!defaultDtype) suffixes.push(`dtype=torch.${t.dtype}`);
     let data: ArrayLike<number>;
     try {
-      data = t.dataSync();
+      data = t.readSync();
     } catch {
-      return `${prefix}<on ${t.device}: await t.data() to read>)`;
+      return `${prefix}<on ${t.device}: await t.read() to read>)`;
     }
     const summ = t.numel() > THRESHOLD;
     const flat: number[] = [];

@@ -5,8 +5,8 @@ import { batchNorm, fusedBatchNorm, manualSeed, randn, setWasmKernels, type Tens
 import { gradcheck } from './test/gradcheck.js';
 
 function maxAbs(a: Tensor, b: Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
+  const x = a.readSync();
+  const y = b.readSync();
   expect(x.length).toBe(y.length);
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])));

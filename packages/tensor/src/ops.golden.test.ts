@@ -43,7 +43,7 @@ describe('ops match PyTorch (forward and backward)', () => {
           const expected = c.grads[spec.name];
           const g = leaves[spec.name].grad;
           if (expected === null) {
-            if (g?.dataSync().some((v) => v !== 0)) problems.push(`grad of ${spec.name}: expected none`);
+            if (g?.readSync().some((v) => v !== 0)) problems.push(`grad of ${spec.name}: expected none`);
           } else if (!g) {
             problems.push(`grad of ${spec.name}: missing`);
           } else {
@@ -70,7 +70,7 @@ function runCase(c: OpsFixture['cases'][number]): Float64Array[] {
     .filter((t): t is Tensor => t !== null);
   if (diff.length) diff.reduce((a, b) => a.add(b)).backward();
   const grads = c.inputs.map((spec) => leaves[spec.name]?.grad).filter((g): g is Tensor => !!g);
-  return [...outs, ...grads].map((t) => Float64Array.from(t.dataSync() as ArrayLike<number>, Number));
+  return [...outs, ...grads].map((t) => Float64Array.from(t.readSync() as ArrayLike<number>, Number));
 }
 
 // The conformance suite for the WebAssembly kernels (the default CPU path): every golden case, forward
@@ -115,7 +115,7 @@ describe('dropout (PyTorch semantics; its masks come from another RNG)', () => {
       const x = tensor(xv, { dtype: 'float32' }).requiresGrad_();
       const y = dropout(x, d.p, true, { generator: new Generator(7) });
       expect(y.shape).toEqual(x.shape);
-      const yv = y.dataSync();
+      const yv = y.readSync();
       // Every element is dropped or scaled by exactly PyTorch's factor 1/(1-p).
       const kept: number[] = [];
       yv.forEach((v, i) => {
@@ -139,9 +139,9 @@ describe('dropout (PyTorch semantics; its masks come from another RNG)', () => {
       if (y.requiresGrad) {
         y.sum().backward();
         const expected = Array.from(yv, (v, i) => (v === 0 ? 0 : v / xv[i]));
-        expect(mismatch(x.grad!.dataSync(), expected, 1e-6, 0)).toBeNull();
+        expect(mismatch(x.grad!.readSync(), expected, 1e-6, 0)).toBeNull();
       }
-      expect(Array.from(dropout(x, d.p, false).dataSync())).toEqual(d.evalEqualsInput ? Array.from(xv) : []);
+      expect(Array.from(dropout(x, d.p, false).readSync())).toEqual(d.evalEqualsInput ? Array.from(xv) : []);
     });
   }
 });

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { manualSeed, randn, sgdUpdate_, type Tensor } from './index.js';
 
 function maxAbs(a: Tensor, b: Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
+  const x = a.readSync();
+  const y = b.readSync();
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])));
   return m;

@@ -221,29 +221,56 @@ export class Tensor {
 
   // ---- readback ----
 
+  /**
+   * PyTorch's `.data`: a tensor sharing this one's storage, cut from autograd (`detach()` without the
+   * version check). `param.data.fill_(1)` and `init.xavierNormal_(m.weight.data)` port verbatim.
+   * Assigning (`p.data = t`) makes this tensor view `t`'s storage, as PyTorch's `.data =` does.
+   */
+  get data(): Tensor {
+    return this.detach();
+  }
+  set data(source: Tensor) {
+    if (!(source instanceof Tensor)) {
+      throw new Error(
+        `Tensor.data: expected a Tensor to assign, got ${source === null ? 'null' : typeof source}; ` +
+          'to read the values use `await t.read()` (or `t.readSync()` on the CPU)',
+      );
+    }
+    if (source.dtype !== this.dtype) {
+      throw new Error(
+        `Tensor.data: expected a tensor of dtype ${this.dtype}, got ${source.dtype}; cast it first (\`t.to('${this.dtype}')\`)`,
+      );
+    }
+    const self = this as unknown as { _ref: StorageRef; shape: number[]; strides: number[]; offset: number };
+    self._ref = source._ref;
+    self.shape = [...source.shape];
+    self.strides = [...source.strides];
+    self.offset = source.offset;
+  }
+
   /** The values in row-major order (float16/bfloat16 decoded, int64 as float64, bool as 0/1). */
-  async data(): Promise<TypedArray> {
+  async read(): Promise<TypedArray> {
     return decode(this.dtype, await getBackend(this.device).read(this._view));
   }
-  /** Synchronous `data()`; CPU only. */
-  dataSync(): TypedArray {
+  /** Synchronous `read()`; CPU only. */
+  readSync(): TypedArray {
     return decode(this.dtype, getBackend(this.device).readSync(this._view));
   }
   /** The values in storage format (float16 bits as Uint16Array). */
-  async rawData(): Promise<TypedArray> {
+  async readRaw(): Promise<TypedArray> {
     return getBackend(this.device).read(this._view);
   }
-  rawDataSync(): TypedArray {
+  readRawSync(): TypedArray {
     return getBackend(this.device).readSync(this._view);
   }
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
     this.checkItem();
-    return (await this.data())[0];
+    return (await this.read())[0];
   }
   itemSync(): number {
     this.checkItem();
-    return this.dataSync()[0];
+    return this.readSync()[0];
   }
   private checkItem(): void {
     if (this.numel() !== 1) {
@@ -252,10 +279,10 @@ export class Tensor {
   }
   /** Nested arrays of the values. */
   async tolist(): Promise<NestedArray> {
-    return nest(await this.data(), this.shape, this.dtype === 'bool');
+    return nest(await this.read(), this.shape, this.dtype === 'bool');
   }
   tolistSync(): NestedArray {
-    return nest(this.dataSync(), this.shape, this.dtype === 'bool');
+    return nest(this.readSync(), this.shape, this.dtype === 'bool');
   }
 
   toString(): string {
@@ -685,4 +712,48 @@ function nest(data: TypedArray, shape: readonly number[], asBool: boolean): Nest
 /** True when grad mode would record an op on these tensors. */
 export function anyRequiresGrad(...ts: (Tensor | number | null | undefined)[]): boolean {
   return isGradEnabled() && ts.some((t) => t instanceof Tensor && t.requiresGrad);
+}
+
+/**
+ * PyTorch's snake_case attribute names on a Tensor (and so on a Parameter) act as the camelCase ones,
+ * so `p.requires_grad = false` freezes `p` instead of silently adding a property that nothing reads.
+ * They are left out of the TypeScript types on purpose: there, the camelCase name is the API.
+ */
+const SNAKE_CASE_ALIASES: Record<string, string> = {
+  requires_grad: 'requiresGrad',
+  grad_fn: 'gradFn',
+  is_leaf: 'isLeaf',
+  requires_grad_: 'requiresGrad_',
+  retain_grad: 'retainGrad',
+  is_contiguous: 'isContiguous',
+  is_floating_point: 'isFloatingPoint',
+  view_as: 'viewAs',
+  expand_as: 'expandAs',
+  index_select: 'indexSelect',
+  log_softmax: 'logSoftmax',
+  floor_divide: 'floorDivide',
+  logical_not: 'logicalNot',
+  logical_and: 'logicalAnd',
+  logical_or: 'logicalOr',
+};
+for (const [snake, camel] of Object.entries(SNAKE_CASE_ALIASES)) {
+  const target = Object.getOwnPropertyDescriptor(Tensor.prototype, camel);
+  const isMethod = target !== undefined && typeof target.value === 'function';
+  Object.defineProperty(Tensor.prototype, snake, {
+    configurable: true,
+    enumerable: false,
+    get(this: Tensor) {
+      const v = (this as unknown as Record<string, unknown>)[camel];
+      return isMethod ? (v as (...a: unknown[]) => unknown).bind(this) : v;
+    },
+    set(this: Tensor, value: unknown) {
+      if (isMethod || (target && !target.set && camel !== 'gradFn')) {
+        throw new Error(`Tensor.${snake} (${camel} in graft) cannot be assigned`);
+      }
+      if (camel === 'gradFn') {
+        throw new Error(`Tensor.${snake}: attribute 'grad_fn' of a tensor is not writable (gradFn in graft)`);
+      }
+      (this as unknown as Record<string, unknown>)[camel] = value;
+    },
+  });
 }

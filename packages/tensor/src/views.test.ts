@@ -6,7 +6,7 @@ import { arange, tensor, zeros } from './creation.js';
 import { broadcastShapes } from './shape.js';
 import type { Tensor } from './tensor.js';
 
-const vals = (t: Tensor) => Array.from(t.dataSync());
+const vals = (t: Tensor) => Array.from(t.readSync());
 /** 0..n-1 as float32 in `shape`. */
 const seq = (...shape: number[]) =>
   arange(
@@ -16,7 +16,7 @@ const seq = (...shape: number[]) =>
 /** Writes `v` through `view` and reports whether `base` saw it at flat position `at`. */
 function shares(base: Tensor, view: Tensor, at: number, v = -99): boolean {
   view.fill_(v);
-  return base.dataSync()[at] === v;
+  return base.readSync()[at] === v;
 }
 
 describe('reshape and view', () => {

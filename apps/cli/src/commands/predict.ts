@@ -67,8 +67,8 @@ export async function runPredict(
   }
   const probs = noGrad(() => (model.call(stack(inputs)) as Tensor).softmax(1));
   const [values, indices] = probs.topk(Math.min(k, classes.length), 1);
-  const v = values.dataSync();
-  const ix = indices.dataSync();
+  const v = values.readSync();
+  const ix = indices.readSync();
   const kk = values.shape[1];
   const results = images.map((path, i) => ({
     path,

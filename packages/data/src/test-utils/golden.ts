@@ -42,7 +42,7 @@ export function valuesOf(value: Tensor | RawImage): { shape: number[]; data: Arr
       value.channels === 1 ? [value.height, value.width] : [value.height, value.width, value.channels];
     return { shape, data: value.data };
   }
-  if (value instanceof Tensor) return { shape: [...value.shape], data: value.dataSync() };
+  if (value instanceof Tensor) return { shape: [...value.shape], data: value.readSync() };
   throw new TypeError('valuesOf: expected a Tensor or RawImage');
 }
 

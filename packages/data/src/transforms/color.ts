@@ -108,7 +108,7 @@ export class ColorJitter implements Transform<ImageLike, ImageLike> {
 
   /** Draws the order and the factors (undefined where the adjustment is off). */
   getParams(): ColorJitterParams {
-    const order = Array.from(randperm(4, { generator: this.generator }).dataSync());
+    const order = Array.from(randperm(4, { generator: this.generator }).readSync());
     const draw = (range: [number, number] | undefined) =>
       range === undefined ? undefined : range[0] + (range[1] - range[0]) * this.generator.random();
     return {

@@ -64,7 +64,7 @@ function unpack(image: ImageLike, owner: string): Unpacked {
   const width = image.shape[image.dim() - 1];
   const lead = image.shape.slice(0, -2);
   const planes = lead.reduce((a, b) => a * b, 1);
-  return { planar: { data: image.dataSync() as PlaneArray, planes, height, width }, dtype, lead, raw: false };
+  return { planar: { data: image.readSync() as PlaneArray, planes, height, width }, dtype, lead, raw: false };
 }
 
 // uint8 images come back rounded half to even (torch.round before the cast), floats as computed.
@@ -251,7 +251,7 @@ export function convertImageDtype(image: Tensor, dtype: 'float32' | 'float64' = 
   if (!(image instanceof Tensor))
     throw new TypeError(`convertImageDtype: expected a Tensor, got ${describe(image)}`);
   if (image.dtype === dtype) return image;
-  const values = image.dataSync();
+  const values = image.readSync();
   const out = dtype === 'float32' ? new Float32Array(values.length) : new Float64Array(values.length);
   const scale = image.dtype === 'uint8' ? 255 : 1;
   if (image.dtype !== 'uint8' && image.dtype !== 'float32' && image.dtype !== 'float64') {
@@ -305,7 +305,7 @@ export function normalize(
     throw new RangeError(
       `normalize: std[${zero}] is zero after conversion to ${image.dtype}, which divides by zero`,
     );
-  const src = image.dataSync();
+  const src = image.readSync();
   const out = image.dtype === 'float32' ? new Float32Array(src.length) : new Float64Array(src.length);
   const plane = height * width;
   for (let i = 0; i < src.length; i++) {

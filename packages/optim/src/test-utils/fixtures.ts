@@ -97,7 +97,7 @@ export function expectSameData(
     const t = actual as Tensor;
     expect(t.dtype, `${path}: dtype`).toBe(expected.dtype);
     expect(t.shape, `${path}: shape`).toEqual(expected.shape);
-    expectClose(t.dataSync(), expected.values.map(num), rtol, atol, path);
+    expectClose(t.readSync(), expected.values.map(num), rtol, atol, path);
     return;
   }
   if (typeof expected === 'number' || expected === 'inf' || expected === '-inf') {

@@ -151,7 +151,7 @@ export function oneHot(labels: Tensor, numClasses = -1): Tensor {
   if (labels.dtype !== 'int64' && labels.dtype !== 'int32') {
     throw new Error(`oneHot: expected an int64 tensor of class indices, got ${labels.dtype}`);
   }
-  const vals = Array.from(labels.dataSync());
+  const vals = Array.from(labels.readSync());
   let n = numClasses;
   if (n < 0) n = vals.reduce((m, v) => Math.max(m, v), -1) + 1;
   const out = new Float64Array(vals.length * n);

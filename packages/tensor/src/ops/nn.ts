@@ -626,7 +626,7 @@ export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {})
   }
   // On a GPU, gather flags an out-of-range target on the device and the next readback throws.
   if (tgt.device === 'cpu') {
-    for (const v of tgt.dataSync()) {
+    for (const v of tgt.readSync()) {
       if (v !== ignoreIndex && (v < 0 || v >= C))
         throw new Error(`nllLoss: Target ${v} is out of bounds (number of classes ${C}).`);
     }

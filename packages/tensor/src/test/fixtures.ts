@@ -137,7 +137,7 @@ export function describeMismatch(actual: Tensor, expected: TensorDesc, what: str
   if (storageProblem) return storageProblem;
   const exact = expected.dtype === 'int64' || expected.dtype === 'bool' || expected.dtype === 'int32';
   const e = decodeAll(expected.data);
-  const m = mismatch(actual.dataSync(), e, exact ? 0 : RTOL, exact ? 0 : ATOL * Math.max(1, rms(e)));
+  const m = mismatch(actual.readSync(), e, exact ? 0 : RTOL, exact ? 0 : ATOL * Math.max(1, rms(e)));
   return m && `${what}: ${m}`;
 }
 

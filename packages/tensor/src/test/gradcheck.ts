@@ -35,7 +35,7 @@ export function gradcheck(
   options: GradcheckOptions = {},
 ): string | null {
   const { eps, atol, rtol, seed } = { ...GRADCHECK_DEFAULTS, ...options };
-  const values = inputs.map((t) => (t.requiresGrad ? Float64Array.from(t.dataSync()) : null));
+  const values = inputs.map((t) => (t.requiresGrad ? Float64Array.from(t.readSync()) : null));
   const fresh = (vals: (Float64Array | null)[], grad: boolean): Tensor[] =>
     inputs.map((t, i) => {
       const v = vals[i];
@@ -65,7 +65,7 @@ export function gradcheck(
   inputs.forEach((t, i) => {
     const base = values[i];
     if (!base) return;
-    const analytic = leaves[i].grad ? leaves[i].grad!.dataSync() : new Float64Array(base.length);
+    const analytic = leaves[i].grad ? leaves[i].grad!.readSync() : new Float64Array(base.length);
     const g = leaves[i].grad;
     if (g && g.dtype !== 'float64') problems.push(`input ${i}: grad dtype ${g.dtype}`);
     const storageProblem = g && checkStorage(g, `input ${i} grad`);

@@ -30,7 +30,7 @@ export function mismatches(cpu: ArrayLike<number>, gpu: ArrayLike<number>, tol: 
 
 /** Reads a tensor on either device. */
 export async function values(t: Tensor): Promise<number[]> {
-  return Array.from(await t.data());
+  return Array.from(await t.read());
 }
 
 /** Compares two tensors (shape, dtype, values); returns a problem description or null. */

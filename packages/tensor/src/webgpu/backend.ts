@@ -463,7 +463,7 @@ export class WebGpuBackend implements Backend {
 
   readSync(_x: View): TypedArray {
     throw new Error(
-      "webgpu tensors need `await t.data()` (or `await t.item()`, `await t.tolist()`, `await t.toAsync('cpu')`): " +
+      "webgpu tensors need `await t.read()` (or `await t.item()`, `await t.tolist()`, `await t.toAsync('cpu')`): " +
         'a GPU readback cannot be synchronous',
     );
   }

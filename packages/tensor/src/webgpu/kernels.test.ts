@@ -772,9 +772,9 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu kernels match the CPU backend', () 
     const x = tensor([1, 2, 3], { dtype: 'float32' }).to('webgpu');
     const bad = tensor([0, 3], { dtype: 'int64' }).to('webgpu');
     const out = Tensor._fromStorage(gpu.indexSelect(x._view, 0, bad._view), [2], 'float32');
-    await expect(out.data()).rejects.toThrow(/indexSelect: index out of bounds/);
+    await expect(out.read()).rejects.toThrow(/indexSelect: index out of bounds/);
     // The flag is cleared: the next readback works.
-    expect(Array.from(await x.data())).toEqual([1, 2, 3]);
+    expect(Array.from(await x.read())).toEqual([1, 2, 3]);
   }, 60_000);
 
   it('topk: largest and smallest, ties, NaN, any dim', async () => {
@@ -954,18 +954,18 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu kernels match the CPU backend', () 
     ] as [Tensor, DType][]) {
       const g = t.to('webgpu');
       expect(g.dtype).toBe(dtype);
-      expect(Array.from(await g.data())).toEqual(Array.from(t.dataSync()));
+      expect(Array.from(await g.read())).toEqual(Array.from(t.readSync()));
     }
     const g = tensor([1, 2], { dtype: 'float32' }).to('webgpu');
-    expect(() => g.dataSync()).toThrow(/webgpu tensors need `await t.data\(\)`/);
+    expect(() => g.readSync()).toThrow(/webgpu tensors need `await t.read\(\)`/);
     expect(() => g.to('cpu')).toThrow(/toAsync/);
     const back = await g.toAsync('cpu');
     expect(back.device).toBe('cpu');
-    expect(Array.from(back.dataSync())).toEqual([1, 2]);
+    expect(Array.from(back.readSync())).toEqual([1, 2]);
     expect(() => tensor([2 ** 40], { dtype: 'int64' }).to('webgpu')).toThrow(
       /does not fit the GPU's 32-bit integer storage/,
     );
     g.dispose();
-    await expect(g.data()).rejects.toThrow(/disposed/);
+    await expect(g.read()).rejects.toThrow(/disposed/);
   }, 60_000);
 });

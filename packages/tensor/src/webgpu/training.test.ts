@@ -30,7 +30,7 @@ describe.skipIf(!webGpuTestsEnabled)('training on webgpu', () => {
       const model = tinyResNet(device);
       const [x, y] = batch(device, 4, 12, 5, 7);
       for (let s = 0; s < steps; s++) losses[device].push(await trainStep(model, x, y, 0.05).item());
-      finalWeights[device] = Array.from(await model.params.get('layer2.conv2')!.data());
+      finalWeights[device] = Array.from(await model.params.get('layer2.conv2')!.read());
       // Eval mode uses the running statistics the training steps updated in place.
       losses[device].push(
         await noGrad(() => forward(model, x, false))

@@ -11,7 +11,7 @@ const transform = new Compose([
 ]);
 const x = transform.forward(image);
 assert.deepEqual(x.shape, [3, 2, 2]);
-for (const v of await x.data())
+for (const v of await x.read())
   assert.ok(Math.abs(v - -1.2) < 1e-6, `expected (0.2 - 0.5) / 0.25 = -1.2, got ${v}`);
 const loader = new DataLoader(new TensorDataset(arange(10), arange(10).mul(2)), { batchSize: 4 });
 const batches = [];

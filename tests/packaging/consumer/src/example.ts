@@ -29,8 +29,8 @@ const opt = new SGD([{ params: body }, { params: trained.fc.parameters(), lr: 1e
   weightDecay: 1e-3,
 });
 const scheduler = new lrScheduler.StepLR(opt, { stepSize: 7, gamma: 0.1 });
-const conv1Before = await trained.conv1.weight.data();
-const fcBefore = await trained.fc.weight.data();
+const conv1Before = await trained.conv1.weight.read();
+const fcBefore = await trained.fc.weight.read();
 opt.zeroGrad();
 F.crossEntropy(trained.forward(x), y).backward();
 opt.step();
@@ -59,9 +59,9 @@ check(
   'the printout shows the new head',
 );
 check(same(model.forward(x).shape, [2, 5]), 'the cut model maps [2, 3, 32, 32] to [2, 5]');
-check(same(await trained.conv1.weight.data(), conv1Before), 'the frozen body did not move');
-check(!same(await trained.fc.weight.data(), fcBefore), 'the head trained');
-check(same(await restored.fc.weight.data(), await trained.fc.weight.data()), 'the saved head loads back');
+check(same(await trained.conv1.weight.read(), conv1Before), 'the frozen body did not move');
+check(!same(await trained.fc.weight.read(), fcBefore), 'the head trained');
+check(same(await restored.fc.weight.read(), await trained.fc.weight.read()), 'the saved head loads back');
 check(
   opt2.paramGroups[1].lr === 1e-2 && opt2.stateDict().param_groups[0].weight_decay === 1e-3,
   'optimizer groups load back',

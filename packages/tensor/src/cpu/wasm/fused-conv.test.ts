@@ -7,8 +7,8 @@ import { CpuBackend } from '../backend.js';
 import { useWinograd } from './winograd.js';
 
 function maxRel(a: Tensor, b: Tensor): number {
-  const x = a.dataSync() as Float32Array;
-  const y = b.dataSync() as Float32Array;
+  const x = a.readSync() as Float32Array;
+  const y = b.readSync() as Float32Array;
   expect(x.length).toBe(y.length);
   let err = 0;
   let scale = 0;
@@ -87,7 +87,7 @@ describe('fusedConv2d', () => {
         expect(useWinograd(c.w, conv2dParams(c.o.padding, c.o.stride, c.o.groups), ref.shape)).toBe(
           c.winograd === true,
         );
-        if (relu) expect(Math.min(...(got.dataSync() as Float32Array))).toBe(0);
+        if (relu) expect(Math.min(...(got.readSync() as Float32Array))).toBe(0);
       });
     }
   }
@@ -96,7 +96,7 @@ describe('fusedConv2d', () => {
     const x = randn(2, 16, 12, 12);
     const w = randn(16, 16, 3, 3);
     const t = randn(16);
-    const data = t.dataSync() as Float32Array;
+    const data = t.readSync() as Float32Array;
     data[3] = Number.NaN;
     const got = noGrad(() => fusedConv2d(x, w, { padding: 1, shift: t, relu: true }));
     const ref = noGrad(() => composed(x, w, null, t, null, true, { padding: 1 }));

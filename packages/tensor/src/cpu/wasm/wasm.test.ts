@@ -17,7 +17,7 @@ import { parallelCalls } from './threads.js';
 
 function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
   setWasmKernels(wasm);
-  return fn().map((t) => t.dataSync() as Float32Array);
+  return fn().map((t) => t.readSync() as Float32Array);
 }
 
 describe('wasm kernels', () => {
@@ -34,9 +34,9 @@ describe('wasm kernels', () => {
       const T = await import(${JSON.stringify(new URL('../../../dist/index.js', import.meta.url).href)});
       T.manualSeed(5);
       const a = T.randn(80, 90), b = T.randn(90, 70);
-      const fast = a.matmul(b).dataSync();
+      const fast = a.matmul(b).readSync();
       T.setWasmKernels(false);
-      const ref = a.matmul(b).dataSync();
+      const ref = a.matmul(b).readSync();
       let err = 0, scale = 0;
       for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(fast[i] - ref[i])); scale = Math.max(scale, Math.abs(ref[i])); }
       console.log(JSON.stringify({ build: T.wasmKernelInfo().build, rel: err / scale }));`;
@@ -107,10 +107,10 @@ describe('wasm kernels', () => {
     };
     setWasmKernels(true);
     setNumThreads(1);
-    const one = compute().map((t) => t.dataSync());
+    const one = compute().map((t) => t.readSync());
     expect(setNumThreads(2)).toBe(2);
     expect(getNumThreads()).toBe(2);
-    const two = compute().map((t) => t.dataSync());
+    const two = compute().map((t) => t.readSync());
     setNumThreads(1);
     for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
   });

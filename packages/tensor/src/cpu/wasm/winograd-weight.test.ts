@@ -16,7 +16,7 @@ import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weig
 function weightGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array {
   w.grad = null;
   conv2d(x, w, null, { padding }).backward(up);
-  return w.grad!.dataSync() as Float32Array;
+  return w.grad!.readSync() as Float32Array;
 }
 
 describe('Winograd 3x3 weight gradient', () => {
@@ -77,10 +77,10 @@ describe('Winograd 3x3 weight gradient', () => {
       const ref = weightGrad(x, w, padding, up);
       setWasmKernels(true);
       const fast = winogradConv2dBackwardWeight(
-        x.dataSync() as Float32Array,
+        x.readSync() as Float32Array,
         0,
         xs,
-        up.dataSync() as Float32Array,
+        up.readSync() as Float32Array,
         0,
         up.shape,
         conv2dParams(padding),
