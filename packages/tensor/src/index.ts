@@ -20,6 +20,8 @@ export {
 export { CpuBackend, CpuStorage } from './cpu/backend.js';
 export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
 export { wasmKernelInfo } from './cpu/wasm/kernels.js';
+export { type MemoryStats, setCpuHeapLimit } from './cpu/wasm/heap.js';
+export { memoryStats } from './memory.js';
 export { getNumThreads, setNumThreads, threadPoolStats } from './cpu/wasm/threads.js';
 export { setWinogradConv, winogradConvEnabled } from './cpu/wasm/winograd.js';
 export {

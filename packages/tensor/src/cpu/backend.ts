@@ -37,19 +37,32 @@ import {
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
 } from './wasm/conv.js';
+import { cpuHeap, yieldForFinalizers } from './wasm/heap.js';
 import { wasmBatchNormBackward, wasmBatchNormForward } from './wasm/norm.js';
 import { wasmMaxPool2d } from './wasm/pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './wasm/winograd.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './wasm/winograd-weight.js';
 
-/** CPU storage: a typed array in the dtype's storage format. */
+/**
+ * CPU storage: a typed array in the dtype's storage format. float32 arrays live in the WebAssembly
+ * heap where it can hold tensors (see wasm/heap.ts), so kernels take their pointers without copies.
+ */
 export class CpuStorage implements Storage {
   readonly device = 'cpu' as const;
   constructor(readonly data: TypedArray) {}
   get length(): number {
     return this.data.length;
   }
-  dispose(): void {}
+  /** Returns a heap block to the allocator now; later use of this storage is an error. */
+  dispose(): void {
+    if (this.data instanceof Float32Array) cpuHeap()?.dispose(this.data);
+  }
+}
+
+/** A zeroed array for a new storage: float32 in the WebAssembly heap, other dtypes in JavaScript. */
+function allocArray(dtype: DType, n: number): TypedArray {
+  if (dtype === 'float32') return cpuHeap()?.float32(n) ?? new Float32Array(n);
+  return storageArrayFor(dtype, n);
 }
 
 function arr(v: View): TypedArray {
@@ -71,7 +84,7 @@ function output(dtype: DType, n: number): { out: TypedArray; finish: () => CpuSt
     const enc = dtype === 'float16' ? float32ToFloat16 : float32ToBfloat16;
     return { out, finish: () => new CpuStorage(Uint16Array.from(out, enc)) };
   }
-  const out = storageArrayFor(dtype, n);
+  const out = allocArray(dtype, n);
   return { out, finish: () => new CpuStorage(out) };
 }
 
@@ -95,18 +108,18 @@ function floats(v: View, op: string): FloatArray {
 
 /** A zeroed array of the same float type as `like`. */
 function floatsLike(like: FloatArray, n: number): FloatArray {
-  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  return like instanceof Float64Array ? new Float64Array(n) : (allocArray('float32', n) as Float32Array);
 }
 
 export class CpuBackend implements Backend {
   readonly device = 'cpu' as const;
 
   alloc(dtype: DType, length: number): Storage {
-    return new CpuStorage(storageArrayFor(dtype, length));
+    return new CpuStorage(allocArray(dtype, length));
   }
 
   fill(dtype: DType, length: number, value: number): Storage {
-    const a = storageArrayFor(dtype, length);
+    const a = allocArray(dtype, length);
     const v =
       dtype === 'float16'
         ? float32ToFloat16(value)
@@ -118,10 +131,18 @@ export class CpuBackend implements Backend {
   }
 
   fromArray(data: TypedArray): Storage {
+    const heap = cpuHeap();
+    if (data instanceof Float32Array && heap?.holdsTensors && !heap.owns(data)) {
+      const a = heap.float32(data.length, false);
+      a.set(data);
+      return new CpuStorage(a);
+    }
     return new CpuStorage(data);
   }
 
   async read(x: View): Promise<TypedArray> {
+    // An awaited readback is where finalizers get to return dropped tensors' heap blocks.
+    await yieldForFinalizers();
     return this.readSync(x);
   }
 
@@ -137,7 +158,14 @@ export class CpuBackend implements Backend {
 
   copy(x: View, dtype: DType): Storage {
     const n = numelOf(x.shape);
-    if (dtype === x.dtype) return new CpuStorage(this.readSync(x));
+    if (dtype === x.dtype) {
+      const out = allocArray(dtype, n);
+      const a = arr(x);
+      const offs = stridedOffsets(x);
+      if (!offs) out.set(a.subarray(x.offset, x.offset + n));
+      else for (let i = 0; i < n; i++) out[i] = a[offs[i]];
+      return new CpuStorage(out);
+    }
     const src = numeric(x);
     const offs = stridedOffsets(x);
     const { out, finish } = output(dtype, n);
@@ -168,7 +196,7 @@ export class CpuBackend implements Backend {
   unary(op: UnaryOp, x: View, outDtype: DType): Storage {
     const n = numelOf(x.shape);
     {
-      const out = storageArrayFor(outDtype, n);
+      const out = allocArray(outDtype, n);
       if (fastUnary(op, x, arr(x), out, outDtype)) return new CpuStorage(out);
     }
     const f = unaryFn(op);
@@ -185,7 +213,7 @@ export class CpuBackend implements Backend {
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
     const n = numelOf(a.shape);
     {
-      const out = storageArrayFor(outDtype, n);
+      const out = allocArray(outDtype, n);
       if (fastBinary(op, a, b, arr(a), arr(b), out, outDtype)) return new CpuStorage(out);
     }
     const integer = !isFloating(a.dtype) && !isFloating(b.dtype);
@@ -230,7 +258,7 @@ export class CpuBackend implements Backend {
   reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
     {
       const keptCount = numelOf(x.shape.filter((_, d) => !dims.includes(d)));
-      const out = storageArrayFor(outDtype, keptCount);
+      const out = allocArray(outDtype, keptCount);
       if (fastReduce(op, x, arr(x), dims, out, outDtype)) return new CpuStorage(out);
     }
     const nd = x.shape.length;

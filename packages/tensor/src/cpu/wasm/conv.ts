@@ -1,9 +1,11 @@
-// Convolution forward and backward inside WebAssembly memory. Operands are copied in once; for each
+// Convolution forward and backward inside WebAssembly memory. Operands are read where they live (copied
+// in only when they are JavaScript arrays); for each
 // group, chunks of images are unfolded side by side into one wide patch matrix so that each chunk is
 // a single large GEMM (small feature maps would otherwise give one thin GEMM per image).
 
 import type { Conv2dParams } from '../../backend.js';
-import { gemmScratch, reserve, wasmKernels } from './kernels.js';
+import { type Frame, withFrame } from './heap.js';
+import { gemmScratch } from './kernels.js';
 import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
 
 /** Upper bound on the patch matrix, in floats (16 MB), which sets how many images go in one chunk. */
@@ -57,18 +59,16 @@ function shapeArgs(g: Geometry, p: Conv2dParams): number[] {
   ];
 }
 
-/** Reserves operand regions plus the chunk buffers and one GEMM scratch area per thread. */
-function layout(sizes: number[], g: Geometry) {
-  const k = wasmKernels();
-  if (!k) return null;
+/** The chunk buffers and one GEMM scratch area per thread, for one call. */
+function layout(f: Frame, g: Geometry) {
   const scratch = gemmScratch();
   const chunkCols = g.nb * g.P;
   // Two chunk buffers: the patch matrix [Kc, nb*P] and a rows-major block [max(Og), nb*P].
-  const m = reserve(k, [...sizes, g.Kc * chunkCols, g.Og * chunkCols, scratch * getNumThreads()]);
-  return { k, ...m, stride: Math.ceil(scratch / 16) * 64 };
+  const [cp, rp, sp] = f.region([g.Kc * chunkCols, g.Og * chunkCols, scratch * getNumThreads()]);
+  return { k: f.heap.kernels, cp, rp, sp, stride: Math.ceil(scratch / 16) * 64 };
 }
 
-type Layout = NonNullable<ReturnType<typeof layout>>;
+type Layout = ReturnType<typeof layout>;
 
 /** regroup (see assembly/gemm.ts) over row blocks on the pool: rows are channels, disjoint per task. */
 function parallelRegroup(
@@ -147,10 +147,6 @@ function unfoldChunk(
   parallelCalls(m.k, 'im2col', foldTasks(g, args, x, col, n0, nb, gi));
 }
 
-function copyIn(m: Layout, ptr: number, src: Float32Array, off: number, len: number): void {
-  m.heap.set(src.subarray(off, off + len), ptr / 4);
-}
-
 /** Per-output-channel affine, residual and ReLU applied to a convolution's output in the same call. */
 export interface ConvEpilogue {
   scale: Float32Array | null;
@@ -161,47 +157,33 @@ export interface ConvEpilogue {
   relu: boolean;
 }
 
-/**
- * Runs `ep` in place over the batch-major output [N, O, P] at byte offset `out` of `m`'s heap: the
- * operands go into a region reserved after everything the caller laid out (`end`, in bytes).
- */
+/** Runs `ep` in place over the batch-major output [N, O, P] at byte offset `out` of the heap. */
 export function applyEpilogue(
-  k: NonNullable<ReturnType<typeof wasmKernels>>,
+  f: Frame,
   out: number,
   N: number,
   O: number,
   P: number,
   ep: ConvEpilogue,
-  end: number,
-): Float32Array {
-  const base = Math.ceil(end / 64) * 64;
-  const resLen = ep.residual ? N * O * P : 0;
-  const need = base + (2 * Math.ceil(O / 16) * 16 + resLen) * 4 + 64;
-  const have = k.memory.buffer.byteLength;
-  if (have < need) k.memory.grow(Math.ceil((need - have) / 65536));
-  const heap = new Float32Array(k.memory.buffer);
-  const sp = base;
-  const tp = sp + Math.ceil(O / 16) * 64;
-  const rp = tp + Math.ceil(O / 16) * 64;
-  if (ep.scale) heap.set(ep.scale.subarray(0, O), sp / 4);
-  if (ep.shift) heap.set(ep.shift.subarray(0, O), tp / 4);
-  if (ep.residual) heap.set(ep.residual.subarray(ep.residualOffset, ep.residualOffset + resLen), rp / 4);
+): void {
+  const sp = ep.scale ? f.input(ep.scale, 0, O) : 0;
+  const tp = ep.shift ? f.input(ep.shift, 0, O) : 0;
+  const rp = ep.residual ? f.input(ep.residual, ep.residualOffset, N * O * P) : 0;
   const img = O * P * 4;
   parallelCalls(
-    k,
+    f.heap.kernels,
     'epilogue',
     Array.from({ length: N }, (_, n) => [
       out + n * img,
       1,
       O,
       P,
-      ep.scale ? sp : 0,
-      ep.shift ? tp : 0,
-      ep.residual ? rp + n * img : 0,
+      sp,
+      tp,
+      rp ? rp + n * img : 0,
       ep.relu ? 1 : 0,
     ]),
   );
-  return heap;
 }
 
 /** Forward convolution; null where WebAssembly is unavailable. */
@@ -220,39 +202,42 @@ export function wasmConv2d(
   const xLen = g.N * g.C * g.H * g.W;
   const wLen = g.O * g.Kc;
   const oLen = g.N * g.O * g.P;
-  const m = layout([xLen, wLen, oLen], g);
-  if (!m) return null;
-  const [xp, wp, op, cp, rp, sp] = m.ptrs;
-  copyIn(m, xp, x, xOff, xLen);
-  copyIn(m, wp, w, wOff, wLen);
-  const args = shapeArgs(g, p);
-  for (let gi = 0; gi < g.G; gi++) {
-    for (let n0 = 0; n0 < g.N; n0 += g.nb) {
-      const nb = Math.min(g.nb, g.N - n0);
-      unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
-      // rows [Og, nb*P] = W_g [Og, Kc] x col [Kc, nb*P], then scattered to [N, O, P]
-      parallelSgemm(
-        m.k,
-        g.Og,
-        nb * g.P,
-        g.Kc,
-        wp + gi * g.Og * g.Kc * 4,
-        g.Kc,
-        1,
-        cp,
-        nb * g.P,
-        1,
-        rp,
-        nb * g.P,
-        0,
-        sp,
-        m.stride,
-      );
-      parallelRegroup(m, rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
+  return withFrame((f) => {
+    const m = layout(f, g);
+    const { cp, rp, sp } = m;
+    const xp = f.input(x, xOff, xLen);
+    const wp = f.input(w, wOff, wLen);
+    const o = f.output(oLen);
+    const op = o.ptr;
+    const args = shapeArgs(g, p);
+    for (let gi = 0; gi < g.G; gi++) {
+      for (let n0 = 0; n0 < g.N; n0 += g.nb) {
+        const nb = Math.min(g.nb, g.N - n0);
+        unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
+        // rows [Og, nb*P] = W_g [Og, Kc] x col [Kc, nb*P], then scattered to [N, O, P]
+        parallelSgemm(
+          m.k,
+          g.Og,
+          nb * g.P,
+          g.Kc,
+          wp + gi * g.Og * g.Kc * 4,
+          g.Kc,
+          1,
+          cp,
+          nb * g.P,
+          1,
+          rp,
+          nb * g.P,
+          0,
+          sp,
+          m.stride,
+        );
+        parallelRegroup(m, rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
+      }
     }
-  }
-  const heap = ep ? applyEpilogue(m.k, op, g.N, g.O, g.P, ep, m.end) : m.heap;
-  return heap.slice(op / 4, op / 4 + oLen);
+    if (ep) applyEpilogue(f, op, g.N, g.O, g.P, ep);
+    return f.result(o, oLen);
+  });
 }
 
 /** Gradient of the input; null where WebAssembly is unavailable. */
@@ -270,47 +255,49 @@ export function wasmConv2dBackwardInput(
   const gLen = g.N * g.O * g.P;
   const wLen = g.O * g.Kc;
   const xLen = g.N * g.C * g.H * g.W;
-  const m = layout([gLen, wLen, xLen], g);
-  if (!m) return null;
-  const [gp, wp, xp, cp, rp, sp] = m.ptrs;
-  copyIn(m, gp, gOut, gOff, gLen);
-  copyIn(m, wp, w, wOff, wLen);
-  m.heap.fill(0, xp / 4, xp / 4 + xLen);
-  const args = shapeArgs(g, p);
-  for (let gi = 0; gi < g.G; gi++) {
-    for (let n0 = 0; n0 < g.N; n0 += g.nb) {
-      const nb = Math.min(g.nb, g.N - n0);
-      const cols = nb * g.P;
-      parallelRegroup(m, rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
-      // col [Kc, nb*P] = W_g^T [Kc, Og] x gradOut rows [Og, nb*P]
-      parallelSgemm(
-        m.k,
-        g.Kc,
-        cols,
-        g.Og,
-        wp + gi * g.Og * g.Kc * 4,
-        1,
-        g.Kc,
-        rp,
-        cols,
-        1,
-        cp,
-        cols,
-        0,
-        sp,
-        m.stride,
-      );
-      // col2im tasks: (col pointer, args..., image pointer, ldcol), the reverse of im2col's operands.
-      const tasks = foldTasks(g, args, xp, cp, n0, nb, gi).map((t) => [
-        t[args.length + 1],
-        ...t.slice(1, args.length + 1),
-        t[0],
-        cols,
-      ]);
-      parallelCalls(m.k, 'col2im', tasks);
+  return withFrame((f) => {
+    const m = layout(f, g);
+    const { cp, rp, sp } = m;
+    const gp = f.input(gOut, gOff, gLen);
+    const wp = f.input(w, wOff, wLen);
+    const o = f.output(xLen, true);
+    const xp = o.ptr;
+    const args = shapeArgs(g, p);
+    for (let gi = 0; gi < g.G; gi++) {
+      for (let n0 = 0; n0 < g.N; n0 += g.nb) {
+        const nb = Math.min(g.nb, g.N - n0);
+        const cols = nb * g.P;
+        parallelRegroup(m, rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
+        // col [Kc, nb*P] = W_g^T [Kc, Og] x gradOut rows [Og, nb*P]
+        parallelSgemm(
+          m.k,
+          g.Kc,
+          cols,
+          g.Og,
+          wp + gi * g.Og * g.Kc * 4,
+          1,
+          g.Kc,
+          rp,
+          cols,
+          1,
+          cp,
+          cols,
+          0,
+          sp,
+          m.stride,
+        );
+        // col2im tasks: (col pointer, args..., image pointer, ldcol), the reverse of im2col's operands.
+        const tasks = foldTasks(g, args, xp, cp, n0, nb, gi).map((t) => [
+          t[args.length + 1],
+          ...t.slice(1, args.length + 1),
+          t[0],
+          cols,
+        ]);
+        parallelCalls(m.k, 'col2im', tasks);
+      }
     }
-  }
-  return m.heap.slice(xp / 4, xp / 4 + xLen);
+    return f.result(o, xLen);
+  });
 }
 
 /** Gradient of the weight; null where WebAssembly is unavailable. */
@@ -328,38 +315,40 @@ export function wasmConv2dBackwardWeight(
   const xLen = g.N * g.C * g.H * g.W;
   const gLen = g.N * g.O * g.P;
   const wLen = g.O * g.Kc;
-  const m = layout([xLen, gLen, wLen], g);
-  if (!m) return null;
-  const [xp, gp, wp, cp, rp, sp] = m.ptrs;
-  copyIn(m, xp, x, xOff, xLen);
-  copyIn(m, gp, gOut, gOff, gLen);
-  m.heap.fill(0, wp / 4, wp / 4 + wLen);
-  const args = shapeArgs(g, p);
-  for (let gi = 0; gi < g.G; gi++) {
-    for (let n0 = 0; n0 < g.N; n0 += g.nb) {
-      const nb = Math.min(g.nb, g.N - n0);
-      const cols = nb * g.P;
-      unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
-      parallelRegroup(m, rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
-      // gradW_g [Og, Kc] += gradOut rows [Og, nb*P] x col^T [nb*P, Kc]
-      parallelSgemm(
-        m.k,
-        g.Og,
-        g.Kc,
-        cols,
-        rp,
-        cols,
-        1,
-        cp,
-        1,
-        cols,
-        wp + gi * g.Og * g.Kc * 4,
-        g.Kc,
-        1,
-        sp,
-        m.stride,
-      );
+  return withFrame((f) => {
+    const m = layout(f, g);
+    const { cp, rp, sp } = m;
+    const xp = f.input(x, xOff, xLen);
+    const gp = f.input(gOut, gOff, gLen);
+    const o = f.output(wLen, true);
+    const wp = o.ptr;
+    const args = shapeArgs(g, p);
+    for (let gi = 0; gi < g.G; gi++) {
+      for (let n0 = 0; n0 < g.N; n0 += g.nb) {
+        const nb = Math.min(g.nb, g.N - n0);
+        const cols = nb * g.P;
+        unfoldChunk(m, g, args, xp, cp, n0, nb, gi);
+        parallelRegroup(m, rp, gp + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 0);
+        // gradW_g [Og, Kc] += gradOut rows [Og, nb*P] x col^T [nb*P, Kc]
+        parallelSgemm(
+          m.k,
+          g.Og,
+          g.Kc,
+          cols,
+          rp,
+          cols,
+          1,
+          cp,
+          1,
+          cols,
+          wp + gi * g.Og * g.Kc * 4,
+          g.Kc,
+          1,
+          sp,
+          m.stride,
+        );
+      }
     }
-  }
-  return m.heap.slice(wp / 4, wp / 4 + wLen);
+    return f.result(o, wLen);
+  });
 }

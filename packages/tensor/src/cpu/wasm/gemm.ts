@@ -1,7 +1,8 @@
-// Matrix products in WebAssembly: operands are copied into the kernels' memory, multiplied (on the
-// thread pool when there is one), and the result copied out.
+// Matrix products in WebAssembly: operands that live in the kernels' heap are read in place (others are
+// copied in), multiplied on the thread pool when there is one, and written straight into C.
 
-import { gemmScratch, reserve, wasmKernels } from './kernels.js';
+import { withFrame } from './heap.js';
+import { gemmScratch, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelSgemm } from './threads.js';
 
 /** Smallest index range [lo, hi) of a strided 2-D operand. */
@@ -31,40 +32,46 @@ export function wasmGemm(
   ldc: number,
   accumulate: boolean,
 ): boolean {
-  const k = wasmKernels();
-  if (!k) return false;
   const [aLo, aHi] = extent(aOff, M, K, ars, acs);
   const [bLo, bHi] = extent(bOff, K, N, brs, bcs);
   const cLen = M === 0 ? 0 : (M - 1) * ldc + N;
   const threads = getNumThreads();
   const scratch = gemmScratch();
-  const { ptrs, heap } = reserve(k, [aHi - aLo, bHi - bLo, cLen, scratch * threads]);
-  const [aPtr, bPtr, cPtr, sPtr] = ptrs;
-  heap.set(A.subarray(aLo, aHi), aPtr / 4);
-  heap.set(B.subarray(bLo, bHi), bPtr / 4);
-  if (accumulate) heap.set(C.subarray(cOff, cOff + cLen), cPtr / 4);
-  parallelSgemm(
-    k,
-    M,
-    N,
-    K,
-    aPtr,
-    ars,
-    acs,
-    bPtr,
-    brs,
-    bcs,
-    cPtr,
-    ldc,
-    accumulate ? 1 : 0,
-    sPtr,
-    Math.ceil(scratch / 16) * 64,
-  );
-  if (ldc === N) C.set(heap.subarray(cPtr / 4, cPtr / 4 + M * N), cOff);
-  else
-    for (let i = 0; i < M; i++)
-      C.set(heap.subarray(cPtr / 4 + i * ldc, cPtr / 4 + i * ldc + N), cOff + i * ldc);
-  return true;
+  const done = withFrame((f, k) => {
+    const heap = f.heap;
+    // Operands in the heap are read in place: a kernel pointer is the array's own address.
+    const aPtr = f.input(A, aLo, aHi - aLo);
+    const bPtr = f.input(B, bLo, bHi - bLo);
+    const cResident = heap.owns(C);
+    const cPtr = cResident ? C.byteOffset + cOff * 4 : accumulate ? f.input(C, cOff, cLen) : f.scratch(cLen);
+    const sPtr = f.scratch(scratch * threads);
+    parallelSgemm(
+      k,
+      M,
+      N,
+      K,
+      aPtr,
+      ars,
+      acs,
+      bPtr,
+      brs,
+      bcs,
+      cPtr,
+      ldc,
+      accumulate ? 1 : 0,
+      sPtr,
+      Math.ceil(scratch / 16) * 64,
+    );
+    if (cResident) return true;
+    const h = heap.f32();
+    heap.copiedBytes += M * N * 4;
+    if (ldc === N) C.set(h.subarray(cPtr / 4, cPtr / 4 + M * N), cOff);
+    else
+      for (let i = 0; i < M; i++)
+        C.set(h.subarray(cPtr / 4 + i * ldc, cPtr / 4 + i * ldc + N), cOff + i * ldc);
+    return true;
+  });
+  return done ?? false;
 }
 
 export { wasmKernels };

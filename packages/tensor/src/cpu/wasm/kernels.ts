@@ -158,7 +158,7 @@ function load(): Kernels | null {
       if (!WebAssembly.validate(bytes)) continue;
       const module = new WebAssembly.Module(bytes);
       const memory = new WebAssembly.Memory(
-        shared ? { initial: 2, maximum: 65536, shared: true } : { initial: 2 },
+        shared ? { initial: 2, maximum: 65536, shared: true } : { initial: 2, maximum: 65536 },
       );
       return { exports: instantiate(module, memory), memory, module, shared, relaxed };
     } catch {
@@ -178,28 +178,6 @@ export function wasmKernels(): Kernels | null {
 export function wasmKernelInfo(): { build: 'relaxed-simd' | 'simd' | 'none'; sharedMemory: boolean } {
   const k = wasmKernels();
   return { build: !k ? 'none' : k.relaxed ? 'relaxed-simd' : 'simd', sharedMemory: k?.shared ?? false };
-}
-
-/** Start of the region the host manages (the modules keep no static data; page 0 stays unused). */
-const HEAP_BASE = 65536;
-
-/**
- * Bump-allocates 64-byte aligned float32 regions for one kernel call, growing memory as needed,
- * and returns their byte offsets plus a fresh view of the memory.
- */
-export function reserve(
-  k: Kernels,
-  sizes: readonly number[],
-): { ptrs: number[]; heap: Float32Array; end: number } {
-  const ptrs: number[] = [];
-  let p = HEAP_BASE;
-  for (const s of sizes) {
-    ptrs.push(p);
-    p += Math.ceil(s / 16) * 64;
-  }
-  const have = k.memory.buffer.byteLength;
-  if (have < p) k.memory.grow(Math.ceil((p - have) / 65536));
-  return { ptrs, heap: new Float32Array(k.memory.buffer), end: p };
 }
 
 /** Floats of per-call scratch the GEMM kernel needs (one packed 256 x 256 block of B, whatever N is). */

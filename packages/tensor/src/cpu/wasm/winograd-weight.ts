@@ -10,7 +10,8 @@
 // results differ from the float64 reference by about 1e-6..3e-6 of max |dW| (direct im2col: ~3e-7).
 
 import type { Conv2dParams } from '../../backend.js';
-import { gemmScratch, reserve, wasmKernels } from './kernels.js';
+import { cpuHeap, Frame, type Heap } from './heap.js';
+import { gemmScratch, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
 import { planeStride, winogradShape } from './winograd.js';
 
@@ -98,68 +99,71 @@ export function winogradConv2dBackwardWeight(
   // Product tasks: whole products, an equal number per thread, each with a GEMM scratch.
   const gTasks = productTasks(threads);
   const gStride = Math.ceil(gemmScratch() / 16) * 16;
-  const m = reserve(k, [
-    xLen,
-    gLen,
-    wLen,
-    36 * ldU,
-    36 * ldV,
-    36 * ldM + 4,
-    tScratch * tTasks,
-    gStride * gTasks,
-  ]);
-  const [xp, gp, wp, up, vp, mp, tp, sp] = m.ptrs;
-  m.heap.set(x.subarray(xOff, xOff + xLen), xp / 4);
-  m.heap.set(gOut.subarray(gOff, gOff + gLen), gp / 4);
-  for (let n0 = 0; n0 < N; n0 += nb) {
-    const cnt = Math.min(nb, N - n0);
-    const inTasks: number[][] = [];
-    for (let c0 = 0; c0 < C; c0 += cBlock) {
-      const x0 = xp + (n0 * C + c0) * H * W * 4;
-      const sc = tp + inTasks.length * tScratch * 4;
-      const cb = Math.min(cBlock, C - c0);
-      inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, vp + c0 * T * 4, T, ldV, 0, sc, cnt, C * H * W]);
+  const f = new Frame(cpuHeap() as Heap);
+  try {
+    const [up, vp, mp, tp, sp] = f.region([
+      36 * ldU,
+      36 * ldV,
+      36 * ldM + 4,
+      tScratch * tTasks,
+      gStride * gTasks,
+    ]);
+    const xp = f.input(x, xOff, xLen);
+    const gp = f.input(gOut, gOff, gLen);
+    const w = f.output(wLen);
+    const wp = w.ptr;
+    for (let n0 = 0; n0 < N; n0 += nb) {
+      const cnt = Math.min(nb, N - n0);
+      const inTasks: number[][] = [];
+      for (let c0 = 0; c0 < C; c0 += cBlock) {
+        const x0 = xp + (n0 * C + c0) * H * W * 4;
+        const sc = tp + inTasks.length * tScratch * 4;
+        const cb = Math.min(cBlock, C - c0);
+        inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, vp + c0 * T * 4, T, ldV, 0, sc, cnt, C * H * W]);
+      }
+      parallelCalls(k, 'winoInputImages', inTasks);
+      const gradTasks: number[][] = [];
+      for (let o0 = 0; o0 < O; o0 += oBlock) {
+        const g0 = gp + (n0 * O + o0) * OH * OW * 4;
+        const sc = tp + gradTasks.length * tScratch * 4;
+        const ob = Math.min(oBlock, O - o0);
+        gradTasks.push([g0, ob, OH, OW, tilesH, tilesW, up + o0 * T * 4, T, ldU, 0, sc, cnt, O * OH * OW]);
+      }
+      parallelCalls(k, 'winoGradOut', gradTasks);
+      // M[xi] [O, C] (+)= Gt[xi] [O, K] x V[xi]^T [K, C], K the chunk's tiles.
+      const per = 36 / gTasks;
+      const mulTasks: number[][] = [];
+      for (let i = 0; i < gTasks; i++) {
+        const sc = sp + i * gStride * 4;
+        mulTasks.push([
+          up,
+          T,
+          ldU,
+          vp,
+          T,
+          ldV,
+          mp,
+          ldM,
+          O,
+          C,
+          cnt * tiles,
+          i * per,
+          (i + 1) * per,
+          n0 > 0 ? 1 : 0,
+          sc,
+        ]);
+      }
+      parallelCalls(k, 'winoWeightGemm', mulTasks);
     }
-    parallelCalls(k, 'winoInputImages', inTasks);
-    const gradTasks: number[][] = [];
-    for (let o0 = 0; o0 < O; o0 += oBlock) {
-      const g0 = gp + (n0 * O + o0) * OH * OW * 4;
-      const sc = tp + gradTasks.length * tScratch * 4;
-      const ob = Math.min(oBlock, O - o0);
-      gradTasks.push([g0, ob, OH, OW, tilesH, tilesW, up + o0 * T * 4, T, ldU, 0, sc, cnt, O * OH * OW]);
+    const oBlockOut = Math.ceil(O / Math.min(O, parts));
+    const outTasks: number[][] = [];
+    for (let o0 = 0; o0 < O; o0 += oBlockOut) {
+      const sc = tp + outTasks.length * tScratch * 4;
+      outTasks.push([mp + o0 * C * 4, Math.min(oBlockOut, O - o0), C, C, ldM, wp + o0 * C * 36, C, sc]);
     }
-    parallelCalls(k, 'winoGradOut', gradTasks);
-    // M[xi] [O, C] (+)= Gt[xi] [O, K] x V[xi]^T [K, C], K the chunk's tiles.
-    const per = 36 / gTasks;
-    const mulTasks: number[][] = [];
-    for (let i = 0; i < gTasks; i++) {
-      const sc = sp + i * gStride * 4;
-      mulTasks.push([
-        up,
-        T,
-        ldU,
-        vp,
-        T,
-        ldV,
-        mp,
-        ldM,
-        O,
-        C,
-        cnt * tiles,
-        i * per,
-        (i + 1) * per,
-        n0 > 0 ? 1 : 0,
-        sc,
-      ]);
-    }
-    parallelCalls(k, 'winoWeightGemm', mulTasks);
+    parallelCalls(k, 'winoWeightOut', outTasks);
+    return f.result(w, wLen);
+  } finally {
+    f.done();
   }
-  const oBlockOut = Math.ceil(O / Math.min(O, parts));
-  const outTasks: number[][] = [];
-  for (let o0 = 0; o0 < O; o0 += oBlockOut) {
-    const sc = tp + outTasks.length * tScratch * 4;
-    outTasks.push([mp + o0 * C * 4, Math.min(oBlockOut, O - o0), C, C, ldM, wp + o0 * C * 36, C, sc]);
-  }
-  parallelCalls(k, 'winoWeightOut', outTasks);
-  return m.heap.slice(wp / 4, wp / 4 + wLen);
 }

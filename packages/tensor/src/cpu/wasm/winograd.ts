@@ -10,7 +10,8 @@
 
 import type { Conv2dParams } from '../../backend.js';
 import { applyEpilogue, type ConvEpilogue } from './conv.js';
-import { gemmScratch, type Kernels, reserve, wasmKernels } from './kernels.js';
+import { cpuHeap, Frame, type Heap } from './heap.js';
+import { gemmScratch, type Kernels, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
 
 interface WinogradExports {
@@ -161,84 +162,87 @@ function run(
   const oBlockW = Math.max(1, Math.ceil(O / (4 * threads)));
   const tScratch =
     Math.ceil(Math.max(e.winoInputScratch(tilesH, tilesW), e.winoOutputScratch(tilesW), 144) / 16) * 16;
-  const m = reserve(k, [
-    xLen,
-    wLen,
-    transposed ? wLen : 0,
-    yLen,
-    36 * ldU,
-    36 * ldV,
-    36 * ldM + 4,
-    tScratch * Math.max(nb * blocks, Math.ceil(O / oBlockW)),
-    scratch * threads,
-  ]);
-  const [xp, wp, wtp, yp, up, vp, mp, tp, sp] = m.ptrs;
-  m.heap.set(src.subarray(srcOff, srcOff + xLen), xp / 4);
-  m.heap.set(wsrc.subarray(wOff, wOff + wLen), wp / 4);
-  if (transposed) e.winoSwapFilters(wp, C, O, wtp);
-  // Filter transform by output-channel blocks on the pool (U is 4x the filters: memory-bound).
-  const wTasks: number[][] = [];
-  for (let o0 = 0; o0 < O; o0 += oBlockW) {
-    const sc = tp + wTasks.length * tScratch * 4;
-    wTasks.push([
-      (transposed ? wtp : wp) + o0 * C * 36,
-      Math.min(oBlockW, O - o0),
-      C,
-      transposed ? 1 : 0,
-      up + o0 * C * 4,
-      ldU,
-      sc,
+  const f = new Frame(cpuHeap() as Heap);
+  try {
+    const [wtp, up, vp, mp, tp, sp] = f.region([
+      transposed ? wLen : 0,
+      36 * ldU,
+      36 * ldV,
+      36 * ldM + 4,
+      tScratch * Math.max(nb * blocks, Math.ceil(O / oBlockW)),
+      scratch * threads,
     ]);
-  }
-  parallelCalls(k, 'winoWeights', wTasks);
-  const stride = Math.ceil(scratch / 16) * 64;
-  for (let n0 = 0; n0 < N; n0 += nb) {
-    const cnt = Math.min(nb, N - n0);
-    const Tc = cnt * tiles;
-    const inTasks: number[][] = [];
-    for (let n = 0; n < cnt; n++) {
-      for (let c0 = 0; c0 < C; c0 += cBlock) {
-        const x0 = xp + ((n0 + n) * C + c0) * H * W * 4;
-        const cb = Math.min(cBlock, C - c0);
-        const v0 = vp + c0 * T * 4;
-        const sc = tp + inTasks.length * tScratch * 4;
-        inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, v0, T, ldV, n * tiles, sc]);
-      }
-    }
-    parallelCalls(k, 'winoInput', inTasks);
-    for (let xi = 0; xi < 36; xi++) {
-      // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc]
-      parallelSgemm(
-        k,
-        O,
-        Tc,
+    const xp = f.input(src, srcOff, xLen);
+    const wp = f.input(wsrc, wOff, wLen);
+    const y = f.output(yLen);
+    const yp = y.ptr;
+    if (transposed) e.winoSwapFilters(wp, C, O, wtp);
+    // Filter transform by output-channel blocks on the pool (U is 4x the filters: memory-bound).
+    const wTasks: number[][] = [];
+    for (let o0 = 0; o0 < O; o0 += oBlockW) {
+      const sc = tp + wTasks.length * tScratch * 4;
+      wTasks.push([
+        (transposed ? wtp : wp) + o0 * C * 36,
+        Math.min(oBlockW, O - o0),
         C,
-        up + xi * ldU * 4,
-        C,
-        1,
-        vp + xi * ldV * 4,
-        T,
-        1,
-        mp + xi * ldM * 4,
-        T,
-        0,
-        sp,
-        stride,
-      );
+        transposed ? 1 : 0,
+        up + o0 * C * 4,
+        ldU,
+        sc,
+      ]);
     }
-    const outTasks: number[][] = [];
-    for (let n = 0; n < cnt; n++) {
-      for (let o0 = 0; o0 < O; o0 += oBlock) {
-        const ob = Math.min(oBlock, O - o0);
-        const y0 = yp + ((n0 + n) * O + o0) * OH * OW * 4;
-        const sc = tp + outTasks.length * tScratch * 4;
-        outTasks.push([mp + o0 * T * 4, ob, T, ldM, n * tiles, tilesH, tilesW, OH, OW, y0, sc]);
+    parallelCalls(k, 'winoWeights', wTasks);
+    const stride = Math.ceil(scratch / 16) * 64;
+    for (let n0 = 0; n0 < N; n0 += nb) {
+      const cnt = Math.min(nb, N - n0);
+      const Tc = cnt * tiles;
+      const inTasks: number[][] = [];
+      for (let n = 0; n < cnt; n++) {
+        for (let c0 = 0; c0 < C; c0 += cBlock) {
+          const x0 = xp + ((n0 + n) * C + c0) * H * W * 4;
+          const cb = Math.min(cBlock, C - c0);
+          const v0 = vp + c0 * T * 4;
+          const sc = tp + inTasks.length * tScratch * 4;
+          inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, v0, T, ldV, n * tiles, sc]);
+        }
       }
+      parallelCalls(k, 'winoInput', inTasks);
+      for (let xi = 0; xi < 36; xi++) {
+        // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc]
+        parallelSgemm(
+          k,
+          O,
+          Tc,
+          C,
+          up + xi * ldU * 4,
+          C,
+          1,
+          vp + xi * ldV * 4,
+          T,
+          1,
+          mp + xi * ldM * 4,
+          T,
+          0,
+          sp,
+          stride,
+        );
+      }
+      const outTasks: number[][] = [];
+      for (let n = 0; n < cnt; n++) {
+        for (let o0 = 0; o0 < O; o0 += oBlock) {
+          const ob = Math.min(oBlock, O - o0);
+          const y0 = yp + ((n0 + n) * O + o0) * OH * OW * 4;
+          const sc = tp + outTasks.length * tScratch * 4;
+          outTasks.push([mp + o0 * T * 4, ob, T, ldM, n * tiles, tilesH, tilesW, OH, OW, y0, sc]);
+        }
+      }
+      parallelCalls(k, 'winoOutput', outTasks);
     }
-    parallelCalls(k, 'winoOutput', outTasks);
+    if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
+    return f.result(y, yLen);
+  } finally {
+    f.done();
   }
-  const heap = ep ? applyEpilogue(k, yp, N, O, OH * OW, ep, m.end) : m.heap;
-  return heap.slice(yp / 4, yp / 4 + yLen);
 }
 
 function job(

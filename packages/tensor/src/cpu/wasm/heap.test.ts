@@ -1,0 +1,140 @@
+// The CPU heap: float32 tensors live in WebAssembly memory, kernels read and write them in place,
+// dispose() and the collector return blocks, and memory stays flat over a training loop.
+
+import { describe, expect, it } from 'vitest';
+import { noGrad } from '../../autograd.js';
+import { randint, randn, zeros } from '../../creation.js';
+import { memoryStats } from '../../memory.js';
+import { conv2d, crossEntropy, maxPool2d } from '../../ops/nn.js';
+import { manualSeed } from '../../random.js';
+import type { CpuStorage } from '../backend.js';
+import { cpuHeap, Heap, sizeClass } from './heap.js';
+import type { Kernels } from './kernels.js';
+
+const heap = cpuHeap();
+
+describe('size classes', () => {
+  it('round to 64 bytes up to 64 KiB, then to quarter powers of two (at most 25% over)', () => {
+    expect(sizeClass(1)).toBe(64);
+    expect(sizeClass(65)).toBe(128);
+    expect(sizeClass(65536)).toBe(65536);
+    expect(sizeClass(65537)).toBe(65536 + 16384);
+    expect(sizeClass(1_000_000)).toBe(1_048_576);
+    for (const b of [70_000, 123_457, 9_999_999, 300_000_000]) {
+      expect(sizeClass(b)).toBeGreaterThanOrEqual(b);
+      expect(sizeClass(b)).toBeLessThanOrEqual(b * 1.25 + 64);
+    }
+  });
+});
+
+describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () => {
+  const h = heap as Heap;
+
+  it('a float32 tensor is a view of the kernels memory; dispose() returns its block for reuse', () => {
+    const before = memoryStats();
+    const t = zeros(1000, 1000);
+    const data = (t._ref.storage as CpuStorage).data;
+    expect(h.owns(data)).toBe(true);
+    const during = memoryStats();
+    expect(during.live - before.live).toBe(sizeClass(4e6));
+    t.dispose();
+    const after = memoryStats();
+    expect(after.live).toBe(before.live);
+    expect(after.pooled - before.pooled).toBe(sizeClass(4e6));
+    const again = zeros(1000, 1000);
+    expect((again._ref.storage as CpuStorage).data.byteOffset).toBe(data.byteOffset);
+    expect(memoryStats().reserved).toBe(after.reserved);
+    again.dispose();
+  });
+
+  it('other dtypes stay JavaScript arrays', () => {
+    const t = zeros([4], { dtype: 'int64' });
+    expect(h.owns((t._ref.storage as CpuStorage).data)).toBe(false);
+  });
+
+  it('convolution, matmul, batch norm and max pool forward and backward copy nothing in or out', () => {
+    manualSeed(1);
+    const x = randn(4, 16, 12, 12).requiresGrad_();
+    const w = randn(32, 16, 3, 3).requiresGrad_();
+    const w2 = randn(8, 32, 1, 1).requiresGrad_();
+    const lin = randn(8 * 6 * 6, 10).requiresGrad_();
+    const before = memoryStats().copiedBytes;
+    const y = conv2d(x, w, null, { padding: 1 }).relu();
+    const z = maxPool2d(conv2d(y, w2, null), 2).flatten(1);
+    const loss = crossEntropy(z.matmul(lin), randint(0, 10, [4]));
+    loss.backward();
+    expect(memoryStats().copiedBytes - before).toBe(0);
+    expect(x.grad?.shape).toEqual([4, 16, 12, 12]);
+  });
+
+  it('holds steady over 1,000 training steps of a small CNN that reads its loss each step', async () => {
+    manualSeed(0);
+    const w1 = randn(8, 1, 3, 3).mul(0.3).requiresGrad_();
+    const w2 = randn(8 * 7 * 7, 10)
+      .mul(0.05)
+      .requiresGrad_();
+    const x = randn(16, 1, 14, 14);
+    const target = randint(0, 10, [16]);
+    const reservedAt: number[] = [];
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 1000; step++) {
+      const h1 = maxPool2d(conv2d(x, w1, null, { padding: 1 }).relu(), 2).flatten(1);
+      const loss = crossEntropy(h1.matmul(w2), target);
+      w1.grad = null;
+      w2.grad = null;
+      loss.backward();
+      noGrad(() => {
+        w1.sub_((w1.grad as NonNullable<typeof w1.grad>).mul(0.05));
+        w2.sub_((w2.grad as NonNullable<typeof w2.grad>).mul(0.05));
+      });
+      const value = await loss.item();
+      if (step === 0) first = value;
+      last = value;
+      if (step % 100 === 99) reservedAt.push(memoryStats().reserved);
+    }
+    expect(last).toBeLessThan(first);
+    // The heap reaches its working size early and stops growing: the last 500 steps reserve nothing new
+    // beyond what steps 1-500 did (allowing one more growth step of the size classes in use).
+    const mid = reservedAt[4];
+    expect(reservedAt[9]).toBeLessThanOrEqual(mid * 1.25 + 4 * 65536);
+    expect(memoryStats().live).toBeLessThan(64 * 1024 * 1024);
+  }, 120_000);
+});
+
+/** A heap over a fake memory that cannot grow past `pages`. */
+function fakeHeap(pages: number): Heap {
+  let buffer = new ArrayBuffer(2 * 65536);
+  const memory = {
+    get buffer() {
+      return buffer;
+    },
+    grow(n: number): number {
+      const old = buffer.byteLength / 65536;
+      if (old + n > pages) throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+      buffer = new ArrayBuffer((old + n) * 65536);
+      return old;
+    },
+  };
+  return new Heap(
+    { memory, exports: {}, module: {}, shared: false, relaxed: false } as unknown as Kernels,
+    false,
+  );
+}
+
+describe('out of memory', () => {
+  it('a block past 4 GiB is refused with the sizes and what to do, before any growth', () => {
+    const h = fakeHeap(100);
+    expect(() => h.alloc(5 * 1024 ** 3)).toThrow(
+      /cannot allocate 5120\.0 MiB in WebAssembly memory: 0\.0 MiB is held by live tensors, 0\.0 MiB is pooled.*4096 MiB.*Dispose tensors/,
+    );
+  });
+
+  it('a failed grow becomes the same error, and the heap stays usable', () => {
+    const h = fakeHeap(4);
+    const a = h.alloc(65536);
+    expect(() => h.alloc(10 * 65536)).toThrow(/cannot allocate 0\.6 MiB.*0\.1 MiB is held by live tensors/);
+    h.release(a);
+    expect(h.alloc(65536)).toBe(a);
+  });
+});

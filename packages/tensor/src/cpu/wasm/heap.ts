@@ -1,0 +1,357 @@
+// The CPU backend's memory: one WebAssembly memory that holds float32 tensors and the kernels'
+// scratch, carved up by a size-class allocator. Kernels take pointers into it, so a tensor that lives
+// here is never copied in or out of WebAssembly for a kernel call.
+//
+// Tensors live here only where the memory is shared (Node, cross-origin-isolated pages): growing a
+// shared memory leaves existing views valid, while growing an unshared one detaches every view, which
+// would break the typed arrays the TypeScript loops hold. Elsewhere the memory is scratch only and
+// kernels copy their operands (`memoryStats().copiedBytes` counts those copies).
+
+import { type Kernels, wasmKernels } from './kernels.js';
+
+/** Bytes of WebAssembly memory in a page. */
+const PAGE = 65536;
+/** 32-bit WebAssembly memory tops out at 65536 pages. */
+const MAX_BYTES = 4 * 1024 * 1024 * 1024;
+/** Page 0 stays unused, so 0 is never a valid pointer (kernels read 0 as "no operand"). */
+const HEAP_BASE = PAGE;
+/** Blocks from this size (64 KiB) carry a ballast buffer (see `float32`). */
+const BALLAST_MIN_FLOATS = 1 << 14;
+const ballast = new WeakMap<Float32Array, ArrayBuffer>();
+/** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
+const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
+
+/** Live, pooled and peak bytes of one device's tensor memory. */
+export interface MemoryStats {
+  /** Bytes held by live tensors (and in-flight kernel scratch). */
+  live: number;
+  /** Bytes freed and kept for reuse. */
+  pooled: number;
+  /** The most `live` has been since the process started (or since `resetPeak`). */
+  peak: number;
+  /** Bytes the device has reserved from the system (WebAssembly memory size, GPU buffers). */
+  reserved: number;
+  /** Number of live allocations. */
+  allocations: number;
+  /** Bytes kernels copied between JavaScript arrays and WebAssembly memory (CPU only). */
+  copiedBytes: number;
+}
+
+/** Rounds a request up to its size class: 64-byte steps to 64 KiB, then quarter powers of two. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(64, Math.ceil(bytes / 64) * 64);
+  if (b <= PAGE) return b;
+  const step = 2 ** Math.floor(Math.log2(b)) / 4;
+  return Math.ceil(b / step) * step;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+export class Heap {
+  private top = HEAP_BASE;
+  private readonly free = new Map<number, number[]>();
+  private readonly sizes = new Map<number, number>();
+  /** Buffer objects of this memory (a shared memory hands out a new one after each grow). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private view: Float32Array;
+  live = 0;
+  /** Bytes of tensors the heap may hold before new ones spill to JavaScript arrays. */
+  limit = DEFAULT_LIMIT;
+  pooled = 0;
+  peak = 0;
+  copiedBytes = 0;
+  private readonly registry = new FinalizationRegistry<number>((ptr) => this.release(ptr));
+
+  constructor(
+    readonly kernels: Kernels,
+    /** Whether tensors may live here (shared memory only; see the file comment). */
+    readonly holdsTensors: boolean,
+  ) {
+    this.view = this.refresh();
+  }
+
+  private refresh(): Float32Array {
+    const buf = this.kernels.memory.buffer;
+    this.buffers.add(buf);
+    this.view = new Float32Array(buf);
+    return this.view;
+  }
+
+  /** The whole memory as float32, current after any growth. */
+  f32(): Float32Array {
+    return this.view.buffer === this.kernels.memory.buffer && this.view.length > 0
+      ? this.view
+      : this.refresh();
+  }
+
+  /** True when `a` is a view of this memory (so a kernel can take its pointer). */
+  owns(a: ArrayBufferView): boolean {
+    return this.buffers.has(a.buffer);
+  }
+
+  get reserved(): number {
+    return this.kernels.memory.buffer.byteLength;
+  }
+
+  /** A 64-byte aligned block of at least `bytes`; throws with the sizes when 4 GiB would not hold it. */
+  alloc(bytes: number): number {
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    let ptr = list?.pop();
+    if (ptr !== undefined) {
+      this.pooled -= size;
+    } else {
+      ptr = this.top;
+      const end = ptr + size;
+      const have = this.kernels.memory.buffer.byteLength;
+      // Keep 64 bytes of slack past the last block: kernels may over-read a vector past their operand.
+      if (end + 64 > have) {
+        if (end + 64 > MAX_BYTES) throw this.outOfMemory(bytes);
+        try {
+          this.kernels.memory.grow(Math.ceil((end + 64 - have) / PAGE));
+        } catch {
+          throw this.outOfMemory(bytes);
+        }
+      }
+      this.top = end;
+    }
+    this.sizes.set(ptr, size);
+    this.live += size;
+    if (this.live > this.peak) this.peak = this.live;
+    return ptr;
+  }
+
+  private outOfMemory(bytes: number): Error {
+    return new RangeError(
+      `graft CPU: cannot allocate ${mib(bytes)} in WebAssembly memory: ${mib(this.live)} is held by live tensors, ` +
+        `${mib(this.pooled)} is pooled in other sizes, and 32-bit WebAssembly memory tops out at 4096 MiB. ` +
+        'Dispose tensors you no longer need (t.dispose(), or `using`), use a smaller batch, or use the WebGPU device.',
+    );
+  }
+
+  /** Returns a block to its size class's free list. Unknown pointers are ignored (freed already). */
+  release(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
+    this.live -= size;
+    this.pooled += size;
+    let list = this.free.get(size);
+    if (!list) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(ptr);
+  }
+
+  /**
+   * A fresh float32 array of `n` elements in this memory, for a tensor's storage. Its block is freed
+   * when the array object is garbage collected (so nothing that still holds it can see the block
+   * reused), or earlier by `dispose`. Where tensors cannot live here it is a plain JavaScript array.
+   */
+  float32(n: number, zero = true): Float32Array {
+    // Past the limit, new tensors spill to JavaScript arrays (kernels copy them) until the collector
+    // has returned blocks: a loop that never yields to the event loop cannot run finalizers.
+    if (!this.holdsTensors || this.live + sizeClass(n * 4) > this.limit) return new Float32Array(n);
+    const ptr = this.alloc(n * 4);
+    const a = new Float32Array(this.kernels.memory.buffer, ptr, n);
+    this.buffers.add(a.buffer);
+    if (zero) a.fill(0);
+    this.registry.register(a, ptr, a);
+    // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
+    // drops big tensors would not make it run. An untouched ArrayBuffer of the block's size (mapped
+    // lazily by the system allocator, so it costs address space, not memory) counts as external
+    // memory and makes collections keep pace with the heap.
+    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, new ArrayBuffer(n * 4));
+    return a;
+  }
+
+  /** Frees a block from `float32` now (explicit dispose); a no-op for other arrays. */
+  dispose(a: Float32Array): void {
+    if (!this.owns(a) || !this.registry.unregister(a)) return;
+    this.release(a.byteOffset);
+  }
+
+  stats(): MemoryStats {
+    return {
+      live: this.live,
+      pooled: this.pooled,
+      peak: this.peak,
+      reserved: this.reserved,
+      allocations: this.sizes.size,
+      copiedBytes: this.copiedBytes,
+    };
+  }
+
+  resetPeak(): void {
+    this.peak = this.live;
+  }
+}
+
+let heap: Heap | null | undefined;
+
+/** The CPU heap, or null where WebAssembly is unavailable. */
+export function cpuHeap(): Heap | null {
+  if (heap === undefined) {
+    const k = wasmKernels();
+    heap = k ? new Heap(k, k.shared && !tensorsOffHeap()) : null;
+  }
+  return heap;
+}
+
+declare const process: { env?: Record<string, string | undefined> } | undefined;
+
+/** GRAFT_WASM_HEAP=0 keeps tensors in JavaScript arrays (kernels then copy; for comparisons). */
+function tensorsOffHeap(): boolean {
+  return typeof process !== 'undefined' && process?.env?.GRAFT_WASM_HEAP === '0';
+}
+
+/**
+ * One kernel call's memory: operands by pointer where they already live in the heap and copied in
+ * otherwise, outputs in fresh blocks that become tensors, scratch freed at `done()`.
+ */
+export class Frame {
+  private readonly temps: number[] = [];
+  constructor(readonly heap: Heap) {}
+
+  /** Scratch for this call only. */
+  scratch(floats: number): number {
+    const p = this.heap.alloc(Math.max(floats, 1) * 4);
+    this.temps.push(p);
+    return p;
+  }
+
+  /** Scratch regions of the given float counts in one block, each 64-byte aligned. */
+  region(sizes: readonly number[]): number[] {
+    const padded = sizes.map((n) => Math.ceil(n / 16) * 16);
+    let p = this.scratch(padded.reduce((a, b) => a + b, 0));
+    return padded.map((n) => {
+      const at = p;
+      p += n * 4;
+      return at;
+    });
+  }
+
+  /** A pointer to `src[off, off + len)`: its own address in the heap, else a counted copy. */
+  input(src: Float32Array, off: number, len: number): number {
+    if (this.heap.owns(src)) return src.byteOffset + off * 4;
+    const p = this.scratch(len);
+    this.heap.f32().set(src.subarray(off, off + len), p / 4);
+    this.heap.copiedBytes += len * 4;
+    return p;
+  }
+
+  /** A private copy of `src[off, off + len)` that a kernel may overwrite (no JS copy when resident). */
+  inputCopy(src: Float32Array, off: number, len: number): number {
+    const p = this.scratch(len);
+    const h = this.heap.f32();
+    if (this.heap.owns(src)) h.copyWithin(p / 4, src.byteOffset / 4 + off, src.byteOffset / 4 + off + len);
+    else {
+      h.set(src.subarray(off, off + len), p / 4);
+      this.heap.copiedBytes += len * 4;
+    }
+    return p;
+  }
+
+  /** An output block of `len` floats (zeroed when asked); `result` turns it into an array. */
+  output(len: number, zero = false): { ptr: number; array: Float32Array | null } {
+    if (this.heap.holdsTensors) {
+      const array = this.heap.float32(len, zero);
+      return { ptr: array.byteOffset, array };
+    }
+    const ptr = this.scratch(len);
+    if (zero) this.heap.f32().fill(0, ptr / 4, ptr / 4 + len);
+    return { ptr, array: null };
+  }
+
+  /** An output block that starts as a copy of `src[off, off + len)` (for kernels that work in place). */
+  outputCopy(src: Float32Array, off: number, len: number): { ptr: number; array: Float32Array | null } {
+    const o = this.output(len);
+    const h = this.heap.f32();
+    if (this.heap.owns(src))
+      h.copyWithin(o.ptr / 4, src.byteOffset / 4 + off, src.byteOffset / 4 + off + len);
+    else {
+      h.set(src.subarray(off, off + len), o.ptr / 4);
+      this.heap.copiedBytes += len * 4;
+    }
+    return o;
+  }
+
+  /** The output as a float32 array: the heap block itself, or a counted copy out of scratch. */
+  result(o: { ptr: number; array: Float32Array | null }, len: number): Float32Array {
+    if (o.array) return o.array;
+    this.heap.copiedBytes += len * 4;
+    return this.heap.f32().slice(o.ptr / 4, o.ptr / 4 + len);
+  }
+
+  /** Copies `len` floats at `ptr` out to a new JavaScript array (counted). */
+  copyOut(ptr: number, len: number): Float32Array {
+    this.heap.copiedBytes += len * 4;
+    return this.heap.f32().slice(ptr / 4, ptr / 4 + len);
+  }
+
+  /** Frees the scratch. */
+  done(): void {
+    for (const p of this.temps) this.heap.release(p);
+    this.temps.length = 0;
+  }
+}
+
+/**
+ * Sets how many bytes of float32 tensors the CPU heap holds before new tensors spill to JavaScript
+ * arrays (which kernels then copy); at most 4 GiB less scratch. Returns the previous limit.
+ */
+export function setCpuHeapLimit(bytes: number): number {
+  const h = cpuHeap();
+  if (!Number.isFinite(bytes) || bytes < 0 || bytes > 3.5 * 1024 ** 3) {
+    throw new RangeError(`setCpuHeapLimit: expected a byte count from 0 to 3.5 GiB, got ${bytes}`);
+  }
+  const before = h?.limit ?? 0;
+  if (h) h.limit = bytes;
+  return before;
+}
+
+let grownSinceYield = 0;
+let liveAtYield = 0;
+
+/**
+ * Lets the event loop run the collector's finalizers (which return heap blocks) when the heap has
+ * grown since the last time: CPU readbacks (`await t.item()`) call it, so a training loop that reads
+ * its loss holds steady memory.
+ */
+export async function yieldForFinalizers(): Promise<void> {
+  const h = heap;
+  if (!h) return;
+  grownSinceYield = h.live - liveAtYield;
+  if (grownSinceYield < YIELD_AFTER_BYTES) return;
+  await new Promise<void>((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else if (typeof MessageChannel === 'function') {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => resolve();
+      ch.port2.postMessage(0);
+    } else setTimeout(resolve, 0);
+  });
+  liveAtYield = h.live;
+}
+
+const YIELD_AFTER_BYTES = 32 * 1024 * 1024;
+declare const setImmediate: ((fn: () => void) => unknown) | undefined;
+declare const MessageChannel:
+  | (new () => { port1: { onmessage: (() => void) | null }; port2: { postMessage(v: unknown): void } })
+  | undefined;
+declare const setTimeout: (fn: () => void, ms: number) => unknown;
+
+/** Runs `fn` with a frame over the CPU heap; null where WebAssembly is unavailable. */
+export function withFrame<T>(fn: (f: Frame, k: Kernels) => T): T | null {
+  const h = cpuHeap();
+  if (!h) return null;
+  const f = new Frame(h);
+  try {
+    return fn(f, h.kernels);
+  } finally {
+    f.done();
+  }
+}
