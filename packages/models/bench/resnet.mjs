@@ -3,11 +3,27 @@
 //   W3 frozen-backbone fine-tune: 10 epochs over 256 images (graft caches the frozen backbone's
 //   features; PyTorch runs the usual loop), and peak RSS of W2 in a process of its own.
 // Env: BENCH_SIZE (default 224), BENCH_BATCH (16), BENCH_THREADS (2), BENCH_W3_IMAGES (256), BENCH_REPS (3).
+// `--memory`: 200 fine-tune steps (BENCH_MEMORY_STEPS) printing the CPU heap's live and reserved bytes.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { F, Linear } from '@graft/nn';
 import { SGD } from '@graft/optim';
-import { CpuBackend, cat, manualSeed, noGrad, randint, randn, setNumThreads, tensor } from '@graft/tensor';
+import {
+  cat,
+  findKernel,
+  getBackend,
+  KERNEL_NAMES,
+  manualSeed,
+  memoryStats,
+  noGrad,
+  ReferenceCpuBackend,
+  randint,
+  randn,
+  registerKernel,
+  setNumThreads,
+  tensor,
+  WasmCpuBackend,
+} from '@graft/tensor';
 import { resnet18 } from '../dist/index.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 224);
@@ -21,12 +37,12 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(fn, reps = REPS) {
-  fn(); // warm-up
+async function time(fn, reps = REPS) {
+  await fn(); // warm-up
   const ts = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     ts.push((performance.now() - t0) / 1000);
   }
   return median(ts);
@@ -40,7 +56,7 @@ async function graftWorkloads() {
   const x = randn(BATCH, 3, SIZE, SIZE);
   const y = randint(0, 10, [BATCH]);
   model.eval();
-  const w1 = time(() => noGrad(() => model.call(x)));
+  const w1 = await time(() => noGrad(() => model.call(x)));
   model.train();
   const body = [...model.namedParameters()].filter(([n]) => !n.startsWith('fc.')).map(([, p]) => p);
   const opt = new SGD([{ params: body }, { params: model.fc.parameters(), lr: 0.1 }], {
@@ -48,11 +64,17 @@ async function graftWorkloads() {
     momentum: 0.9,
     weightDecay: 1e-4,
   });
-  const w2 = time(() => {
+  // A training step reads its loss, as a training loop does (both sides): on the CPU that readback is
+  // also where dropped tensors' WebAssembly blocks come back (see @graft/tensor's memory notes).
+  const copied0 = memoryStats().copiedBytes;
+  const w2 = await time(async () => {
     opt.zeroGrad();
-    F.crossEntropy(model.call(x), y).backward();
+    const loss = F.crossEntropy(model.call(x), y);
+    loss.backward();
     opt.step();
+    await loss.item();
   });
+  const copiedPerStep = (memoryStats().copiedBytes - copied0) / (REPS + 1);
   // W3: frozen backbone in eval mode; its features are computed once and the head trains on them.
   const t0 = performance.now();
   for (const p of body) p.requiresGrad = false;
@@ -83,7 +105,7 @@ async function graftWorkloads() {
     }
   }
   const w3 = (performance.now() - t0) / 1000;
-  return { w1, w2, w3 };
+  return { w1, w2, w3, copiedPerStep };
 }
 
 const PYTORCH = `
@@ -100,7 +122,7 @@ def timed(fn):
 body = [p for n, p in m.named_parameters() if not n.startswith('fc.')]
 opt = torch.optim.SGD([{'params': body}, {'params': m.fc.parameters(), 'lr': 0.1}], lr=0.01, momentum=0.9, weight_decay=1e-4)
 def step():
-    opt.zero_grad(); torch.nn.functional.cross_entropy(m(x), y).backward(); opt.step()
+    opt.zero_grad(); loss = torch.nn.functional.cross_entropy(m(x), y); loss.backward(); opt.step(); loss.item()
 if only_w2:
     m.train(); timed(step)
     print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})); sys.exit()
@@ -156,22 +178,55 @@ if (process.argv[2] === '--w2-rss') {
   let peak = 0;
   for (let i = 0; i < REPS + 1; i++) {
     opt.zeroGrad();
-    F.crossEntropy(model.call(x), y).backward();
+    const loss = F.crossEntropy(model.call(x), y);
+    loss.backward();
     opt.step();
+    await loss.item();
     peak = Math.max(peak, process.memoryUsage().rss);
   }
   console.log(JSON.stringify({ rss_mb: peak / 2 ** 20 }));
   process.exit(0);
 }
 
+if (process.argv[2] === '--memory') {
+  // 200 fine-tune steps (BENCH_MEMORY_STEPS): the CPU heap's live and reserved bytes must level off.
+  const steps = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
+  setNumThreads(THREADS);
+  const model = await resnet18();
+  model.fc = new Linear(512, 10);
+  model.train();
+  const x = randn(BATCH, 3, SIZE, SIZE);
+  const y = randint(0, 10, [BATCH]);
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const mb = (b) => (b / 2 ** 20).toFixed(0);
+  const at = [];
+  for (let i = 1; i <= steps; i++) {
+    opt.zeroGrad();
+    const loss = F.crossEntropy(model.call(x), y);
+    loss.backward();
+    opt.step();
+    await loss.item();
+    if (i % 20 === 0 || i === 1) {
+      const m = memoryStats();
+      at.push([i, m.reserved]);
+      console.log(
+        `step ${String(i).padStart(4)}: live ${mb(m.live)} MB, pooled ${mb(m.pooled)} MB, reserved ${mb(m.reserved)} MB, peak ${mb(m.peak)} MB, RSS ${mb(process.memoryUsage().rss)} MB, copied ${mb(m.copiedBytes)} MB`,
+      );
+    }
+  }
+  const half = at.find(([i]) => i >= steps / 2)[1];
+  const end = at[at.length - 1][1];
+  console.log(
+    `reserved at step ${steps / 2}: ${mb(half)} MB, at step ${steps}: ${mb(end)} MB (${end > half ? 'grew' : 'flat'})`,
+  );
+  process.exit(0);
+}
+
 /** Wraps every CPU kernel with a timer: where one W2 step spends its time, per kernel. */
 async function profileW2() {
   const totals = new Map();
-  const proto = CpuBackend.prototype;
-  for (const name of Object.getOwnPropertyNames(proto)) {
-    const fn = proto[name];
-    if (name === 'constructor' || typeof fn !== 'function') continue;
-    proto[name] = function (...args) {
+  const timed = (name, fn) =>
+    function (...args) {
       const t0 = performance.now();
       try {
         return fn.apply(this, args);
@@ -180,6 +235,19 @@ async function profileW2() {
         totals.set(key, (totals.get(key) ?? 0) + performance.now() - t0);
       }
     };
+  // The core methods of both CPU backend classes (the WebAssembly one extends the reference) ...
+  for (const proto of [WasmCpuBackend.prototype, ReferenceCpuBackend.prototype]) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const fn = proto[name];
+      if (name === 'constructor' || typeof fn !== 'function') continue;
+      proto[name] = timed(name, fn);
+    }
+  }
+  // ... and the named kernels the default backend registered (fused conv, batch norm, SGD).
+  const backend = getBackend('cpu');
+  for (const name of KERNEL_NAMES) {
+    const fn = findKernel(backend, name);
+    if (fn) registerKernel(backend, name, timed(name, fn));
   }
   setNumThreads(THREADS);
   const model = await resnet18();
@@ -241,6 +309,9 @@ row('W2 fine-tune step (train, SGD, 2 groups)', g.w2, t?.w2);
 row(`W3 frozen backbone, 10 epochs x ${W3_IMAGES} images`, g.w3, t?.w3);
 console.log(
   `${'W2 peak RSS (MB, own process)'.padEnd(46)} ${rssG.rss_mb.toFixed(0).padStart(10)} ${rssT ? rssT.rss_mb.toFixed(0).padStart(10) : '         -'}  ${rssT ? (rssG.rss_mb / rssT.rss_mb).toFixed(2).padStart(6) : '     -'}x (graft / PyTorch)`,
+);
+console.log(
+  `W2 bytes copied between JavaScript and WebAssembly per step: ${g.copiedPerStep.toFixed(0)} (float32 tensors live in WebAssembly memory)`,
 );
 spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--profile'], {
   stdio: 'inherit',

@@ -4,7 +4,7 @@
 // batch (default 16, the ResNet workloads' batch).
 
 import { spawnSync } from 'node:child_process';
-import { conv2d, matmul, noGrad, randn, setNumThreads, setWasmKernels } from '../dist/index.js';
+import { conv2d, matmul, noGrad, randn, setCpuBackend, setNumThreads } from '../dist/index.js';
 
 const THREADS = 2;
 const BUDGET_MS = 700; // per shape and implementation, after warm-up
@@ -123,10 +123,10 @@ const col = (s, n) => String(s).padStart(n);
 
 const threads = setNumThreads(THREADS);
 const graft = CASES.map(graftRun);
-// The plain TypeScript reference kernels (WebAssembly off) on the two matmuls, for scale.
-setWasmKernels(false);
+// The plain TypeScript reference backend on the two matmuls, for scale.
+const wasmBackend = setCpuBackend('reference');
 const reference = CASES.filter((c) => c.kind === 'matmul').map(graftRun);
-setWasmKernels(true);
+setCpuBackend(wasmBackend);
 setNumThreads(1);
 const torch = torchRun();
 

@@ -1,8 +1,11 @@
 // The interface every backend implements: storage, transfer, and the kernels the ops call.
 // Kernels take layouts (shape, strides, offset), so view ops never reach a backend.
 
-import { CpuBackend } from './cpu/backend.js';
+import { ReferenceCpuBackend } from './cpu/reference/backend.js';
+import { WasmCpuBackend } from './cpu/wasm/backend.js';
+import { wasmKernels } from './cpu/wasm/kernels.js';
 import type { DType, TypedArray } from './dtype.js';
+import type { UnaryOp } from './ops/unary.js';
 
 /** Where a tensor lives. */
 export type Device = 'cpu' | 'webgpu';
@@ -12,8 +15,10 @@ export interface Storage {
   readonly device: Device;
   /** Number of elements. */
   readonly length: number;
-  /** Returns GPU memory to the pool; a no-op on CPU. */
+  /** Returns the storage's memory now (GPU buffer, WebAssembly heap block); later use is an error. */
   dispose(): void;
+  /** The backend whose kernels run ops on this storage; absent: the device's default backend. */
+  readonly backend?: Backend;
 }
 
 /** How a tensor reads its storage: element (i0, i1, ...) is at offset + sum(i_k * strides[k]). */
@@ -29,32 +34,8 @@ export interface View extends Layout {
   readonly dtype: DType;
 }
 
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'abs'
-  | 'sign'
-  | 'relu'
-  | 'sigmoid'
-  | 'tanh'
-  | 'gelu'
-  | 'geluTanh'
-  | 'erf'
-  | 'floor'
-  | 'ceil'
-  | 'round'
-  | 'reciprocal'
-  | 'sin'
-  | 'cos'
-  | 'log1p'
-  | 'expm1'
-  | 'logicalNot'
-  | 'isnan'
-  | 'isfinite'
-  | 'square';
+// A unary kernel's name (UnaryOp): one per entry of the op table in ops/unary.ts.
+export type { UnaryOp };
 
 export type BinaryOp =
   | 'add'
@@ -96,7 +77,8 @@ export interface Pool2dParams {
 }
 
 /**
- * The kernels a backend provides. Outputs are fresh contiguous storages. Heavy kernels (conv,
+ * The required core every backend provides (named fast kernels are optional: registry.ts). Outputs are
+ * fresh contiguous storages. Heavy kernels (conv,
  * pooling, gather/scatter) receive contiguous views; elementwise and reduction kernels take any
  * strides (broadcast operands arrive with stride 0 on the broadcast dims).
  */
@@ -112,16 +94,10 @@ export interface SgdStepOptions {
   first: boolean;
 }
 
-/** Operands of `Backend.conv2dEpilogue`; a null view skips its term. */
-export interface ConvEpilogueViews {
-  scale: View | null;
-  shift: View | null;
-  residual: View | null;
-  relu: boolean;
-}
-
 export interface Backend {
   readonly device: Device;
+  /** A name for listings and errors ('cpu-wasm', 'cpu-reference', 'webgpu'). */
+  readonly name?: string;
   alloc(dtype: DType, length: number): Storage;
   fill(dtype: DType, length: number, value: number): Storage;
   /** Takes ownership of `data` (must be in the dtype's storage format). */
@@ -138,12 +114,6 @@ export interface Backend {
   /** `a` and `b` have the output's shape (broadcast dims have stride 0). */
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage;
   where(cond: View, a: View, b: View, outDtype: DType): Storage;
-  /**
-   * Optional: `dst = dst op b` in place (b already shaped like dst, not sharing its storage), for the
-   * in-place ops when no graph is recorded. Returns false where it does not apply; callers fall back to
-   * computing out of place and `assign`.
-   */
-  binaryInto?(op: BinaryOp, dst: View, b: View): boolean;
   /** Reduces `dims` away; the output holds the kept dims in order. */
   reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage;
   /** [B, M, K] x [B, K, N] -> [B, M, N], any strides. */
@@ -151,54 +121,6 @@ export interface Backend {
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage;
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage;
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage;
-  /**
-   * Optional inference fusion: relu?(conv2d(x, weight) * scale[o] + shift[o] + residual) written in
-   * the convolution's own output pass (x, weight, residual contiguous; scale and shift [O]). Returns
-   * null where this backend has no fused kernel for the case; the caller then composes the ops.
-   */
-  conv2dEpilogue?(
-    x: View,
-    weight: View,
-    p: Conv2dParams,
-    outShape: readonly number[],
-    ep: ConvEpilogueViews,
-  ): Storage | null;
-  /**
-   * Optional fused training-mode batch norm over dim 1 of contiguous x [N, C, ...]: per-channel batch
-   * mean, biased variance and invstd = 1/sqrt(var + eps), and the normalised affine output, plus
-   * `residual` (same shape) and then ReLU when asked.
-   */
-  batchNormForward?(
-    x: View,
-    weight: View | null,
-    bias: View | null,
-    eps: number,
-    residual: View | null,
-    relu: boolean,
-  ): { out: Storage; mean: Storage; variance: Storage; invstd: Storage };
-  /**
-   * Optional: the gradients of `batchNormForward` (gx only when `needInput`); all operands contiguous.
-   * With `reluOut` (the fused ReLU's output), g is masked first and the masked gradient is returned as
-   * `gm` (the residual's gradient).
-   */
-  batchNormBackward?(
-    g: View,
-    x: View,
-    mean: View,
-    invstd: View,
-    weight: View | null,
-    needInput: boolean,
-    reluOut: View | null,
-    /** false: the caller needs no `gm` (no residual gradient), so a backend may skip it. */
-    wantMasked?: boolean,
-  ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null };
-  /**
-   * Optional fused SGD step in place over contiguous float operands of one shape (see `sgdUpdate_`):
-   * writes `param` and, with momentum, `buf` (`first`: the buffer starts as the update direction).
-   */
-  sgdStep?(param: View, grad: View, buf: View | null, o: SgdStepOptions): void;
-  /** Optional: ReLU's gradient from its output, 0 where out <= 0 else g (contiguous, same shape). */
-  reluBackward?(g: View, out: View): Storage;
   /** Indices are flat positions within each H*W plane (int64), as PyTorch returns them. */
   maxPool2d(
     x: View,
@@ -239,7 +161,7 @@ export function registerBackend(backend: Backend): void {
 /** Returns the backend for a device, or throws naming what is available. */
 export function getBackend(device: Device): Backend {
   // The CPU backend is created on first use, so importing the package has no side effects.
-  if (device === 'cpu' && !backends.has('cpu')) backends.set('cpu', new CpuBackend());
+  if (device === 'cpu' && !backends.has('cpu')) backends.set('cpu', defaultCpuBackend());
   const b = backends.get(device);
   if (!b) {
     throw new Error(
@@ -248,4 +170,31 @@ export function getBackend(device: Device): Backend {
     );
   }
   return b;
+}
+
+function defaultCpuBackend(): Backend {
+  return wasmKernels() ? new WasmCpuBackend() : new ReferenceCpuBackend();
+}
+
+/**
+ * Chooses the backend new CPU tensors use: 'webassembly' (the default where WebAssembly SIMD runs: SIMD
+ * kernels on a worker pool), 'reference' (plain TypeScript loops, the oracle tests compare against), or
+ * a backend object. Existing tensors keep the backend that made them. Returns the previous backend.
+ */
+export function setCpuBackend(backend: 'webassembly' | 'reference' | Backend): Backend {
+  const before = getBackend('cpu');
+  let next: Backend;
+  if (backend === 'reference') next = new ReferenceCpuBackend();
+  else if (backend === 'webassembly') {
+    if (!wasmKernels())
+      throw new Error("setCpuBackend: 'webassembly' needs WebAssembly SIMD, which this runtime lacks");
+    next = new WasmCpuBackend();
+  } else if (typeof backend === 'object' && backend !== null && backend.device === 'cpu') next = backend;
+  else {
+    throw new Error(
+      `setCpuBackend: expected 'webassembly', 'reference' or a CPU backend object, got ${typeof backend === 'object' ? `a ${backend?.device} backend` : JSON.stringify(backend)}`,
+    );
+  }
+  backends.set('cpu', next);
+  return before;
 }

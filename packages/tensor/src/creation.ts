@@ -12,6 +12,7 @@ import {
   type TypedArray,
 } from './dtype.js';
 import { typeName } from './ops/core.js';
+import { checkOptions } from './options.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { fmtShape, numelOf, type ShapeArg, shapeFromArgs } from './shape.js';
 import { type NestedArray, Tensor } from './tensor.js';
@@ -26,6 +27,9 @@ export interface TensorOptions {
 export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
+
+const TENSOR_OPTIONS = ['dtype', 'device', 'requiresGrad'] as const;
+const RANDOM_OPTIONS = [...TENSOR_OPTIONS, 'generator'] as const;
 
 function finish(t: Tensor, opts: TensorOptions): Tensor {
   let out = t;
@@ -60,6 +64,7 @@ function dtypeOfTypedArray(a: TypedArray): DType {
  * Integers infer int64, other numbers float32, booleans bool, like torch.tensor.
  */
 export function tensor(data: NestedArray | TypedArray, opts: TensorOptions = {}): Tensor {
+  checkOptions('tensor', opts, TENSOR_OPTIONS);
   if (ArrayBuffer.isView(data)) {
     const arr = data as TypedArray;
     const dtype = opts.dtype ?? dtypeOfTypedArray(arr);
@@ -122,10 +127,15 @@ export function fromTypedArray(data: TypedArray, shape: readonly number[], dtype
 
 type ShapeAndOptions<O> = (number | ShapeArg | O)[];
 
-function splitArgs<O extends object>(args: ShapeAndOptions<O>, op: string): [number[], O] {
+function splitArgs<O extends object>(
+  args: ShapeAndOptions<O>,
+  op: string,
+  known: readonly string[],
+): [number[], O] {
   const last = args[args.length - 1];
   const hasOpts = last !== undefined && typeof last === 'object' && !Array.isArray(last);
   const opts = (hasOpts ? last : {}) as O;
+  checkOptions(op, opts, known);
   const shapeArgs = (hasOpts ? args.slice(0, -1) : args) as (number | ShapeArg)[];
   return [shapeFromArgs(shapeArgs, op), opts];
 }
@@ -140,17 +150,18 @@ function filled(shape: number[], value: number, opts: TensorOptions): Tensor {
 
 /** zeros(2, 3) or zeros([2, 3], { dtype }). */
 export function zeros(...args: ShapeAndOptions<TensorOptions>): Tensor {
-  const [shape, opts] = splitArgs(args, 'zeros');
+  const [shape, opts] = splitArgs(args, 'zeros', TENSOR_OPTIONS);
   return filled(shape, 0, opts);
 }
 
 export function ones(...args: ShapeAndOptions<TensorOptions>): Tensor {
-  const [shape, opts] = splitArgs(args, 'ones');
+  const [shape, opts] = splitArgs(args, 'ones', TENSOR_OPTIONS);
   return filled(shape, 1, opts);
 }
 
 /** A tensor of `shape` filled with `value` (int64 for integer values, bool for booleans, as torch.full). */
 export function full(shape: ShapeArg, value: number | boolean, opts: TensorOptions = {}): Tensor {
+  checkOptions('full', opts, TENSOR_OPTIONS);
   const dtype =
     opts.dtype ?? (typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32');
   return filled(shapeFromArgs([shape], 'full'), Number(value), { ...opts, dtype });
@@ -161,12 +172,15 @@ function likeOpts(t: Tensor, opts: TensorOptions): TensorOptions {
 }
 
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  checkOptions('zerosLike', opts, TENSOR_OPTIONS);
   return filled(t.shape, 0, likeOpts(t, opts));
 }
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  checkOptions('onesLike', opts, TENSOR_OPTIONS);
   return filled(t.shape, 1, likeOpts(t, opts));
 }
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
+  checkOptions('fullLike', opts, TENSOR_OPTIONS);
   return filled(t.shape, value, likeOpts(t, opts));
 }
 
@@ -174,6 +188,7 @@ export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Te
 export function arange(...args: (number | TensorOptions)[]): Tensor {
   const last = args[args.length - 1];
   const opts = (typeof last === 'object' ? last : {}) as TensorOptions;
+  checkOptions('arange', opts, TENSOR_OPTIONS);
   const nums = args.filter((a): a is number => typeof a === 'number');
   const [start, end, step] = nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1];
   if (step === 0) throw new Error('arange: step must be nonzero');
@@ -194,6 +209,7 @@ export function arange(...args: (number | TensorOptions)[]): Tensor {
  * counts up from start, the second half down from end, so both ends are exact.
  */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  checkOptions('linspace', opts, TENSOR_OPTIONS);
   if (!Number.isInteger(steps) || steps < 0)
     throw new Error(`linspace: number of steps must be non-negative, got ${steps}`);
   const values = new Float64Array(steps);
@@ -216,6 +232,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
 export function eye(n: number, m: number | TensorOptions = n, opts: TensorOptions = {}): Tensor {
   const cols = typeof m === 'number' ? m : n;
   const o = typeof m === 'number' ? opts : m;
+  checkOptions('eye', o, TENSOR_OPTIONS);
   const values = new Float64Array(n * cols);
   for (let i = 0; i < Math.min(n, cols); i++) values[i * cols + i] = 1;
   return fromValues(values, [n, cols], o.dtype ?? 'float32', o);
@@ -223,7 +240,7 @@ export function eye(n: number, m: number | TensorOptions = n, opts: TensorOption
 
 /** Uniform [0, 1) samples. */
 export function rand(...args: ShapeAndOptions<RandomOptions>): Tensor {
-  const [shape, opts] = splitArgs(args, 'rand');
+  const [shape, opts] = splitArgs(args, 'rand', RANDOM_OPTIONS);
   const g = opts.generator ?? defaultGenerator;
   const v = new Float64Array(numelOf(shape));
   for (let i = 0; i < v.length; i++) v[i] = g.random();
@@ -232,7 +249,7 @@ export function rand(...args: ShapeAndOptions<RandomOptions>): Tensor {
 
 /** Standard normal samples. */
 export function randn(...args: ShapeAndOptions<RandomOptions>): Tensor {
-  const [shape, opts] = splitArgs(args, 'randn');
+  const [shape, opts] = splitArgs(args, 'randn', RANDOM_OPTIONS);
   const g = opts.generator ?? defaultGenerator;
   const v = new Float64Array(numelOf(shape));
   for (let i = 0; i < v.length; i++) v[i] = g.normal();
@@ -260,6 +277,7 @@ export function randint(
     shape = highOrShape;
     opts = (shapeOrOpts as RandomOptions) ?? {};
   }
+  checkOptions('randint', opts, RANDOM_OPTIONS);
   const s = shapeFromArgs([shape], 'randint');
   const g = opts.generator ?? defaultGenerator;
   const v = new Float64Array(numelOf(s));
@@ -269,6 +287,7 @@ export function randint(
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  checkOptions('randperm', opts, RANDOM_OPTIONS);
   const g = opts.generator ?? defaultGenerator;
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = i;
@@ -282,12 +301,15 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
 }
 
 export function randLike(t: Tensor, opts: RandomOptions = {}): Tensor {
+  checkOptions('randLike', opts, RANDOM_OPTIONS);
   return rand(t.shape, { ...likeOpts(t, opts), generator: opts.generator });
 }
 export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
+  checkOptions('randnLike', opts, RANDOM_OPTIONS);
   return randn(t.shape, { ...likeOpts(t, opts), generator: opts.generator });
 }
 export function randintLike(t: Tensor, low: number, high: number, opts: RandomOptions = {}): Tensor {
+  checkOptions('randintLike', opts, RANDOM_OPTIONS);
   return randint(low, high, t.shape, {
     ...likeOpts(t, opts),
     dtype: opts.dtype ?? t.dtype,

@@ -1,7 +1,9 @@
 // fusedBatchNorm (BatchNorm -> + residual -> ReLU as one node with the CPU kernels) against the
 // composed ops, and its gradients against finite differences in float64.
 import { describe, expect, it } from 'vitest';
-import { batchNorm, fusedBatchNorm, manualSeed, randn, setWasmKernels, type Tensor, zeros } from './index.js';
+import type { Backend } from './backend.js';
+import { batchNorm, fusedBatchNorm, manualSeed, randn, type Tensor, zeros } from './index.js';
+import { on, reference, wasm } from './test/backends.js';
 import { gradcheck } from './test/gradcheck.js';
 
 function maxAbs(a: Tensor, b: Tensor): number {
@@ -66,24 +68,16 @@ describe('fusedBatchNorm', () => {
     const w0 = randn(7);
     const b0 = randn(7);
     const u = randn(...shape);
-    const run = (wasm: boolean) => {
-      setWasmKernels(wasm);
-      try {
-        const x = x0.clone().requiresGrad_();
-        const r = r0.clone().requiresGrad_();
-        const w = w0.clone().requiresGrad_();
-        const b = b0.clone().requiresGrad_();
-        const rm = zeros(7);
-        const rv = zeros(7).add(1);
-        const y = fusedBatchNorm(x, rm, rv, w, b, { training: true, residual: r, relu: true });
-        y.mul(u).sum().backward();
-        return [y, rm, rv, x.grad!, w.grad!, b.grad!, r.grad!];
-      } finally {
-        setWasmKernels(true);
-      }
+    const run = (backend: Backend) => {
+      const [x, r, w, b] = [x0, r0, w0, b0].map((t) => on(backend, t).requiresGrad_());
+      const rm = on(backend, zeros(7));
+      const rv = on(backend, zeros(7).add(1));
+      const y = fusedBatchNorm(x, rm, rv, w, b, { training: true, residual: r, relu: true });
+      y.mul(on(backend, u)).sum().backward();
+      return [y, rm, rv, x.grad!, w.grad!, b.grad!, r.grad!];
     };
-    const a = run(true);
-    const t = run(false);
+    const a = run(wasm);
+    const t = run(reference);
     for (let i = 0; i < a.length; i++) expect(maxAbs(a[i], t[i])).toBeLessThan(2e-5);
   });
 

@@ -5,7 +5,6 @@ export {
   type Backend,
   type BinaryOp,
   type Conv2dParams,
-  type ConvEpilogueViews,
   type Device,
   getBackend,
   type Layout,
@@ -14,16 +13,16 @@ export {
   registerBackend,
   type SgdStepOptions,
   type Storage,
+  setCpuBackend,
   type UnaryOp,
   type View,
 } from './backend.js';
-export { CpuBackend, CpuStorage } from './cpu/backend.js';
-export { setWasmKernels, wasmKernelsEnabled } from './cpu/gemm.js';
+export { ReferenceCpuBackend } from './cpu/reference/backend.js';
+export { CpuStorage } from './cpu/storage.js';
+export { WasmCpuBackend, type WasmCpuBackendOptions } from './cpu/wasm/backend.js';
+export { setCpuHeapLimit } from './cpu/wasm/heap.js';
 export { wasmKernelInfo } from './cpu/wasm/kernels.js';
-export { type MemoryStats, setCpuHeapLimit } from './cpu/wasm/heap.js';
-export { memoryStats } from './memory.js';
 export { getNumThreads, setNumThreads, threadPoolStats } from './cpu/wasm/threads.js';
-export { setWinogradConv, winogradConvEnabled } from './cpu/wasm/winograd.js';
 export {
   arange,
   eye,
@@ -60,7 +59,9 @@ export {
   type TypedArray,
 } from './dtype.js';
 export { formatTensor } from './format.js';
-export { cast, maximum, minimum, where } from './ops/elementwise.js';
+export { type MemoryStats, memoryStats } from './memory.js';
+export { cast } from './ops/elementwise.js';
+export * from './ops/functions.js';
 export { cat, gather, indexSelect, oneHot, stack, topk } from './ops/indexing.js';
 export { bmm, matmul, mm } from './ops/linalg.js';
 export {
@@ -94,7 +95,20 @@ export {
   softmax,
 } from './ops/nn.js';
 export { type SgdUpdateOptions, sgdUpdate_ } from './ops/optim.js';
+export { type PublicUnaryName, UNARY_OPS, type UnaryDef, type UnaryDtypeRule } from './ops/unary.js';
+export { checkOptions, didYouMean, toCamelCase, unknownOptionMessage } from './options.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
+export {
+  type BatchNormBackwardResult,
+  type BatchNormForwardResult,
+  type ConvEpilogueViews,
+  type FastKernels,
+  findKernel,
+  KERNEL_NAMES,
+  type KernelName,
+  registeredKernels,
+  registerKernel,
+} from './registry.js';
 export { broadcastShapes } from './shape.js';
 export { type NestedArray, type StorageRef, Tensor, type ValuesIndices } from './tensor.js';
 export {

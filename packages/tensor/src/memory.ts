@@ -1,7 +1,23 @@
 // memoryStats(): live, pooled and peak bytes of a device's tensor memory, one shape for every device.
 
 import { type Device, getBackend } from './backend.js';
-import { cpuHeap, type MemoryStats } from './cpu/wasm/heap.js';
+import { cpuHeap } from './cpu/wasm/heap.js';
+
+/** Live, pooled and peak bytes of one device's tensor memory. */
+export interface MemoryStats {
+  /** Bytes held by live tensors (and in-flight kernel scratch). */
+  live: number;
+  /** Bytes freed and kept for reuse. */
+  pooled: number;
+  /** The most `live` has been. */
+  peak: number;
+  /** Bytes the device has reserved from the system (WebAssembly memory size, GPU buffers). */
+  reserved: number;
+  /** Number of live allocations (CPU heap blocks, GPU buffers including pooled ones). */
+  allocations: number;
+  /** Bytes kernels copied between JavaScript arrays and WebAssembly memory (CPU only; 0 elsewhere). */
+  copiedBytes: number;
+}
 
 const EMPTY: MemoryStats = { live: 0, pooled: 0, peak: 0, reserved: 0, allocations: 0, copiedBytes: 0 };
 

@@ -1,14 +1,15 @@
 // Every op against PyTorch: forward values, dtypes and shapes, and the gradients of a random
 // upstream gradient with respect to every differentiable input (fixtures/ops.json).
 
-import { afterAll, describe, expect, it } from 'vitest';
-import { setWasmKernels } from './cpu/gemm.js';
+import { describe, expect, it } from 'vitest';
+import type { Backend } from './backend.js';
 import { erf } from './cpu/ops.js';
 import { tensor } from './creation.js';
 import { dropout } from './ops/nn.js';
 import { Generator } from './random.js';
 import type { Tensor } from './tensor.js';
-import { buildInputs, gradDesc, type OpsFixture, runOp } from './test/cases.js';
+import { on, reference, wasm } from './test/backends.js';
+import { buildInputs, gradDesc, inputDtype, type OpsFixture, runOp } from './test/cases.js';
 import { decodeAll, describeMismatch, fromDesc, loadFixture, mismatch } from './test/fixtures.js';
 
 const fixture = loadFixture<OpsFixture>('ops.json');
@@ -57,9 +58,15 @@ describe('ops match PyTorch (forward and backward)', () => {
   }
 });
 
-/** Runs a golden case's op and backward; returns every output and every input gradient as float64. */
-function runCase(c: OpsFixture['cases'][number]): Float64Array[] {
-  const { leaves, operands } = buildInputs(c, 'float32');
+/**
+ * Runs a golden case's op and backward with its inputs on `backend`; returns every output and every
+ * input gradient as float64.
+ */
+function runCase(c: OpsFixture['cases'][number], backend: Backend): Float64Array[] {
+  const values = Object.fromEntries(
+    c.inputs.map((spec) => [spec.name, on(backend, fromDesc(spec, inputDtype(spec, 'float32')))]),
+  );
+  const { leaves, operands } = buildInputs(c, 'float32', values);
   const outs = runOp(c, operands);
   const diff = (c.upstream ?? [])
     .map((u, k) =>
@@ -76,14 +83,10 @@ function runCase(c: OpsFixture['cases'][number]): Float64Array[] {
 // The conformance suite for the WebAssembly kernels (the default CPU path): every golden case, forward
 // and backward, run again on the TypeScript reference kernels and compared value by value.
 describe('WebAssembly kernels against the TypeScript reference kernels (every golden case)', () => {
-  afterAll(() => setWasmKernels(true));
   for (const c of fixture.cases) {
     it(c.name, () => {
-      setWasmKernels(true);
-      const fast = runCase(c);
-      setWasmKernels(false);
-      const ref = runCase(c);
-      setWasmKernels(true);
+      const fast = runCase(c, wasm);
+      const ref = runCase(c, reference);
       expect(fast.length).toBe(ref.length);
       fast.forEach((a, k) => {
         const b = ref[k];

@@ -10,6 +10,7 @@ import * as I from './ops/indexing.js';
 import * as L from './ops/linalg.js';
 import * as NN from './ops/nn.js';
 import * as R from './ops/reduce.js';
+import { publicUnaryNames, type UnaryMethods } from './ops/unary.js';
 import * as V from './ops/view.js';
 import { contiguousStrides, isContiguousLayout, numelOf, type ShapeArg, shapeFromArgs } from './shape.js';
 
@@ -32,6 +33,7 @@ export function valuesIndices(values: Tensor, indices: Tensor): ValuesIndices {
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** An n-dimensional array with PyTorch's semantics: strided views, broadcasting, autograd. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below adds the op table's methods, installed on the prototype right after the class.
 export class Tensor {
   /** The storage this tensor views, shared with its views (and with a `Parameter` made from it). */
   _ref: StorageRef;
@@ -435,53 +437,8 @@ export class Tensor {
   minimum(other: Tensor): Tensor {
     return E.minimum(this, other);
   }
-  neg(): Tensor {
-    return E.neg(this);
-  }
-  exp(): Tensor {
-    return E.exp(this);
-  }
-  log(): Tensor {
-    return E.log(this);
-  }
-  sqrt(): Tensor {
-    return E.sqrt(this);
-  }
-  rsqrt(): Tensor {
-    return E.rsqrt(this);
-  }
-  abs(): Tensor {
-    return E.abs(this);
-  }
-  square(): Tensor {
-    return E.mul(this, this);
-  }
-  reciprocal(): Tensor {
-    return E.reciprocal(this);
-  }
-  sign(): Tensor {
-    return E.unaryNoGrad(this, 'sign');
-  }
-  floor(): Tensor {
-    return E.unaryNoGrad(this, 'floor');
-  }
-  ceil(): Tensor {
-    return E.unaryNoGrad(this, 'ceil');
-  }
-  round(): Tensor {
-    return E.unaryNoGrad(this, 'round');
-  }
   clamp(min?: number | null, max?: number | null): Tensor {
     return E.clamp(this, min ?? null, max ?? null);
-  }
-  relu(): Tensor {
-    return E.relu(this);
-  }
-  sigmoid(): Tensor {
-    return E.sigmoid(this);
-  }
-  tanh(): Tensor {
-    return E.tanh(this);
   }
   gelu(opts?: { approximate?: 'none' | 'tanh' }): Tensor {
     return E.gelu(this, opts?.approximate ?? 'none');
@@ -504,20 +461,11 @@ export class Tensor {
   ge(other: Tensor | number): Tensor {
     return E.compare('ge', this, other);
   }
-  logicalNot(): Tensor {
-    return E.unaryNoGrad(this, 'logicalNot', 'bool');
-  }
   logicalAnd(other: Tensor): Tensor {
     return E.compare('logicalAnd', this, other);
   }
   logicalOr(other: Tensor): Tensor {
     return E.compare('logicalOr', this, other);
-  }
-  isnan(): Tensor {
-    return E.unaryNoGrad(this, 'isnan', 'bool');
-  }
-  isfinite(): Tensor {
-    return E.unaryNoGrad(this, 'isfinite', 'bool');
   }
   floorDivide(other: Tensor | number): Tensor {
     return E.binaryNoGrad('floorDivide', this, other);
@@ -543,10 +491,18 @@ export class Tensor {
     return R.variance(this, dim ?? undefined, opts.correction ?? 1, opts.keepdim ?? false);
   }
   std(dim?: number | number[] | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-    return E.sqrt(R.variance(this, dim ?? undefined, opts.correction ?? 1, opts.keepdim ?? false));
+    return E.applyUnary(
+      'sqrt',
+      R.variance(this, dim ?? undefined, opts.correction ?? 1, opts.keepdim ?? false),
+    );
   }
-  prod(dim?: number, keepdim = false): Tensor {
-    return R.reduceNoGrad(this, 'prod', dim, keepdim);
+  /** Product of all elements, or along `dim`; the gradient is right with zeros in the input (as PyTorch's). */
+  prod(dim?: number | null, keepdim = false): Tensor {
+    return R.prod(this, dim ?? undefined, keepdim);
+  }
+  /** Running sum along `dim` (integer inputs give int64, as in PyTorch). */
+  cumsum(dim: number): Tensor {
+    return R.cumsum(this, dim);
   }
   /** Without `dim`: the largest element. With `dim`: `[values, indices]`. */
   max(): Tensor;
@@ -607,6 +563,14 @@ export class Tensor {
   topk(k: number, dim = -1, opts: { largest?: boolean; sorted?: boolean } = {}): ValuesIndices {
     return I.topk(this, k, dim, opts.largest ?? true, opts.sorted ?? true);
   }
+  /** Reverses the order of elements along `dims` (a copy, as in PyTorch). */
+  flip(...dims: (number | ShapeArg)[]): Tensor {
+    return I.flip(this, shapeFromArgs(dims, 'flip'));
+  }
+  /** `value` where `mask` (bool, broadcast against this tensor) is true, this tensor's values elsewhere. */
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor {
+    return I.maskedFill(this, mask, value);
+  }
 
   // ---- in place (bump the version counter; see ops/inplace in elementwise.ts) ----
 
@@ -655,8 +619,18 @@ export class Tensor {
   clamp_(min?: number | null, max?: number | null): this {
     return E.inplace(this, 'clamp_', 'ClampBackward1', (x) => E.clamp(x, min ?? null, max ?? null), []);
   }
+  /** `maskedFill` in place (the mask broadcasts to this tensor's shape). */
+  maskedFill_(mask: Tensor, value: number | Tensor): this {
+    return E.inplace(
+      this,
+      'maskedFill_',
+      typeof value === 'number' ? 'MaskedFillBackward0' : 'MaskedFillBackward1',
+      (x) => I.maskedFill(x, mask, value),
+      typeof value === 'number' ? [] : [value],
+    );
+  }
   relu_(): this {
-    return E.inplace(this, 'relu_', 'ReluBackward0', (x) => E.relu(x), []);
+    return E.inplace(this, 'relu_', 'ReluBackward0', (x) => E.applyUnary('relu', x), []);
   }
   /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor. */
   copy_(src: Tensor): this {
@@ -686,6 +660,19 @@ export class Tensor {
       [],
     );
   }
+}
+
+// The unary ops' methods come from their table (ops/unary.ts): `x.sin()` is `sin(x)`.
+export interface Tensor extends UnaryMethods {}
+for (const name of publicUnaryNames()) {
+  Object.defineProperty(Tensor.prototype, name, {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value: function (this: Tensor): Tensor {
+      return E.applyUnary(name, this);
+    },
+  });
 }
 
 function decode(dtype: DType, raw: TypedArray): TypedArray {

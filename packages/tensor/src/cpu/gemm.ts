@@ -1,67 +1,8 @@
-// Dense matrix products on row-major float arrays: the core the CPU backend's matmul and
-// convolutions share. Large products run in the WebAssembly SIMD kernel (float32 accumulation, like
-// BLAS); small ones and the reference path accumulate in float64 in plain TypeScript.
-
-import { wasmGemm } from './wasm/gemm.js';
+// Dense matrix products on row-major float arrays in plain TypeScript: the core the reference CPU
+// backend's matmul and convolutions share (the WebAssembly backend's GEMM is wasm/gemm.ts).
 
 /** The arrays the kernels read and write: float32 for compute, float64 for gradient checks. */
 export type FloatArray = Float32Array | Float64Array;
-
-/** WebAssembly runs float32 only; float64 (gradient checks) always takes the TypeScript path. */
-function allF32(a: FloatArray, b: FloatArray, c: FloatArray): a is Float32Array {
-  return a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
-}
-
-let useWasm = true;
-/** Products with at least this many multiply-adds go to WebAssembly. */
-export const WASM_MIN_WORK = 64 * 64 * 64;
-
-/** Turns the WebAssembly kernels on or off (off: the TypeScript reference kernels run everywhere). */
-export function setWasmKernels(enabled: boolean): void {
-  useWasm = enabled;
-}
-
-export function wasmKernelsEnabled(): boolean {
-  return useWasm;
-}
-
-/** Runs a float32 product large enough to pay for the copies in WebAssembly; false means "do it here". */
-function tryWasm(
-  M: number,
-  N: number,
-  K: number,
-  A: FloatArray,
-  aOff: number,
-  ars: number,
-  acs: number,
-  B: FloatArray,
-  bOff: number,
-  brs: number,
-  bcs: number,
-  C: FloatArray,
-  cOff: number,
-  ldc: number,
-  accumulate: boolean,
-): boolean {
-  if (!useWasm || M * N * K < WASM_MIN_WORK || !allF32(A, B, C)) return false;
-  return wasmGemm(
-    M,
-    N,
-    K,
-    A as Float32Array,
-    aOff,
-    ars,
-    acs,
-    B as Float32Array,
-    bOff,
-    brs,
-    bcs,
-    C as Float32Array,
-    cOff,
-    ldc,
-    accumulate,
-  );
-}
 
 /** C[M,N] (+)= A[M,K] * B[K,N]; A read through (aRow, aCol) strides, B and C rows contiguous. */
 export function gemmNN(
@@ -80,7 +21,6 @@ export function gemmNN(
   ldc: number,
   accumulate: boolean,
 ): void {
-  if (tryWasm(M, N, K, A, aOff, aRow, aCol, B, bOff, ldb, 1, C, cOff, ldc, accumulate)) return;
   const acc = new Float64Array(N);
   for (let i = 0; i < M; i++) {
     const ci = cOff + i * ldc;
@@ -112,7 +52,6 @@ export function gemmNT(
   ldc: number,
   accumulate: boolean,
 ): void {
-  if (tryWasm(M, N, K, A, aOff, lda, 1, B, bOff, 1, ldb, C, cOff, ldc, accumulate)) return;
   for (let i = 0; i < M; i++) {
     const ai = aOff + i * lda;
     const ci = cOff + i * ldc;

@@ -4,6 +4,7 @@
 
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
+import { UNARY_OPS } from '../ops/unary.js';
 
 /** An iteration plan: `rows` runs of `len` elements; operand k starts row r at bases[k][r] and steps by steps[k]. */
 export interface RowPlan {
@@ -176,8 +177,12 @@ export function fastUnary(op: UnaryOp, v: View, X: TypedArray, out: TypedArray, 
     case 'abs':
       for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = Math.abs(x[i]);
       return true;
-    default:
-      return false;
+    default: {
+      // Every other op of the table: its scalar function, called per element.
+      const fn = UNARY_OPS[op].cpu as (v: number) => number;
+      for (let r = 0; r < rows; r++) for (let j = 0, i = bx[r]; j < len; j++, i += s) o[k++] = fn(x[i]);
+      return true;
+    }
   }
 }
 

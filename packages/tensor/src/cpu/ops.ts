@@ -1,7 +1,8 @@
-// Scalar functions behind the CPU backend's elementwise kernels.
+// Scalar functions behind the CPU backend's elementwise kernels (the unary ones live in the op table).
 
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { assertNever } from '../dtype.js';
+import { UNARY_OPS } from '../ops/unary.js';
 
 /** Error function, Abramowitz-Stegun 7.1.26 refined to double precision via erfc series. */
 export function erf(x: number): number {
@@ -65,70 +66,9 @@ export function erf(x: number): number {
   return x < 0 ? r - 1 : 1 - r;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
-/** Python-style round half to even, as torch.round does. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
+/** The CPU reference kernel of a unary op: its scalar function from the op table (ops/unary.ts). */
 export function unaryFn(op: UnaryOp): (x: number) => number {
-  switch (op) {
-    case 'neg':
-      return (x) => -x;
-    case 'exp':
-      return Math.exp;
-    case 'log':
-      return Math.log;
-    case 'sqrt':
-      return Math.sqrt;
-    case 'rsqrt':
-      return (x) => 1 / Math.sqrt(x);
-    case 'abs':
-      return Math.abs;
-    case 'sign':
-      return (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : Number.NaN);
-    case 'relu':
-      return (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0);
-    case 'sigmoid':
-      return (x) => 1 / (1 + Math.exp(-x));
-    case 'tanh':
-      return Math.tanh;
-    case 'gelu':
-      return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
-    case 'geluTanh':
-      return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-    case 'erf':
-      return erf;
-    case 'floor':
-      return Math.floor;
-    case 'ceil':
-      return Math.ceil;
-    case 'round':
-      return roundHalfEven;
-    case 'reciprocal':
-      return (x) => 1 / x;
-    case 'sin':
-      return Math.sin;
-    case 'cos':
-      return Math.cos;
-    case 'log1p':
-      return Math.log1p;
-    case 'expm1':
-      return Math.expm1;
-    case 'logicalNot':
-      // C truthiness (x != 0): NaN counts as true, as in PyTorch.
-      return (x) => (x !== 0 ? 0 : 1);
-    case 'isnan':
-      return (x) => (Number.isNaN(x) ? 1 : 0);
-    case 'isfinite':
-      return (x) => (Number.isFinite(x) ? 1 : 0);
-    case 'square':
-      return (x) => x * x;
-    default:
-      return assertNever(op);
-  }
+  return UNARY_OPS[op].cpu;
 }
 
 export function binaryFn(op: BinaryOp, integer: boolean): (a: number, b: number) => number {

@@ -5,8 +5,9 @@ import { type DType, promoteTypes, promoteWithScalar } from '../dtype.js';
 import { broadcastShapes, fmtShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
+/** The backend that runs ops on `t`: its storage's, else its device's default. */
 export function backendOf(t: Tensor): Backend {
-  return getBackend(t.device);
+  return t._ref.storage.backend ?? getBackend(t.device);
 }
 
 /** Wraps a kernel's output storage as a contiguous tensor. */

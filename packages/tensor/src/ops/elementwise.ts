@@ -1,12 +1,24 @@
-// Elementwise ops (unary, binary, where, clamp, casts) with their gradients, and in-place semantics.
+// Elementwise ops (binary, where, clamp, casts, and the runner of the unary table) with their gradients,
+// and in-place semantics.
 
 import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
+import { findKernel } from '../registry.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, broadcastOf, broadcastView, operands, scalarTensor, sumToShape, wrap } from './core.js';
+import {
+  backendOf,
+  broadcastOf,
+  broadcastView,
+  operands,
+  scalarTensor,
+  sumToShape,
+  typeName,
+  wrap,
+} from './core.js';
+import { unaryDef } from './unary.js';
 import { restride } from './view.js';
 
 export function withoutGrad<T>(fn: () => T): T {
@@ -136,66 +148,48 @@ function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
   );
 }
 
-export function neg(x: Tensor): Tensor {
-  if (x.dtype === 'bool')
-    throw new Error('neg: negation, the `-` operator, on a bool tensor is not supported');
-  return record('NegBackward0', unaryRaw('neg', x), [x], (g) => [neg(g)]);
-}
-
-export function exp(x: Tensor): Tensor {
-  const out = unaryRaw('exp', x, floatOut(x.dtype));
-  return record('ExpBackward0', out, [x], (g) => [mul(g, out)], [out]);
-}
-
-export function log(x: Tensor): Tensor {
-  const out = unaryRaw('log', x, floatOut(x.dtype));
-  return record('LogBackward0', out, [x], (g) => [div(g, x)], [x]);
-}
-
-export function sqrt(x: Tensor): Tensor {
-  const out = unaryRaw('sqrt', x, floatOut(x.dtype));
-  return record('SqrtBackward0', out, [x], (g) => [div(g, mul(out, 2))], [out]);
-}
-
-export function rsqrt(x: Tensor): Tensor {
-  const out = unaryRaw('rsqrt', x, floatOut(x.dtype));
-  // d/dx x^-1/2 = -1/2 x^-3/2 = -0.5 * out^3
-  return record('RsqrtBackward0', out, [x], (g) => [mul(g, mul(pow(out, 3), -0.5))], [out]);
-}
-
-export function reciprocal(x: Tensor): Tensor {
-  const out = unaryRaw('reciprocal', x, floatOut(x.dtype));
-  return record('ReciprocalBackward0', out, [x], (g) => [neg(mul(g, mul(out, out)))], [out]);
-}
-
-export function abs(x: Tensor): Tensor {
-  return record('AbsBackward0', unaryRaw('abs', x), [x], (g) => [mul(g, unaryRaw('sign', x))], [x]);
-}
-
-export function relu(x: Tensor): Tensor {
-  const out = unaryRaw('relu', x);
+/**
+ * Runs a unary op of the table (ops/unary.ts): the backend's kernel for the forward, the entry's
+ * backward (or its named fast kernel where the backend has one) recorded under PyTorch's grad_fn name.
+ */
+export function applyUnary(op: UnaryOp, x: Tensor): Tensor {
+  const def = unaryDef(op);
+  if (!isT(x)) throw new Error(`${def.torch}: expected a Tensor, got ${typeName(x)}`);
+  if (def.noBool && x.dtype === 'bool') throw new Error(def.noBool);
+  const outDtype = def.dtype === 'bool' ? 'bool' : def.dtype === 'float' ? floatOut(x.dtype) : x.dtype;
+  const out = unaryRaw(op, x, outDtype);
+  const backward = def.backward;
+  if (!def.gradFn || !backward) return out;
+  const saves = def.saves ?? [];
+  const fast = def.fastBackward;
   return record(
-    'ReluBackward0',
+    def.gradFn,
     out,
     [x],
     (g) => {
-      const b = backendOf(g);
-      if (b.reluBackward && g.dtype === out.dtype && (g.dtype === 'float32' || g.dtype === 'float64'))
-        return [wrap(b.reluBackward(g.contiguous()._view, out.contiguous()._view), g.shape, g.dtype)];
-      return [mul(g, out.gt(0).to(g.dtype))];
+      const kernel = fast && findKernel(backendOf(g), fast);
+      if (kernel && g.dtype === out.dtype && (g.dtype === 'float32' || g.dtype === 'float64'))
+        return [wrap(kernel(g.contiguous()._view, out.contiguous()._view), g.shape, g.dtype)];
+      return [backward(g, x, out)];
     },
-    [out],
+    saves.map((s) => (s === 'x' ? x : out)),
   );
 }
 
-export function sigmoid(x: Tensor): Tensor {
-  const out = unaryRaw('sigmoid', x, floatOut(x.dtype));
-  return record('SigmoidBackward0', out, [x], (g) => [mul(g, mul(out, rsub(out, 1)))], [out]);
+export function neg(x: Tensor): Tensor {
+  return applyUnary('neg', x);
 }
 
-export function tanh(x: Tensor): Tensor {
-  const out = unaryRaw('tanh', x, floatOut(x.dtype));
-  return record('TanhBackward0', out, [x], (g) => [mul(g, rsub(mul(out, out), 1))], [out]);
+export function exp(x: Tensor): Tensor {
+  return applyUnary('exp', x);
+}
+
+export function log(x: Tensor): Tensor {
+  return applyUnary('log', x);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  return applyUnary('sqrt', x);
 }
 
 export function gelu(x: Tensor, approximate: 'none' | 'tanh'): Tensor {
@@ -254,10 +248,6 @@ export function compare(op: BinaryOp, a: Tensor, b: Tensor | number): Tensor {
 
 export function binaryNoGrad(op: BinaryOp, a: Tensor, b: Tensor | number): Tensor {
   return binaryRaw(op, a, b);
-}
-
-export function unaryNoGrad(x: Tensor, op: UnaryOp, outDtype: DType = x.dtype): Tensor {
-  return unaryRaw(op, x, outDtype);
 }
 
 /** where(condition, a, b) with broadcasting over all three. */
@@ -354,12 +344,12 @@ export function randomLike(
  * (no temporary, no copy back) when the backend supports it and the result keeps self's dtype.
  */
 function writeDirect(self: Tensor, op: string, direct: () => [BinaryOp, Tensor | number]): boolean {
-  const backend = backendOf(self);
-  if (!backend.binaryInto || numelOf(self.shape) === 0) return false;
+  const binaryInto = findKernel(backendOf(self), 'binaryInto');
+  if (!binaryInto || numelOf(self.shape) === 0) return false;
   const [bop, operand] = noGrad(direct);
   const [, y, dtype] = operands(self, operand, op);
   if (dtype !== self.dtype || !sameShape(broadcastShapes(self.shape, y.shape, op), self.shape)) return false;
-  if (!backend.binaryInto(bop, self._view, broadcastView(y, self.shape))) return false;
+  if (!binaryInto(bop, self._view, broadcastView(y, self.shape))) return false;
   self._ref.version++;
   return true;
 }

@@ -1,11 +1,11 @@
-// Gather, index_select, topk, cat/stack and one_hot, with gradients where PyTorch has them.
+// Gather, index_select, topk, flip, masked_fill, cat/stack and one_hot, with gradients where PyTorch has them.
 
-import { record, relabel } from '../autograd.js';
-import { promoteTypes } from '../dtype.js';
+import { noGrad, record, relabel } from '../autograd.js';
+import { isFloating, promoteTypes } from '../dtype.js';
 import { fmtShape, normDim } from '../shape.js';
-import { type Tensor, type ValuesIndices, valuesIndices } from '../tensor.js';
-import { backendOf, wrap } from './core.js';
-import { cast } from './elementwise.js';
+import { Tensor, type ValuesIndices, valuesIndices } from '../tensor.js';
+import { backendOf, sumToShape, typeName, wrap } from './core.js';
+import { cast, where } from './elementwise.js';
 
 function requireIndex(index: Tensor, op: string): void {
   if (index.dtype !== 'int64' && index.dtype !== 'int32') {
@@ -69,6 +69,74 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
     wrap(backendOf(g).scatterAdd(x.shape, d, indices._view, g.contiguous()._view), x.shape, g.dtype),
   ]);
   return valuesIndices(values, indices);
+}
+
+/** Reverses `dims` (FlipBackward0; its gradient is the same flip). A copy, as in PyTorch. */
+export function flip(x: Tensor, dims: readonly number[]): Tensor {
+  const ds = dims.map((d) => normDim(d, x.ndim, 'flip'));
+  ds.forEach((d, i) => {
+    if (ds.indexOf(d) !== i) throw new Error(`flip: dim ${d} appears multiple times in the list of dims`);
+  });
+  const out = noGrad(() => reverse(x, ds));
+  return record('FlipBackward0', out, [x], (g) => [reverse(g, ds)]);
+}
+
+/** A copy of x with `dims` reversed, one index_select per dim (a core kernel on every backend). */
+function reverse(x: Tensor, dims: readonly number[]): Tensor {
+  let out = x;
+  for (const d of x.ndim === 0 ? [] : dims) {
+    const n = x.shape[d];
+    if (n < 2) continue;
+    const index = wrap(
+      backendOf(x).fromArray(
+        Float64Array.from({ length: n }, (_, i) => n - 1 - i),
+        'int64',
+      ),
+      [n],
+      'int64',
+    );
+    const shape = [...out.shape];
+    out = wrap(backendOf(out).indexSelect(out._view, d, index._view), shape, out.dtype);
+  }
+  return out === x ? x.clone() : out;
+}
+
+/**
+ * `value` where `mask` is true, x elsewhere; the mask broadcasts against x (and may widen it, as in
+ * PyTorch's out-of-place masked_fill). `value` is a number or a 0-d tensor (which gets a gradient:
+ * MaskedFillBackward1); it is converted to x's dtype.
+ */
+export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Tensor {
+  if (!(mask instanceof Tensor))
+    throw new Error(`maskedFill: expected a bool Tensor mask, got ${typeName(mask)}`);
+  if (mask.dtype !== 'bool') {
+    throw new Error(`maskedFill: only boolean masks are supported, but got a mask of dtype ${mask.dtype}`);
+  }
+  let fill: number | Tensor;
+  if (value instanceof Tensor) {
+    if (value.ndim !== 0) {
+      throw new Error(
+        `maskedFill: only a 0-dimensional value tensor is supported, but got one with ${value.ndim} dimension(s)`,
+      );
+    }
+    fill = cast(value, x.dtype);
+  } else if (typeof value === 'number') {
+    fill = x.dtype === 'bool' ? Number(value !== 0) : isFloating(x.dtype) ? value : Math.trunc(value);
+  } else {
+    throw new Error(`maskedFill: expected a number or a 0-d Tensor value, got ${typeName(value)}`);
+  }
+  const out = noGrad(() => where(mask, fill, x));
+  const v = value instanceof Tensor ? value : null;
+  return record(
+    v ? 'MaskedFillBackward1' : 'MaskedFillBackward0',
+    out,
+    [x, v],
+    (g) => [
+      x.requiresGrad ? sumToShape(where(mask, 0, g), x.shape) : null,
+      v?.requiresGrad ? cast(where(mask, g, 0).sum(), v.dtype) : null,
+    ],
+    [mask],
+  );
 }
 
 /** Concatenates along `dim`; all other dims must match. */

@@ -3,6 +3,7 @@
 import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { Conv2dParams, Pool2dParams } from '../backend.js';
 import type { Generator } from '../random.js';
+import { findKernel } from '../registry.js';
 import { fmtShape, normDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, requireFloat, wrap } from './core.js';
@@ -169,14 +170,15 @@ export function fusedConv2d(x: Tensor, weight: Tensor, opts: FusedConv2dOptions 
   const backend = backendOf(x);
   const needsGrad =
     isGradEnabled() && [x, weight, scale, shift, residual].some((t) => t?.requiresGrad === true);
-  if (!needsGrad && backend.conv2dEpilogue && x.ndim === 4) {
+  const epilogue = findKernel(backend, 'conv2dEpilogue');
+  if (!needsGrad && epilogue && x.ndim === 4) {
     const { input, p, outShape } = prepareConv2d(x, weight, null, opts);
     if (residual && residual.shape.join() !== outShape.join())
       throw new Error(
         `fusedConv2d: expected residual of shape ${fmtShape(outShape)}, got ${fmtShape(residual.shape)}`,
       );
     const view = (t: Tensor | null) => (t ? t.to(x.dtype).contiguous()._view : null);
-    const out = backend.conv2dEpilogue(input.contiguous()._view, weight.contiguous()._view, p, outShape, {
+    const out = epilogue(input.contiguous()._view, weight.contiguous()._view, p, outShape, {
       scale: view(scale),
       shift: view(shift),
       residual: view(residual),
@@ -391,10 +393,12 @@ function batchNormImpl(
 ): Tensor {
   const training = opts.training ?? false;
   const b = backendOf(x);
+  const bnForward = findKernel(b, 'batchNormForward');
+  const bnBackward = findKernel(b, 'batchNormBackward');
   const fusedKernels =
     training &&
-    b.batchNormForward !== undefined &&
-    b.batchNormBackward !== undefined &&
+    bnForward !== undefined &&
+    bnBackward !== undefined &&
     (x.dtype === 'float32' || x.dtype === 'float64') &&
     [weight, bias, residual].every((t) => !t || t.dtype === x.dtype);
   if ((residual || relu) && !fusedKernels) {
@@ -429,7 +433,6 @@ function batchNormImpl(
       throw new Error(
         `batchNorm: expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`,
       );
-    const backend = backendOf(x);
     if (fusedKernels) {
       // Backend kernels: three passes forward, two backward, nothing saved but x, the statistics and
       // (with ReLU) the output.
@@ -437,7 +440,7 @@ function batchNormImpl(
       const wv = weight?.contiguous() ?? null;
       const bv = bias?.contiguous() ?? null;
       const rv = residual?.contiguous() ?? null;
-      const r = backend.batchNormForward!(
+      const r = (bnForward as NonNullable<typeof bnForward>)(
         xc._view,
         wv?._view ?? null,
         bv?._view ?? null,
@@ -459,7 +462,9 @@ function batchNormImpl(
         [x, weight, bias, residual],
         (g) => {
           const gc = g.contiguous();
-          const gr = backendOf(g).batchNormBackward!(
+          const gr = (
+            findKernel(backendOf(g), 'batchNormBackward') ?? (bnBackward as NonNullable<typeof bnBackward>)
+          )(
             gc._view,
             xc._view,
             mean._view,

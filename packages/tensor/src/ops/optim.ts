@@ -4,6 +4,7 @@
 import { noGrad } from '../autograd.js';
 import type { SgdStepOptions } from '../backend.js';
 import { zerosLike } from '../creation.js';
+import { findKernel } from '../registry.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf } from './core.js';
 
@@ -30,9 +31,10 @@ export function sgdUpdate_(
         t.device === param.device &&
         t.isContiguous() &&
         t.shape.join() === param.shape.join());
-    if (b.sgdStep && float && param.isContiguous() && fits(grad) && fits(buf)) {
+    const sgdStep = findKernel(b, 'sgdStep');
+    if (sgdStep && float && param.isContiguous() && fits(grad) && fits(buf)) {
       const next = o.momentum !== 0 ? (buf ?? zerosLike(param)) : null;
-      b.sgdStep(param._view, grad._view, next?._view ?? null, { ...o, first: o.momentum !== 0 && !buf });
+      sgdStep(param._view, grad._view, next?._view ?? null, { ...o, first: o.momentum !== 0 && !buf });
       param._ref.version++;
       if (next) next._ref.version++;
       return next;

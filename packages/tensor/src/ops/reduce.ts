@@ -1,4 +1,5 @@
-// Reductions with their gradients: sum, mean, var, max/min (all or along a dim), argmax, logsumexp.
+// Reductions with their gradients: sum, mean, var, prod, max/min (all or along a dim), argmax, logsumexp,
+// and the running sum (cumsum).
 
 import { noGrad, record } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
@@ -6,6 +7,8 @@ import { type DType, isFloating } from '../dtype.js';
 import { normDim, normDims, numelOf } from '../shape.js';
 import { type Tensor, type ValuesIndices, valuesIndices } from '../tensor.js';
 import { backendOf, requireFloat, wrap } from './core.js';
+import { cast, where } from './elementwise.js';
+import { cat } from './indexing.js';
 
 /** Output shape after reducing `dims`, with or without keeping them as size 1. */
 function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
@@ -167,6 +170,56 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim: boolean): 
   });
   const s = sum(x.sub(m).exp(), dims, true).log().add(m);
   return keepdim ? s : s.squeeze(dims);
+}
+
+/**
+ * prod over all elements (ProdBackward0) or one dim (ProdBackward1). The gradient of each element is the
+ * product of the others in its slice, computed as PyTorch does with zeros in mind: with no zero it is
+ * prod / x; with exactly one zero only that element gets the product of the rest; with two or more, all 0.
+ */
+export function prod(x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  const dims = normDims(dim, x.ndim, 'prod');
+  const out = reduceRaw(x, 'prod', dims, keepdim, sumDtype(x.dtype));
+  return record(
+    dim === undefined ? 'ProdBackward0' : 'ProdBackward1',
+    out,
+    [x],
+    (g) => {
+      const isZero = x.eq(0);
+      const zeros = isZero.sum(dims, true);
+      const safe = where(isZero, 1, x);
+      const others = reduceRaw(safe, 'prod', dims, true, safe.dtype);
+      const onlyZero = where(zeros.eq(1).logicalAnd(isZero), others, 0);
+      const d = where(zeros.eq(0), others.div(safe), onlyZero);
+      return [keepDims(g, x.shape, dims, keepdim).mul(d)];
+    },
+    [x],
+  );
+}
+
+/**
+ * Running sum along `dim` (bool and integer inputs give int64, as in PyTorch). Composed from core
+ * kernels: log2(n) rounds of shifted adds (Hillis-Steele), so it runs on every backend; the gradient
+ * is the same scan run from the other end.
+ */
+export function cumsum(x: Tensor, dim: number): Tensor {
+  const d = normDim(dim, x.ndim, 'cumsum');
+  const out = noGrad(() => scan(cast(x, sumDtype(x.dtype)), d, false));
+  return record('CumsumBackward0', out, [x], (g) => [scan(g, d, true)]);
+}
+
+/** Inclusive prefix sums along d (suffix sums when `reverse`), as a fresh tensor. */
+function scan(x: Tensor, d: number, reverse: boolean): Tensor {
+  let out = x.clone();
+  const n = x.ndim === 0 ? 1 : x.shape[d];
+  for (let s = 1; s < n; s *= 2) {
+    const head = out.narrow(d, 0, n - s);
+    const tail = out.narrow(d, s, n - s);
+    out = reverse
+      ? cat([head.add(tail), out.narrow(d, n - s, s)], d)
+      : cat([out.narrow(d, 0, s), tail.add(head)], d);
+  }
+  return out;
 }
 
 export function reduceNoGrad(x: Tensor, op: ReduceOp, dim: number | undefined, keepdim: boolean): Tensor {

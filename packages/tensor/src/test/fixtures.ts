@@ -1,7 +1,7 @@
 // Test support: reading the PyTorch golden fixtures (scripts/golden/tensor.py) and comparing against them.
 
 import { readFileSync } from 'node:fs';
-import type { CpuStorage } from '../cpu/backend.js';
+import type { CpuStorage } from '../cpu/storage.js';
 import { tensor } from '../creation.js';
 import { type DType, storageMatches } from '../dtype.js';
 import type { Tensor } from '../tensor.js';

@@ -22,6 +22,7 @@ import {
   type Reduction,
   softmax,
 } from '../ops/nn.js';
+import { publicUnaryNames } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
 
 /** Keyword arguments a fixture case may carry (camelCase, as graft spells them). */
@@ -86,22 +87,13 @@ export const OPS: Record<string, OpFn> = {
   divScalar: (i, k) => i.a.div(k.s as number),
   pow: (i) => i.a.pow(i.b),
   powScalar: (i, k) => i.a.pow(k.s as number),
-  neg: (i) => i.x.neg(),
-  exp: (i) => i.x.exp(),
-  log: (i) => i.x.log(),
-  sqrt: (i) => i.x.sqrt(),
-  rsqrt: (i) => i.x.rsqrt(),
-  abs: (i) => i.x.abs(),
-  reciprocal: (i) => i.x.reciprocal(),
-  square: (i) => i.x.square(),
+  // Every public unary op of the table (ops/unary.ts), as `x.<name>()`; tensor.py's UNARY names them too.
+  ...Object.fromEntries(publicUnaryNames().map((name): [string, OpFn] => [name, (i) => i.x[name]()])),
   clamp: (i, k) => i.x.clamp(k.min, k.max),
   maximum: (i) => i.a.maximum(i.b),
   minimum: (i) => i.a.minimum(i.b),
   where: (i) => where(i.cond, i.a, i.b),
   whereScalar: (i, k) => where(i.cond, i.a, k.s as number),
-  relu: (i) => i.x.relu(),
-  sigmoid: (i) => i.x.sigmoid(),
-  tanh: (i) => i.x.tanh(),
   gelu: (i, k) => i.x.gelu({ approximate: k.approximate }),
   eq: (i, k) => i.a.eq(other(i, k)),
   ne: (i, k) => i.a.ne(other(i, k)),
@@ -117,6 +109,10 @@ export const OPS: Record<string, OpFn> = {
   min: (i, k) => (k.dim === undefined ? i.x.min() : [...i.x.min(d1(k), k.keepdim)]),
   amax: (i, k) => i.x.amax(k.dim, k.keepdim),
   amin: (i, k) => i.x.amin(k.dim, k.keepdim),
+  prod: (i, k) => i.x.prod(k.dim as number | undefined, k.keepdim),
+  cumsum: (i, k) => i.x.cumsum(d1(k)),
+  flip: (i, k) => i.x.flip(k.dims as number[]),
+  maskedFill: (i, k) => i.x.maskedFill(i.mask, i.value ?? (k.s as number)),
   argmax: (i, k) => i.x.argmax(k.dim as number | undefined, k.keepdim),
   argmin: (i, k) => i.x.argmin(k.dim as number | undefined, k.keepdim),
   logsumexp: (i, k) => i.x.logsumexp(k.dim as number | number[], k.keepdim),

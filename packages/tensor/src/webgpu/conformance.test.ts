@@ -23,6 +23,7 @@ import {
   pad2d,
   softmax,
 } from '../ops/nn.js';
+import { publicUnaryNames, unaryDef } from '../ops/unary.js';
 import { Generator } from '../random.js';
 import { numelOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -305,6 +306,46 @@ const CASES: OpCase[] = [
     },
   },
 ];
+
+// Every public unary op of the table (ops/unary.ts), on inputs inside its domain.
+const UNIT = [-0.9, -0.55, -0.2, 0, 0.15, 0.4, 0.7, 0.85];
+for (const name of publicUnaryNames()) {
+  const domain = unaryDef(name).domain ?? 'all';
+  const input =
+    domain === 'open-unit' ? f([8], { values: UNIT }) : domain === 'all' ? f([2, 4]) : pos([2, 4]);
+  // Halved for 'all', so tan stays away from its poles.
+  CASES.push({
+    name: `unary ${name}`,
+    inputs: { a: input },
+    run: ({ a }) => (domain === 'all' ? a.mul(0.5) : a)[name](),
+  });
+}
+CASES.push(
+  {
+    name: 'prod with zeros',
+    inputs: { a: f([3, 4], { values: [1.5, -2, 0.5, 3, 0, 2, -1, 0.5, 0, 3, 0, 2] }), b: f([2, 3]) },
+    run: ({ a, b }) => [a.prod(1), a.prod(0, true), a.narrow(0, 0, 1).prod(), b.prod(), b.t().prod(1)],
+  },
+  {
+    name: 'cumsum',
+    inputs: { a: f([3, 7]) },
+    run: ({ a }) => [a.cumsum(1), a.cumsum(0), a.t().cumsum(-1), a.gt(0).cumsum(1)],
+  },
+  {
+    name: 'flip',
+    inputs: { a: f([2, 3, 4]) },
+    run: ({ a }) => [a.flip(0), a.flip(-1, 1), a.transpose(0, 2).flip(0)],
+  },
+  {
+    name: 'maskedFill',
+    inputs: { a: f([3, 4]), m: { shape: [3, 1], kind: 'bool', dtype: 'bool' }, v: f([]) },
+    run: ({ a, m, v }) => {
+      const b = a.mul(1);
+      b.maskedFill_(m.t().expand(4, 3).t(), 2);
+      return [a.maskedFill(m, -1), a.t().maskedFill(m.t(), v), b];
+    },
+  },
+);
 
 function makeInput(spec: InputSpec, gen: Generator): Tensor {
   const n = numelOf(spec.shape);

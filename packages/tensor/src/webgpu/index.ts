@@ -2,5 +2,5 @@
 
 export { WebGpuBackend, WebGpuStorage } from './backend.js';
 export { initWebGpu, type WebGpuOptions, webGpuBackend } from './init.js';
-export { bucketSize, type PoolStats } from './pool.js';
-export { type GpuClass, gpuClass } from './wgsl.js';
+export { type GpuClass, gpuClass } from './runtime/dtype.js';
+export { bucketSize, type PoolStats } from './runtime/pool.js';

@@ -1,10 +1,10 @@
 // Finds a GPU (navigator.gpu in browsers, the `webgpu` npm package in Node), refuses adapters that
 // compute garbage, and registers the WebGPU backend under the device name 'webgpu'.
-/// <reference types="@webgpu/types" preserve="true" />
 
 import { getBackend, registerBackend } from '../backend.js';
 import { WebGpuBackend } from './backend.js';
-import { USAGE } from './pool.js';
+import type { GPU, GPUAdapter, GPUDevice, GPUPowerPreference } from './gpu-types.js';
+import { USAGE } from './runtime/pool.js';
 
 /** Options for `initWebGpu`. */
 export interface WebGpuOptions {

@@ -1,9 +1,11 @@
 // fusedConv2d: the WebAssembly epilogue (one pass in the convolution's output) against the composed
 // ops run by the TypeScript reference kernels, and its autograd fallback against the composed ops.
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { conv2d, fusedConv2d, manualSeed, noGrad, randn, setWasmKernels, type Tensor } from '../../index.js';
+import { describe, expect, it } from 'vitest';
+import { conv2d, fusedConv2d, manualSeed, noGrad, randn, type Tensor } from '../../index.js';
+import { findKernel, registerKernel } from '../../registry.js';
+import { on, reference } from '../../test/backends.js';
 import { conv2dParams } from '../../test/compare.js';
-import { CpuBackend } from '../backend.js';
+import { WasmCpuBackend } from './backend.js';
 import { useWinograd } from './winograd.js';
 
 function maxRel(a: Tensor, b: Tensor): number {
@@ -41,7 +43,17 @@ const composed = (
 };
 
 describe('fusedConv2d', () => {
-  afterAll(() => setWasmKernels(true));
+  // A WebAssembly backend whose epilogue kernel records what it returned (null: it did not apply).
+  const wasm = new WasmCpuBackend();
+  const epilogue = findKernel(wasm, 'conv2dEpilogue') as NonNullable<
+    ReturnType<typeof findKernel<'conv2dEpilogue'>>
+  >;
+  const returned: unknown[] = [];
+  registerKernel(wasm, 'conv2dEpilogue', (...args) => {
+    const r = epilogue(...args);
+    returned.push(r);
+    return r;
+  });
 
   const cases: {
     x: number[];
@@ -74,14 +86,21 @@ describe('fusedConv2d', () => {
         const t = useShift ? randn(O) : null;
         const ref0 = composed(x, w, null, null, null, false, c.o);
         const r = useRes ? randn(...ref0.shape) : null;
-        setWasmKernels(false);
-        const ref = noGrad(() => composed(x, w, s, t, r, relu, c.o));
-        setWasmKernels(true);
-        const spy = vi.spyOn(CpuBackend.prototype, 'conv2dEpilogue');
-        const got = noGrad(() => fusedConv2d(x, w, { ...c.o, scale: s, shift: t, residual: r, relu }));
+        const R = (v: Tensor | null) => v && on(reference, v);
+        const ref = noGrad(() => composed(R(x) as Tensor, R(w) as Tensor, R(s), R(t), R(r), relu, c.o));
+        const W = (v: Tensor | null) => v && on(wasm, v);
+        returned.length = 0;
+        const got = noGrad(() =>
+          fusedConv2d(W(x) as Tensor, W(w) as Tensor, {
+            ...c.o,
+            scale: W(s),
+            shift: W(t),
+            residual: W(r),
+            relu,
+          }),
+        );
         // The fused kernel ran (it returns null where it does not apply).
-        expect(spy.mock.results.map((q) => q.value === null)).toEqual([false]);
-        spy.mockRestore();
+        expect(returned.map((q) => q === null)).toEqual([false]);
         expect(got.shape).toEqual(ref.shape);
         expect(maxRel(got, ref)).toBeLessThan(c.tol ?? 2e-6);
         expect(useWinograd(c.w, conv2dParams(c.o.padding, c.o.stride, c.o.groups), ref.shape)).toBe(

@@ -7,6 +7,7 @@
 // would break the typed arrays the TypeScript loops hold. Elsewhere the memory is scratch only and
 // kernels copy their operands (`memoryStats().copiedBytes` counts those copies).
 
+import type { MemoryStats } from '../../memory.js';
 import { type Kernels, wasmKernels } from './kernels.js';
 
 /** Bytes of WebAssembly memory in a page. */
@@ -20,22 +21,6 @@ const BALLAST_MIN_FLOATS = 1 << 14;
 const ballast = new WeakMap<Float32Array, ArrayBuffer>();
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
-
-/** Live, pooled and peak bytes of one device's tensor memory. */
-export interface MemoryStats {
-  /** Bytes held by live tensors (and in-flight kernel scratch). */
-  live: number;
-  /** Bytes freed and kept for reuse. */
-  pooled: number;
-  /** The most `live` has been since the process started (or since `resetPeak`). */
-  peak: number;
-  /** Bytes the device has reserved from the system (WebAssembly memory size, GPU buffers). */
-  reserved: number;
-  /** Number of live allocations. */
-  allocations: number;
-  /** Bytes kernels copied between JavaScript arrays and WebAssembly memory (CPU only). */
-  copiedBytes: number;
-}
 
 /** Rounds a request up to its size class: 64-byte steps to 64 KiB, then quarter powers of two. */
 export function sizeClass(bytes: number): number {
@@ -259,7 +244,8 @@ export class Frame {
   output(len: number, zero = false): { ptr: number; array: Float32Array | null } {
     if (this.heap.holdsTensors) {
       const array = this.heap.float32(len, zero);
-      return { ptr: array.byteOffset, array };
+      // Past the heap's limit the array spills to JavaScript memory: then compute in scratch and copy.
+      if (this.heap.owns(array)) return { ptr: array.byteOffset, array };
     }
     const ptr = this.scratch(len);
     if (zero) this.heap.f32().fill(0, ptr / 4, ptr / 4 + len);

@@ -1,6 +1,7 @@
 // The WebAssembly kernels against the TypeScript reference kernels (float64 accumulation).
 import { spawnSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../backend.js';
 import {
   batchNorm,
   conv2d,
@@ -8,21 +9,19 @@ import {
   manualSeed,
   randn,
   setNumThreads,
-  setWasmKernels,
   type Tensor,
 } from '../../index.js';
+import { on, reference, wasm } from '../../test/backends.js';
 import { relErr } from '../../test/compare.js';
 import { wasmKernelInfo, wasmKernels } from './kernels.js';
 import { parallelCalls } from './threads.js';
 
-function run(fn: () => Tensor[], wasm: boolean): Float32Array[] {
-  setWasmKernels(wasm);
-  return fn().map((t) => t.readSync() as Float32Array);
+/** Runs `fn` on copies of `inputs` that live on `backend`. */
+function run(backend: Backend, inputs: Tensor[], fn: (...xs: Tensor[]) => Tensor[]): Float32Array[] {
+  return fn(...inputs.map((t) => on(backend, t))).map((t) => t.readSync() as Float32Array);
 }
 
 describe('wasm kernels', () => {
-  afterAll(() => setWasmKernels(true));
-
   it('load in this runtime, with the relaxed-SIMD (FMA) build where the engine validates it', () => {
     expect(wasmKernels()).not.toBeNull();
     expect(wasmKernelInfo().build).toBe('relaxed-simd');
@@ -35,8 +34,8 @@ describe('wasm kernels', () => {
       T.manualSeed(5);
       const a = T.randn(80, 90), b = T.randn(90, 70);
       const fast = a.matmul(b).readSync();
-      T.setWasmKernels(false);
-      const ref = a.matmul(b).readSync();
+      T.setCpuBackend('reference');
+      const ref = T.tensor(a.tolistSync()).float().matmul(T.tensor(b.tolistSync()).float()).readSync();
       let err = 0, scale = 0;
       for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(fast[i] - ref[i])); scale = Math.max(scale, Math.abs(ref[i])); }
       console.log(JSON.stringify({ build: T.wasmKernelInfo().build, rel: err / scale }));`;
@@ -65,18 +64,16 @@ describe('wasm kernels', () => {
   for (const [name, xs, ws, opts] of cases) {
     it(`conv2d forward and both gradients match the reference: ${name}`, () => {
       manualSeed(1);
-      const x = randn(xs, { requiresGrad: true });
-      const w = randn(ws, { requiresGrad: true });
-      const up = randn(conv2d(x, w, null, opts).shape);
-      const compute = () => {
-        x.grad = null;
-        w.grad = null;
+      const x0 = randn(xs, { requiresGrad: true });
+      const w0 = randn(ws, { requiresGrad: true });
+      const up0 = randn(conv2d(x0, w0, null, opts).shape);
+      const compute = (x: Tensor, w: Tensor, up: Tensor) => {
         const y = conv2d(x, w, null, opts);
         y.backward(up);
         return [y, x.grad!, w.grad!];
       };
-      const ref = run(compute, false);
-      const fast = run(compute, true);
+      const ref = run(reference, [x0, w0, up0], compute);
+      const fast = run(wasm, [x0, w0, up0], compute);
       for (const [i, r] of ref.entries()) expect(relErr(fast[i], r)).toBeLessThan(1e-5);
     });
   }
@@ -86,9 +83,13 @@ describe('wasm kernels', () => {
     const a = randn(3, 70, 90);
     const b = randn(90, 65);
     const bt = randn(65, 90);
-    const compute = () => [a.matmul(b), a.matmul(bt.t()), a.transpose(1, 2).transpose(1, 2).matmul(b)];
-    const ref = run(compute, false);
-    const fast = run(compute, true);
+    const compute = (a: Tensor, b: Tensor, bt: Tensor) => [
+      a.matmul(b),
+      a.matmul(bt.t()),
+      a.transpose(1, 2).transpose(1, 2).matmul(b),
+    ];
+    const ref = run(reference, [a, b, bt], compute);
+    const fast = run(wasm, [a, b, bt], compute);
     for (const [i, r] of ref.entries()) expect(relErr(fast[i], r)).toBeLessThan(1e-5);
   });
 
@@ -105,7 +106,6 @@ describe('wasm kernels', () => {
       y.square().sum().backward();
       return [y, x.grad!, w.grad!, a.matmul(b)];
     };
-    setWasmKernels(true);
     setNumThreads(1);
     const one = compute().map((t) => t.readSync());
     expect(setNumThreads(2)).toBe(2);

@@ -1,28 +1,30 @@
 // Winograd F(3x3, 4x4) weight gradients against the TypeScript reference kernels (float64 accumulation).
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  conv2d,
-  manualSeed,
-  randn,
-  setNumThreads,
-  setWasmKernels,
-  setWinogradConv,
-  type Tensor,
-} from '../../index.js';
+import type { Backend } from '../../backend.js';
+import { conv2d, manualSeed, randn, setNumThreads, type Tensor } from '../../index.js';
+import { on, reference, wasm, wasmNoWinograd } from '../../test/backends.js';
 import { conv2dParams, type Pad, relErr } from '../../test/compare.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
 
-/** The weight gradient (through autograd) of conv2d(x, w, padding) for the output gradient `up`. */
-function weightGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array {
-  w.grad = null;
-  conv2d(x, w, null, { padding }).backward(up);
+/**
+ * The weight gradient (through autograd) of conv2d(x, w, padding) for the output gradient `up`, on
+ * `backend`; `view` cuts operands out of their storages there (to test offsets).
+ */
+function weightGrad(
+  backend: Backend,
+  x0: Tensor,
+  w0: Tensor,
+  padding: Pad,
+  up0: Tensor,
+  view: (t: Tensor) => Tensor = (t) => t,
+): Float32Array {
+  const w = on(backend, w0);
+  conv2d(view(on(backend, x0)), w, null, { padding }).backward(view(on(backend, up0)));
   return w.grad!.readSync() as Float32Array;
 }
 
 describe('Winograd 3x3 weight gradient', () => {
   afterAll(() => {
-    setWasmKernels(true);
-    setWinogradConv(true);
     setNumThreads(1);
   });
 
@@ -47,19 +49,17 @@ describe('Winograd 3x3 weight gradient', () => {
       const y0 = conv2d(x, w, null, { padding });
       expect(useWinogradWeight(ws, conv2dParams(padding), y0.shape)).toBe(true);
       const up = randn(y0.shape);
-      setWasmKernels(false);
-      const ref = weightGrad(x, w, padding, up);
-      setWasmKernels(true);
+      const ref = weightGrad(reference, x, w, padding, up);
       setNumThreads(1);
-      const one = weightGrad(x, w, padding, up);
+      const one = weightGrad(wasm, x, w, padding, up);
       expect(setNumThreads(2)).toBe(2);
-      const two = weightGrad(x, w, padding, up);
+      const two = weightGrad(wasm, x, w, padding, up);
       setNumThreads(1);
       expect(one.length).toBe(ref.length);
       expect(relErr(one, ref)).toBeLessThan(1e-5);
       // Each product runs whole on one thread and the transforms are per element: bit-identical.
       expect(Array.from(two)).toEqual(Array.from(one));
-    });
+    }, 60_000);
   }
 
   it('handles fewer than 4 channels and maps smaller than a tile (called directly)', () => {
@@ -73,9 +73,7 @@ describe('Winograd 3x3 weight gradient', () => {
       const x = randn(xs);
       const w = randn(ws, { requiresGrad: true });
       const up = randn(conv2d(x, w, null, { padding }).shape);
-      setWasmKernels(false);
-      const ref = weightGrad(x, w, padding, up);
-      setWasmKernels(true);
+      const ref = weightGrad(reference, x, w, padding, up);
       const fast = winogradConv2dBackwardWeight(
         x.readSync() as Float32Array,
         0,
@@ -93,14 +91,13 @@ describe('Winograd 3x3 weight gradient', () => {
 
   it('reads operands that start inside their storage (offset views)', () => {
     manualSeed(13);
-    const x = randn([5, 24, 12, 12]).narrow(0, 2, 3);
+    const xs = randn([5, 24, 12, 12]);
     const w = randn([32, 24, 3, 3], { requiresGrad: true });
-    const up = randn([6, 32, 12, 12]).narrow(0, 1, 3);
+    const ups = randn([5, 32, 12, 12]);
+    const view = (t: Tensor) => t.narrow(0, 2, 3);
     expect(useWinogradWeight([32, 24, 3, 3], conv2dParams(1), [3, 32, 12, 12])).toBe(true);
-    setWasmKernels(false);
-    const ref = weightGrad(x, w, 1, up);
-    setWasmKernels(true);
-    expect(relErr(weightGrad(x, w, 1, up), ref)).toBeLessThan(1e-5);
+    const ref = weightGrad(reference, xs, w, 1, ups, view);
+    expect(relErr(weightGrad(wasm, xs, w, 1, ups, view), ref)).toBeLessThan(1e-5);
   });
 
   it('is picked for ResNet-style layers, and the direct kernel stays available', () => {
@@ -109,13 +106,9 @@ describe('Winograd 3x3 weight gradient', () => {
     const w = randn([64, 64, 3, 3], { requiresGrad: true });
     const up = randn([2, 64, 28, 28]);
     expect(useWinogradWeight([64, 64, 3, 3], conv2dParams(1), [2, 64, 28, 28])).toBe(true);
-    setWasmKernels(false);
-    const ref = weightGrad(x, w, 1, up);
-    setWasmKernels(true);
-    const fast = weightGrad(x, w, 1, up);
-    setWinogradConv(false);
-    const direct = weightGrad(x, w, 1, up);
-    setWinogradConv(true);
+    const ref = weightGrad(reference, x, w, 1, up);
+    const fast = weightGrad(wasm, x, w, 1, up);
+    const direct = weightGrad(wasmNoWinograd, x, w, 1, up);
     expect(relErr(fast, ref)).toBeLessThan(1e-5);
     expect(relErr(direct, ref)).toBeLessThan(1e-5);
     // Different rounding: the Winograd path ran, not the im2col one.
@@ -140,8 +133,5 @@ describe('Winograd 3x3 weight gradient', () => {
     expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [2, 256, 7, 7])).toBe(true);
     expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [1, 256, 7, 7])).toBe(false);
     expect(useWinogradWeight([32, 32, 3, 3], conv2dParams(1), [2, 32, 7, 7])).toBe(false);
-    setWinogradConv(false);
-    expect(useWinogradWeight([64, 64, 3, 3], conv2dParams(1), g)).toBe(false);
-    setWinogradConv(true);
   });
 });

@@ -1,21 +1,15 @@
 // Winograd F(4x4, 3x3) convolutions against the TypeScript reference kernels (float64 accumulation).
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  conv2d,
-  manualSeed,
-  randn,
-  setNumThreads,
-  setWasmKernels,
-  setWinogradConv,
-  type Tensor,
-} from '../../index.js';
+import type { Backend } from '../../backend.js';
+import { conv2d, manualSeed, randn, setNumThreads, type Tensor } from '../../index.js';
+import { on, reference, wasm, wasmNoWinograd } from '../../test/backends.js';
 import { conv2dParams, type Pad, relErr } from '../../test/compare.js';
 import { useWinograd } from './winograd.js';
 
-/** Forward output and input gradient (through autograd) of conv2d(x, w, padding). */
-function forwardAndGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32Array[] {
-  x.grad = null;
-  w.grad = null;
+/** Forward output and input gradient (through autograd) of conv2d(x, w, padding) on `backend`. */
+function forwardAndGrad(backend: Backend, x0: Tensor, w0: Tensor, padding: Pad, up: Tensor): Float32Array[] {
+  const x = on(backend, x0);
+  const w = on(backend, w0);
   const y = conv2d(x, w, null, { padding });
   y.backward(up);
   return [y.readSync() as Float32Array, x.grad!.readSync() as Float32Array];
@@ -23,8 +17,6 @@ function forwardAndGrad(x: Tensor, w: Tensor, padding: Pad, up: Tensor): Float32
 
 describe('Winograd 3x3 convolution', () => {
   afterAll(() => {
-    setWasmKernels(true);
-    setWinogradConv(true);
     setNumThreads(1);
   });
 
@@ -46,14 +38,9 @@ describe('Winograd 3x3 convolution', () => {
       const y0 = conv2d(x, w, null, { padding });
       expect(useWinograd(ws, conv2dParams(padding), y0.shape)).toBe(true);
       const up = randn(y0.shape);
-      setWasmKernels(false);
-      const ref = forwardAndGrad(x, w, padding, up);
-      setWasmKernels(true);
-      setWinogradConv(true);
-      const fast = forwardAndGrad(x, w, padding, up);
-      setWinogradConv(false);
-      const direct = forwardAndGrad(x, w, padding, up);
-      setWinogradConv(true);
+      const ref = forwardAndGrad(reference, x, w, padding, up);
+      const fast = forwardAndGrad(wasm, x, w, padding, up);
+      const direct = forwardAndGrad(wasmNoWinograd, x, w, padding, up);
       for (const [i, r] of ref.entries()) {
         expect(fast[i].length).toBe(r.length);
         expect(relErr(fast[i], r)).toBeLessThan(1e-5);
@@ -67,14 +54,15 @@ describe('Winograd 3x3 convolution', () => {
     manualSeed(9);
     const xs = randn([5, 24, 12, 12]);
     const ws = randn([3, 32, 24, 3, 3]);
-    const x = xs.narrow(0, 2, 3);
-    const w = ws.select(0, 1);
-    const compute = () => [conv2d(x, w, null, { padding: 1 }).readSync() as Float32Array];
+    // Views into storages that live on each backend, so the kernels see the offsets.
+    const compute = (b: Backend) => [
+      conv2d(on(b, xs).narrow(0, 2, 3), on(b, ws).select(0, 1), null, {
+        padding: 1,
+      }).readSync() as Float32Array,
+    ];
     expect(useWinograd([32, 24, 3, 3], conv2dParams(1), [3, 32, 12, 12])).toBe(true);
-    setWasmKernels(false);
-    const [ref] = compute();
-    setWasmKernels(true);
-    const [fast] = compute();
+    const [ref] = compute(reference);
+    const [fast] = compute(wasm);
     expect(relErr(fast, ref)).toBeLessThan(1e-5);
   });
 
@@ -91,9 +79,8 @@ describe('Winograd 3x3 convolution', () => {
     expect(useWinograd([512, 512, 3, 3], conv2dParams(1), [1, 512, 7, 7])).toBe(false);
     expect(useWinograd([512, 512, 3, 3], conv2dParams(1), [4, 512, 7, 7])).toBe(true);
     expect(useWinograd([16, 16, 3, 3], conv2dParams(1), [1, 16, 8, 8])).toBe(false);
-    setWinogradConv(false);
-    expect(useWinograd([32, 32, 3, 3], conv2dParams(1), out)).toBe(false);
-    setWinogradConv(true);
+    expect(wasm.winograd).toBe(true);
+    expect(wasmNoWinograd.winograd).toBe(false);
   });
 
   it('two threads give bit-identical results to one', () => {
@@ -102,11 +89,10 @@ describe('Winograd 3x3 convolution', () => {
     const x = randn([4, 64, 30, 31], { requiresGrad: true });
     const w = randn([80, 64, 3, 3], { requiresGrad: true });
     const up = randn([4, 80, 30, 31]);
-    setWasmKernels(true);
     setNumThreads(1);
-    const one = forwardAndGrad(x, w, 1, up);
+    const one = forwardAndGrad(wasm, x, w, 1, up);
     expect(setNumThreads(2)).toBe(2);
-    const two = forwardAndGrad(x, w, 1, up);
+    const two = forwardAndGrad(wasm, x, w, 1, up);
     setNumThreads(1);
     for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
   });

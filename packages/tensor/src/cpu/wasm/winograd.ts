@@ -52,17 +52,6 @@ interface WinogradExports {
 /** Upper bound on each of the transformed input and product buffers, in floats (16 MB). */
 const MAX_CHUNK_FLOATS = 4 << 20;
 
-let enabled = true;
-
-/** Turns the Winograd path for 3x3 stride-1 convolutions on or off (on by default), e.g. to compare. */
-export function setWinogradConv(on: boolean): void {
-  enabled = on;
-}
-
-export function winogradConvEnabled(): boolean {
-  return enabled;
-}
-
 /** Direct multiply-adds below which a convolution stays on the direct kernels (they take < ~50 us). */
 const MIN_WORK = 1 << 20;
 
@@ -85,13 +74,12 @@ export function useWinograd(
 }
 
 /**
- * The convolutions every Winograd path here handles: enabled, 3x3 filters, stride 1, no dilation or
+ * The convolutions every Winograd path here handles: 3x3 filters, stride 1, no dilation or
  * groups, padding at most 2, and at least 16 channels in and out (fewer do not pay).
  */
 export function winogradShape(wShape: readonly number[], p: Conv2dParams): boolean {
   const [O, C, KH, KW] = wShape;
   return (
-    enabled &&
     KH === 3 &&
     KW === 3 &&
     p.groups === 1 &&

@@ -1,10 +1,10 @@
-// The reference CPU backend in plain TypeScript: correct first; the WASM kernels are tested against it.
+// The reference CPU backend in plain TypeScript: correct first, the oracle the WebAssembly backend
+// (cpu/wasm/backend.ts) is tested against. Its storage is shared with that backend (cpu/storage.ts).
 
 import type {
   Backend,
   BinaryOp,
   Conv2dParams,
-  ConvEpilogueViews,
   Layout,
   Pool2dParams,
   ReduceOp,
@@ -12,114 +12,69 @@ import type {
   Storage,
   UnaryOp,
   View,
-} from '../backend.js';
+} from '../../backend.js';
 import {
   assertNever,
-  bfloat16ToFloat32,
   castScalar,
   type DType,
-  float16ToFloat32,
   float32ToBfloat16,
   float32ToFloat16,
   isFloating,
   storageArrayFor,
   type TypedArray,
-} from '../dtype.js';
-import { contiguousStrides, numelOf } from '../shape.js';
-import { type FloatArray, gemmNN, gemmNT, WASM_MIN_WORK, wasmKernelsEnabled } from './gemm.js';
-import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from './loops.js';
-import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop, sgdStepLoop } from './norm.js';
-import { binaryFn, unaryFn } from './ops.js';
-import { offsetsOf, stridedOffsets } from './strided.js';
-import {
-  type ConvEpilogue,
-  wasmConv2d,
-  wasmConv2dBackwardInput,
-  wasmConv2dBackwardWeight,
-} from './wasm/conv.js';
-import { cpuHeap, yieldForFinalizers } from './wasm/heap.js';
-import { wasmBatchNormBackward, wasmBatchNormForward } from './wasm/norm.js';
-import { wasmMaxPool2d } from './wasm/pool.js';
-import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './wasm/winograd.js';
-import { useWinogradWeight, winogradConv2dBackwardWeight } from './wasm/winograd-weight.js';
+} from '../../dtype.js';
+import { registerKernel } from '../../registry.js';
+import { contiguousStrides, numelOf } from '../../shape.js';
+import { type FloatArray, gemmNN, gemmNT } from '../gemm.js';
+import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from '../loops.js';
+import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop, sgdStepLoop } from '../norm.js';
+import { binaryFn, unaryFn } from '../ops.js';
+import { arr, CpuStorage, floats, needsCast, numeric, offsets, output } from '../storage.js';
+import { offsetsOf, stridedOffsets } from '../strided.js';
+import { yieldForFinalizers } from '../wasm/heap.js';
+import { avgWindow, checkIndex, col2im, im2col, maxPoolPlanes, remapOffset } from './helpers.js';
 
-/**
- * CPU storage: a typed array in the dtype's storage format. float32 arrays live in the WebAssembly
- * heap where it can hold tensors (see wasm/heap.ts), so kernels take their pointers without copies.
- */
-export class CpuStorage implements Storage {
+/** The CPU backend in plain TypeScript loops: every op, any dtype, float64 accumulation where it matters. */
+export class ReferenceCpuBackend implements Backend {
   readonly device = 'cpu' as const;
-  constructor(readonly data: TypedArray) {}
-  get length(): number {
-    return this.data.length;
+  readonly name: string = 'cpu-reference';
+
+  constructor() {
+    // The fused loops are this backend's named kernels: exact, and faster than their composed fallbacks.
+    registerKernel(this, 'batchNormForward', (x, w, b, eps, r, relu) =>
+      this.batchNormForward(x, w, b, eps, r, relu),
+    );
+    registerKernel(this, 'batchNormBackward', (g, x, m, is, w, ni, y, wm) =>
+      this.batchNormBackward(g, x, m, is, w, ni, y, wm),
+    );
+    registerKernel(this, 'sgdStep', (p, g, b, o) => this.sgdStep(p, g, b, o));
+    registerKernel(this, 'reluBackward', (g, out) => this.reluBackward(g, out));
+    registerKernel(this, 'binaryInto', (op, dst, b) => this.binaryInto(op, dst, b));
   }
-  /** Returns a heap block to the allocator now; later use of this storage is an error. */
-  dispose(): void {
-    if (this.data instanceof Float32Array) cpuHeap()?.dispose(this.data);
+
+  /** A storage of this backend over `data` (ops dispatch on it). */
+  protected store(data: TypedArray): CpuStorage {
+    return new CpuStorage(data, this);
   }
-}
 
-/** A zeroed array for a new storage: float32 in the WebAssembly heap, other dtypes in JavaScript. */
-function allocArray(dtype: DType, n: number): TypedArray {
-  if (dtype === 'float32') return cpuHeap()?.float32(n) ?? new Float32Array(n);
-  return storageArrayFor(dtype, n);
-}
-
-function arr(v: View): TypedArray {
-  return (v.storage as CpuStorage).data;
-}
-
-/** Values readable as numbers: half-precision storages are decoded once. */
-function numeric(v: View): ArrayLike<number> {
-  const a = arr(v);
-  if (v.dtype === 'float16') return Float32Array.from(a as Uint16Array, float16ToFloat32);
-  if (v.dtype === 'bfloat16') return Float32Array.from(a as Uint16Array, bfloat16ToFloat32);
-  return a;
-}
-
-/** Output buffer in a computable format, then converted to storage format by `finish`. */
-function output(dtype: DType, n: number): { out: TypedArray; finish: () => CpuStorage } {
-  if (dtype === 'float16' || dtype === 'bfloat16') {
-    const out = new Float32Array(n);
-    const enc = dtype === 'float16' ? float32ToFloat16 : float32ToBfloat16;
-    return { out, finish: () => new CpuStorage(Uint16Array.from(out, enc)) };
+  /** A zeroed array for a new storage of `n` elements (JavaScript memory here; the heap in cpu-wasm). */
+  allocArray(dtype: DType, n: number): TypedArray {
+    return storageArrayFor(dtype, n);
   }
-  const out = allocArray(dtype, n);
-  return { out, finish: () => new CpuStorage(out) };
-}
 
-/** Needs explicit conversion when a plain typed-array store would not do what a cast does. */
-function needsCast(dtype: DType): boolean {
-  return dtype === 'int64' || dtype === 'bool';
-}
-
-function offsets(v: Layout): Int32Array {
-  return offsetsOf(v.shape, v.strides, v.offset);
-}
-
-/** The storage of a float32 or float64 operand; other dtypes are refused with the op's name. */
-function floats(v: View, op: string): FloatArray {
-  const a = arr(v);
-  if (v.dtype !== 'float32' && v.dtype !== 'float64') {
-    throw new Error(`${op}: expected a float32 or float64 tensor on the CPU backend, got ${v.dtype}`);
+  /** A zeroed array of the same float type as `like`. */
+  protected floatsLike(like: FloatArray, n: number): FloatArray {
+    return like instanceof Float64Array
+      ? new Float64Array(n)
+      : (this.allocArray('float32', n) as Float32Array);
   }
-  return a as FloatArray;
-}
-
-/** A zeroed array of the same float type as `like`. */
-function floatsLike(like: FloatArray, n: number): FloatArray {
-  return like instanceof Float64Array ? new Float64Array(n) : (allocArray('float32', n) as Float32Array);
-}
-
-export class CpuBackend implements Backend {
-  readonly device = 'cpu' as const;
 
   alloc(dtype: DType, length: number): Storage {
-    return new CpuStorage(allocArray(dtype, length));
+    return this.store(this.allocArray(dtype, length));
   }
 
   fill(dtype: DType, length: number, value: number): Storage {
-    const a = allocArray(dtype, length);
+    const a = this.allocArray(dtype, length);
     const v =
       dtype === 'float16'
         ? float32ToFloat16(value)
@@ -127,17 +82,11 @@ export class CpuBackend implements Backend {
           ? float32ToBfloat16(value)
           : castScalar(value, dtype);
     a.fill(v);
-    return new CpuStorage(a);
+    return this.store(a);
   }
 
   fromArray(data: TypedArray): Storage {
-    const heap = cpuHeap();
-    if (data instanceof Float32Array && heap?.holdsTensors && !heap.owns(data)) {
-      const a = heap.float32(data.length, false);
-      a.set(data);
-      return new CpuStorage(a);
-    }
-    return new CpuStorage(data);
+    return this.store(data);
   }
 
   async read(x: View): Promise<TypedArray> {
@@ -159,16 +108,16 @@ export class CpuBackend implements Backend {
   copy(x: View, dtype: DType): Storage {
     const n = numelOf(x.shape);
     if (dtype === x.dtype) {
-      const out = allocArray(dtype, n);
+      const out = this.allocArray(dtype, n);
       const a = arr(x);
       const offs = stridedOffsets(x);
       if (!offs) out.set(a.subarray(x.offset, x.offset + n));
       else for (let i = 0; i < n; i++) out[i] = a[offs[i]];
-      return new CpuStorage(out);
+      return this.store(out);
     }
     const src = numeric(x);
     const offs = stridedOffsets(x);
-    const { out, finish } = output(dtype, n);
+    const { out, finish } = output(this, dtype, n);
     const cast = needsCast(dtype) || !isFloating(dtype);
     for (let i = 0; i < n; i++) {
       const v = src[offs ? offs[i] : x.offset + i];
@@ -196,13 +145,13 @@ export class CpuBackend implements Backend {
   unary(op: UnaryOp, x: View, outDtype: DType): Storage {
     const n = numelOf(x.shape);
     {
-      const out = allocArray(outDtype, n);
-      if (fastUnary(op, x, arr(x), out, outDtype)) return new CpuStorage(out);
+      const out = this.allocArray(outDtype, n);
+      if (fastUnary(op, x, arr(x), out, outDtype)) return this.store(out);
     }
     const f = unaryFn(op);
     const src = numeric(x);
     const offs = stridedOffsets(x);
-    const { out, finish } = output(outDtype, n);
+    const { out, finish } = output(this, outDtype, n);
     const cast = needsCast(outDtype);
     if (offs) for (let i = 0; i < n; i++) out[i] = f(src[offs[i]]);
     else for (let i = 0, o = x.offset; i < n; i++, o++) out[i] = f(src[o]);
@@ -213,8 +162,8 @@ export class CpuBackend implements Backend {
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
     const n = numelOf(a.shape);
     {
-      const out = allocArray(outDtype, n);
-      if (fastBinary(op, a, b, arr(a), arr(b), out, outDtype)) return new CpuStorage(out);
+      const out = this.allocArray(outDtype, n);
+      if (fastBinary(op, a, b, arr(a), arr(b), out, outDtype)) return this.store(out);
     }
     const integer = !isFloating(a.dtype) && !isFloating(b.dtype);
     const f = binaryFn(op, integer);
@@ -222,7 +171,7 @@ export class CpuBackend implements Backend {
     const bv = numeric(b);
     const oa = stridedOffsets(a);
     const ob = stridedOffsets(b);
-    const { out, finish } = output(outDtype, n);
+    const { out, finish } = output(this, outDtype, n);
     if (!oa && !ob) {
       for (let i = 0, ia = a.offset, ib = b.offset; i < n; i++) out[i] = f(av[ia + i], bv[ib + i]);
     } else if (!oa && ob) {
@@ -236,7 +185,7 @@ export class CpuBackend implements Backend {
     return finish();
   }
 
-  binaryInto(op: BinaryOp, dst: View, b: View): boolean {
+  protected binaryInto(op: BinaryOp, dst: View, b: View): boolean {
     // An operand overlapping the destination could be read after it was written: take the safe path.
     if (b.storage === dst.storage) return false;
     return fastBinaryInto(op, dst, b, arr(dst), arr(b));
@@ -250,7 +199,7 @@ export class CpuBackend implements Backend {
     const oc = offsets(cond);
     const oa = offsets(a);
     const ob = offsets(b);
-    const { out, finish } = output(outDtype, n);
+    const { out, finish } = output(this, outDtype, n);
     for (let i = 0; i < n; i++) out[i] = c[oc[i]] !== 0 ? av[oa[i]] : bv[ob[i]];
     return finish();
   }
@@ -258,8 +207,8 @@ export class CpuBackend implements Backend {
   reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
     {
       const keptCount = numelOf(x.shape.filter((_, d) => !dims.includes(d)));
-      const out = allocArray(outDtype, keptCount);
-      if (fastReduce(op, x, arr(x), dims, out, outDtype)) return new CpuStorage(out);
+      const out = this.allocArray(outDtype, keptCount);
+      if (fastReduce(op, x, arr(x), dims, out, outDtype)) return this.store(out);
     }
     const nd = x.shape.length;
     const kept = [...Array(nd).keys()].filter((d) => !dims.includes(d));
@@ -270,7 +219,7 @@ export class CpuBackend implements Backend {
     const outer = numelOf(kept.map((d) => x.shape[d]));
     const offs = offsetsOf(shape, strides, x.offset);
     const src = numeric(x);
-    const { out, finish } = output(outDtype, outer);
+    const { out, finish } = output(this, outDtype, outer);
     for (let o = 0; o < outer; o++) {
       const base = o * inner;
       let acc: number;
@@ -345,7 +294,7 @@ export class CpuBackend implements Backend {
     if (!fast) return this.matmulGeneric(a, b, outDtype);
     const A = arr(a) as FloatArray;
     const Bm = arr(b) as FloatArray;
-    const out = floatsLike(A, B * M * N);
+    const out = this.floatsLike(A, B * M * N);
     // B with contiguous rows: multiply directly; B^T contiguous (x @ W.T): dot products; else pack.
     for (let bi = 0; bi < B; bi++) {
       const aOff = a.offset + bi * a.strides[0];
@@ -356,13 +305,13 @@ export class CpuBackend implements Backend {
       } else if (b.strides[1] === 1 && a.strides[2] === 1) {
         gemmNT(M, N, K, A, aOff, a.strides[1], Bm, bOff, b.strides[2], out, cOff, N, false);
       } else {
-        const packed = floatsLike(Bm, K * N);
+        const packed = this.floatsLike(Bm, K * N);
         for (let k = 0; k < K; k++)
           for (let j = 0; j < N; j++) packed[k * N + j] = Bm[bOff + k * b.strides[1] + j * b.strides[2]];
         gemmNN(M, N, K, A, aOff, a.strides[1], a.strides[2], packed, 0, N, out, cOff, N, false);
       }
     }
-    return new CpuStorage(out);
+    return this.store(out);
   }
 
   private matmulGeneric(a: View, b: View, outDtype: DType): Storage {
@@ -370,7 +319,7 @@ export class CpuBackend implements Backend {
     const N = b.shape[2];
     const av = numeric(a);
     const bv = numeric(b);
-    const { out, finish } = output(outDtype, B * M * N);
+    const { out, finish } = output(this, outDtype, B * M * N);
     for (let bi = 0; bi < B; bi++)
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
@@ -386,10 +335,6 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
-    if (x.dtype === 'float32' && weight.dtype === 'float32') {
-      const r = wasmForward(x, weight, p, outShape, null);
-      if (r) return r;
-    }
     const X = floats(x, 'conv2d');
     const W = floats(weight, 'conv2d');
     const [N, C, H, Wd] = x.shape;
@@ -399,8 +344,8 @@ export class CpuBackend implements Backend {
     const Og = O / G;
     const P = OH * OW;
     const Kc = Cg * KH * KW;
-    const out = floatsLike(X, N * O * P);
-    const col = floatsLike(X, Kc * P);
+    const out = this.floatsLike(X, N * O * P);
+    const col = this.floatsLike(X, Kc * P);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
@@ -422,46 +367,10 @@ export class CpuBackend implements Backend {
         );
       }
     }
-    return new CpuStorage(out);
+    return this.store(out);
   }
 
   conv2dBackwardInput(gradOut: View, weight: View, p: Conv2dParams, inputShape: readonly number[]): Storage {
-    // gradInput = conv2d(gradOut, W rotated and channel-swapped, padding 2 - p): the forward Winograd path.
-    if (
-      gradOut.dtype === 'float32' &&
-      weight.dtype === 'float32' &&
-      wasmKernelsEnabled() &&
-      useWinograd(weight.shape, p, gradOut.shape)
-    ) {
-      const r = winogradConv2dBackwardInput(
-        arr(gradOut) as Float32Array,
-        gradOut.offset,
-        gradOut.shape,
-        arr(weight) as Float32Array,
-        weight.offset,
-        weight.shape,
-        p,
-        inputShape,
-      );
-      if (r) return new CpuStorage(r);
-    }
-    if (
-      gradOut.dtype === 'float32' &&
-      weight.dtype === 'float32' &&
-      useWasmConv(weight.shape, gradOut.shape)
-    ) {
-      const r = wasmConv2dBackwardInput(
-        arr(gradOut) as Float32Array,
-        gradOut.offset,
-        arr(weight) as Float32Array,
-        weight.offset,
-        weight.shape,
-        p,
-        inputShape,
-        gradOut.shape,
-      );
-      if (r) return new CpuStorage(r);
-    }
     const Gd = floats(gradOut, 'conv2dBackwardInput');
     const W = floats(weight, 'conv2dBackwardInput');
     const [N, C, H, Wd] = inputShape;
@@ -471,8 +380,8 @@ export class CpuBackend implements Backend {
     const Og = O / G;
     const P = OH * OW;
     const Kc = Cg * KH * KW;
-    const out = floatsLike(Gd, N * C * H * Wd);
-    const col = floatsLike(Gd, Kc * P);
+    const out = this.floatsLike(Gd, N * C * H * Wd);
+    const col = this.floatsLike(Gd, Kc * P);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         // col[Kc, P] = W_g^T [Kc, Og] * gradOut_g [Og, P]
@@ -495,41 +404,10 @@ export class CpuBackend implements Backend {
         col2im(col, Cg, H, Wd, KH, KW, OH, OW, p, out, (n * C + g * Cg) * H * Wd);
       }
     }
-    return new CpuStorage(out);
+    return this.store(out);
   }
 
   conv2dBackwardWeight(x: View, gradOut: View, p: Conv2dParams, weightShape: readonly number[]): Storage {
-    if (
-      x.dtype === 'float32' &&
-      gradOut.dtype === 'float32' &&
-      wasmKernelsEnabled() &&
-      useWinogradWeight(weightShape, p, gradOut.shape)
-    ) {
-      const r = winogradConv2dBackwardWeight(
-        arr(x) as Float32Array,
-        x.offset,
-        x.shape,
-        arr(gradOut) as Float32Array,
-        gradOut.offset,
-        gradOut.shape,
-        p,
-        weightShape,
-      );
-      if (r) return new CpuStorage(r);
-    }
-    if (x.dtype === 'float32' && gradOut.dtype === 'float32' && useWasmConv(weightShape, gradOut.shape)) {
-      const r = wasmConv2dBackwardWeight(
-        arr(x) as Float32Array,
-        x.offset,
-        x.shape,
-        arr(gradOut) as Float32Array,
-        gradOut.offset,
-        gradOut.shape,
-        p,
-        weightShape,
-      );
-      if (r) return new CpuStorage(r);
-    }
     const X = floats(x, 'conv2dBackwardWeight');
     const Gd = floats(gradOut, 'conv2dBackwardWeight');
     const [N, C, H, Wd] = x.shape;
@@ -539,8 +417,8 @@ export class CpuBackend implements Backend {
     const Og = O / G;
     const P = OH * OW;
     const Kc = Cg * KH * KW;
-    const out = floatsLike(X, O * Kc);
-    const col = floatsLike(X, Kc * P);
+    const out = this.floatsLike(X, O * Kc);
+    const col = this.floatsLike(X, Kc * P);
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < G; g++) {
         im2col(X, x.offset + (n * C + g * Cg) * H * Wd, Cg, H, Wd, KH, KW, OH, OW, p, col);
@@ -562,37 +440,10 @@ export class CpuBackend implements Backend {
         );
       }
     }
-    return new CpuStorage(out);
+    return this.store(out);
   }
 
-  conv2dEpilogue(
-    x: View,
-    weight: View,
-    p: Conv2dParams,
-    outShape: readonly number[],
-    ep: ConvEpilogueViews,
-  ): Storage | null {
-    const f32 = (v: View | null) => !v || v.dtype === 'float32';
-    if (
-      !f32(x) ||
-      !f32(weight) ||
-      !f32(ep.scale) ||
-      !f32(ep.shift) ||
-      !f32(ep.residual) ||
-      !useWasmConv(weight.shape, outShape)
-    )
-      return null;
-    const vec = (v: View | null) => (v ? (arr(v) as Float32Array).subarray(v.offset) : null);
-    return wasmForward(x, weight, p, outShape, {
-      scale: vec(ep.scale),
-      shift: vec(ep.shift),
-      residual: ep.residual ? (arr(ep.residual) as Float32Array) : null,
-      residualOffset: ep.residual?.offset ?? 0,
-      relu: ep.relu,
-    });
-  }
-
-  batchNormForward(
+  protected batchNormForward(
     x: View,
     weight: View | null,
     bias: View | null,
@@ -603,28 +454,11 @@ export class CpuBackend implements Backend {
     const X = floats(x, 'batchNorm');
     const [N, C] = x.shape;
     const S = numelOf(x.shape) / Math.max(N * C, 1);
-    const st = (a: FloatArray) => new CpuStorage(a);
-    const vec = (v: View | null) => v && (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
-    if (X instanceof Float32Array && wasmKernelsEnabled()) {
-      const r = wasmBatchNormForward(
-        X,
-        x.offset,
-        N,
-        C,
-        S,
-        vec(weight),
-        vec(bias),
-        eps,
-        residual && (arr(residual) as Float32Array),
-        residual?.offset ?? 0,
-        relu,
-      );
-      if (r) return { out: st(r.out), mean: st(r.mean), variance: st(r.variance), invstd: st(r.invstd) };
-    }
-    const out = floatsLike(X, N * C * S);
-    const mean = floatsLike(X, C);
-    const variance = floatsLike(X, C);
-    const invstd = floatsLike(X, C);
+    const st = (a: FloatArray) => this.store(a);
+    const out = this.floatsLike(X, N * C * S);
+    const mean = this.floatsLike(X, C);
+    const variance = this.floatsLike(X, C);
+    const invstd = this.floatsLike(X, C);
     batchNormForwardLoop(
       X,
       x.offset,
@@ -647,7 +481,7 @@ export class CpuBackend implements Backend {
     return { out: st(out), mean: st(mean), variance: st(variance), invstd: st(invstd) };
   }
 
-  batchNormBackward(
+  protected batchNormBackward(
     g: View,
     x: View,
     mean: View,
@@ -655,37 +489,18 @@ export class CpuBackend implements Backend {
     weight: View | null,
     needInput: boolean,
     reluOut: View | null = null,
-    wantMasked = true,
+    // The loop computes the masked gradient anyway; only the WebAssembly kernel skips it.
+    _wantMasked = true,
   ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null } {
     const G = floats(g, 'batchNorm backward');
     const X = floats(x, 'batchNorm backward');
     const [N, C] = x.shape;
     const S = numelOf(x.shape) / Math.max(N * C, 1);
-    const st = (a: FloatArray | null) => a && new CpuStorage(a);
-    if (G instanceof Float32Array && X instanceof Float32Array && wasmKernelsEnabled()) {
-      const f32 = (v: View) => (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
-      const r = wasmBatchNormBackward(
-        G,
-        g.offset,
-        X,
-        x.offset,
-        N,
-        C,
-        S,
-        f32(mean),
-        f32(invstd),
-        weight && f32(weight),
-        reluOut && (arr(reluOut) as Float32Array),
-        reluOut?.offset ?? 0,
-        needInput,
-        wantMasked,
-      );
-      if (r) return { gx: st(r.gx), gw: new CpuStorage(r.gw), gb: new CpuStorage(r.gb), gm: st(r.gm) };
-    }
-    const gx = needInput ? floatsLike(G, N * C * S) : null;
-    const gm = reluOut ? floatsLike(G, N * C * S) : null;
-    const gw = floatsLike(G, C);
-    const gb = floatsLike(G, C);
+    const st = (a: FloatArray | null) => a && this.store(a);
+    const gx = needInput ? this.floatsLike(G, N * C * S) : null;
+    const gm = reluOut ? this.floatsLike(G, N * C * S) : null;
+    const gw = this.floatsLike(G, C);
+    const gb = this.floatsLike(G, C);
     const vec = (v: View) => floats(v, 'batchNorm backward').subarray(v.offset, v.offset + C);
     batchNormBackwardLoop(
       G,
@@ -706,10 +521,10 @@ export class CpuBackend implements Backend {
       gw,
       gb,
     );
-    return { gx: st(gx), gw: new CpuStorage(gw), gb: new CpuStorage(gb), gm: st(gm) };
+    return { gx: st(gx), gw: this.store(gw), gb: this.store(gb), gm: st(gm) };
   }
 
-  sgdStep(param: View, grad: View, buf: View | null, o: SgdStepOptions): void {
+  protected sgdStep(param: View, grad: View, buf: View | null, o: SgdStepOptions): void {
     sgdStepLoop(
       floats(param, 'sgdStep'),
       param.offset,
@@ -728,31 +543,28 @@ export class CpuBackend implements Backend {
     );
   }
 
-  reluBackward(g: View, out: View): Storage {
+  protected reluBackward(g: View, out: View): Storage {
     const G = floats(g, 'relu backward');
     const n = numelOf(g.shape);
-    const gx = floatsLike(G, n);
+    const gx = this.floatsLike(G, n);
     reluBackwardLoop(G, g.offset, floats(out, 'relu backward'), out.offset, n, gx);
-    return new CpuStorage(gx);
+    return this.store(gx);
   }
 
   maxPool2d(
     x: View,
     p: Pool2dParams,
     outShape: readonly number[],
-    withIndices = true,
+    // The loop records indices either way (cheap next to the comparisons).
+    _withIndices = true,
   ): { values: Storage; indices: Storage | null } {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    if (x.dtype === 'float32' && wasmKernelsEnabled()) {
-      const r = wasmMaxPool2d(X as Float32Array, x.offset, N * C, H, W, OH, OW, p, withIndices);
-      if (r) return { values: new CpuStorage(r.values), indices: r.indices && new CpuStorage(r.indices) };
-    }
     const indices = new Float64Array(N * C * OH * OW);
-    const { out: values, finish } = output(x.dtype, N * C * OH * OW);
+    const { out: values, finish } = output(this, x.dtype, N * C * OH * OW);
     maxPoolPlanes(X, x.offset, N * C, H, W, OH, OW, p, values, indices);
-    return { values: finish(), indices: new CpuStorage(indices) };
+    return { values: finish(), indices: this.store(indices) };
   }
 
   maxPool2dBackward(gradOut: View, indices: View, inputShape: readonly number[]): Storage {
@@ -760,7 +572,7 @@ export class CpuBackend implements Backend {
     const I = arr(indices);
     const [N, C, H, W] = inputShape;
     const [, , OH, OW] = gradOut.shape;
-    const { out, finish } = output(gradOut.dtype, N * C * H * W);
+    const { out, finish } = output(this, gradOut.dtype, N * C * H * W);
     const P = OH * OW;
     for (let nc = 0; nc < N * C; nc++) {
       for (let k = 0; k < P; k++) {
@@ -775,7 +587,7 @@ export class CpuBackend implements Backend {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const { out, finish } = output(x.dtype, N * C * OH * OW);
+    const { out, finish } = output(this, x.dtype, N * C * OH * OW);
     let o = 0;
     for (let nc = 0; nc < N * C; nc++) {
       const base = x.offset + nc * H * W;
@@ -795,7 +607,7 @@ export class CpuBackend implements Backend {
     const G = numeric(gradOut);
     const [N, C, H, W] = inputShape;
     const [, , OH, OW] = gradOut.shape;
-    const { out, finish } = output(gradOut.dtype, N * C * H * W);
+    const { out, finish } = output(this, gradOut.dtype, N * C * H * W);
     let o = gradOut.offset;
     for (let nc = 0; nc < N * C; nc++) {
       const base = nc * H * W;
@@ -814,7 +626,7 @@ export class CpuBackend implements Backend {
     const X = numeric(x);
     const [N, C, H, W] = x.shape;
     const [, , OH, OW] = outShape;
-    const { out, finish } = output(x.dtype, N * C * OH * OW);
+    const { out, finish } = output(this, x.dtype, N * C * OH * OW);
     let o = 0;
     for (let nc = 0; nc < N * C; nc++) {
       const base = x.offset + nc * H * W;
@@ -837,7 +649,7 @@ export class CpuBackend implements Backend {
     const G = numeric(gradOut);
     const [N, C, H, W] = inputShape;
     const [, , OH, OW] = gradOut.shape;
-    const { out, finish } = output(gradOut.dtype, N * C * H * W);
+    const { out, finish } = output(this, gradOut.dtype, N * C * H * W);
     let o = gradOut.offset;
     for (let nc = 0; nc < N * C; nc++) {
       const base = nc * H * W;
@@ -861,7 +673,7 @@ export class CpuBackend implements Backend {
     const shape = index.shape;
     const n = numelOf(shape);
     const oi = offsets(index);
-    const { out, finish } = output(x.dtype, n);
+    const { out, finish } = output(this, x.dtype, n);
     const walk = contiguousStrides(shape);
     for (let i = 0; i < n; i++) {
       out[i] =
@@ -876,7 +688,7 @@ export class CpuBackend implements Backend {
     const n = numelOf(index.shape);
     const oi = offsets(index);
     const os = offsets(src);
-    const { out, finish } = output(src.dtype, numelOf(shape));
+    const { out, finish } = output(this, src.dtype, numelOf(shape));
     const outStrides = contiguousStrides(shape);
     const walk = contiguousStrides(index.shape);
     for (let i = 0; i < n; i++) {
@@ -893,7 +705,7 @@ export class CpuBackend implements Backend {
     const outShape = [...x.shape];
     outShape[dim] = k;
     const n = numelOf(outShape);
-    const { out, finish } = output(x.dtype, n);
+    const { out, finish } = output(this, x.dtype, n);
     const walk = contiguousStrides(outShape);
     const oi = offsets(index);
     for (let i = 0; i < n; i++) {
@@ -913,7 +725,7 @@ export class CpuBackend implements Backend {
     const n = numelOf(src.shape);
     const os = offsets(src);
     const oi = offsets(index);
-    const { out, finish } = output(src.dtype, numelOf(shape));
+    const { out, finish } = output(this, src.dtype, numelOf(shape));
     const outStrides = contiguousStrides(shape);
     const walk = contiguousStrides(src.shape);
     for (let i = 0; i < n; i++) {
@@ -962,7 +774,7 @@ export class CpuBackend implements Backend {
     }
     const outShape = [...x.shape];
     outShape[dim] = k;
-    const { out: values, finish } = output(x.dtype, outer * k);
+    const { out: values, finish } = output(this, x.dtype, outer * k);
     const indices = new Float64Array(outer * k);
     const permShape = order.map((d) => outShape[d]);
     const cs = contiguousStrides(outShape);
@@ -972,220 +784,6 @@ export class CpuBackend implements Backend {
       values[dest[i]] = tmpV[i];
       indices[dest[i]] = tmpI[i];
     }
-    return { values: finish(), indices: new CpuStorage(indices) };
-  }
-}
-
-/**
- * The reference max pooling over planes [H, W], with PyTorch's rules: start at the first tap inside the
- * image, move on a strictly greater value or a NaN. Indices are flat positions within each plane.
- */
-function maxPoolPlanes(
-  X: ArrayLike<number>,
-  offset: number,
-  planes: number,
-  H: number,
-  W: number,
-  OH: number,
-  OW: number,
-  p: Pool2dParams,
-  values: TypedArray,
-  indices: Float64Array,
-): void {
-  const [kh, kw] = p.kernelSize;
-  const [sh, sw] = p.stride;
-  const [ph, pw] = p.padding;
-  const [dh, dw] = p.dilation;
-  let o = 0;
-  for (let nc = 0; nc < planes; nc++) {
-    const base = offset + nc * H * W;
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = oh * sh - ph;
-      // Kernel rows inside the image: i in [iLo, iHi).
-      const iLo = h0 >= 0 ? 0 : Math.ceil(-h0 / dh);
-      const iHi = Math.min(kh, Math.floor((H - 1 - h0) / dh) + 1);
-      for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = ow * sw - pw;
-        const jLo = w0 >= 0 ? 0 : Math.ceil(-w0 / dw);
-        const jHi = Math.min(kw, Math.floor((W - 1 - w0) / dw) + 1);
-        // PyTorch's rule: start at the first tap inside the image, move on a greater value or a NaN.
-        let best = Number.NEGATIVE_INFINITY;
-        let bestIdx = (h0 + iLo * dh) * W + w0 + jLo * dw;
-        for (let i = iLo; i < iHi; i++) {
-          const row = (h0 + i * dh) * W + w0;
-          for (let j = jLo; j < jHi; j++) {
-            const idx = row + j * dw;
-            const v = X[base + idx];
-            if (v > best || v !== v) {
-              best = v;
-              bestIdx = idx;
-            }
-          }
-        }
-        values[o] = best;
-        indices[o] = bestIdx;
-      }
-    }
-  }
-}
-
-/**
- * A float32 forward convolution (with an optional epilogue) on the WebAssembly kernels: Winograd where
- * it applies, im2col otherwise; null where neither runs (small products, kernels off, no WebAssembly).
- */
-function wasmForward(
-  x: View,
-  weight: View,
-  p: Conv2dParams,
-  outShape: readonly number[],
-  ep: ConvEpilogue | null,
-): Storage | null {
-  const conv =
-    wasmKernelsEnabled() && useWinograd(weight.shape, p, outShape)
-      ? winogradConv2d
-      : useWasmConv(weight.shape, outShape)
-        ? wasmConv2d
-        : null;
-  const r = conv?.(
-    arr(x) as Float32Array,
-    x.offset,
-    x.shape,
-    arr(weight) as Float32Array,
-    weight.offset,
-    weight.shape,
-    p,
-    outShape,
-    ep,
-  );
-  return r ? new CpuStorage(r) : null;
-}
-
-/** Per-image GEMM work large enough to be worth the copies into WebAssembly memory. */
-function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
-  const [O, Cg, KH, KW] = weightShape;
-  return wasmKernelsEnabled() && O * Cg * KH * KW * outShape[0] * outShape[2] * outShape[3] >= WASM_MIN_WORK;
-}
-
-/**
- * The offset, under `targetStrides` from `base`, of element `i` of a row-major walk (strides `walk`),
- * with its coordinate along `dim` replaced by `at(c)` (c: that coordinate): the common step of gather,
- * scatterAdd, indexSelect and indexAdd.
- */
-function remapOffset(
-  i: number,
-  walk: readonly number[],
-  dim: number,
-  targetStrides: readonly number[],
-  base: number,
-  at: (c: number) => number,
-): number {
-  let off = base;
-  let rem = i;
-  for (let d = 0; d < walk.length; d++) {
-    const c = Math.floor(rem / walk[d]);
-    rem -= c * walk[d];
-    off += (d === dim ? at(c) : c) * targetStrides[d];
-  }
-  return off;
-}
-
-function checkIndex(i: number, size: number, op: string): number {
-  if (!(i >= 0 && i < size) && !(i < 0 && i >= -size)) {
-    throw new Error(`${op}: index ${i} is out of bounds for dimension with size ${size}`);
-  }
-  return i < 0 ? i + size : i;
-}
-
-function avgWindow(oh: number, ow: number, H: number, W: number, p: Pool2dParams) {
-  const [kh, kw] = p.kernelSize;
-  const [sh, sw] = p.stride;
-  const [ph, pw] = p.padding;
-  let h0 = oh * sh - ph;
-  let w0 = ow * sw - pw;
-  let h1 = Math.min(h0 + kh, H + ph);
-  let w1 = Math.min(w0 + kw, W + pw);
-  const poolSize = (h1 - h0) * (w1 - w0);
-  h0 = Math.max(h0, 0);
-  w0 = Math.max(w0, 0);
-  h1 = Math.min(h1, H);
-  w1 = Math.min(w1, W);
-  const divisor = p.divisorOverride ?? (p.countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
-  return { h0, h1, w0, w1, divisor };
-}
-
-/** Unfolds one image's group of channels into columns [C*KH*KW, OH*OW]. */
-function im2col(
-  X: FloatArray,
-  xOff: number,
-  C: number,
-  H: number,
-  W: number,
-  KH: number,
-  KW: number,
-  OH: number,
-  OW: number,
-  p: Conv2dParams,
-  col: FloatArray,
-): void {
-  const [sh, sw] = p.stride;
-  const [ph, pw] = p.padding;
-  const [dh, dw] = p.dilation;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < KH; i++) {
-      for (let j = 0; j < KW; j++, r++) {
-        const row = r * OH * OW;
-        for (let oh = 0; oh < OH; oh++) {
-          const h = oh * sh - ph + i * dh;
-          const dst = row + oh * OW;
-          if (h < 0 || h >= H) {
-            col.fill(0, dst, dst + OW);
-            continue;
-          }
-          const src = xOff + (c * H + h) * W;
-          for (let ow = 0; ow < OW; ow++) {
-            const w = ow * sw - pw + j * dw;
-            col[dst + ow] = w >= 0 && w < W ? X[src + w] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Folds columns back into an image, adding overlapping contributions. */
-function col2im(
-  col: FloatArray,
-  C: number,
-  H: number,
-  W: number,
-  KH: number,
-  KW: number,
-  OH: number,
-  OW: number,
-  p: Conv2dParams,
-  out: FloatArray,
-  outOff: number,
-): void {
-  const [sh, sw] = p.stride;
-  const [ph, pw] = p.padding;
-  const [dh, dw] = p.dilation;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < KH; i++) {
-      for (let j = 0; j < KW; j++, r++) {
-        const row = r * OH * OW;
-        for (let oh = 0; oh < OH; oh++) {
-          const h = oh * sh - ph + i * dh;
-          if (h < 0 || h >= H) continue;
-          const dst = outOff + (c * H + h) * W;
-          const src = row + oh * OW;
-          for (let ow = 0; ow < OW; ow++) {
-            const w = ow * sw - pw + j * dw;
-            if (w >= 0 && w < W) out[dst + w] += col[src + ow];
-          }
-        }
-      }
-    }
+    return { values: finish(), indices: this.store(indices) };
   }
 }

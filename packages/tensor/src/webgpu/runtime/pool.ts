@@ -1,6 +1,7 @@
 // A size-bucketed pool of GPU buffers: released buffers wait in a free list per bucket and are
 // handed out again before any new buffer is created, so a steady training loop stops allocating.
-/// <reference types="@webgpu/types" preserve="true" />
+
+import type { GPUBuffer, GPUDevice } from '../gpu-types.js';
 
 /** Buffer usage flags (numeric, so the code does not depend on the GPUBufferUsage global). */
 export const USAGE = {
@@ -22,6 +23,8 @@ export interface PoolStats {
   buffers: number;
   /** Buffers created since the start (a steady loop stops increasing it). */
   created: number;
+  /** The most `inUseBytes` has been. */
+  peakInUseBytes: number;
 }
 
 /**
@@ -38,7 +41,14 @@ export function bucketSize(bytes: number): number {
 
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
-  private stats: PoolStats = { allocatedBytes: 0, inUseBytes: 0, freeBytes: 0, buffers: 0, created: 0 };
+  private stats: PoolStats = {
+    allocatedBytes: 0,
+    inUseBytes: 0,
+    freeBytes: 0,
+    buffers: 0,
+    created: 0,
+    peakInUseBytes: 0,
+  };
 
   /** Bytes handed out (new or reused) since the last collection request: garbage to come. */
   private acquiredSinceCollect = 0;
@@ -73,6 +83,7 @@ export class BufferPool {
     if (reused) {
       this.stats.freeBytes -= reused.size;
       this.stats.inUseBytes += reused.size;
+      this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
       return reused;
     }
     const max = this.device.limits.maxBufferSize;
@@ -92,6 +103,7 @@ export class BufferPool {
     );
     this.stats.allocatedBytes += size;
     this.stats.inUseBytes += size;
+    this.stats.peakInUseBytes = Math.max(this.stats.peakInUseBytes, this.stats.inUseBytes);
     this.stats.buffers++;
     this.stats.created++;
     return buffer;

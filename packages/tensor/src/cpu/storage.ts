@@ -1,0 +1,80 @@
+// CPU storage, shared by the reference and WebAssembly backends: typed arrays in the dtype's storage
+// format, float32 ones in the WebAssembly heap where it can hold tensors (wasm/heap.ts).
+
+import type { Backend, Layout, Storage, View } from '../backend.js';
+import {
+  bfloat16ToFloat32,
+  type DType,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  type TypedArray,
+} from '../dtype.js';
+import type { FloatArray } from './gemm.js';
+import { offsetsOf } from './strided.js';
+import { cpuHeap } from './wasm/heap.js';
+
+/**
+ * CPU storage: a typed array in the dtype's storage format. float32 arrays live in the WebAssembly
+ * heap where it can hold tensors (see wasm/heap.ts), so kernels take their pointers without copies.
+ */
+export class CpuStorage implements Storage {
+  readonly device = 'cpu' as const;
+  constructor(
+    readonly data: TypedArray,
+    /** The backend whose kernels ops on this storage run (both CPU backends read any CpuStorage). */
+    readonly backend?: Backend,
+  ) {}
+  get length(): number {
+    return this.data.length;
+  }
+  /** Returns a heap block to the allocator now; later use of this storage is an error. */
+  dispose(): void {
+    if (this.data instanceof Float32Array) cpuHeap()?.dispose(this.data);
+  }
+}
+
+export function arr(v: View): TypedArray {
+  return (v.storage as CpuStorage).data;
+}
+
+/** Values readable as numbers: half-precision storages are decoded once. */
+export function numeric(v: View): ArrayLike<number> {
+  const a = arr(v);
+  if (v.dtype === 'float16') return Float32Array.from(a as Uint16Array, float16ToFloat32);
+  if (v.dtype === 'bfloat16') return Float32Array.from(a as Uint16Array, bfloat16ToFloat32);
+  return a;
+}
+
+/** Output buffer in a computable format, then converted to storage format by `finish`. */
+export function output(
+  backend: Backend & { allocArray(dtype: DType, n: number): TypedArray },
+  dtype: DType,
+  n: number,
+): { out: TypedArray; finish: () => CpuStorage } {
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const out = new Float32Array(n);
+    const enc = dtype === 'float16' ? float32ToFloat16 : float32ToBfloat16;
+    return { out, finish: () => new CpuStorage(Uint16Array.from(out, enc), backend) };
+  }
+  const out = backend.allocArray(dtype, n);
+  return { out, finish: () => new CpuStorage(out, backend) };
+}
+
+/** Needs explicit conversion when a plain typed-array store would not do what a cast does. */
+export function needsCast(dtype: DType): boolean {
+  return dtype === 'int64' || dtype === 'bool';
+}
+
+export function offsets(v: Layout): Int32Array {
+  return offsetsOf(v.shape, v.strides, v.offset);
+}
+
+/** The storage of a float32 or float64 operand; other dtypes are refused with the op's name. */
+export function floats(v: View, op: string): FloatArray {
+  const a = arr(v);
+  if (v.dtype !== 'float32' && v.dtype !== 'float64') {
+    throw new Error(`${op}: expected a float32 or float64 tensor on the CPU backend, got ${v.dtype}`);
+  }
+  return a as FloatArray;
+}

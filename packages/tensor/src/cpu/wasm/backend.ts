@@ -1,0 +1,287 @@
+// The CPU backend on WebAssembly SIMD kernels (on the worker pool where there is one): GEMM, im2col and
+// Winograd convolutions, batch norm, max pooling and the fused conv epilogue over float32 tensors that
+// live in the kernels' heap. Everything else, and every other dtype, runs the reference loops it extends.
+
+import type { Conv2dParams, Pool2dParams, Storage, View } from '../../backend.js';
+import type { DType, TypedArray } from '../../dtype.js';
+import { registerKernel } from '../../registry.js';
+import { ReferenceCpuBackend } from '../reference/backend.js';
+import { arr, CpuStorage } from '../storage.js';
+import { type ConvEpilogue, wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './conv.js';
+import { wasmGemm } from './gemm.js';
+import { cpuHeap } from './heap.js';
+import { wasmKernels } from './kernels.js';
+import { wasmBatchNormBackward, wasmBatchNormForward } from './norm.js';
+import { wasmMaxPool2d } from './pool.js';
+import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './winograd.js';
+import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
+
+/** Products (and per-call convolution work) with at least this many multiply-adds go to WebAssembly. */
+export const WASM_MIN_WORK = 64 * 64 * 64;
+
+/** Options of a {@link WasmCpuBackend}. */
+export interface WasmCpuBackendOptions {
+  /** Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions (default true); false uses im2col + GEMM. */
+  winograd?: boolean;
+}
+
+const f32 = (...vs: (View | null)[]) => vs.every((v) => !v || v.dtype === 'float32');
+
+/** The default CPU backend where WebAssembly SIMD runs: see the file comment. */
+export class WasmCpuBackend extends ReferenceCpuBackend {
+  override readonly name: string = 'cpu-wasm';
+  readonly winograd: boolean;
+
+  constructor(opts: WasmCpuBackendOptions = {}) {
+    super();
+    if (!wasmKernels()) throw new Error('WasmCpuBackend: WebAssembly SIMD is not available here');
+    this.winograd = opts.winograd ?? true;
+    registerKernel(this, 'conv2dEpilogue', (x, w, p, outShape, ep) => {
+      if (!f32(x, w, ep.scale, ep.shift, ep.residual) || !useWasmConv(w.shape, outShape)) return null;
+      const vec = (v: View | null) => (v ? (arr(v) as Float32Array).subarray(v.offset) : null);
+      return this.forward(x, w, p, outShape, {
+        scale: vec(ep.scale),
+        shift: vec(ep.shift),
+        residual: ep.residual ? (arr(ep.residual) as Float32Array) : null,
+        residualOffset: ep.residual?.offset ?? 0,
+        relu: ep.relu,
+      });
+    });
+    registerKernel(this, 'batchNormForward', (x, weight, bias, eps, residual, relu) => {
+      const [N, C] = x.shape;
+      const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+      const vec = (v: View | null) => v && (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
+      const r = f32(x, weight, bias, residual)
+        ? wasmBatchNormForward(
+            arr(x) as Float32Array,
+            x.offset,
+            N,
+            C,
+            S,
+            vec(weight),
+            vec(bias),
+            eps,
+            residual && (arr(residual) as Float32Array),
+            residual?.offset ?? 0,
+            relu,
+          )
+        : null;
+      if (!r) return this.batchNormForward(x, weight, bias, eps, residual, relu);
+      const st = (a: Float32Array) => this.store(a);
+      return { out: st(r.out), mean: st(r.mean), variance: st(r.variance), invstd: st(r.invstd) };
+    });
+    registerKernel(
+      this,
+      'batchNormBackward',
+      (g, x, mean, invstd, weight, needInput, reluOut, wantMasked) => {
+        const [N, C] = x.shape;
+        const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+        const vec = (v: View) => (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
+        const r = f32(g, x, mean, invstd, weight, reluOut)
+          ? wasmBatchNormBackward(
+              arr(g) as Float32Array,
+              g.offset,
+              arr(x) as Float32Array,
+              x.offset,
+              N,
+              C,
+              S,
+              vec(mean),
+              vec(invstd),
+              weight && vec(weight),
+              reluOut && (arr(reluOut) as Float32Array),
+              reluOut?.offset ?? 0,
+              needInput,
+              wantMasked,
+            )
+          : null;
+        if (!r) return this.batchNormBackward(g, x, mean, invstd, weight, needInput, reluOut, wantMasked);
+        const st = (a: Float32Array | null) => a && this.store(a);
+        return { gx: st(r.gx), gw: this.store(r.gw), gb: this.store(r.gb), gm: st(r.gm) };
+      },
+    );
+  }
+
+  /** float32 arrays come from the WebAssembly heap (so kernels read them in place); others as in the reference. */
+  override allocArray(dtype: DType, n: number): TypedArray {
+    if (dtype === 'float32') return cpuHeap()?.float32(n) ?? new Float32Array(n);
+    return super.allocArray(dtype, n);
+  }
+
+  /** Float32 data goes into the heap once, here, so no kernel has to copy it later. */
+  override fromArray(data: TypedArray): Storage {
+    const heap = cpuHeap();
+    if (data instanceof Float32Array && heap?.holdsTensors && !heap.owns(data)) {
+      const a = heap.float32(data.length, false);
+      a.set(data);
+      return this.store(a);
+    }
+    return this.store(data);
+  }
+
+  override matmul(a: View, b: View, outDtype: DType): Storage {
+    const [B, M, K] = a.shape;
+    const N = b.shape[2];
+    if (outDtype !== 'float32' || !f32(a, b) || M * N * K < WASM_MIN_WORK)
+      return super.matmul(a, b, outDtype);
+    const A = arr(a) as Float32Array;
+    const Bm = arr(b) as Float32Array;
+    const out = this.allocArray('float32', B * M * N) as Float32Array;
+    for (let bi = 0; bi < B; bi++) {
+      const aOff = a.offset + bi * a.strides[0];
+      const bOff = b.offset + bi * b.strides[0];
+      const ok = wasmGemm(
+        M,
+        N,
+        K,
+        A,
+        aOff,
+        a.strides[1],
+        a.strides[2],
+        Bm,
+        bOff,
+        b.strides[1],
+        b.strides[2],
+        out,
+        bi * M * N,
+        N,
+        false,
+      );
+      if (!ok) return super.matmul(a, b, outDtype);
+    }
+    return this.store(out);
+  }
+
+  override conv2d(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Storage {
+    return (
+      (f32(x, weight) && this.forward(x, weight, p, outShape, null)) || super.conv2d(x, weight, p, outShape)
+    );
+  }
+
+  override conv2dBackwardInput(
+    gradOut: View,
+    weight: View,
+    p: Conv2dParams,
+    inputShape: readonly number[],
+  ): Storage {
+    if (f32(gradOut, weight)) {
+      // gradInput = conv2d(gradOut, W rotated and channel-swapped, padding 2 - p): the forward Winograd path.
+      const args = [arr(gradOut) as Float32Array, gradOut.offset] as const;
+      const r =
+        this.winograd && useWinograd(weight.shape, p, gradOut.shape)
+          ? winogradConv2dBackwardInput(
+              ...args,
+              gradOut.shape,
+              arr(weight) as Float32Array,
+              weight.offset,
+              weight.shape,
+              p,
+              inputShape,
+            )
+          : useWasmConv(weight.shape, gradOut.shape)
+            ? wasmConv2dBackwardInput(
+                ...args,
+                arr(weight) as Float32Array,
+                weight.offset,
+                weight.shape,
+                p,
+                inputShape,
+                gradOut.shape,
+              )
+            : null;
+      if (r) return this.store(r);
+    }
+    return super.conv2dBackwardInput(gradOut, weight, p, inputShape);
+  }
+
+  override conv2dBackwardWeight(
+    x: View,
+    gradOut: View,
+    p: Conv2dParams,
+    weightShape: readonly number[],
+  ): Storage {
+    if (f32(x, gradOut)) {
+      const conv =
+        this.winograd && useWinogradWeight(weightShape, p, gradOut.shape)
+          ? winogradConv2dBackwardWeight
+          : useWasmConv(weightShape, gradOut.shape)
+            ? wasmConv2dBackwardWeight
+            : null;
+      const r = conv?.(
+        arr(x) as Float32Array,
+        x.offset,
+        x.shape,
+        arr(gradOut) as Float32Array,
+        gradOut.offset,
+        gradOut.shape,
+        p,
+        weightShape,
+      );
+      if (r) return this.store(r);
+    }
+    return super.conv2dBackwardWeight(x, gradOut, p, weightShape);
+  }
+
+  override maxPool2d(
+    x: View,
+    p: Pool2dParams,
+    outShape: readonly number[],
+    withIndices = true,
+  ): { values: Storage; indices: Storage | null } {
+    if (x.dtype === 'float32') {
+      const [N, C, H, W] = x.shape;
+      const r = wasmMaxPool2d(
+        arr(x) as Float32Array,
+        x.offset,
+        N * C,
+        H,
+        W,
+        outShape[2],
+        outShape[3],
+        p,
+        withIndices,
+      );
+      if (r) return { values: this.store(r.values), indices: r.indices && this.store(r.indices) };
+    }
+    return super.maxPool2d(x, p, outShape, withIndices);
+  }
+
+  /**
+   * A float32 forward convolution (with an optional epilogue): Winograd where it applies, im2col
+   * otherwise; null where neither runs (small products).
+   */
+  private forward(
+    x: View,
+    weight: View,
+    p: Conv2dParams,
+    outShape: readonly number[],
+    ep: ConvEpilogue | null,
+  ): Storage | null {
+    const conv =
+      this.winograd && useWinograd(weight.shape, p, outShape)
+        ? winogradConv2d
+        : useWasmConv(weight.shape, outShape)
+          ? wasmConv2d
+          : null;
+    const r = conv?.(
+      arr(x) as Float32Array,
+      x.offset,
+      x.shape,
+      arr(weight) as Float32Array,
+      weight.offset,
+      weight.shape,
+      p,
+      outShape,
+      ep,
+    );
+    return r ? this.store(r) : null;
+  }
+}
+
+/** Per-call GEMM work large enough for the WebAssembly kernels. */
+function useWasmConv(weightShape: readonly number[], outShape: readonly number[]): boolean {
+  const [O, Cg, KH, KW] = weightShape;
+  return O * Cg * KH * KW * outShape[0] * outShape[2] * outShape[3] >= WASM_MIN_WORK;
+}
+
+export { CpuStorage };

@@ -1,0 +1,204 @@
+// The three 2-D convolution kernels as implicit GEMMs on the shared tiled body (gemm.ts): forward,
+// input gradient and weight gradient differ only in their GEMM sizes, operand loads and store, so
+// each is one entry of a table and one launcher runs them all. Geometry is passed as parameters, so
+// one pipeline serves every layer shape.
+
+import type { Conv2dParams, Storage, View } from '../../backend.js';
+import { numelOf } from '../../shape.js';
+import type { GpuRuntime } from '../runtime/device.js';
+import { kernel } from '../runtime/params.js';
+import { type GemmBody, gemmShader, gemmTile } from './gemm.js';
+import { storeAs } from './wgsl.js';
+
+/** Layer geometry: x [N, C, IH, IW], weight [O, CG, KH, KW] in G groups (OG = O / G), out [N, O, OH, OW]. */
+const GEOMETRY = [
+  'C',
+  'IH',
+  'IW',
+  'O',
+  'CG',
+  'OG',
+  'KH',
+  'KW',
+  'OH',
+  'OW',
+  'SH',
+  'SW',
+  'PH',
+  'PW',
+  'DH',
+  'DW',
+  'KC',
+] as const;
+type Geometry = Record<(typeof GEOMETRY)[number], number>;
+
+/** Element offsets of the operands: x (X), weight (WT) and gradOut (GD); 0 for the one a kernel does not bind. */
+const OFFSETS = ['XO', 'WO', 'GO'] as const;
+type Operand = 'X' | 'WT' | 'GD';
+const OFFSET_OF: Record<Operand, (typeof OFFSETS)[number]> = { X: 'XO', WT: 'WO', GD: 'GO' };
+
+function geometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  outHW: readonly number[],
+  p: Conv2dParams,
+): Geometry {
+  const [, C, IH, IW] = xShape;
+  const [O, CG, KH, KW] = wShape;
+  const [OH, OW] = outHW;
+  const [SH, SW] = p.stride;
+  const [PH, PW] = p.padding;
+  const [DH, DW] = p.dilation;
+  return { C, IH, IW, O, CG, OG: O / p.groups, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, KC: CG * KH * KW };
+}
+
+/** One convolution as a GEMM per group g: C[g] (M x N) = A[g] (M x K) * B[g] (K x N). */
+interface ConvGemm {
+  /** The operands bound at 2 and 3, in the order the backend method receives them. */
+  inputs: readonly [Operand, Operand];
+  /** M, N, K for `batch` images. */
+  sizes(q: Geometry, batch: number): [number, number, number];
+  /** The GEMM's loads; geometry and offsets are in locals of their own names. */
+  body: Omit<GemmBody, 'bindings' | 'locals' | 'storeC'>;
+  /** Body of storeC(g, m, n, v) given the expression storing `v` in the output's dtype (reads `p.*`). */
+  storeC(value: string): string;
+}
+
+const CONVS = {
+  // out[img, o, oh, ow]: A = weight rows [OG, KC], B = im2col columns of x [KC, N * OH * OW].
+  conv2d: {
+    inputs: ['X', 'WT'],
+    sizes: (q, batch) => [q.OG, batch * q.OH * q.OW, q.KC],
+    body: {
+      aHoist: 'let aRow = WO + (g * OG + m) * KC;',
+      aLoad: 'av = WT[u32(aRow + k)];',
+      bHoist: `let KHW = KH * KW; let bImg = n / (OH * OW); let bP = n % (OH * OW);
+  let bH0 = (bP / OW) * SH - PH; let bW0 = (bP % OW) * SW - PW; let bBase = XO + (bImg * C + g * CG) * IH * IW;`,
+      bLoad: `let c = k / KHW; let r = k - c * KHW; let kh = r / KW; let kw = r - kh * KW;
+  let h = bH0 + kh * DH; let w = bW0 + kw * DW;
+  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = X[u32(bBase + (c * IH + h) * IW + w)]; }`,
+    },
+    storeC: (value) => `let img = n / (p.OH * p.OW); let pp = n % (p.OH * p.OW);
+  OUT[u32((img * p.O + g * p.OG + m) * p.OH * p.OW + pp)] = ${value};`,
+  },
+  // gx[img, c, h, w]: A = weight transposed [CG, OG * KH * KW], B = gradOut gathered back through the window.
+  conv2dBackwardInput: {
+    inputs: ['GD', 'WT'],
+    sizes: (q, batch) => [q.CG, batch * q.IH * q.IW, q.OG * q.KH * q.KW],
+    body: {
+      aHoist: 'let KHW = KH * KW;',
+      aLoad: 'let o = k / KHW; let r = k - o * KHW; av = WT[u32(WO + ((g * OG + o) * CG + m) * KHW + r)];',
+      bHoist: `let bImg = n / (IH * IW); let bQ = n % (IH * IW); let bTh = bQ / IW + PH; let bTw = bQ % IW + PW;
+  let bBase = GO + (bImg * O + g * OG) * OH * OW;`,
+      bLoad: `let o = k / KHW; let r = k - o * KHW; let kh = r / KW; let kw = r - kh * KW;
+  let th = bTh - kh * DH; let tw = bTw - kw * DW;
+  if (th >= 0 && tw >= 0 && th % SH == 0 && tw % SW == 0) {
+    let oh = th / SH; let ow = tw / SW;
+    if (oh < OH && ow < OW) { bv = GD[u32(bBase + (o * OH + oh) * OW + ow)]; }
+  }`,
+    },
+    storeC: (value) => `let img = n / (p.IH * p.IW); let qq = n % (p.IH * p.IW);
+  OUT[u32((img * p.C + g * p.CG + m) * p.IH * p.IW + qq)] = ${value};`,
+  },
+  // gw[o, c, kh, kw]: A = gradOut rows [OG, N * OH * OW], B = im2col of x transposed [N * OH * OW, KC].
+  conv2dBackwardWeight: {
+    inputs: ['X', 'GD'],
+    sizes: (q, batch) => [q.OG, q.KC, batch * q.OH * q.OW],
+    body: {
+      aHoist: 'let OHW = OH * OW; let aRow = GO + (g * OG + m) * OHW;',
+      aLoad: 'let img = k / OHW; let pp = k - img * OHW; av = GD[u32(aRow + img * O * OHW + pp)];',
+      bHoist: `let KHW = KH * KW; let bC = n / KHW; let bR = n - bC * KHW; let bKh = bR / KW;
+  let bOffH = bKh * DH - PH; let bOffW = (bR - bKh * KW) * DW - PW; let bBase = XO + (g * CG + bC) * IH * IW;`,
+      bLoad: `let img = k / OHW; let pp = k - img * OHW; let oh = pp / OW; let ow = pp - oh * OW;
+  let h = oh * SH + bOffH; let w = ow * SW + bOffW;
+  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = X[u32(bBase + img * C * IH * IW + h * IW + w)]; }`,
+    },
+    storeC: (value) => `OUT[u32((g * p.OG + m) * p.KC + n)] = ${value};`,
+  },
+} satisfies Record<string, ConvGemm>;
+
+export type ConvKind = keyof typeof CONVS;
+
+/**
+ * Runs convolution `kind` on its two operands (as the backend method receives them) into a new
+ * storage of `outLength` elements, stored in the first operand's dtype.
+ */
+function convolve(
+  rt: GpuRuntime,
+  kind: ConvKind,
+  operands: readonly [View, View],
+  groups: number,
+  q: Geometry,
+  batch: number,
+  outLength: number,
+): Storage {
+  rt.check();
+  const out = rt.newStorage(outLength);
+  if (outLength === 0) return out;
+  const spec: ConvGemm = CONVS[kind];
+  const dtype = operands[0].dtype;
+  const [M, N, K] = spec.sizes(q, batch);
+  const tile = gemmTile(M, N);
+  const k = kernel(`${kind}:${dtype}:${tile.tm}x${tile.tn}`, ['M', 'N', 'K', ...OFFSETS, ...GEOMETRY], () =>
+    gemmShader(tile, {
+      ...spec.body,
+      bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
+@group(0) @binding(2) var<storage, read> ${spec.inputs[0]}: array<f32>;
+@group(0) @binding(3) var<storage, read> ${spec.inputs[1]}: array<f32>;`,
+      locals: [...OFFSETS, ...GEOMETRY],
+      storeC: spec.storeC(storeAs(dtype, 'f32', 'v')),
+    }),
+  );
+  const offsets = { XO: 0, WO: 0, GO: 0 };
+  spec.inputs.forEach((name, i) => {
+    offsets[OFFSET_OF[name]] = operands[i].offset;
+  });
+  rt.launch(
+    k,
+    { M, N, K, ...offsets, ...q },
+    [out._buffer!, ...operands.map((v) => rt.buffer(v, kind))],
+    [Math.ceil(N / tile.tn), Math.ceil(M / tile.tm), groups],
+  );
+  return out;
+}
+
+export function conv2d(
+  rt: GpuRuntime,
+  x: View,
+  weight: View,
+  p: Conv2dParams,
+  outShape: readonly number[],
+): Storage {
+  const q = geometry(x.shape, weight.shape, outShape.slice(2), p);
+  return convolve(rt, 'conv2d', [x, weight], p.groups, q, outShape[0], numelOf(outShape));
+}
+
+export function conv2dBackwardInput(
+  rt: GpuRuntime,
+  gradOut: View,
+  weight: View,
+  p: Conv2dParams,
+  inputShape: readonly number[],
+): Storage {
+  const q = geometry(inputShape, weight.shape, gradOut.shape.slice(2), p);
+  return convolve(
+    rt,
+    'conv2dBackwardInput',
+    [gradOut, weight],
+    p.groups,
+    q,
+    inputShape[0],
+    numelOf(inputShape),
+  );
+}
+
+export function conv2dBackwardWeight(
+  rt: GpuRuntime,
+  x: View,
+  gradOut: View,
+  p: Conv2dParams,
+  weightShape: readonly number[],
+): Storage {
+  const q = geometry(x.shape, weightShape, gradOut.shape.slice(2), p);
+  return convolve(rt, 'conv2dBackwardWeight', [x, gradOut], p.groups, q, x.shape[0], numelOf(weightShape));
+}
