@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Golden fixtures for @graft/serialize, written by real PyTorch (run with Debian's /usr/bin/python3).
 
-    /usr/bin/python3 scripts/golden/serialize.py
+    /usr/bin/python3 scripts/golden/serialize.py            # fixtures, then the check of what graft writes
+    /usr/bin/python3 scripts/golden/serialize.py --verify   # only the check (fixtures unchanged)
 
 1. Writes small checkpoints into packages/serialize/fixtures/ (zip and legacy state dicts, a training
    checkpoint with SGD and Adam state, every dtype, views and shared storage, a deflated zip with an
@@ -12,9 +13,17 @@
 3. Loads what graft wrote with torch.load(weights_only=True) (and plain torch.load where 1.13's
    weights_only loader cannot read floats), compares it with the originals, feeds the optimizer state
    to optimizer.load_state_dict, and records the outcome in fixtures/graft_written_check.json.
+   graft's own nn/optim output is checked there too: a Sequential's stateDict() must load as an OrderedDict
+   whose _metadata equals torch's, every optimizer's stateDict() must have torch's structure and load into
+   torch.optim, and @graft/models' resnet18 state dict must match torchvision's keys, shapes and _metadata.
+4. Writes fixtures/torch_structure.json: what torch.save writes for the same model's state dict, for
+   torchvision's resnet18 (keys, dtypes, shapes and _metadata, no weights) and for each optimizer's
+   state_dict() after one step (keys, order, Python types), for src/torch-structure.test.ts.
 """
 
+import base64
 import collections
+import contextlib
 import io
 import json
 import math
@@ -48,16 +57,20 @@ def tensor_values(t):
 
 
 class Encoder:
-    """Describes a Python value as JSON, tagging what JSON cannot tell apart (int/float, list/tuple)."""
+    """Describes a Python value as JSON, tagging what JSON cannot tell apart (int/float, list/tuple).
+    With values=False a tensor is only its dtype and shape (structure, not weights)."""
 
-    def __init__(self):
+    def __init__(self, values=True):
         self.storages = {}
+        self.values = values
 
     def storage_id(self, t):
         ptr = t.storage().data_ptr()
         return self.storages.setdefault(ptr, len(self.storages))
 
     def __call__(self, v):
+        if isinstance(v, torch.Tensor) and not self.values:
+            return {"tensor": {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)}}
         if isinstance(v, torch.Tensor):
             return {"tensor": {
                 "dtype": str(v.dtype).replace("torch.", ""),
@@ -185,7 +198,34 @@ def rezip_deflated(src, dst, prefix):
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             name = prefix + "/" + info.filename.split("/", 1)[1]
-            zout.writestr(name, zin.read(info.filename))
+            # A fixed timestamp keeps the fixture byte-reproducible (writestr would stamp the current time).
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(entry, zin.read(info.filename))
+
+
+@contextlib.contextmanager
+def stable_legacy_keys():
+    """Legacy torch.save names each storage str(storage._cdata), a memory address, so its files differ from run
+    to run. Inside this block torch.serialization's str() turns those addresses into 0-padded numbers in the
+    order storages are met, which keeps the fixtures byte-reproducible (and sorts them as torch sorts keys)."""
+    ids = {}
+
+    class StrType(type):
+        def __instancecheck__(cls, obj):  # the module's isinstance(x, str) checks still see str
+            return isinstance(obj, str)
+
+    class StableStr(metaclass=StrType):
+        def __new__(cls, value=""):
+            if type(value) is int and value > 2 ** 16:
+                return "%012d" % ids.setdefault(value, len(ids))
+            return str(value)
+
+    torch.serialization.str = StableStr
+    try:
+        yield
+    finally:
+        del torch.serialization.str
 
 
 def golden():
@@ -195,7 +235,8 @@ def golden():
     files = {}
 
     def save(name, obj, **kw):
-        torch.save(obj, os.path.join(FIX, name), **kw)
+        with stable_legacy_keys():
+            torch.save(obj, os.path.join(FIX, name), **kw)
         files[name] = obj
 
     save("state_dict_zip.pth", sd)
@@ -287,6 +328,199 @@ def same(a, b, path="root"):
     return None if a == b else f"{path}: {a!r} != {b!r}"
 
 
+# Optimizer cases for torch_structure.json and the check of graft's optimizers: torch's class and keyword
+# arguments (graft's options are their camelCase), and per-group overrides for the small model split in two
+# groups (the conv and batch norm, then the linear head), as in a transfer-learning setup.
+OPTIMIZER_CASES = [
+    ["SGD momentum", "SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4}, None],
+    ["SGD plain", "SGD", {"lr": 0.1}, None],
+    ["SGD two groups", "SGD", {"lr": 1e-3, "momentum": 0.9, "weight_decay": 1e-3, "nesterov": True},
+     [{}, {"lr": 1e-2, "weight_decay": 0}]],
+    ["Adam", "Adam", {"lr": 1e-3}, None],
+    ["Adam amsgrad", "Adam", {"lr": 1e-3, "betas": [0.8, 0.99], "amsgrad": True}, None],
+    ["AdamW", "AdamW", {}, None],
+    ["RMSprop", "RMSprop", {}, None],
+    ["RMSprop centered momentum", "RMSprop", {"momentum": 0.5, "centered": True, "weight_decay": 1e-4}, None],
+    ["Adagrad", "Adagrad", {"lr_decay": 1e-3}, None],
+    ["Adadelta", "Adadelta", {}, None],
+]
+
+
+def torch_kwargs(kw):
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
+
+
+def make_optimizer(model, case):
+    _, cls, kw, groups = case
+    if groups is None:
+        params = model.parameters()
+    else:
+        body = list(model[0].parameters()) + list(model[1].parameters())
+        params = [dict(params=p, **torch_kwargs(g)) for p, g in zip([body, list(model[4].parameters())], groups)]
+    return getattr(torch.optim, cls)(params, **torch_kwargs(kw))
+
+
+def stepped_optimizer(case):
+    """torch's optimizer for `case` on small_model() after one seeded step."""
+    model = small_model()
+    opt = make_optimizer(model, case)
+    torch.manual_seed(1)
+    model(torch.randn(2, 2, 4, 4)).square().mean().backward()
+    opt.step()
+    return model, opt
+
+
+def resnet18_state_dict():
+    import torchvision  # noqa: PLC0415 (only the structure writer and the check need it)
+
+    torch.manual_seed(0)
+    return torchvision.models.resnet18(weights=None).state_dict()
+
+
+def data_pkl(obj):
+    """The pickle inside what torch.save writes for `obj` (tensors are storage references, so no weights)."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with zipfile.ZipFile(buf) as z:
+        return z.read("archive/data.pkl")
+
+
+def structures():
+    """fixtures/torch_structure.json: what torch writes, as structure (no weights), for the TS golden test;
+    fixtures/torch_pickles.json: torch.save's data.pkl for the same values (base64), to compare byte for byte."""
+    pickles = {"small_model_state_dict": data_pkl(small_model().state_dict()),
+               "resnet18_state_dict": data_pkl(resnet18_state_dict())}
+    out = {
+        "torch": torch.__version__,
+        "small_model_state_dict": Encoder(values=False)(small_model().state_dict()),
+        "resnet18_state_dict": Encoder(values=False)(resnet18_state_dict()),
+        "optimizers": [],
+    }
+    buf = io.BytesIO()
+    torch.save(small_model().state_dict(), buf)
+    out["small_model_zip_names"] = zipfile.ZipFile(buf).namelist()
+    for case in OPTIMIZER_CASES:
+        _, opt = stepped_optimizer(case)
+        pickles["optimizer " + case[0]] = data_pkl(opt.state_dict())
+        # What torch.load gives back from torch.save, which is what a graft-written file must match.
+        buf = io.BytesIO()
+        torch.save(opt.state_dict(), buf)
+        buf.seek(0)
+        out["optimizers"].append({"name": case[0], "class": case[1], "kwargs": case[2], "groups": case[3],
+                                  "state_dict": Encoder(values=False)(torch.load(buf))})
+    with open(os.path.join(FIX, "torch_structure.json"), "w") as f:
+        json.dump(out, f, sort_keys=True, separators=(",", ":"))
+        f.write("\n")
+    with open(os.path.join(FIX, "torch_pickles.json"), "w") as f:
+        json.dump({k: base64.b64encode(v).decode() for k, v in pickles.items()}, f, indent=0, sort_keys=True)
+        f.write("\n")
+
+
+def structure_mismatch(a, b, path="root"):
+    """Where two Encoder(values=False) descriptions differ (None when equal)."""
+    if type(a) is not type(b):
+        return f"{path}: {json.dumps(a)[:80]} != {json.dumps(b)[:80]}"
+    if isinstance(a, dict):
+        if list(a.keys()) != list(b.keys()):
+            return f"{path}: keys {list(a.keys())} != {list(b.keys())}"
+        for k in a:
+            r = structure_mismatch(a[k], b[k], f"{path}.{k}")
+            if r:
+                return r
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: length {len(a)} != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            r = structure_mismatch(x, y, f"{path}[{i}]")
+            if r:
+                return r
+        return None
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
+def weights_only_outcome(path):
+    try:
+        torch.load(path, weights_only=True)
+        return "ok"
+    except Exception as e:  # noqa: BLE001
+        return str(e).split("WeightsUnpickler error: ")[-1]
+
+
+def check_graft_nn(report, models_report):
+    """Loads graft's own nn/optim/models output (written by write-graft-fixtures.mjs) into torch."""
+    path = os.path.join(GRAFT, "nn_state_dict.pth")
+    if os.path.exists(path):
+        loaded = torch.load(path, weights_only=True)
+        reference = small_model().state_dict()
+        model = small_model()
+        model.load_state_dict(loaded)
+        same_structure = (type(loaded) is collections.OrderedDict and list(loaded.keys()) == list(reference.keys())
+                          and loaded._metadata == reference._metadata)
+        report["nn_state_dict.pth"] = {
+            "weights_only": weights_only_outcome(path),
+            "mismatch": None if same_structure else structure_mismatch(Encoder(values=False)(reference),
+                                                                       Encoder(values=False)(loaded)),
+            "type": type(loaded).__name__,
+            "metadata_type": type(getattr(loaded, "_metadata", None)).__name__,
+            "metadata_equal": loaded._metadata == reference._metadata,  # OrderedDict ==: order matters
+            "metadata": list(loaded._metadata.items()),
+            "keys_equal": list(loaded.keys()) == list(reference.keys()),
+            "data_pkl_equal": zip_data_pkl(path) == data_pkl(reference),
+            "load_state_dict": "ok",
+            "aligned_64": zip_data_aligned(path),
+        }
+    path = os.path.join(GRAFT, "nn_optimizers.pth")
+    if os.path.exists(path):
+        loaded = torch.load(path)
+        entry = {"weights_only": weights_only_outcome(path), "aligned_64": zip_data_aligned(path), "mismatch": None,
+                 "optimizers": {}}
+        for case in OPTIMIZER_CASES:
+            mine = loaded[case[0]]
+            model, reference = stepped_optimizer(case)
+            fresh = make_optimizer(small_model(), case)
+            fresh.load_state_dict(mine)
+            mismatch = structure_mismatch(Encoder(values=False)(reference.state_dict()), Encoder(values=False)(mine))
+            entry["optimizers"][case[0]] = {
+                "load_state_dict": "ok",
+                "structure_mismatch": mismatch,
+                "reloaded_structure_mismatch": structure_mismatch(Encoder(values=False)(reference.state_dict()),
+                                                                  Encoder(values=False)(fresh.state_dict())),
+            }
+            entry["mismatch"] = entry["mismatch"] or (mismatch and f"{case[0]}: {mismatch}")
+        report["nn_optimizers.pth"] = entry
+    models = os.path.join(ROOT, "packages", "models")
+    if os.path.exists(os.path.join(models, "dist", "index.js")):
+        import tempfile  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "resnet18.pth")
+            script = ("import { resnet18 } from '@graft/models'; import { save } from '@graft/serialize/node';"
+                      f"await save((await resnet18()).stateDict(), {json.dumps(out)});")
+            try:
+                subprocess.run(["node", "--input-type=module", "-e", script], check=True, cwd=models)
+            except (subprocess.CalledProcessError, FileNotFoundError) as e:
+                models_report["resnet18"] = {"error": str(e)}
+                return
+            loaded = torch.load(out, weights_only=True)
+            reference = resnet18_state_dict()
+            import torchvision  # noqa: PLC0415
+
+            torchvision.models.resnet18(weights=None).load_state_dict(loaded)
+            models_report["resnet18"] = {
+                "type": type(loaded).__name__,
+                "metadata_equal": loaded._metadata == reference._metadata,
+                "data_pkl_equal": zip_data_pkl(out) == data_pkl(reference),
+                "structure_mismatch": structure_mismatch(Encoder(values=False)(reference), Encoder(values=False)(loaded)),
+                "load_state_dict": "ok",
+            }
+
+
+def zip_data_pkl(path):
+    with zipfile.ZipFile(path) as z:
+        return z.read(next(n for n in z.namelist() if n.endswith("/data.pkl")))
+
+
 def zip_data_aligned(path):
     data = open(path, "rb").read()
     with zipfile.ZipFile(path) as z:
@@ -319,6 +553,8 @@ def check_graft(checkpoint):
     }
     report = {}
     for name in sorted(os.listdir(GRAFT)):
+        if name.startswith("nn_"):
+            continue  # graft's own nn/optim output: check_graft_nn
         path = os.path.join(GRAFT, name)
         entry = {}
         if name.endswith(".safetensors"):
@@ -340,6 +576,11 @@ def check_graft(checkpoint):
             loaded = torch.load(path)
         entry["plain_load"] = "ok"
         entry["mismatch"] = same(originals[name], loaded)
+        for key, original in ([(None, originals[name])] + list(originals[name].items())):
+            if getattr(original, "_metadata", None) is not None:
+                # OrderedDict equality: the module versions, in torch's order.
+                mine = loaded if key is None else loaded[key]
+                entry.setdefault("metadata_equal", {})[key or ""] = getattr(mine, "_metadata", None) == original._metadata
         if name == "checkpoint.pth":
             model, sgd, adam = trained()
             model.load_state_dict(loaded["model"])
@@ -363,12 +604,18 @@ def check_graft(checkpoint):
             entry["slice_shares_base"] = loaded["slice"].storage().data_ptr() == loaded["base"].storage().data_ptr()
             entry["transposed_stride"] = list(loaded["transposed"].stride())
         report[name] = entry
+    models_report = {}
+    check_graft_nn(report, models_report)
     with open(os.path.join(FIX, "graft_written_check.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "files": report}, f, indent=1, sort_keys=True)
+        json.dump({"torch": torch.__version__, "files": report, "models": models_report}, f, indent=1, sort_keys=True)
         f.write("\n")
     print(json.dumps(report, indent=1, sort_keys=True))
 
 
 if __name__ == "__main__":
-    cp = golden()
-    check_graft(cp)
+    if "--verify" in sys.argv[1:]:
+        check_graft(None)
+    else:
+        cp = golden()
+        structures()
+        check_graft(cp)

@@ -1,6 +1,6 @@
 // torchvision's ImageClassification preset: resize, center crop, scale to [0, 1], normalize.
 import { functional, type ImageLike, type Interpolation, isRawImage, type Transform } from '@graft/data';
-import type { Tensor } from '@graft/tensor';
+import { checkOptions, type Tensor } from '@graft/tensor';
 
 /** Options of the ImageClassification preset (torchvision's keyword arguments, camelCased). */
 export interface ImageClassificationOptions {
@@ -14,6 +14,14 @@ export interface ImageClassificationOptions {
   /** Default 'bilinear'. */
   interpolation?: Interpolation;
 }
+
+const PRESET_OPTION_KEYS: readonly (keyof ImageClassificationOptions)[] = [
+  'cropSize',
+  'resizeSize',
+  'mean',
+  'std',
+  'interpolation',
+];
 
 /** ImageNet's channel means, as torchvision normalizes with them. */
 export const IMAGENET_MEAN: readonly number[] = Object.freeze([0.485, 0.456, 0.406]);
@@ -39,6 +47,12 @@ export class ImageClassification implements Transform<ImageLike, Tensor> {
   readonly antialias = true;
 
   constructor(options: ImageClassificationOptions) {
+    checkOptions('ImageClassification', options, PRESET_OPTION_KEYS);
+    if (typeof options?.cropSize !== 'number') {
+      throw new TypeError(
+        `ImageClassification: cropSize is required: the side of the center crop, e.g. { cropSize: 224 }; got ${String(options?.cropSize)}`,
+      );
+    }
     this.cropSize = [options.cropSize];
     this.resizeSize = [options.resizeSize ?? 256];
     this.mean = [...(options.mean ?? IMAGENET_MEAN)];

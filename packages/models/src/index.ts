@@ -29,10 +29,12 @@ export {
   type ResNetOptions,
 } from './resnet.js';
 export {
+  looksLikeWeightsName,
   ResNet18Weights,
   ResNet34Weights,
   ResNet50Weights,
   type ResNetArchitecture,
+  resolveWeightsName,
   WEIGHTS_BY_ARCHITECTURE,
   Weights,
   type WeightsMeta,

@@ -1,11 +1,11 @@
 // Turning a `weights` argument (registry entry, name, path, URL, bytes or state dict) into loaded parameters.
 import { type Module, StateDictError } from '@graft/nn';
 import { loadBytes, type PyValue } from '@graft/serialize';
-import { noGrad, Tensor, zeros } from '@graft/tensor';
+import { checkOptions, noGrad, Tensor, zeros } from '@graft/tensor';
 import { readCheckpointBytes } from '#checkpoint-source';
 import type { DownloadProgress } from './checkpoint-source/types.js';
 import { hashPrefixFromFileName } from './hash-prefix.js';
-import { type ResNetArchitecture, Weights, weightsByName } from './weights.js';
+import { looksLikeWeightsName, type ResNetArchitecture, resolveWeightsName, Weights } from './weights.js';
 
 /** A state dict: PyTorch's keys to tensors. */
 export type StateDict = Record<string, Tensor>;
@@ -18,11 +18,16 @@ export type WeightsSource = Weights | string | Uint8Array | ArrayBuffer | StateD
 
 /** How weights are fetched. */
 export interface FetchWeightsOptions {
-  /** Draw a download progress bar on stderr when it is a terminal (Node; default true). */
+  /**
+   * Announce a download on stderr (`Downloading: "<url>" to <path>`) and draw a progress bar when
+   * stderr is a terminal (Node; default true). false: quiet.
+   */
   progress?: boolean;
-  /** Called as a download proceeds. */
+  /** Called as a download proceeds: first with 0 bytes and the destination, last with `done: true`. */
   onProgress?: (progress: DownloadProgress) => void;
 }
+
+const FETCH_OPTION_KEYS: readonly string[] = ['progress', 'onProgress', 'architecture'];
 
 function isTensorDict(value: unknown): value is StateDict {
   if (
@@ -82,8 +87,15 @@ export async function fetchStateDict(
   source: WeightsSource,
   options: FetchWeightsOptions & { architecture?: ResNetArchitecture } = {},
 ): Promise<StateDict> {
+  checkOptions('fetchStateDict', options, FETCH_OPTION_KEYS);
   if (typeof source === 'string' && options.architecture) {
-    source = weightsByName(options.architecture, source) ?? source;
+    source = resolveWeightsName(options.architecture, source);
+  } else if (typeof source === 'string' && looksLikeWeightsName(source)) {
+    throw new TypeError(
+      `fetchStateDict: '${source}' reads as a weights name, but no architecture was given to look it up in; ` +
+        `pass the entry (ResNet18Weights.${source.slice(source.indexOf('.') + 1)}) or { architecture: 'resnet18' }, ` +
+        `or a path with a folder or extension ('./${source}')`,
+    );
   }
   const what = describeSource(source);
   if (source instanceof Weights) {
@@ -109,7 +121,7 @@ export async function fetchStateDict(
   if (source instanceof ArrayBuffer) return stateDictFromCheckpoint(loadBytes(new Uint8Array(source)), what);
   if (isTensorDict(source)) return source;
   throw new TypeError(
-    `weights: expected a Weights entry, a name, a path, a URL, bytes or a state dict, got ${typeof source}`,
+    `weights: expected a Weights entry, a name, a path, a URL, bytes or a state dict, got ${source === null ? 'null' : typeof source}`,
   );
 }
 

@@ -13,6 +13,7 @@ export {
 } from './node/cache-dirs.js';
 export {
   type CheckpointOrigin,
+  DownloadError,
   type DownloadOptions,
   downloadCheckpoint,
   type EnsureCheckpointOptions,

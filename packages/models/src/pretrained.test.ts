@@ -74,7 +74,8 @@ describe('weights from a path or bytes', () => {
     expect(logitsError(await resnet18({ weights: nested }))).toBeLessThan(1e-4);
     expect(logitsError(await resnet18({ weights: weightsBytes }))).toBeLessThan(1e-4);
     expect(logitsError(await resnet18({ weights: checkpoint }))).toBeLessThan(1e-4);
-  });
+    // Four loads and forwards: give a loaded machine time.
+  }, 240_000);
 
   it('loads an older checkpoint without num_batches_tracked, filling them with 0', async () => {
     const old: Record<string, Tensor> = {};

@@ -14,7 +14,7 @@ import {
   ReLU,
   Sequential,
 } from '@graft/nn';
-import { noGrad, type Tensor } from '@graft/tensor';
+import { checkOptions, noGrad, type Tensor } from '@graft/tensor';
 
 /** 3x3 convolution with padding, no bias (torchvision's conv3x3). */
 export function conv3x3(inPlanes: number, outPlanes: number, stride = 1, groups = 1, dilation = 1): Conv2d {
@@ -35,6 +35,14 @@ export interface BlockOptions {
   baseWidth?: number;
   dilation?: number;
 }
+
+const BLOCK_OPTION_KEYS: readonly (keyof BlockOptions)[] = [
+  'stride',
+  'downsample',
+  'groups',
+  'baseWidth',
+  'dilation',
+];
 
 /** The projection shortcut in eval: fused when it is the usual Sequential(Conv2d, BatchNorm2d). */
 function fusedDownsample(ds: Module, x: Tensor): Tensor {
@@ -64,6 +72,7 @@ export class BasicBlock extends Module {
 
   constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
     super();
+    checkOptions('BasicBlock', options, BLOCK_OPTION_KEYS);
     const { stride = 1, downsample = null, groups = 1, baseWidth = 64, dilation = 1 } = options;
     if (groups !== 1 || baseWidth !== 64)
       throw new Error('BasicBlock only supports groups=1 and base_width=64');
@@ -115,6 +124,7 @@ export class Bottleneck extends Module {
 
   constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
     super();
+    checkOptions('Bottleneck', options, BLOCK_OPTION_KEYS);
     const { stride = 1, downsample = null, groups = 1, baseWidth = 64, dilation = 1 } = options;
     const width = Math.floor(planes * (baseWidth / 64)) * groups;
     this.conv1 = conv1x1(inPlanes, width);
@@ -161,6 +171,15 @@ export interface ResNetOptions {
   replaceStrideWithDilation?: [boolean, boolean, boolean];
 }
 
+/** The keys of ResNetOptions, for checking options objects. */
+export const RESNET_OPTION_KEYS: readonly (keyof ResNetOptions)[] = [
+  'numClasses',
+  'zeroInitResidual',
+  'groups',
+  'widthPerGroup',
+  'replaceStrideWithDilation',
+];
+
 /**
  * A residual network as torchvision's `ResNet`: `conv1, bn1, relu, maxpool, layer1..layer4, avgpool,
  * fc`, with kaiming-normal (fan_out, relu) convolutions and BatchNorm at ones/zeros.
@@ -188,6 +207,7 @@ export class ResNet extends Module {
     options: ResNetOptions = {},
   ) {
     super();
+    checkOptions('ResNet', options, RESNET_OPTION_KEYS);
     const numClasses = options.numClasses ?? 1000;
     const dilate = options.replaceStrideWithDilation ?? [false, false, false];
     if (dilate.length !== 3) {

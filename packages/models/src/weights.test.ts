@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { ImageClassification } from './image-classification.js';
 import { IMAGENET_CATEGORIES } from './imagenet-categories.js';
 import { fixtureBytes, fixtureJson, maxRelativeError } from './test-utils/fixtures.js';
-import { ResNet18Weights, ResNet34Weights, ResNet50Weights, type Weights, weightsByName } from './weights.js';
+import {
+  looksLikeWeightsName,
+  ResNet18Weights,
+  ResNet34Weights,
+  ResNet50Weights,
+  resolveWeightsName,
+  type Weights,
+  weightsByName,
+} from './weights.js';
 
 interface MetaGolden {
   url: string;
@@ -100,6 +108,24 @@ describe('weights registry matches torchvision 0.14', () => {
     expect(weightsByName('resnet18', 'IMAGENET1K_V2')).toBeNull();
     expect(weightsByName('resnet18', 'toString')).toBeNull();
     expect(weightsByName('resnet18', './resnet18.pth')).toBeNull();
+  });
+
+  it('tells names from paths: enum spellings are names, anything with a folder or extension is a path', () => {
+    for (const name of ['IMAGENET1K_V2', 'DEFAULT', 'ResNet50_Weights.IMAGENET1K_V2', 'V1'])
+      expect(looksLikeWeightsName(name), name).toBe(true);
+    for (const path of [
+      'resnet18-f37072fd.pth',
+      './IMAGENET1K_V1',
+      'ckpt/IMAGENET1K_V1',
+      'C:\\w.pth',
+      'legacy',
+    ])
+      expect(looksLikeWeightsName(path), path).toBe(false);
+    expect(resolveWeightsName('resnet50', 'IMAGENET1K_V2')).toBe(ResNet50Weights.IMAGENET1K_V2);
+    expect(resolveWeightsName('resnet18', 'resnet18-f37072fd.pth')).toBe('resnet18-f37072fd.pth');
+    expect(() => resolveWeightsName('resnet18', 'IMAGENET1K_V2')).toThrow(
+      "resnet18: unknown weights 'IMAGENET1K_V2'; ResNet18_Weights has IMAGENET1K_V1, DEFAULT (= IMAGENET1K_V1)",
+    );
   });
 });
 

@@ -167,3 +167,66 @@ export function weightsByName(architecture: ResNetArchitecture, name: string): W
   if (enumPart !== null && enumPart !== entry.enumName) return null;
   return entry;
 }
+
+const MEMBER_NAME = /^[A-Z][A-Z0-9_]*$/;
+const QUALIFIED_NAME = /^[A-Za-z0-9]+_Weights\.[A-Za-z0-9_]+$/;
+
+/**
+ * True when `source` reads as a weights name rather than a file: an enum member the way torchvision
+ * spells them (all capitals, digits and '_': 'IMAGENET1K_V2') or a qualified one ('ResNet50_Weights.X').
+ * Paths have a '/' or an extension; URLs have a scheme.
+ */
+export function looksLikeWeightsName(source: string): boolean {
+  return MEMBER_NAME.test(source) || QUALIFIED_NAME.test(source);
+}
+
+/** `architecture`'s entries as a readable list: 'IMAGENET1K_V1, IMAGENET1K_V2, DEFAULT (= IMAGENET1K_V2)'. */
+export function describeWeightsEnum(architecture: ResNetArchitecture): string {
+  const entries = WEIGHTS_BY_ARCHITECTURE[architecture];
+  const members = Object.keys(entries).filter((k) => k !== 'DEFAULT');
+  return `${members.join(', ')}, DEFAULT (= ${entries.DEFAULT.name})`;
+}
+
+function enumNameOf(architecture: ResNetArchitecture): string {
+  return WEIGHTS_BY_ARCHITECTURE[architecture].DEFAULT.enumName;
+}
+
+/** 'ResNet18_Weights' -> 'ResNet18Weights', the name graft exports it under. */
+export function exportedEnumName(enumName: string): string {
+  return enumName.replace('_', '');
+}
+
+/**
+ * Resolves a `weights` string for `architecture`: a registry entry when it names one, the string itself
+ * when it is a path or URL, and a TypeError listing the valid names when it reads as a name that is not
+ * there ('IMAGENET1K_V2' for resnet18, 'imagenet1k_v1', 'ResNet50_Weights.IMAGENET1K_V2' for resnet18).
+ */
+export function resolveWeightsName(architecture: ResNetArchitecture, source: string): Weights | string {
+  const entry = weightsByName(architecture, source);
+  if (entry) return entry;
+  const enumName = enumNameOf(architecture);
+  const valid = `${enumName} has ${describeWeightsEnum(architecture)}`;
+  const usage = `pass one of those (weights: 'IMAGENET1K_V1' or ${exportedEnumName(enumName)}.IMAGENET1K_V1), or a checkpoint's path or URL`;
+  const dot = source.indexOf('.');
+  if (QUALIFIED_NAME.test(source)) {
+    const otherEnum = source.slice(0, dot);
+    const owner = (Object.keys(WEIGHTS_BY_ARCHITECTURE) as ResNetArchitecture[]).find(
+      (a) => enumNameOf(a) === otherEnum,
+    );
+    if (owner && owner !== architecture) {
+      throw new TypeError(
+        `${architecture}: weights '${source}' are ${owner}'s; ${valid}. Use ${owner}() for them, or ${usage}`,
+      );
+    }
+    throw new TypeError(`${architecture}: unknown weights '${source}'; ${valid}; ${usage}`);
+  }
+  if (MEMBER_NAME.test(source)) {
+    throw new TypeError(`${architecture}: unknown weights '${source}'; ${valid}; ${usage}`);
+  }
+  // A case slip of a real name ('imagenet1k_v1', 'default') is a name too: no checkpoint is called that.
+  const upper = source.toUpperCase();
+  if (/^[A-Za-z0-9_]+$/.test(source) && weightsByName(architecture, upper)) {
+    throw new TypeError(`${architecture}: unknown weights '${source}'; did you mean '${upper}'? ${valid}`);
+  }
+  return source;
+}

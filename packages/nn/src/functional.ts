@@ -4,6 +4,7 @@ import {
   type AvgPool2dOptions,
   type Conv2dOptions,
   type CrossEntropyOptions,
+  checkOptions,
   type Generator,
   type IntPair,
   type NllLossOptions,
@@ -40,6 +41,8 @@ export type {
   Reduction,
 };
 
+const POOL_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode'];
+
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -70,11 +73,13 @@ export function conv2d(
   bias: Tensor | null = null,
   opts: Conv2dOptions = {},
 ): Tensor {
+  checkOptions('F.conv2d', opts, ['stride', 'padding', 'dilation', 'groups']);
   return tConv2d(input, weight, bias, opts);
 }
 
 /** Max pooling over the last two dims; `stride` defaults to `kernelSize`. */
 export function maxPool2d(input: Tensor, kernelSize: IntPair, opts: Pool2dOptions = {}): Tensor {
+  checkOptions('F.maxPool2d', opts, POOL_OPTIONS);
   return tMaxPool2d(input, kernelSize, opts);
 }
 
@@ -84,10 +89,12 @@ export function maxPool2dWithIndices(
   kernelSize: IntPair,
   opts: Pool2dOptions = {},
 ): [Tensor, Tensor] {
+  checkOptions('F.maxPool2dWithIndices', opts, POOL_OPTIONS);
   return tMaxPool2dWithIndices(input, kernelSize, opts);
 }
 
 export function avgPool2d(input: Tensor, kernelSize: IntPair, opts: AvgPool2dOptions = {}): Tensor {
+  checkOptions('F.avgPool2d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   return tAvgPool2d(input, kernelSize, opts);
 }
 
@@ -116,37 +123,62 @@ export function batchNorm(
   bias: Tensor | null = null,
   opts: BatchNormFnOptions = {},
 ): Tensor {
+  checkOptions('F.batchNorm', opts, ['training', 'momentum', 'eps']);
   return tBatchNorm(input, runningMean, runningVar, weight, bias, opts);
 }
 
-/** Layer normalisation over the trailing `normalizedShape` dims. */
+/** Layer normalisation over the trailing `normalizedShape` dims; `eps` as a number or `{ eps }`. */
 export function layerNorm(
   input: Tensor,
   normalizedShape: number | number[],
   weight: Tensor | null = null,
   bias: Tensor | null = null,
-  eps = 1e-5,
+  eps: number | { eps?: number } = 1e-5,
 ): Tensor {
+  let epsilon = eps;
+  if (typeof epsilon !== 'number') {
+    checkOptions('F.layerNorm', epsilon, ['eps']);
+    epsilon = epsilon?.eps ?? 1e-5;
+  }
   return tLayerNorm(
     input,
     typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape,
     weight,
     bias,
-    eps,
+    epsilon,
   );
 }
 
 export function relu(input: Tensor, opts: { inplace?: boolean } = {}): Tensor {
+  checkOptions('F.relu', opts, ['inplace']);
   return opts.inplace ? input.relu_() : input.relu();
 }
 
-/** max(0, x) + negativeSlope * min(0, x); the gradient at 0 is negativeSlope, as in PyTorch. */
-export function leakyRelu(input: Tensor, negativeSlope = 0.01, opts: { inplace?: boolean } = {}): Tensor {
-  const out = where(input.gt(0), input, input.mul(negativeSlope));
-  return opts.inplace ? input.copy_(out) : out;
+/**
+ * max(0, x) + negativeSlope * min(0, x); the gradient at 0 is negativeSlope, as in PyTorch.
+ * `leakyRelu(x, 0.2)`, `leakyRelu(x, 0.2, { inplace })` or `leakyRelu(x, { negativeSlope, inplace })`.
+ */
+export function leakyRelu(
+  input: Tensor,
+  negativeSlope: number | { negativeSlope?: number; inplace?: boolean } = 0.01,
+  opts: { inplace?: boolean } = {},
+): Tensor {
+  let slope = negativeSlope;
+  let inplace: boolean | undefined;
+  if (typeof slope === 'number') {
+    checkOptions('F.leakyRelu', opts, ['inplace']);
+    inplace = opts?.inplace;
+  } else {
+    checkOptions('F.leakyRelu', slope, ['negativeSlope', 'inplace']);
+    inplace = slope?.inplace;
+    slope = slope?.negativeSlope ?? 0.01;
+  }
+  const out = where(input.gt(0), input, input.mul(slope));
+  return inplace ? input.copy_(out) : out;
 }
 
 export function gelu(input: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  checkOptions('F.gelu', opts, ['approximate']);
   return input.gelu({ approximate: opts.approximate ?? 'none' });
 }
 
@@ -168,12 +200,19 @@ export function implicitSoftmaxDim(ndim: number): number {
   return ndim === 0 || ndim === 1 || ndim === 3 ? 0 : 1;
 }
 
-export function softmax(input: Tensor, dim: number | null = null): Tensor {
-  return tSoftmax(input, dim ?? implicitSoftmaxDim(input.ndim));
+/** `softmax(x, 1)` or PyTorch's keyword spelled as an option, `softmax(x, { dim: 1 })`. */
+function dimArg(where: string, dim: number | null | { dim?: number | null }): number | null {
+  if (dim === null || typeof dim !== 'object') return dim;
+  checkOptions(where, dim, ['dim']);
+  return dim.dim ?? null;
 }
 
-export function logSoftmax(input: Tensor, dim: number | null = null): Tensor {
-  return tLogSoftmax(input, dim ?? implicitSoftmaxDim(input.ndim));
+export function softmax(input: Tensor, dim: number | null | { dim?: number | null } = null): Tensor {
+  return tSoftmax(input, dimArg('F.softmax', dim) ?? implicitSoftmaxDim(input.ndim));
+}
+
+export function logSoftmax(input: Tensor, dim: number | null | { dim?: number | null } = null): Tensor {
+  return tLogSoftmax(input, dimArg('F.logSoftmax', dim) ?? implicitSoftmaxDim(input.ndim));
 }
 
 export interface DropoutOptions {
@@ -188,7 +227,9 @@ export interface DropoutOptions {
  * `dropout(x, 0.2)`, `dropout(x, 0.2, false)` or `dropout(x, { p, training, inplace, generator })`.
  */
 export function dropout(input: Tensor, pOrOpts: number | DropoutOptions = {}, training = true): Tensor {
-  const opts: DropoutOptions = typeof pOrOpts === 'number' ? { p: pOrOpts, training } : pOrOpts;
+  if (typeof pOrOpts !== 'number')
+    checkOptions('F.dropout', pOrOpts, ['p', 'training', 'inplace', 'generator']);
+  const opts: DropoutOptions = typeof pOrOpts === 'number' ? { p: pOrOpts, training } : (pOrOpts ?? {});
   const p = opts.p ?? 0.5;
   const out = tDropout(input, p, opts.training ?? true, { generator: opts.generator });
   return opts.inplace && out !== input ? input.copy_(out) : out;
@@ -204,19 +245,28 @@ export function pad(input: Tensor, padding: [number, number] | [number, number, 
   return pad2d(input, l, r, t, b);
 }
 
-export function oneHot(input: Tensor, numClasses = -1): Tensor {
-  return tOneHot(input, numClasses);
+/** One-hot encoding of class indices: `oneHot(y, 10)` or `oneHot(y, { numClasses: 10 })`. */
+export function oneHot(input: Tensor, numClasses: number | { numClasses?: number } = -1): Tensor {
+  let n = numClasses;
+  if (typeof n !== 'number') {
+    checkOptions('F.oneHot', n, ['numClasses']);
+    n = n?.numClasses ?? -1;
+  }
+  return tOneHot(input, n);
 }
 
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkOptions('F.crossEntropy', opts, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   return tCrossEntropy(input, target, opts);
 }
 
 export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  checkOptions('F.nllLoss', opts, ['weight', 'ignoreIndex', 'reduction']);
   return tNllLoss(input, target, opts);
 }
 
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('F.mseLoss', opts, ['reduction']);
   return tMseLoss(input, target, opts);
 }
 
@@ -231,6 +281,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   opts: BceWithLogitsOptions = {},
 ): Tensor {
+  checkOptions('F.binaryCrossEntropyWithLogits', opts, ['weight', 'posWeight', 'reduction']);
   return tBce(input, target, opts);
 }
 

@@ -3,7 +3,7 @@
 // -> ReLU becomes one fusedConv2d call; otherwise BatchNorm -> (+ residual) -> ReLU becomes one
 // fusedBatchNorm node. Results equal the module-by-module forward up to float rounding.
 
-import { fusedConv2d, isGradEnabled, noGrad, type Tensor } from '@graft/tensor';
+import { checkOptions, fusedConv2d, isGradEnabled, noGrad, type Tensor } from '@graft/tensor';
 import { Conv2d } from './layers/conv.js';
 import { BatchNorm } from './layers/normalization.js';
 import type { Module } from './module.js';
@@ -43,6 +43,7 @@ export function bnAct(
   x: Tensor,
   opts: { residual?: Tensor | null; relu?: boolean } = {},
 ): Tensor {
+  checkOptions('bnAct', opts, ['residual', 'relu']);
   return bn._forwardFused(x, opts.residual ?? null, opts.relu ?? false);
 }
 
@@ -76,6 +77,7 @@ export function convBnEval(
   x: Tensor,
   opts: { residual?: Tensor | null; relu?: boolean } = {},
 ): Tensor {
+  checkOptions('convBnEval', opts, ['residual', 'relu']);
   // A channel mismatch: the module's own forward throws its error.
   if (x.shape[1] !== conv.inChannels) return conv.call(x);
   const { scale, shift } = noGrad(() => {

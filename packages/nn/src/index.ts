@@ -39,10 +39,13 @@ export {
   type ForwardPreHook,
   type IncompatibleKeys,
   Module,
+  type ModuleMetadata,
   type NamedMembersOptions,
   RemovableHandle,
   type StateDict,
   StateDictError,
+  type StateDictMetadata,
+  stateDictMetadata,
 } from './module.js';
 export { Parameter } from './parameter.js';
 export { type ModelSummary, type SummaryRow, summary } from './summary.js';

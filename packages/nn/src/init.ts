@@ -1,7 +1,15 @@
 // torch.nn.init: in-place initialisers with PyTorch's fan and gain rules. All run without recording
 // gradients and accept `{ generator }` for reproducible draws.
 
-import { defaultGenerator, eye, fromTypedArray, type Generator, noGrad, type Tensor } from '@graft/tensor';
+import {
+  checkOptions,
+  defaultGenerator,
+  eye,
+  fromTypedArray,
+  type Generator,
+  noGrad,
+  type Tensor,
+} from '@graft/tensor';
 
 /** The nonlinearity names `calculateGain` knows (PyTorch's strings). */
 export type Nonlinearity =
@@ -78,13 +86,45 @@ function correctFan(tensor: Tensor, mode: FanMode): number {
   return m === 'fan_in' ? fanIn : fanOut;
 }
 
-/** Fills with U(a, b). */
-export function uniform_(tensor: Tensor, a = 0, b = 1, opts: InitOptions = {}): Tensor {
+/** Options of `uniform_` when given as one object (PyTorch's keywords). */
+export interface UniformOptions extends InitOptions {
+  a?: number;
+  b?: number;
+}
+
+/** Options of `normal_` when given as one object (PyTorch's keywords). */
+export interface NormalOptions extends InitOptions {
+  mean?: number;
+  std?: number;
+}
+
+/** Fills with U(a, b). `uniform_(w, -0.1, 0.1)` or `uniform_(w, { a: -0.1, b: 0.1 })`. */
+export function uniform_(
+  tensor: Tensor,
+  a: number | UniformOptions = 0,
+  b = 1,
+  opts: InitOptions = {},
+): Tensor {
+  if (typeof a !== 'number') {
+    checkOptions('init.uniform_', a, ['a', 'b', 'generator']);
+    return uniform_(tensor, a?.a ?? 0, a?.b ?? 1, { generator: a?.generator });
+  }
+  checkOptions('init.uniform_', opts, ['generator']);
   return noGrad(() => tensor.uniform_(a, b, { generator: opts.generator }));
 }
 
-/** Fills with N(mean, std²). */
-export function normal_(tensor: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Tensor {
+/** Fills with N(mean, std²). `normal_(w, 0, 0.01)` or `normal_(w, { std: 0.01 })`. */
+export function normal_(
+  tensor: Tensor,
+  mean: number | NormalOptions = 0,
+  std = 1,
+  opts: InitOptions = {},
+): Tensor {
+  if (typeof mean !== 'number') {
+    checkOptions('init.normal_', mean, ['mean', 'std', 'generator']);
+    return normal_(tensor, mean?.mean ?? 0, mean?.std ?? 1, { generator: mean?.generator });
+  }
+  checkOptions('init.normal_', opts, ['generator']);
   return noGrad(() => tensor.normal_(mean, std, { generator: opts.generator }));
 }
 
@@ -110,8 +150,14 @@ export function eye_(tensor: Tensor): Tensor {
   );
 }
 
-function gainArg(gainOrOpts: number | (InitOptions & { gain?: number }) | undefined): [number, InitOptions] {
+function gainArg(
+  where: string,
+  gainOrOpts: number | (InitOptions & { gain?: number }) | undefined,
+  opts: InitOptions,
+): [number, InitOptions] {
+  checkOptions(where, opts, ['generator']);
   if (typeof gainOrOpts === 'number') return [gainOrOpts, {}];
+  checkOptions(where, gainOrOpts, ['gain', 'generator']);
   return [gainOrOpts?.gain ?? 1, gainOrOpts ?? {}];
 }
 
@@ -121,7 +167,7 @@ export function xavierUniform_(
   gain?: number | (InitOptions & { gain?: number }),
   opts: InitOptions = {},
 ): Tensor {
-  const [g, o] = gainArg(gain);
+  const [g, o] = gainArg('init.xavierUniform_', gain, opts);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor);
   const a = Math.sqrt(3) * g * Math.sqrt(2 / (fanIn + fanOut));
   return uniform_(tensor, -a, a, { generator: opts.generator ?? o.generator });
@@ -133,7 +179,7 @@ export function xavierNormal_(
   gain?: number | (InitOptions & { gain?: number }),
   opts: InitOptions = {},
 ): Tensor {
-  const [g, o] = gainArg(gain);
+  const [g, o] = gainArg('init.xavierNormal_', gain, opts);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor);
   return normal_(tensor, 0, g * Math.sqrt(2 / (fanIn + fanOut)), {
     generator: opts.generator ?? o.generator,
@@ -149,6 +195,8 @@ export interface KaimingOptions extends InitOptions {
   nonlinearity?: Nonlinearity;
 }
 
+const KAIMING_OPTIONS = ['a', 'mode', 'nonlinearity', 'generator'];
+
 function kaimingStd(tensor: Tensor, opts: KaimingOptions): number {
   const fan = correctFan(tensor, opts.mode ?? 'fan_in');
   const gain = calculateGain(opts.nonlinearity ?? 'leaky_relu', opts.a ?? 0);
@@ -157,15 +205,17 @@ function kaimingStd(tensor: Tensor, opts: KaimingOptions): number {
 
 /** He uniform: U(-bound, bound) with bound = gain · √(3 / fan). `kaimingUniform_(w, { a: Math.sqrt(5) })`. */
 export function kaimingUniform_(tensor: Tensor, opts: KaimingOptions = {}): Tensor {
+  checkOptions('init.kaimingUniform_', opts, KAIMING_OPTIONS);
   if (tensor.numel() === 0) return tensor;
   const bound = Math.sqrt(3) * kaimingStd(tensor, opts);
-  return uniform_(tensor, -bound, bound, opts);
+  return uniform_(tensor, -bound, bound, { generator: opts.generator });
 }
 
 /** He normal: N(0, std²) with std = gain / √fan. `kaimingNormal_(w, { mode: 'fan_out', nonlinearity: 'relu' })`. */
 export function kaimingNormal_(tensor: Tensor, opts: KaimingOptions = {}): Tensor {
+  checkOptions('init.kaimingNormal_', opts, KAIMING_OPTIONS);
   if (tensor.numel() === 0) return tensor;
-  return normal_(tensor, 0, kaimingStd(tensor, opts), opts);
+  return normal_(tensor, 0, kaimingStd(tensor, opts), { generator: opts.generator });
 }
 
 export interface TruncNormalOptions extends InitOptions {
@@ -182,6 +232,7 @@ export interface TruncNormalOptions extends InitOptions {
  * PyTorch does. `truncNormal_(w, { std: 0.02 })`.
  */
 export function truncNormal_(tensor: Tensor, opts: TruncNormalOptions = {}): Tensor {
+  checkOptions('init.truncNormal_', opts, ['mean', 'std', 'a', 'b', 'generator']);
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
   const a = opts.a ?? -2;
@@ -210,7 +261,7 @@ export function orthogonal_(
 ): Tensor {
   if (tensor.ndim < 2) throw new Error('orthogonal_: Only tensors with 2 or more dimensions are supported');
   if (tensor.numel() === 0) return tensor;
-  const [gn, o] = gainArg(gain);
+  const [gn, o] = gainArg('init.orthogonal_', gain, opts);
   const g = opts.generator ?? o.generator ?? defaultGenerator;
   const rows = tensor.shape[0];
   const cols = tensor.numel() / rows;

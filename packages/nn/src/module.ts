@@ -2,12 +2,49 @@
 // assignment (a Proxy routes `this.fc = new Linear(...)` into them), with PyTorch's traversal,
 // state_dict save/load and printing.
 
-import { type Device, noGrad, Tensor } from '@graft/tensor';
+import { checkOptions, type Device, noGrad, Tensor } from '@graft/tensor';
 import { Parameter } from './parameter.js';
 import { addIndent, torchSize, typeName } from './pyrepr.js';
 
 /** A state dict: PyTorch's key names (`layer1.0.bn1.running_mean`) to tensors, in registration order. */
 export type StateDict = Record<string, Tensor>;
+
+/** One module's entry in a state dict's `_metadata`: PyTorch's `{'version': N}`. */
+export interface ModuleMetadata {
+  version?: number;
+  [key: string]: unknown;
+}
+
+/**
+ * A state dict's `_metadata`, as PyTorch keeps it beside the keys: module prefix (`''` for the root,
+ * `'layer1.0.bn1'`) to that module's metadata, in traversal order. `stateDict()` sets it as a non-enumerable
+ * `_metadata` property (read it with `stateDictMetadata(sd)`); checkpoint writers save it as torch.save does.
+ */
+export type StateDictMetadata = Map<string, ModuleMetadata>;
+
+/**
+ * The `_metadata` a state dict carries (from `stateDict()` or a loaded PyTorch file), or undefined. A plain
+ * object in its place (prefix to metadata) is accepted too.
+ */
+export function stateDictMetadata(stateDict: object): StateDictMetadata | undefined {
+  const meta = Object.getOwnPropertyDescriptor(stateDict, '_metadata')?.value as unknown;
+  if (meta instanceof Map) return meta as StateDictMetadata;
+  if (meta !== null && typeof meta === 'object' && !(meta instanceof Tensor))
+    return new Map(Object.entries(meta as Record<string, ModuleMetadata>));
+  return undefined;
+}
+
+/** Gives `sd` an empty `_metadata` that stays off its keys (PyTorch's `OrderedDict()._metadata`). */
+function withEmptyMetadata(sd: StateDict): StateDict {
+  const metadata: StateDictMetadata = new Map();
+  Object.defineProperty(sd, '_metadata', {
+    value: metadata,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+  return sd;
+}
 
 /** What a non-strict `loadStateDict` could not match (torch's `_IncompatibleKeys`). */
 export interface IncompatibleKeys {
@@ -147,6 +184,49 @@ function assignMember(m: Module, name: string, value: unknown): boolean {
   return false;
 }
 
+/** `named_parameters` -> `namedParameters`: only an underscore before a letter joins (`conv_1` stays). */
+function snakeToCamel(name: string): string {
+  return name.replace(/(?<=[a-zA-Z0-9])_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The camelCase attribute a PyTorch snake_case name stands for (`state_dict` -> `stateDict`, `in_features`
+ * -> `inFeatures`), or undefined. Only for names the module does not have itself; registered members
+ * (`running_mean`) are found first.
+ */
+function snakeAlias(m: Module, name: string): string | undefined {
+  if (!name.includes('_')) return undefined;
+  const camel = snakeToCamel(name);
+  return camel !== name && camel in m ? camel : undefined;
+}
+
+/**
+ * Assignments PyTorch users write that would add a property nothing reads. In PyTorch too,
+ * `model.requires_grad = False` only sets an attribute; freezing takes `requires_grad_(False)`.
+ */
+const MODULE_SLIPS: Record<string, string> = {
+  requires_grad: 'a Module has no requires_grad flag; call requiresGrad_(false) to freeze its parameters',
+  requiresGrad: 'a Module has no requiresGrad flag; call requiresGrad_(false) to freeze its parameters',
+};
+
+/**
+ * Refuses an assignment that can only be a slip: a known PyTorch name without a graft attribute, or the
+ * snake_case spelling of an attribute the module has (`conv.kernel_size = 5` beside `kernelSize`). Modules
+ * and tensors pass: they register (or are kept) under the name given, as in PyTorch.
+ */
+function checkAttributeWrite(m: Module, name: string, value: unknown): void {
+  if (value instanceof Module || value instanceof Tensor || name in m) return;
+  const where = `${m._getName()}.${name}`;
+  const slip = MODULE_SLIPS[name];
+  if (slip !== undefined) throw new TypeError(`${where}: ${slip}`);
+  const camel = snakeAlias(m, name);
+  if (camel !== undefined) {
+    throw new TypeError(
+      `${where}: PyTorch's name for '${camel}'; assign ${camel} instead (this would add a property nothing reads)`,
+    );
+  }
+}
+
 function unregister(m: Module, name: string): void {
   m._parameters.delete(name);
   m._buffers.delete(name);
@@ -160,11 +240,19 @@ export const moduleProxyHandler: ProxyHandler<Module> = {
     if (typeof prop === 'string') {
       const v = lookupMember(target, prop);
       if (v !== NOT_FOUND) return v;
+      // PyTorch's snake_case names read the camelCase attribute (`model.state_dict()`, `conv.in_channels`).
+      if (prop.includes('_') && !(prop in target)) {
+        const camel = snakeAlias(target, prop);
+        if (camel !== undefined) return Reflect.get(target, camel, receiver);
+      }
     }
     return Reflect.get(target, prop, receiver);
   },
   set(target, prop, value, receiver) {
-    if (typeof prop === 'string' && assignMember(target, prop, value)) return true;
+    if (typeof prop === 'string') {
+      if (assignMember(target, prop, value)) return true;
+      checkAttributeWrite(target, prop, value);
+    }
     return Reflect.set(target, prop, value, receiver);
   },
   defineProperty(target, prop, desc) {
@@ -181,7 +269,8 @@ export const moduleProxyHandler: ProxyHandler<Module> = {
     return Reflect.deleteProperty(target, prop);
   },
   has(target, prop) {
-    return (typeof prop === 'string' && isMember(target, prop)) || Reflect.has(target, prop);
+    if (typeof prop !== 'string') return Reflect.has(target, prop);
+    return isMember(target, prop) || Reflect.has(target, prop) || snakeAlias(target, prop) !== undefined;
   },
   ownKeys(target) {
     const keys = new Set<string | symbol>(Reflect.ownKeys(target));
@@ -197,6 +286,31 @@ export const moduleProxyHandler: ProxyHandler<Module> = {
     return Reflect.getOwnPropertyDescriptor(target, prop);
   },
 };
+
+const NAMED_MEMBERS_OPTIONS = ['prefix', 'recurse', 'removeDuplicate'];
+
+/** `parameters(false)` or PyTorch's keyword spelled as an option, `parameters({ recurse: false })`. */
+function recurseArg(where: string, recurse: boolean | { recurse?: boolean }): boolean {
+  if (typeof recurse === 'boolean') return recurse;
+  checkOptions(where, recurse, ['recurse']);
+  return recurse?.recurse ?? true;
+}
+
+const DEVICES: readonly string[] = ['cpu', 'webgpu'];
+
+/** `to('webgpu')` or `to({ device: 'webgpu' })`; anything else (a dtype, a typo) throws. */
+function deviceArg(target: unknown): Device {
+  let device = target;
+  if (typeof target === 'object' && target !== null) {
+    checkOptions('Module.to', target, ['device']);
+    device = (target as { device?: unknown }).device;
+  }
+  if (typeof device !== 'string' || !DEVICES.includes(device)) {
+    const got = typeof device === 'string' ? `'${device}'` : typeName(device);
+    throw new TypeError(`Module.to: expected a device, 'cpu' or 'webgpu', got ${got}`);
+  }
+  return device as Device;
+}
 
 function checkMemberName(kind: string, name: unknown): asserts name is string {
   if (typeof name !== 'string') throw new TypeError(`${kind} name should be a string. Got ${typeName(name)}`);
@@ -229,6 +343,12 @@ export class Module {
 
   /** @internal The traps that route member assignment; containers add positional indexing. */
   static _proxyHandler: ProxyHandler<Module> = moduleProxyHandler;
+
+  /**
+   * PyTorch's `_version`: the state dict layout version written into `_metadata` (1; BatchNorm 2). A layer
+   * that changes its state dict layout raises it and reads `localMetadata.version` when loading.
+   */
+  static version = 1;
 
   constructor() {
     const hidden = (name: string, value: unknown) =>
@@ -348,6 +468,7 @@ export class Module {
   *namedModules(
     opts: { prefix?: string; removeDuplicate?: boolean; memo?: Set<Module> } = {},
   ): Generator<[string, Module]> {
+    checkOptions('Module.namedModules', opts, ['prefix', 'removeDuplicate', 'memo']);
     const memo = opts.memo ?? new Set<Module>();
     const prefix = opts.prefix ?? '';
     const removeDuplicate = opts.removeDuplicate ?? true;
@@ -401,21 +522,23 @@ export class Module {
 
   /** Parameters with PyTorch's dotted names (`layer1.0.conv1.weight`); shared ones once. */
   namedParameters(opts: NamedMembersOptions = {}): Generator<[string, Parameter]> {
+    checkOptions('Module.namedParameters', opts, NAMED_MEMBERS_OPTIONS);
     return this.namedMembers((m) => m._parameters, opts);
   }
 
   /** All parameters (of descendants too, unless `recurse` is false), shared ones once. */
-  *parameters(recurse = true): Generator<Parameter> {
-    for (const [, p] of this.namedParameters({ recurse })) yield p;
+  *parameters(recurse: boolean | { recurse?: boolean } = true): Generator<Parameter> {
+    for (const [, p] of this.namedParameters({ recurse: recurseArg('Module.parameters', recurse) })) yield p;
   }
 
   /** Buffers with dotted names, persistent or not. */
   namedBuffers(opts: NamedMembersOptions = {}): Generator<[string, Tensor]> {
+    checkOptions('Module.namedBuffers', opts, NAMED_MEMBERS_OPTIONS);
     return this.namedMembers((m) => m._buffers, opts);
   }
 
-  *buffers(recurse = true): Generator<Tensor> {
-    for (const [, b] of this.namedBuffers({ recurse })) yield b;
+  *buffers(recurse: boolean | { recurse?: boolean } = true): Generator<Tensor> {
+    for (const [, b] of this.namedBuffers({ recurse: recurseArg('Module.buffers', recurse) })) yield b;
   }
 
   /** The descendant at a dotted path (`'layer1.0.conv1'`); `''` is this module. */
@@ -467,6 +590,7 @@ export class Module {
 
   /** Clears parameter gradients: sets them to null (default, as PyTorch 2) or zeroes them in place. */
   zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    checkOptions('Module.zeroGrad', opts, ['setToNone']);
     for (const p of this.parameters()) {
       if (!p.grad) continue;
       if (opts.setToNone ?? true) {
@@ -490,7 +614,8 @@ export class Module {
    * Moves parameters (with their grads) and buffers to `device`. Parameters on another device are
    * replaced by new Parameter objects, so build optimizers after moving the model.
    */
-  to(device: Device): this {
+  to(target: Device | { device: Device }): this {
+    const device = deviceArg(target);
     const moved = new Map<Tensor, Tensor>();
     const move = (t: Tensor): Tensor => {
       let r = moved.get(t);
@@ -553,12 +678,18 @@ export class Module {
 
   /**
    * Parameters and persistent buffers under PyTorch's keys, in registration order. Values share
-   * storage with the module (detached unless `keepVars`).
+   * storage with the module (detached unless `keepVars`). Like PyTorch's, it carries a non-enumerable
+   * `_metadata` (`stateDictMetadata(sd)`): each module's prefix to `{ version }`, which checkpoint writers save
+   * and `loadStateDict` reads. A `destination` without `_metadata` gets none, as in PyTorch.
    */
   stateDict(opts: { prefix?: string; keepVars?: boolean; destination?: StateDict } = {}): StateDict {
-    const destination = opts.destination ?? {};
+    checkOptions('Module.stateDict', opts, ['prefix', 'keepVars', 'destination']);
+    const destination = opts.destination ?? withEmptyMetadata({});
     const prefix = opts.prefix ?? '';
     const keepVars = opts.keepVars ?? false;
+    const metadata = Object.getOwnPropertyDescriptor(destination, '_metadata')?.value as unknown;
+    if (metadata instanceof Map)
+      metadata.set(prefix.slice(0, -1), { version: (this.constructor as typeof Module).version });
     this._saveToStateDict(destination, prefix, keepVars);
     for (const [name, m] of this._modules) {
       if (m) m.stateDict({ destination, prefix: `${prefix}${name}.`, keepVars });
@@ -569,6 +700,7 @@ export class Module {
   /**
    * @internal Copies this module's own entries from `stateDict` (already narrowed to `prefix`),
    * collecting missing / unexpected keys and error messages like PyTorch's _load_from_state_dict.
+   * `localMetadata` is this module's entry of the state dict's `_metadata` (`{}` when it has none).
    */
   _loadFromStateDict(
     stateDict: Map<string, unknown>,
@@ -576,7 +708,9 @@ export class Module {
     missingKeys: string[],
     unexpectedKeys: string[],
     errorMsgs: string[],
+    localMetadata: ModuleMetadata = {},
   ): void {
+    void localMetadata;
     const local = new Map<string, Tensor>();
     for (const [n, p] of this._parameters) if (p) local.set(n, p);
     for (const [n, b] of this._buffers) if (b && !this._nonPersistentBuffers.has(n)) local.set(n, b);
@@ -630,6 +764,7 @@ export class Module {
     stateDict: StateDict | Map<string, Tensor>,
     opts: { strict?: boolean } = {},
   ): IncompatibleKeys {
+    checkOptions('Module.loadStateDict', opts, ['strict']);
     const strict = opts.strict ?? true;
     if (stateDict === null || typeof stateDict !== 'object' || stateDict instanceof Tensor) {
       throw new TypeError(`Expected state_dict to be dict-like, got ${typeName(stateDict)}.`);
@@ -638,8 +773,10 @@ export class Module {
     const missingKeys: string[] = [];
     const unexpectedKeys: string[] = [];
     const errorMsgs: string[] = [];
+    const metadata = stateDictMetadata(stateDict);
     const load = (module: Module, local: Map<string, unknown>, prefix: string) => {
-      module._loadFromStateDict(local, prefix, missingKeys, unexpectedKeys, errorMsgs);
+      const localMetadata = metadata?.get(prefix.slice(0, -1)) ?? {};
+      module._loadFromStateDict(local, prefix, missingKeys, unexpectedKeys, errorMsgs, localMetadata);
       for (const [name, child] of module._modules) {
         if (!child) continue;
         const childPrefix = `${prefix}${name}.`;

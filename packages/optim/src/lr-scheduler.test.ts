@@ -22,10 +22,10 @@ describe('scheduler errors carry PyTorch messages', () => {
 
   it('names an unknown option', () => {
     expect(() => new lrScheduler.StepLR(sgd(), { step_size: 2 } as never)).toThrow(
-      "StepLR: unknown option 'step_size' (did you mean 'stepSize'?)",
+      "StepLR: unknown option 'step_size'; did you mean 'stepSize'?",
     );
     expect(() => new lrScheduler.ReduceLROnPlateau(sgd(), { min_lr: 0.1 } as never)).toThrow(
-      "ReduceLROnPlateau: unknown option 'min_lr' (did you mean 'minLr'?)",
+      "ReduceLROnPlateau: unknown option 'min_lr'; did you mean 'minLr'?",
     );
   });
 

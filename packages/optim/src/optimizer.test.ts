@@ -91,10 +91,10 @@ describe('construction errors carry PyTorch messages', () => {
         `${name}: unknown option 'nesterow'`,
       );
       expect(() => make([param([1])], { weight_decay: 0.1 } as never)).toThrow(
-        `${name}: unknown option 'weight_decay' (did you mean 'weightDecay'?)`,
+        `${name}: unknown option 'weight_decay'; did you mean 'weightDecay'?`,
       );
       expect(() => make([{ params: [param([1])], weight_decay: 0.1 } as never])).toThrow(
-        "unknown option 'weight_decay' in a parameter group (did you mean 'weightDecay'?)",
+        `${name} parameter group: unknown option 'weight_decay'; did you mean 'weightDecay'?`,
       );
     });
   }
@@ -137,7 +137,7 @@ describe('parameter groups', () => {
   it('fill options from the defaults, in PyTorch order, and stay live', () => {
     const a = param([1]);
     const b = param([1]);
-    const opt = new SGD([{ params: [a] }, { params: b, lr: 1, name: 'head' }], { lr: 0.1, momentum: 0 });
+    const opt = new SGD([{ params: [a] }, { params: b, lr: 1 }], { lr: 0.1, momentum: 0 });
     expect(Object.keys(opt.paramGroups[0])).toEqual([
       'params',
       'lr',
@@ -150,7 +150,6 @@ describe('parameter groups', () => {
       'differentiable',
     ]);
     expect(opt.paramGroups[1].params).toEqual([b]);
-    expect(opt.paramGroups[1].name).toBe('head');
     withGrad(a, [2]);
     withGrad(b, [2]);
     opt.paramGroups[0].lr = 0.25; // a live group: the next step uses it

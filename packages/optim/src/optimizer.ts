@@ -1,14 +1,16 @@
 // The Optimizer base: parameter groups filled from defaults, per-parameter state, PyTorch's state_dict layout.
 
-import { enableGrad, noGrad, Tensor } from '@graft/tensor';
+import { checkOptions, enableGrad, noGrad, Tensor, unknownOptionMessage } from '@graft/tensor';
 import { formatPythonValue, toCamelCase, toSnakeCase } from './python.js';
 
 /** A hyperparameter value held by a parameter group (`betas` is a `[beta1, beta2]` pair). */
 export type OptionValue = number | boolean | string | null | readonly number[];
 
 /**
- * One parameter group: its parameters and the options the optimizer reads, with camelCase keys. Groups are
- * plain objects in `optimizer.paramGroups`; write `group.lr` to change a rate, as schedulers do.
+ * One parameter group: its parameters and the options the optimizer reads, with camelCase keys. Groups in
+ * `optimizer.paramGroups` are live: write `group.lr` to change a rate, as schedulers do. PyTorch's spelling
+ * reads and writes the same option (`group.weight_decay = 0.5` sets `weightDecay`); writing a key the group
+ * does not have throws, so a slip cannot add an option that `step()` never reads.
  */
 export interface ParamGroup {
   params: Tensor[];
@@ -63,6 +65,21 @@ export interface ZeroGradOptions {
   setToNone?: boolean;
 }
 
+/**
+ * Keys that learning-rate schedulers add to a group (PyTorch's `initial_lr`, `max_lr`, ...), so a group may
+ * hold them besides the optimizer's own options; a group passed in may give `initialLr` to resume a schedule.
+ */
+export const SCHEDULER_GROUP_KEYS: readonly string[] = [
+  'initialLr',
+  'maxLr',
+  'minLr',
+  'maxMomentum',
+  'baseMomentum',
+];
+
+/** Keys a group may carry as a label (PyTorch keeps any extra key; `name` is the one users write). */
+export const LABEL_GROUP_KEYS: readonly string[] = ['name'];
+
 /** A default left out on purpose: every group must then give a value (SGD's `lr`). */
 export const REQUIRED: unique symbol = Symbol('required');
 
@@ -87,6 +104,8 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   readonly state = new Map<Tensor, ParamState>();
   private readonly className: string;
   private readonly requiredOptions: ReadonlySet<string>;
+  /** The keys a group may hold: the optimizer's options (required ones too), then those schedulers add. */
+  private readonly groupKeys: readonly string[];
 
   protected constructor(
     className: string,
@@ -95,9 +114,13 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     options: object,
   ) {
     this.className = className;
+    this.groupKeys = [
+      ...Object.keys(defaults),
+      ...[...SCHEDULER_GROUP_KEYS, ...LABEL_GROUP_KEYS].filter((k) => !(k in defaults)),
+    ];
     const merged: Record<string, DefaultValue> = { ...defaults };
-    for (const [key, value] of Object.entries(options)) {
-      if (!(key in defaults)) throw new Error(unknownOption(className, key, Object.keys(defaults)));
+    checkOptions(className, options, Object.keys(defaults));
+    for (const [key, value] of Object.entries(options ?? {})) {
       if (value !== undefined) merged[key] = value as OptionValue;
     }
     this.requiredOptions = new Set(Object.keys(merged).filter((k) => merged[k] === REQUIRED));
@@ -145,15 +168,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       if (!p.isLeaf && p.gradFn?.retained !== p) throw new Error("can't optimize a non-leaf Tensor");
     }
 
+    checkOptions(`${this.className} parameter group`, input, ['params', ...this.groupKeys]);
     const built: Record<string, unknown> = { params };
     for (const [key, value] of Object.entries(input)) {
       if (key === 'params') continue;
-      const camel = toCamelCase(key);
-      if (camel !== key && camel in this.defaults) {
-        throw new Error(
-          `${this.className}: unknown option '${key}' in a parameter group (did you mean '${camel}'?)`,
-        );
-      }
       built[key] = Array.isArray(value) ? [...value] : value;
     }
     for (const name of this.requiredOptions) {
@@ -177,13 +195,20 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     if (params.some((p) => seen.has(p)))
       throw new Error('some parameters appear in more than one parameter group');
 
-    const typed = built as G;
+    const typed = this.liveGroup(built, this.paramGroups.length);
     this.paramGroups.push(typed);
     for (const p of params) this.initParamState(p, typed);
   }
 
+  /** Wraps a group so that PyTorch's snake_case names alias its options and unknown keys throw. */
+  private liveGroup(group: Record<string, unknown>, index: number): G {
+    return new Proxy(group, groupHandler(`${this.className}.paramGroups[${index}]`, this.groupKeys)) as G;
+  }
+
   /** Clears gradients: `grad = null` by default, or zero-filled with `{ setToNone: false }`. */
-  zeroGrad({ setToNone = true }: ZeroGradOptions = {}): void {
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    checkOptions(`${this.className}.zeroGrad`, options, ['setToNone']);
+    const setToNone = options?.setToNone ?? true;
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;
@@ -330,7 +355,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       for (const [key, value] of Object.entries(this.defaults)) {
         if (group[key] === undefined) group[key] = Array.isArray(value) ? [...value] : value;
       }
-      return group as G;
+      return this.liveGroup(group, gi);
     });
 
     this.state.clear();
@@ -357,6 +382,32 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   }
 }
 
+/**
+ * PyTorch's snake_case names on an optimizer act as the camelCase ones (`opt.param_groups[0]['lr'] = x`,
+ * `opt.zero_grad()`, `opt.state_dict()`). Left out of the TypeScript types on purpose: there, the camelCase
+ * name is the API.
+ */
+const SNAKE_CASE_ALIASES: Record<string, string> = {
+  param_groups: 'paramGroups',
+  zero_grad: 'zeroGrad',
+  state_dict: 'stateDict',
+  load_state_dict: 'loadStateDict',
+  add_param_group: 'addParamGroup',
+};
+for (const [snake, camel] of Object.entries(SNAKE_CASE_ALIASES)) {
+  Object.defineProperty(Optimizer.prototype, snake, {
+    configurable: true,
+    enumerable: false,
+    get(this: Optimizer) {
+      const value = (this as unknown as Record<string, unknown>)[camel];
+      return typeof value === 'function' ? value.bind(this) : value;
+    },
+    set() {
+      throw new TypeError(`Optimizer.${snake} (${camel} in graft) cannot be assigned`);
+    },
+  });
+}
+
 // ---- helpers shared by the optimizers ----
 
 /** Throws PyTorch's `Invalid ... value` error unless `value >= 0`. */
@@ -365,10 +416,60 @@ export function checkNonNegative(value: unknown, what: string): void {
     throw new Error(`Invalid ${what}: ${formatPythonValue(value)}`);
 }
 
-function unknownOption(className: string, key: string, known: string[]): string {
-  const camel = toCamelCase(key);
-  const hint = camel !== key && known.includes(camel) ? ` (did you mean '${camel}'?)` : '';
-  return `${className}: unknown option '${key}'${hint}; expected one of ${known.join(', ')}`;
+/**
+ * The traps of a live group. Its own keys are camelCase and are what `step()`, `String(optimizer)` and
+ * `stateDict()` read, so a snake_case name is resolved to the own key it spells (PyTorch's
+ * `group['weight_decay']`) rather than stored beside it; a key that is neither an own key nor one a scheduler
+ * may add throws, naming the closest.
+ */
+function groupHandler(where: string, optionNames: readonly string[]): ProxyHandler<Record<string, unknown>> {
+  const resolve = (target: Record<string, unknown>, prop: string): string | undefined => {
+    if (Object.hasOwn(target, prop)) return prop;
+    const camel = toCamelCase(prop);
+    if (Object.hasOwn(target, camel)) return camel;
+    if (optionNames.includes(camel)) return camel;
+    return undefined;
+  };
+  const refuse = (target: Record<string, unknown>, prop: string): never => {
+    const known = [...Object.keys(target), ...optionNames.filter((k) => !Object.hasOwn(target, k))];
+    throw new TypeError(unknownOptionMessage(where, prop, known));
+  };
+  return {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && !(prop in target)) {
+        const key = resolve(target, prop);
+        if (key !== undefined) return target[key];
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+    set(target, prop, value) {
+      if (typeof prop !== 'string') return Reflect.set(target, prop, value);
+      const key = resolve(target, prop) ?? refuse(target, prop);
+      if (key === 'params') target.params = groupParams(value);
+      else target[key] = value;
+      return true;
+    },
+    defineProperty(target, prop, descriptor) {
+      if (typeof prop !== 'string') return Reflect.defineProperty(target, prop, descriptor);
+      return Reflect.defineProperty(target, resolve(target, prop) ?? refuse(target, prop), descriptor);
+    },
+    deleteProperty(target, prop) {
+      if (typeof prop !== 'string') return Reflect.deleteProperty(target, prop);
+      const key = resolve(target, prop) ?? prop;
+      if (
+        key === 'params' ||
+        (optionNames.includes(key) && !SCHEDULER_GROUP_KEYS.includes(key) && !LABEL_GROUP_KEYS.includes(key))
+      ) {
+        throw new TypeError(`${where}: cannot delete '${prop}': step() reads it`);
+      }
+      return Reflect.deleteProperty(target, key);
+    },
+    has(target, prop) {
+      if (typeof prop !== 'string') return Reflect.has(target, prop);
+      const key = resolve(target, prop);
+      return (key !== undefined && Object.hasOwn(target, key)) || Reflect.has(target, prop);
+    },
+  };
 }
 
 function typeName(x: unknown): string {

@@ -100,7 +100,7 @@ describe('writing PyTorch zip checkpoints', () => {
     });
     expect(Object.isFrozen(back.optimizer.param_groups[0].betas)).toBe(true);
     expect(back.best).toBe(100);
-    expect(pyAttributes(back.model)).toEqual({ _metadata: { '': { version: 1 } } });
+    expect(pyAttributes(back.model)).toEqual({ _metadata: new Map([['', { version: 1 }]]) });
   });
 
   it('writes the same tensor object once and reads it back shared', () => {
@@ -176,6 +176,7 @@ describe('writing PyTorch zip checkpoints', () => {
 
 interface GraftCheck {
   torch: string;
+  models: Record<string, Record<string, unknown>>;
   files: Record<
     string,
     {
@@ -208,20 +209,63 @@ describe('files graft writes load in real PyTorch (fixtures/graft_written_check.
       if (name.endsWith('.pth')) {
         expect(entry.aligned_64).toBe(true);
         // torch 1.13's weights_only loader lacks BINFLOAT; it refuses PyTorch's own float-holding checkpoints the same way.
-        expect(entry.weights_only).toBe(
-          name === 'checkpoint.pth' ? expected.torch_checkpoint_weights_only : 'ok',
-        );
+        const holdsFloats = name === 'checkpoint.pth' || name === 'nn_optimizers.pth';
+        expect(entry.weights_only).toBe(holdsFloats ? expected.torch_checkpoint_weights_only : 'ok');
       } else {
         expect(entry.header_aligned_8).toBe(true);
       }
     });
 
+    // graft's own nn_* files hold trained values, which follow the kernels; PyTorch checks their structure.
+    if (name.startsWith('nn_')) continue;
     it(`${name}: the writer still produces the bytes PyTorch checked`, () => {
       expect(Buffer.from(GRAFT_WRITTEN[name]()).equals(Buffer.from(fixture(`graft-written/${name}`)))).toBe(
         true,
       );
     });
   }
+
+  it("state dicts read from torch files and written back keep torch's _metadata (OrderedDict ==, order too)", () => {
+    expect(check.files['state_dict.pth'].metadata_equal).toEqual({ '': true });
+    expect(check.files['from_legacy.pth'].metadata_equal).toEqual({ '': true });
+    expect(check.files['checkpoint.pth'].metadata_equal).toEqual({ model: true });
+  });
+
+  it("nn_state_dict.pth: torch.load gave an OrderedDict whose _metadata equals torch's own", () => {
+    expect(check.files['nn_state_dict.pth']).toMatchObject({
+      type: 'OrderedDict',
+      metadata_type: 'OrderedDict',
+      metadata_equal: true,
+      keys_equal: true,
+      data_pkl_equal: true,
+      load_state_dict: 'ok',
+    });
+  });
+
+  it("nn_optimizers.pth: every optimizer's stateDict() had torch's structure and loaded into torch.optim", () => {
+    const optimizers = check.files['nn_optimizers.pth'].optimizers as Record<string, Record<string, unknown>>;
+    const names = fixtureJson<{ optimizers: { name: string }[] }>('torch_structure.json').optimizers.map(
+      (c) => c.name,
+    );
+    expect(Object.keys(optimizers).sort()).toEqual([...names].sort());
+    for (const entry of Object.values(optimizers)) {
+      expect(entry).toEqual({
+        load_state_dict: 'ok',
+        structure_mismatch: null,
+        reloaded_structure_mismatch: null,
+      });
+    }
+  });
+
+  it("@graft/models resnet18's state dict had torchvision's keys, shapes, _metadata and data.pkl bytes", () => {
+    expect(check.models.resnet18).toEqual({
+      type: 'OrderedDict',
+      metadata_equal: true,
+      data_pkl_equal: true,
+      structure_mismatch: null,
+      load_state_dict: 'ok',
+    });
+  });
 
   it('checkpoint.pth: optimizers accepted the state, with int keys', () => {
     const entry = check.files['checkpoint.pth'];

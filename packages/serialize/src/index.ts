@@ -3,6 +3,7 @@
 import { Tensor, type TypedArray } from '@graft/tensor';
 import { SerializeError } from './errors.js';
 import { readCheckpoint } from './format.js';
+import { checkLoadOptions, checkSaveOptions } from './options.js';
 import type { TensorSource } from './pickler.js';
 import type { PickleDict, PickleKey, PickleValue } from './python-value.js';
 import { parseSafetensors, type SafetensorsEntry, serializeSafetensors } from './safetensors.js';
@@ -31,11 +32,18 @@ export type PyMap = Map<PickleKey, PyValue>;
  */
 export type SaveInput = PyValue | object;
 
+/** Options of `load` / `loadBytes`; an unknown key throws naming the closest known one. */
 export interface LoadOptions {
   /** Also check the CRC-32 of uncompressed tensor data in zip files (slower; PyTorch does not). */
   verifyCrc?: boolean;
+  /**
+   * Read Python floats as `PyFloat` instead of numbers, so that saving the value again keeps `1.0` a float
+   * (default false: floats are plain numbers, and an integral one is written back as an int).
+   */
+  keepFloats?: boolean;
 }
 
+/** Options of `save` / `saveBytes`; an unknown key, or an option of the other format, throws. */
 export interface SaveOptions {
   /** `pytorch-zip` (default) or `safetensors`. */
   format?: 'pytorch-zip' | 'safetensors';
@@ -50,6 +58,13 @@ export interface SaveOptions {
  * the bytes themselves. Tensor data is viewed in place where it is aligned, so keep `bytes` unchanged.
  */
 export function loadBytes(bytes: Uint8Array, options: LoadOptions = {}): PyValue {
+  checkLoadOptions('loadBytes', options);
+  if (!(bytes instanceof Uint8Array)) {
+    throw new SerializeError(
+      `loadBytes: expected the file's bytes as a Uint8Array, got ${describeJs(bytes)}` +
+        (typeof bytes === 'string' ? "; to read a path use load() from '@graft/serialize/node'" : ''),
+    );
+  }
   return readCheckpoint(bytes, tensorFactory(), options);
 }
 
@@ -123,11 +138,6 @@ function encode(
 ): Uint8Array {
   if (options.format === 'safetensors')
     return serializeSafetensors(safetensorsEntries(value, prefetched), options.metadata);
-  if (options.format !== undefined && options.format !== 'pytorch-zip') {
-    throw new SerializeError(
-      `unknown save format ${JSON.stringify(options.format)}; expected 'pytorch-zip' or 'safetensors'`,
-    );
-  }
   return writeTorchZip(value, {
     tensorSource: (v) => tensorSourceOf(v, prefetched),
     archiveName: options.archiveName,
@@ -139,12 +149,14 @@ function encode(
  * with `{ format: 'safetensors' }`, as safetensors. Works for tensors on any device.
  */
 export async function saveBytes(value: SaveInput, options: SaveOptions = {}): Promise<Uint8Array> {
+  checkSaveOptions('saveBytes', options);
   const prefetched = await prefetchTensors(value);
   return encode(value, options, prefetched);
 }
 
 /** Synchronous `saveBytes` for CPU tensors. */
 export function saveBytesSync(value: SaveInput, options: SaveOptions = {}): Uint8Array {
+  checkSaveOptions('saveBytesSync', options);
   return encode(value, options, new Map());
 }
 

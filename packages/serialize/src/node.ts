@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { SerializeError } from './errors.js';
 import {
   type LoadOptions,
   loadBytes,
@@ -11,11 +12,15 @@ import {
   type SaveOptions,
   saveBytes,
 } from './index.js';
+import { checkLoadOptions, checkSaveOptions } from './options.js';
 
 export * from './index.js';
 
-/** Reads a checkpoint file; the format comes from its bytes, not its extension. */
-export async function load(path: string, options: LoadOptions = {}): Promise<PyValue> {
+/** Reads a checkpoint file (a path or file URL); the format comes from its bytes, not its extension. */
+export async function load(path: string | URL, options: LoadOptions = {}): Promise<PyValue> {
+  if (typeof path !== 'string' && !(path instanceof URL))
+    throw new SerializeError(`load: expected a file path (string or URL), got ${typeName(path)}`);
+  checkLoadOptions('load', options);
   const buffer = await readFile(path);
   return loadBytes(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), options);
 }
@@ -55,10 +60,26 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * (the zip's folder is named after the file, as torch.save does). The write is atomic.
  */
 export async function save(value: SaveInput, path: string, options: SaveOptions = {}): Promise<void> {
+  if (typeof path !== 'string') {
+    const swapped =
+      typeof value === 'string' ? `; did you swap them? call save(value, ${JSON.stringify(value)})` : '';
+    throw new SerializeError(
+      `save: expected (value, path) with a string path, got a path of type ${typeName(path)}${swapped}`,
+    );
+  }
+  checkSaveOptions('save', options, path);
   const ext = extname(path).toLowerCase();
   const format = options.format ?? (ext === '.safetensors' ? 'safetensors' : 'pytorch-zip');
   const cleaned = basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_');
   const stem = /^\.*$/.test(cleaned) ? 'archive' : cleaned;
-  const bytes = await saveBytes(value, { archiveName: stem, ...options, format });
+  const zipName = format === 'pytorch-zip' ? { archiveName: stem } : {};
+  const bytes = await saveBytes(value, { ...zipName, ...options, format });
   await writeFileAtomic(path, bytes);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
 }

@@ -63,6 +63,8 @@ class Pickler {
   private readonly tuplesInProgress = new Set<object>();
   /** Plain objects whose integer-string keys are written as Python ints (an optimizer's `state`). */
   private readonly intKeyed = new Set<object>();
+  /** An optimizer's param groups, whose numeric options are written with torch's types (floatOptionValue). */
+  private readonly paramGroups = new Set<object>();
   private readonly path: string[] = [];
   private readonly location: string;
 
@@ -109,8 +111,13 @@ class Pickler {
     this.put(key);
   }
 
-  private string(s: string): void {
-    const key = `\0str:${s}`;
+  /**
+   * Equal strings share one memo entry, as Python's interned strings do. torch makes each storage key a new
+   * string (`str(n)`), so storage keys get their own entries: a later '0' (a module prefix in _metadata) is
+   * written out again, as torch.save writes it.
+   */
+  private string(s: string, namespace = 'str'): void {
+    const key = `\0${namespace}:${s}`;
     if (this.get(key)) return;
     const bytes = utf8.encode(s);
     this.out.u8(OP.BINUNICODE);
@@ -190,6 +197,10 @@ class Pickler {
         return;
       case 'object':
         break;
+      case 'function':
+        throw this.error(
+          `cannot save a function (${value.name || 'anonymous'}); did you mean to call it, as in model.stateDict()?`,
+        );
       default:
         throw this.error(`cannot save a value of type ${typeof value}`);
     }
@@ -225,12 +236,23 @@ class Pickler {
       return;
     }
     if (isPlainObject(value)) {
-      if (isOptimizerStateDict(value)) this.intKeyed.add(value.state);
-      const entries = Object.entries(value);
-      this.dict(value, this.intKeyed.has(value) ? entries.map(([k, v]) => [Number(k), v]) : entries);
+      if (isOptimizerStateDict(value)) {
+        if (isPlainObject(value.state)) this.intKeyed.add(value.state);
+        for (const group of value.param_groups) this.paramGroups.add(group);
+      }
+      let entries: [unknown, unknown][] = Object.entries(value);
+      if (this.intKeyed.has(value)) entries = entries.map(([k, v]) => [Number(k), v]);
+      if (this.paramGroups.has(value))
+        entries = entries.map(([k, v]) => [k, paramGroupValue(k as string, v)]);
+      this.dict(value, entries);
       return;
     }
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    if (typeof (value as { stateDict?: unknown }).stateDict === 'function') {
+      throw this.error(
+        `cannot save a ${name} itself; save its stateDict() (torch.save(model) pickles Python classes, which graft neither writes nor reads)`,
+      );
+    }
     throw this.error(
       `cannot save a ${name}; expected a tensor, array, Map, plain object, string, number, bigint, boolean, null or Uint8Array`,
     );
@@ -269,8 +291,7 @@ class Pickler {
     }
   }
 
-  private dict(dict: object, entries: [unknown, unknown][]): void {
-    const ordered = isOrderedDict(dict);
+  private dict(dict: object, entries: [unknown, unknown][], ordered = isOrderedDict(dict)): void {
     if (ordered) this.emptyOrderedDict();
     else this.out.u8(OP.EMPTY_DICT);
     this.put(dict);
@@ -287,12 +308,29 @@ class Pickler {
       this.out.u8(end - start > 1 ? OP.SETITEMS : OP.SETITEM);
     }
     const attributes = ordered ? pyAttributes(dict) : undefined;
-    if (attributes && Object.keys(attributes).length) {
-      this.path.push('<attributes>');
-      this.dict({}, Object.entries(attributes));
+    if (attributes && Object.keys(attributes).length) this.attributes(attributes);
+  }
+
+  /** The BUILD that sets an OrderedDict's attributes, as pickle writes `__reduce__`'s state: a dict of them. */
+  private attributes(attributes: Record<string, unknown>): void {
+    const entries = Object.entries(attributes);
+    this.out.u8(OP.EMPTY_DICT);
+    this.put({});
+    if (entries.length > 1) this.out.u8(OP.MARK);
+    for (const [name, value] of entries) {
+      this.path.push(`.${name}`);
+      this.string(name);
+      // torch keeps a state dict's _metadata in an OrderedDict; nn's is a Map, a hand-made one may be an object.
+      if (name === '_metadata' && (value instanceof Map || isPlainObject(value))) {
+        if (!this.get(value))
+          this.dict(value, value instanceof Map ? [...value.entries()] : Object.entries(value), true);
+      } else {
+        this.save(value);
+      }
       this.path.pop();
-      this.out.u8(OP.BUILD);
     }
+    this.out.u8(entries.length > 1 ? OP.SETITEMS : OP.SETITEM);
+    this.out.u8(OP.BUILD);
   }
 
   private key(key: unknown): void {
@@ -324,8 +362,10 @@ class Pickler {
       this.global('torch._utils', '_rebuild_parameter');
       this.tuple(3, () => {
         this.plainTensor({ ...t, requiresGrad: false });
+        this.put({}); // the parameter's data tensor
         this.out.u8(t.requiresGrad ? OP.NEWTRUE : OP.NEWFALSE);
         this.emptyOrderedDict();
+        this.put({}); // the backward-hooks OrderedDict, memoized as pickle does
       });
       this.out.u8(OP.REDUCE);
       this.put(memoKey);
@@ -343,7 +383,7 @@ class Pickler {
       this.tuple(5, () => {
         this.string('storage');
         this.global('torch', STORAGE_CLASS[storage.dtype]);
-        this.string(key);
+        this.string(key, 'storage-key');
         this.string(this.location);
         this.int(storage.numel);
       });
@@ -353,6 +393,7 @@ class Pickler {
       this.ints(t.strides);
       this.out.u8(t.requiresGrad ? OP.NEWTRUE : OP.NEWFALSE);
       this.emptyOrderedDict();
+      this.put({}); // the backward-hooks OrderedDict, memoized as pickle does
     });
     this.out.u8(OP.REDUCE);
   }
@@ -364,16 +405,43 @@ const INT_KEY = /^(0|-?[1-9][0-9]{0,15})$/;
  * torch.optim's state dict, `{ state, param_groups }`, keys `state` by parameter position (ints). In JS that
  * dict is a Map with number keys (as the readers return it) or, as @graft/optim builds it, a plain object
  * keyed '0', '1', ...; the latter is written with int keys, else `optimizer.load_state_dict` would ignore it.
+ * Each group is a dict with a `params` list.
  */
-function isOptimizerStateDict(value: Record<string, unknown>): value is { state: Record<string, unknown> } {
+function isOptimizerStateDict(
+  value: Record<string, unknown>,
+): value is { state: Record<string, unknown> | Map<unknown, unknown>; param_groups: object[] } {
   const keys = Object.keys(value);
   if (!keys.includes('state') || !keys.includes('param_groups') || !Array.isArray(value.param_groups))
     return false;
+  if (!value.param_groups.every((g) => isPlainObject(g) && Array.isArray(g.params))) return false;
   const state = value.state;
+  if (state instanceof Map) return true;
   return (
     isPlainObject(state) &&
     Object.keys(state).every((k) => INT_KEY.test(k) && Number.isSafeInteger(Number(k)))
   );
+}
+
+/**
+ * Group options torch.optim keeps as Python ints when integral, because their defaults are the int 0 (SGD's
+ * `momentum=0`, `weight_decay=0`, Adagrad's `lr_decay=0`, ...). Every other numeric option is a float in torch
+ * (`lr`, `eps`, `betas`, Adadelta's `lr=1.0`, schedulers' `initial_lr`), whatever its value.
+ */
+const INT_GROUP_OPTIONS = new Set([
+  'momentum',
+  'dampening',
+  'weight_decay',
+  'lr_decay',
+  'initial_accumulator_value',
+]);
+
+/** A param group's value with torch's Python type: numbers of float options (and in their tuples) as floats. */
+function paramGroupValue(key: string, value: unknown): unknown {
+  if (key === 'params' || INT_GROUP_OPTIONS.has(key)) return value;
+  if (typeof value === 'number') return new PyFloat(value);
+  if (Array.isArray(value) && Object.isFrozen(value) && value.every((v) => typeof v === 'number'))
+    return Object.freeze(value.map((v: number) => new PyFloat(v)));
+  return value;
 }
 
 /** Python's encode_long: minimal little-endian two's complement. */

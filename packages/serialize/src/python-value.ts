@@ -3,15 +3,19 @@
 // Policy (reading; writing is the exact inverse):
 //   None -> null, bool -> boolean, str -> string, bytes -> Uint8Array
 //   int -> number when it is a safe integer (|v| <= 2^53 - 1), else bigint
-//   float -> number; a plain integral JS number is written as a Python int, so wrap it as `pyFloat(1)` to
-//     write `1.0` (floats with integral values therefore come back from a round trip as ints)
+//   float -> number (or PyFloat with `{ keepFloats: true }`); a plain integral JS number is written as a Python
+//     int, so wrap it as `pyFloat(1)` to write `1.0` (except in an optimizer's param_groups, whose options
+//     torch keeps as floats unless their default is an int, such as weight_decay=0)
 //   list -> mutable Array; tuple -> frozen Array (Object.isFrozen), so frozen arrays are written as tuples
 //   dict whose keys are all str -> plain object (own data properties, even for `__proto__`);
 //     a dict with any other key (the ints of an optimizer's `state`) -> Map, keys mapped as above;
 //     when writing `{ state, param_groups }`, a plain-object `state` keyed '0', '1', ... gets int keys too
 //   OrderedDict -> the same object or Map, marked as ordered (`isOrderedDict`), its Python attributes
-//     (a state dict's `_metadata`) kept off the keys and read with `pyAttributes(dict)`;
-//     `orderedDict(obj, attributes)` marks a value so it is written as an OrderedDict
+//     kept off the keys and read with `pyAttributes(dict)`; `orderedDict(obj, attributes)` marks a value so
+//     it is written as an OrderedDict
+//   a state dict's `_metadata` (module prefix -> {version}) -> a Map (order kept: '' first), also set as the
+//     dict's non-enumerable `_metadata` property, as @graft/nn's stateDict() sets it; a plain object or Map
+//     with such a property is written as torch.save writes a state dict: an OrderedDict with `_metadata`
 //   tensor -> T (a graft Tensor at the package entry); Parameter -> tensor with requiresGrad = true
 
 /** Forces a number to be written as a Python float even when its value is integral (`pyFloat(1)` -> `1.0`). */
@@ -66,14 +70,31 @@ export function orderedDict<D extends object>(dict: D, attributes: Record<string
   return dict;
 }
 
-/** True when the dict was read from (or marked as) a `collections.OrderedDict`. */
-export function isOrderedDict(dict: object): boolean {
-  return orderedDicts.has(dict);
+/** A state dict's `_metadata` when set as a non-enumerable own property (by @graft/nn or a reader). */
+function metadataProperty(dict: object): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(dict, '_metadata');
+  return descriptor && !descriptor.enumerable ? descriptor.value : undefined;
 }
 
-/** The Python attributes of an OrderedDict (a state dict's `_metadata` lives here, not among its keys). */
+/**
+ * True when the dict was read from (or marked as) a `collections.OrderedDict`, or carries a state dict's
+ * `_metadata` property (so it is written as one).
+ */
+export function isOrderedDict(dict: object): boolean {
+  return orderedDicts.has(dict) || metadataProperty(dict) !== undefined;
+}
+
+/**
+ * The Python attributes of an OrderedDict: a state dict's `_metadata` lives here (and in the non-enumerable
+ * `dict._metadata`, which wins when both are set), never among its keys.
+ */
 export function pyAttributes(dict: object): Record<string, unknown> | undefined {
-  return orderedDicts.get(dict)?.attributes;
+  const attributes = orderedDicts.get(dict)?.attributes;
+  const metadata = metadataProperty(dict);
+  if (metadata === undefined) return attributes;
+  const merged: Record<string, unknown> = { ...attributes };
+  defineKey(merged, '_metadata', metadata);
+  return merged;
 }
 
 /** True for a plain `{}` object (prototype Object.prototype or null): the JS form of a str-keyed dict. */

@@ -40,7 +40,7 @@ interface LegacyStorage extends StorageData {
 export function readTorchLegacy<T>(
   bytes: Uint8Array,
   makeTensor: (record: TensorRecord<StorageData>) => T,
-  _options: ReadOptions = {},
+  options: ReadOptions = {},
 ): PickleValue<T> {
   const magic = unpickle(bytes, { context: 'legacy torch magic number' });
   if (magic.root !== LEGACY_MAGIC) throw new SerializeError('legacy torch: bad magic number; corrupt file?');
@@ -128,5 +128,5 @@ export function readTorchLegacy<T>(
     if (!storage.loaded)
       throw new SerializeError(`legacy torch: storage '${key}' is used by a tensor but its data is missing`);
   }
-  return main.toJs(makeTensor);
+  return main.toJs(makeTensor, { keepFloats: options.keepFloats });
 }

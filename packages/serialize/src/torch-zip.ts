@@ -20,6 +20,8 @@ export interface StorageData {
 export interface ReadOptions {
   /** Check the CRC-32 of stored tensor data too (deflated entries and the pickle are always checked). */
   verifyCrc?: boolean;
+  /** Read Python floats as `PyFloat` rather than numbers. */
+  keepFloats?: boolean;
 }
 
 /** Reads a zip-format checkpoint; `makeTensor` turns each tensor record into the caller's tensor type. */
@@ -86,7 +88,7 @@ export function readTorchZip<T>(
       return storage;
     },
   });
-  return result.toJs(makeTensor);
+  return result.toJs(makeTensor, { keepFloats: options.keepFloats });
 }
 
 export interface WriteZipOptions extends PickleWriteOptions {

@@ -181,7 +181,10 @@ describe('unpickler', () => {
     );
     const v = load(bytes) as Record<string, unknown>;
     expect(Object.keys(v)).toEqual(['w']);
-    expect(pyAttributes(v)).toEqual({ _metadata: {} });
+    // A state dict's _metadata comes back as a Map (its order kept) and as the non-enumerable v._metadata.
+    expect(pyAttributes(v)).toEqual({ _metadata: new Map() });
+    expect(Object.keys(v as object)).not.toContain('_metadata');
+    expect((v as { _metadata: unknown })._metadata).toBe(pyAttributes(v)?._metadata);
   });
 
   it('builds tensor records from _rebuild_tensor_v2 and parameters', () => {
@@ -486,14 +489,38 @@ describe('pickler', () => {
     expect(isOrderedDict(v)).toBe(true);
     const meta = pyAttributes(v)?._metadata as object;
     expect(isOrderedDict(meta)).toBe(true);
-    expect(meta).toEqual({ '': { version: 1 } });
+    expect(meta).toEqual(new Map([['', { version: 1 }]]));
+  });
+
+  it("keeps _metadata's order (root '' first, then '0', '1'), which a plain object would lose", () => {
+    const metadata = new Map([
+      ['', { version: 1 }],
+      ['0', { version: 1 }],
+      ['1', { version: 2 }],
+    ]);
+    const sd: Record<string, unknown> = { '0.w': 1 };
+    Object.defineProperty(sd, '_metadata', { value: metadata, enumerable: false });
+    const v = roundTrip(sd) as { _metadata: Map<string, unknown> };
+    expect(isOrderedDict(v)).toBe(true);
+    expect([...v._metadata.keys()]).toEqual(['', '0', '1']);
+    expect(v._metadata.get('1')).toEqual({ version: 2 });
   });
 
   it('refuses values Python cannot hold, naming where they are', () => {
     expect(() => pickle({ a: [1, undefined] }, noTensors)).toThrow(
       /at \["a"\]\[1\]: cannot save a value of type undefined/,
     );
-    expect(() => pickle({ f: () => 1 }, noTensors)).toThrow(/cannot save a value of type function/);
+    expect(() => pickle({ f: () => 1 }, noTensors)).toThrow(
+      /at \["f"\]: cannot save a function \(f\); did you mean to call it/,
+    );
+    class Net {
+      stateDict() {
+        return {};
+      }
+    }
+    expect(() => pickle({ model: new Net() }, noTensors)).toThrow(
+      /cannot save a Net itself; save its stateDict\(\)/,
+    );
     expect(() => pickle({ d: new Date(0) }, noTensors)).toThrow(/cannot save a Date/);
     expect(() => pickle(new Map([[[1], 2]]), noTensors)).toThrow(/dict key must be/);
     const selfTuple: unknown[] = [];

@@ -6,7 +6,7 @@ import { ByteReader, decodeUtf8 } from './byte-reader.js';
 import { DTYPE_FROM_STORAGE_CLASS, type DType } from './dtypes.js';
 import { SerializeError } from './errors.js';
 import { OP, opcodeName } from './pickle-opcodes.js';
-import { defineKey, orderedDict, type PickleKey, type PickleValue } from './python-value.js';
+import { defineKey, orderedDict, type PickleKey, type PickleValue, PyFloat } from './python-value.js';
 import { checkTensorGeometry } from './tensor-geometry.js';
 
 /** A storage named by a persistent id: `('storage', torch.FloatStorage, key, location, numel[, view_metadata])`. */
@@ -99,6 +99,7 @@ type Internal =
   | null
   | boolean
   | number
+  | PyFloat
   | bigint
   | string
   | Uint8Array
@@ -133,7 +134,8 @@ ALLOWED_GLOBALS.set('torch.storage.UntypedStorage', { kind: 'storageType', dtype
 function describe(v: Internal): string {
   if (v === null) return 'None';
   if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'number') return 'int';
+  if (v instanceof PyFloat) return 'float';
   if (typeof v === 'bigint') return 'int';
   if (typeof v === 'string') return 'str';
   if (v instanceof Uint8Array) return 'bytes';
@@ -153,12 +155,17 @@ export interface UnpickleOptions<S> {
   limits?: Partial<UnpickleLimits>;
 }
 
+export interface ToJsOptions {
+  /** Python floats become `PyFloat` (so `1.0` stays a float when saved again) instead of numbers. */
+  keepFloats?: boolean;
+}
+
 /** The result of running one pickle: the root object, still in the machine's form, and where STOP ended. */
 export interface Unpickled<S> {
   readonly root: unknown;
   readonly end: number;
   /** Converts the root to JavaScript values, turning each tensor record into T once (shared records stay shared). */
-  toJs<T>(makeTensor: (record: TensorRecord<S>) => T): PickleValue<T>;
+  toJs<T>(makeTensor: (record: TensorRecord<S>) => T, options?: ToJsOptions): PickleValue<T>;
 }
 
 /** Runs one pickle starting at `start` in `bytes`. */
@@ -168,7 +175,8 @@ export function unpickle<S>(bytes: Uint8Array, options: UnpickleOptions<S>, star
   return {
     root,
     end: machine.reader.pos,
-    toJs: <T>(makeTensor: (record: TensorRecord<S>) => T) => toJs<S, T>(root, makeTensor),
+    toJs: <T>(makeTensor: (record: TensorRecord<S>) => T, options: ToJsOptions = {}) =>
+      toJs<S, T>(root, makeTensor, options),
   };
 }
 
@@ -346,7 +354,7 @@ class Machine<S> {
           this.push(this.parseIntText(this.text('LONG'), 'LONG'));
           break;
         case OP.BINFLOAT:
-          this.push(r.f64be('BINFLOAT'));
+          this.push(new PyFloat(r.f64be('BINFLOAT')));
           break;
         case OP.FLOAT: {
           const s = this.text('FLOAT');
@@ -354,7 +362,7 @@ class Machine<S> {
           if (s.trim() === '' || (Number.isNaN(v) && !/^[-+]?nan$/i.test(s))) {
             throw this.error(`FLOAT '${s.slice(0, 40)}' is not a number`);
           }
-          this.push(v);
+          this.push(new PyFloat(v));
           break;
         }
 
@@ -843,12 +851,17 @@ function assertNeverKind(x: never): never {
 }
 
 /** Converts the machine's objects to JavaScript without recursion, keeping shared objects shared. */
-function toJs<S, T>(root: unknown, makeTensor: (record: TensorRecord<S>) => T): PickleValue<T> {
+function toJs<S, T>(
+  root: unknown,
+  makeTensor: (record: TensorRecord<S>) => T,
+  options: ToJsOptions,
+): PickleValue<T> {
   const done = new Map<object, unknown>();
   const jobs: (() => void)[] = [];
 
   const convert = (v: Internal): unknown => {
     if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+    if (v instanceof PyFloat) return options.keepFloats ? v : v.value;
     const seen = done.get(v);
     if (seen !== undefined) return seen;
     if (v instanceof PyList) {
@@ -878,14 +891,30 @@ function toJs<S, T>(root: unknown, makeTensor: (record: TensorRecord<S>) => T): 
         orderedDict(out, attributes);
         if (v.attributes) {
           jobs.push(() => {
-            for (const [k, item] of (v.attributes as PyDict).entries)
-              defineKey(attributes, k as string, convert(item));
+            for (const [k, item] of (v.attributes as PyDict).entries) {
+              if (k !== '_metadata') {
+                defineKey(attributes, k as string, convert(item));
+                continue;
+              }
+              // A state dict's module versions: a Map keeps their order ('' first; a plain object would
+              // move keys such as '0' ahead), and a non-enumerable property keeps them off the keys.
+              const metadata = convertOrdered(item);
+              defineKey(attributes, k, metadata);
+              if (!v.entries.has('_metadata'))
+                Object.defineProperty(out, '_metadata', {
+                  value: metadata,
+                  enumerable: false,
+                  writable: true,
+                  configurable: true,
+                });
+            }
           });
         }
       }
       jobs.push(() => {
         for (const [k, item] of v.entries) {
-          if (out instanceof Map) out.set(convert(k), convert(item));
+          // Keys stay plain numbers even with keepFloats, so `map.get(1.5)` finds them.
+          if (out instanceof Map) out.set(k instanceof PyFloat ? k.value : convert(k), convert(item));
           else defineKey(out, k as string, convert(item));
         }
       });
@@ -899,6 +928,18 @@ function toJs<S, T>(root: unknown, makeTensor: (record: TensorRecord<S>) => T): 
     if (v instanceof PyGlobal)
       throw new SerializeError(`pickle result holds the bare global ${v.fullName}, not a value`);
     throw new SerializeError('pickle result holds a bare storage; only tensors are supported');
+  };
+
+  /** A str-keyed dict as a Map (order kept whatever the keys), else as `convert` makes it. */
+  const convertOrdered = (v: Internal): unknown => {
+    if (!(v instanceof PyDict) || done.has(v)) return convert(v);
+    const out = new Map<unknown, unknown>();
+    done.set(v, out);
+    if (v.ordered) orderedDict(out);
+    jobs.push(() => {
+      for (const [k, item] of v.entries) out.set(convert(k), convert(item));
+    });
+    return out;
   };
 
   const result = convert(root as Internal);

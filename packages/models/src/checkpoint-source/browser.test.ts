@@ -44,6 +44,37 @@ describe('readCheckpointBytes (browser)', () => {
     await expect(readCheckpointBytes({ source: `${server.origin}/nothing.bin` })).rejects.toThrow(/HTTP 404/);
   });
 
+  it('names the file and the URL when the fetch itself fails, with what to do instead', async () => {
+    const closed = await startServer();
+    const url = `${closed.origin}/${name}`;
+    await closed.close();
+    const err = (await readCheckpointBytes({ source: url }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(
+      new RegExp(`^weights: downloading ${name} from ${url.replace(/\./g, '\\.')} failed: fetch failed`),
+    );
+    expect(err.message).toContain(
+      `serve ${name} from your own site and pass its URL, or pass the checkpoint's bytes`,
+    );
+    await expect(readCheckpointBytes({ source: `${server.origin}/nothing.bin` })).rejects.toThrow(
+      `weights: downloading nothing.bin from ${server.origin}/nothing.bin failed: HTTP 404 Not Found; serve nothing.bin`,
+    );
+  });
+
+  it('reports 0 bytes before the request, and refuses unknown request keys', async () => {
+    const events: DownloadProgress[] = [];
+    await readCheckpointBytes({ source: `${server.origin}/${name}`, onProgress: (p) => events.push(p) });
+    expect(events[0]).toEqual({
+      url: `${server.origin}/${name}`,
+      fileName: name,
+      receivedBytes: 0,
+      totalBytes: null,
+      done: false,
+    });
+    await expect(
+      readCheckpointBytes({ source: `${server.origin}/${name}`, hash_prefix: null } as never),
+    ).rejects.toThrow("readCheckpointBytes: unknown option 'hash_prefix'; did you mean 'hashPrefix'?");
+  });
+
   it('explains that local paths need Node', async () => {
     await expect(readCheckpointBytes({ source: '/tmp/resnet18.pth' })).rejects.toThrow(
       /local files need Node/,

@@ -1,11 +1,13 @@
 // Checkpoint bytes in a browser (or any runtime without Node's file system): fetch a URL, check its hash.
+import { checkOptions } from '@graft/tensor';
 import { fileNameFromUrl, hashMismatchError, hashPrefixFromFileName, toHex } from '../hash-prefix.js';
-import type { CheckpointRequest } from './types.js';
+import { CHECKPOINT_REQUEST_KEYS, type CheckpointRequest } from './types.js';
 
 export type { CheckpointRequest, DownloadProgress } from './types.js';
 
 /** Fetches a checkpoint URL; local paths need Node (`@graft/models` resolves to its Node build there). */
 export async function readCheckpointBytes(request: CheckpointRequest): Promise<Uint8Array> {
+  checkOptions('readCheckpointBytes', request, CHECKPOINT_REQUEST_KEYS);
   const { source } = request;
   if (!/^https?:\/\//i.test(source)) {
     throw new Error(
@@ -13,9 +15,23 @@ export async function readCheckpointBytes(request: CheckpointRequest): Promise<U
     );
   }
   const fileName = request.fileName ?? fileNameFromUrl(source);
-  const response = await fetch(source);
+  // Without a file cache, the advice for a fetch that fails is to serve or pass the file yourself.
+  const remedy = `serve ${fileName} from your own site and pass its URL, or pass the checkpoint's bytes (Uint8Array)`;
+  request.onProgress?.({ url: source, fileName, receivedBytes: 0, totalBytes: null, done: false });
+  let response: Response;
+  try {
+    response = await fetch(source);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `weights: downloading ${fileName} from ${source} failed: ${reason} (offline, or a host without cross-origin access?); ${remedy}`,
+      { cause: e },
+    );
+  }
   if (!response.ok || response.body === null) {
-    throw new Error(`weights: downloading ${source} failed: HTTP ${response.status} ${response.statusText}`);
+    throw new Error(
+      `weights: downloading ${fileName} from ${source} failed: HTTP ${response.status} ${response.statusText}; ${remedy}`,
+    );
   }
   const length = Number(response.headers.get('content-length'));
   const totalBytes = Number.isFinite(length) && length > 0 ? length : null;

@@ -4,6 +4,8 @@
 export interface DownloadProgress {
   url: string;
   fileName: string;
+  /** Where the file is being saved (Node: the cache path); absent in browsers, which keep it in memory. */
+  destination?: string;
   receivedBytes: number;
   totalBytes: number | null;
   done: boolean;
@@ -17,8 +19,20 @@ export interface CheckpointRequest {
   fileName?: string;
   /** The sha256 prefix a download must match (default: taken from the file name; null: no check). */
   hashPrefix?: string | null;
-  /** Draw a progress bar on stderr when it is a terminal (Node; default true). */
+  /**
+   * Announce a download on stderr (`Downloading: "<url>" to <path>`) and draw a progress bar when
+   * stderr is a terminal (Node; default true). false: quiet.
+   */
   progress?: boolean;
-  /** Called as a download proceeds, and once more with `done: true`. */
+  /** Called before a download starts (0 bytes), as it proceeds, and once more with `done: true`. */
   onProgress?: (progress: DownloadProgress) => void;
 }
+
+/** The keys of CheckpointRequest, for checking request objects. */
+export const CHECKPOINT_REQUEST_KEYS: readonly (keyof CheckpointRequest)[] = [
+  'source',
+  'fileName',
+  'hashPrefix',
+  'progress',
+  'onProgress',
+];

@@ -6,19 +6,54 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { checkOptions } from '@graft/tensor';
 import type { DownloadProgress } from '../checkpoint-source/types.js';
 import { fileNameFromUrl, hashMismatchError, hashPrefixFromFileName } from '../hash-prefix.js';
-import { type CacheOrigin, findCachedCheckpoint, graftCheckpointDir } from './cache-dirs.js';
+import {
+  type CacheOrigin,
+  findCachedCheckpoint,
+  graftCheckpointDir,
+  torchHubCheckpointDir,
+} from './cache-dirs.js';
 import { stderrProgressBar } from './progress.js';
 
 /** Options of a download. */
 export interface DownloadOptions {
   /** The sha256 prefix the file must match (default: from the destination's name; null: no check). */
   hashPrefix?: string | null;
-  /** Draw a progress bar on stderr when it is a terminal (default true). */
+  /**
+   * Announce the download on stderr (`Downloading: "<url>" to <path>`, as torch.hub does) and draw a
+   * progress bar when stderr is a terminal (default true). false: quiet.
+   */
   progress?: boolean;
-  /** Called as bytes arrive, and once more with `done: true`. */
+  /** Called before the request (0 bytes, with the destination), as bytes arrive, and once more with `done: true`. */
   onProgress?: (progress: DownloadProgress) => void;
+}
+
+const DOWNLOAD_OPTION_KEYS: readonly (keyof DownloadOptions)[] = ['hashPrefix', 'progress', 'onProgress'];
+
+/**
+ * A download that could not be made: no connection, an HTTP error, or a transfer cut short. (A file that
+ * arrived but fails its hash check is a plain Error: copying it by hand would not help.)
+ */
+export class DownloadError extends Error {
+  readonly url: string;
+  readonly fileName: string;
+  constructor(message: string, url: string, fileName: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DownloadError';
+    this.url = url;
+    this.fileName = fileName;
+  }
+}
+
+/** Why a fetch failed, in a few words: undici's 'fetch failed' hides the reason in its cause. */
+function networkReason(e: unknown): string {
+  const error = e as { message?: string; cause?: { message?: string; code?: string } };
+  const cause = error?.cause;
+  const detail = cause?.message || cause?.code;
+  const message = error?.message ?? String(e);
+  return detail && detail !== message ? `${message} (${detail})` : message;
 }
 
 /**
@@ -31,6 +66,7 @@ export async function downloadCheckpoint(
   destination: string,
   options: DownloadOptions = {},
 ): Promise<void> {
+  checkOptions('downloadCheckpoint', options, DOWNLOAD_OPTION_KEYS);
   const fileName = basename(destination);
   const expected = options.hashPrefix === undefined ? hashPrefixFromFileName(fileName) : options.hashPrefix;
   const bar = options.progress === false ? undefined : stderrProgressBar();
@@ -39,10 +75,21 @@ export async function downloadCheckpoint(
     bar?.(progress);
   };
 
-  const response = await fetch(url);
+  if (options.progress !== false) process.stderr.write(`Downloading: "${url}" to ${destination}\n`);
+  report({ url, fileName, destination, receivedBytes: 0, totalBytes: null, done: false });
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new DownloadError(`download: ${url} failed: ${networkReason(e)}`, url, fileName, { cause: e });
+  }
   if (!response.ok || response.body === null) {
     await response.body?.cancel();
-    throw new Error(`download: ${url} failed: HTTP ${response.status} ${response.statusText}`);
+    throw new DownloadError(
+      `download: ${url} failed: HTTP ${response.status} ${response.statusText}`,
+      url,
+      fileName,
+    );
   }
   const length = Number(response.headers.get('content-length'));
   const totalBytes = Number.isFinite(length) && length > 0 ? length : null;
@@ -58,18 +105,36 @@ export async function downloadCheckpoint(
     await pipeline(
       Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
       async function* (chunks: AsyncIterable<Uint8Array>) {
-        for await (const chunk of chunks) {
+        const received = chunks[Symbol.asyncIterator]();
+        for (;;) {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await received.next();
+          } catch (e) {
+            throw new DownloadError(
+              `download: ${url} failed after ${receivedBytes} bytes: ${networkReason(e)}`,
+              url,
+              fileName,
+              { cause: e },
+            );
+          }
+          if (next.done) break;
+          const chunk = next.value;
           hash.update(chunk);
           receivedBytes += chunk.byteLength;
-          report({ url, fileName, receivedBytes, totalBytes, done: false });
+          report({ url, fileName, destination, receivedBytes, totalBytes, done: false });
           yield chunk;
         }
       },
       createWriteStream(temp, { flags: 'wx' }),
     );
-    report({ url, fileName, receivedBytes, totalBytes, done: true });
+    report({ url, fileName, destination, receivedBytes, totalBytes, done: true });
     if (totalBytes !== null && receivedBytes !== totalBytes) {
-      throw new Error(`download: ${url} ended after ${receivedBytes} of ${totalBytes} bytes`);
+      throw new DownloadError(
+        `download: ${url} ended after ${receivedBytes} of ${totalBytes} bytes`,
+        url,
+        fileName,
+      );
     }
     const digest = hash.digest('hex');
     if (expected && !digest.startsWith(expected)) throw hashMismatchError(url, expected, digest);
@@ -95,22 +160,49 @@ export interface EnsureCheckpointOptions extends DownloadOptions {
   fileName?: string;
 }
 
+const ENSURE_OPTION_KEYS: readonly (keyof EnsureCheckpointOptions)[] = ['fileName', ...DOWNLOAD_OPTION_KEYS];
+
+/**
+ * The message for a checkpoint that is in neither cache and cannot be downloaded: what failed, then
+ * the file name and both folders it can be copied into by hand.
+ */
+function offlineMessage(failure: string, fileName: string): string {
+  return [
+    failure,
+    `graft looks for ${fileName} in these folders, in order, before downloading it:`,
+    `  ${graftCheckpointDir()}  (graft's cache: $GRAFT_HOME/checkpoints, default ~/.cache/graft/checkpoints)`,
+    `  ${torchHubCheckpointDir()}  (PyTorch's cache: $TORCH_HOME/hub/checkpoints, default ~/.cache/torch/hub/checkpoints)`,
+    `Offline? Download the URL on a machine with network access and copy ${fileName} into either folder, ` +
+      "or pass the local file's path as weights.",
+  ].join('\n');
+}
+
 /**
  * The local path of a checkpoint URL, as torch.hub resolves it and then some: graft's cache
  * (`$GRAFT_HOME/checkpoints`), then PyTorch's (`$TORCH_HOME/hub/checkpoints`), else a download
- * into graft's cache.
+ * into graft's cache. A download that cannot be made throws a DownloadError naming the URL, the
+ * file name and both folders.
  */
 export async function ensureCheckpoint(
   url: string,
   options: EnsureCheckpointOptions = {},
 ): Promise<{ path: string; origin: CheckpointOrigin }> {
+  checkOptions('ensureCheckpoint', options, ENSURE_OPTION_KEYS);
   const fileName = options.fileName ?? fileNameFromUrl(url);
   const cached = await findCachedCheckpoint(fileName);
   if (cached) return cached;
   const path = join(graftCheckpointDir(), fileName);
-  await downloadCheckpoint(url, path, {
-    ...options,
-    hashPrefix: options.hashPrefix === undefined ? hashPrefixFromFileName(fileName) : options.hashPrefix,
-  });
+  try {
+    await downloadCheckpoint(url, path, {
+      hashPrefix: options.hashPrefix === undefined ? hashPrefixFromFileName(fileName) : options.hashPrefix,
+      progress: options.progress,
+      onProgress: options.onProgress,
+    });
+  } catch (e) {
+    if (e instanceof DownloadError) {
+      throw new DownloadError(offlineMessage(e.message, fileName), url, fileName, { cause: e.cause ?? e });
+    }
+    throw e;
+  }
   return { path, origin: 'download' };
 }

@@ -1,12 +1,14 @@
 // Activation layers: ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax.
 
-import type { Tensor } from '@graft/tensor';
+import { checkOptions, type Tensor } from '@graft/tensor';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 import { pyFloat } from '../pyrepr.js';
 
-function inplaceArg(v: boolean | { inplace?: boolean } | undefined): boolean {
-  return typeof v === 'boolean' ? v : (v?.inplace ?? false);
+function inplaceArg(layer: string, v: boolean | { inplace?: boolean } | undefined): boolean {
+  if (typeof v === 'boolean') return v;
+  checkOptions(layer, v, ['inplace']);
+  return v?.inplace ?? false;
 }
 
 /** max(0, x). `new ReLU()` or `new ReLU({ inplace: true })` (printed as `ReLU(inplace=True)`). */
@@ -15,7 +17,7 @@ export class ReLU extends Module {
 
   constructor(opts?: boolean | { inplace?: boolean }) {
     super();
-    this.inplace = inplaceArg(opts);
+    this.inplace = inplaceArg('ReLU', opts);
   }
 
   override forward(input: Tensor): Tensor {
@@ -38,7 +40,7 @@ export class LeakyReLU extends Module {
       throw new Error(`LeakyReLU: negative_slope must be a finite number, got ${String(negativeSlope)}`);
     }
     this.negativeSlope = negativeSlope;
-    this.inplace = inplaceArg(opts);
+    this.inplace = inplaceArg('LeakyReLU', opts);
   }
 
   override forward(input: Tensor): Tensor {
@@ -56,7 +58,8 @@ export class GELU extends Module {
 
   constructor(opts: { approximate?: 'none' | 'tanh' } | 'none' | 'tanh' = {}) {
     super();
-    const approximate = typeof opts === 'string' ? opts : (opts.approximate ?? 'none');
+    if (typeof opts !== 'string') checkOptions('GELU', opts, ['approximate']);
+    const approximate = typeof opts === 'string' ? opts : (opts?.approximate ?? 'none');
     if (approximate !== 'none' && approximate !== 'tanh') {
       throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
     }
@@ -84,9 +87,10 @@ export class Tanh extends Module {
   }
 }
 
-function dimArg(v: number | null | { dim?: number | null } | undefined): number | null {
+function dimArg(layer: string, v: number | null | { dim?: number | null } | undefined): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'number') return v;
+  checkOptions(layer, v, ['dim']);
   return v.dim ?? null;
 }
 
@@ -96,7 +100,7 @@ export class Softmax extends Module {
 
   constructor(dim?: number | null | { dim?: number | null }) {
     super();
-    this.dim = dimArg(dim);
+    this.dim = dimArg('Softmax', dim);
   }
 
   override forward(input: Tensor): Tensor {
@@ -114,7 +118,7 @@ export class LogSoftmax extends Module {
 
   constructor(dim?: number | null | { dim?: number | null }) {
     super();
-    this.dim = dimArg(dim);
+    this.dim = dimArg('LogSoftmax', dim);
   }
 
   override forward(input: Tensor): Tensor {

@@ -1,6 +1,6 @@
 // Conv2d: 2-D convolution over [N, C, H, W] with stride, padding (incl. 'same'), dilation and groups.
 
-import { type IntPair, type Tensor, zeros } from '@graft/tensor';
+import { checkOptions, type IntPair, type Tensor, zeros } from '@graft/tensor';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
@@ -8,6 +8,8 @@ import { pyTuple } from '../pyrepr.js';
 import { checkPositive, resetWeightAndBias } from './linear.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
+const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode'];
 export type Conv2dPadding = IntPair | 'same' | 'valid';
 
 export interface Conv2dModuleOptions {
@@ -66,6 +68,7 @@ export class Conv2d extends Module {
   ) {
     super();
     const positional = typeof strideOrOpts === 'number' || Array.isArray(strideOrOpts);
+    checkOptions('Conv2d', positional ? moreOpts : (strideOrOpts as object), CONV2D_OPTIONS);
     const opts: Conv2dModuleOptions = positional
       ? { ...moreOpts, stride: strideOrOpts as IntPair, padding: padding ?? moreOpts.padding }
       : (strideOrOpts as Conv2dModuleOptions);

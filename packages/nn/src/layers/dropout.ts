@@ -1,6 +1,6 @@
 // Dropout: random zeroing in training mode, the identity in eval mode.
 
-import type { Generator, Tensor } from '@graft/tensor';
+import { checkOptions, type Generator, type Tensor } from '@graft/tensor';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 import { pyFloat, pyValue } from '../pyrepr.js';
@@ -20,7 +20,8 @@ export class Dropout extends Module {
 
   constructor(p: number | DropoutModuleOptions = 0.5, opts: DropoutModuleOptions = {}) {
     super();
-    const o = typeof p === 'number' ? { ...opts, p } : p;
+    checkOptions('Dropout', typeof p === 'number' ? opts : p, ['p', 'inplace', 'generator']);
+    const o = typeof p === 'number' ? { ...opts, p } : (p ?? {});
     const prob = o.p ?? 0.5;
     if (typeof prob !== 'number' || !(prob >= 0 && prob <= 1)) {
       throw new Error(`Dropout: dropout probability has to be between 0 and 1, but got ${String(prob)}`);

@@ -1,6 +1,6 @@
 // Linear (a fully connected layer) and Identity.
 
-import { type Tensor, zeros } from '@graft/tensor';
+import { checkOptions, type Tensor, zeros } from '@graft/tensor';
 import * as F from '../functional.js';
 import * as init from '../init.js';
 import { Module } from '../module.js';
@@ -48,7 +48,8 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions | boolean = {}) {
     super();
-    const bias = typeof opts === 'boolean' ? opts : (opts.bias ?? true);
+    if (typeof opts !== 'boolean') checkOptions('Linear', opts, ['bias']);
+    const bias = typeof opts === 'boolean' ? opts : (opts?.bias ?? true);
     this.inFeatures = checkSize('Linear', 'in_features', inFeatures);
     this.outFeatures = checkSize('Linear', 'out_features', outFeatures);
     this.weight = new Parameter(zeros(outFeatures, inFeatures));

@@ -1,6 +1,6 @@
 // Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, BCEWithLogitsLoss. Class weights are buffers, as in PyTorch.
 
-import { type Reduction, Tensor } from '@graft/tensor';
+import { checkOptions, type Reduction, Tensor } from '@graft/tensor';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 
@@ -35,6 +35,7 @@ export class CrossEntropyLoss extends Module {
 
   constructor(opts: CrossEntropyLossOptions = {}) {
     super();
+    checkOptions('CrossEntropyLoss', opts, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
     this.registerBuffer('weight', checkWeight('CrossEntropyLoss', 'weight', opts.weight));
     this.ignoreIndex = opts.ignoreIndex ?? -100;
     this.reduction = checkReduction('CrossEntropyLoss', opts.reduction ?? 'mean');
@@ -70,6 +71,7 @@ export class NLLLoss extends Module {
 
   constructor(opts: NLLLossOptions = {}) {
     super();
+    checkOptions('NLLLoss', opts, ['weight', 'ignoreIndex', 'reduction']);
     this.registerBuffer('weight', checkWeight('NLLLoss', 'weight', opts.weight));
     this.ignoreIndex = opts.ignoreIndex ?? -100;
     this.reduction = checkReduction('NLLLoss', opts.reduction ?? 'mean');
@@ -90,6 +92,7 @@ export class MSELoss extends Module {
 
   constructor(opts: { reduction?: Reduction } = {}) {
     super();
+    checkOptions('MSELoss', opts, ['reduction']);
     this.reduction = checkReduction('MSELoss', opts.reduction ?? 'mean');
   }
 
@@ -114,6 +117,7 @@ export class BCEWithLogitsLoss extends Module {
 
   constructor(opts: BCEWithLogitsLossOptions = {}) {
     super();
+    checkOptions('BCEWithLogitsLoss', opts, ['weight', 'posWeight', 'reduction']);
     this.registerBuffer('weight', checkWeight('BCEWithLogitsLoss', 'weight', opts.weight));
     this.registerBuffer('pos_weight', checkWeight('BCEWithLogitsLoss', 'pos_weight', opts.posWeight));
     this.reduction = checkReduction('BCEWithLogitsLoss', opts.reduction ?? 'mean');

@@ -1,9 +1,9 @@
 // BatchNorm1d / BatchNorm2d (running statistics as buffers) and LayerNorm.
 
-import { fusedBatchNorm, noGrad, ones, type Tensor, tensor, zeros } from '@graft/tensor';
+import { checkOptions, fusedBatchNorm, noGrad, ones, type Tensor, tensor, zeros } from '@graft/tensor';
 import * as F from '../functional.js';
 import * as init from '../init.js';
-import { Module } from '../module.js';
+import { Module, type ModuleMetadata } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { pyFloat, pyFloatOrNone, pyTuple, pyValue } from '../pyrepr.js';
 import { checkPositive } from './linear.js';
@@ -32,8 +32,12 @@ export abstract class BatchNorm extends Module {
   declare running_var: Tensor | null;
   declare num_batches_tracked: Tensor | null;
 
+  /** PyTorch's `_version` 2: state dicts hold `num_batches_tracked` (added in PyTorch 0.4.1). */
+  static override version = 2;
+
   constructor(numFeatures: number, opts: BatchNormModuleOptions = {}) {
     super();
+    checkOptions(this.constructor.name, opts, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     this.numFeatures = checkPositive(this.constructor.name, 'num_features', numFeatures);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
@@ -101,7 +105,8 @@ export abstract class BatchNorm extends Module {
 
   /**
    * @internal A state dict without `num_batches_tracked` (saved before PyTorch 0.4.1, e.g. old
-   * torchvision weights) loads with the counter at 0, as PyTorch does for dicts without version metadata.
+   * torchvision weights) loads with the counter at 0, as PyTorch does when the module's metadata has no
+   * version or one below 2; a version-2 state dict missing it reports the key as missing.
    */
   override _loadFromStateDict(
     stateDict: Map<string, unknown>,
@@ -109,10 +114,13 @@ export abstract class BatchNorm extends Module {
     missingKeys: string[],
     unexpectedKeys: string[],
     errorMsgs: string[],
+    localMetadata: ModuleMetadata = {},
   ): void {
+    const version = localMetadata.version;
     const key = `${prefix}num_batches_tracked`;
-    if (this.trackRunningStats && !stateDict.has(key)) stateDict.set(key, tensor(0, { dtype: 'int64' }));
-    super._loadFromStateDict(stateDict, prefix, missingKeys, unexpectedKeys, errorMsgs);
+    if ((typeof version !== 'number' || version < 2) && this.trackRunningStats && !stateDict.has(key))
+      stateDict.set(key, tensor(0, { dtype: 'int64' }));
+    super._loadFromStateDict(stateDict, prefix, missingKeys, unexpectedKeys, errorMsgs, localMetadata);
   }
 
   override extraRepr(): string {
@@ -154,6 +162,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | number[], opts: LayerNormOptions = {}) {
     super();
+    checkOptions('LayerNorm', opts, ['eps', 'elementwiseAffine']);
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     for (const d of shape) checkPositive('LayerNorm', 'normalized_shape', d);
     this.normalizedShape = shape;

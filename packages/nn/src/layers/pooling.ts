@@ -1,6 +1,6 @@
 // Pooling layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d.
 
-import type { IntPair, Tensor } from '@graft/tensor';
+import { checkOptions, type IntPair, type Tensor } from '@graft/tensor';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 import { pyValue } from '../pyrepr.js';
@@ -40,6 +40,13 @@ export class MaxPool2d<R extends boolean = false> extends Module {
     opts: MaxPool2dOptions<R> = {},
   ) {
     super();
+    checkOptions('MaxPool2d', isOptions(stride) ? stride : opts, [
+      'stride',
+      'padding',
+      'dilation',
+      'returnIndices',
+      'ceilMode',
+    ]);
     const o: MaxPool2dOptions<R> = isOptions(stride)
       ? (stride as MaxPool2dOptions<R>)
       : { ...opts, stride: stride ?? opts.stride };
@@ -96,6 +103,13 @@ export class AvgPool2d extends Module {
     opts: AvgPool2dModuleOptions = {},
   ) {
     super();
+    checkOptions('AvgPool2d', isOptions(stride) ? stride : opts, [
+      'stride',
+      'padding',
+      'ceilMode',
+      'countIncludePad',
+      'divisorOverride',
+    ]);
     const o: AvgPool2dModuleOptions = isOptions(stride)
       ? (stride as AvgPool2dModuleOptions)
       : { ...opts, stride: stride ?? opts.stride };

@@ -1,8 +1,8 @@
 // The shared part of the schedulers: state-dict types, option checks, Python's arithmetic helpers, and
 // LRScheduler, the base of the epoch-based schedulers (PyTorch's _LRScheduler, 1.13).
 
+import { checkOptions as checkKnownOptions } from '@graft/tensor';
 import { Optimizer, type ParamGroup } from '../optimizer.js';
-import { toCamelCase } from '../python.js';
 
 /** A value in a scheduler's state dict (Python data: numbers, flags, strings, lists, str-keyed dicts). */
 export type SchedulerStateValue =
@@ -46,16 +46,9 @@ export function printLine(message: string): void {
   console.log(message);
 }
 
-export function checkOptions(name: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key) && !BASE_OPTIONS.includes(key)) {
-      const camel = toCamelCase(key);
-      const hint = camel !== key && known.includes(camel) ? ` (did you mean '${camel}'?)` : '';
-      throw new Error(
-        `${name}: unknown option '${key}'${hint}; expected one of ${[...known, ...BASE_OPTIONS].join(', ')}`,
-      );
-    }
-  }
+/** Refuses an option outside `known` and the base options (`lastEpoch`, `verbose`), with a did-you-mean. */
+export function checkOptions(name: string, options: object | undefined, known: readonly string[]): void {
+  checkKnownOptions(name, options, [...known, ...BASE_OPTIONS]);
 }
 
 export function checkOptimizer(optimizer: unknown): Optimizer {

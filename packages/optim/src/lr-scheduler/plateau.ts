@@ -1,8 +1,7 @@
 // ReduceLROnPlateau: cuts the rate when a metric stops improving (not epoch-based, so no LRScheduler).
 
-import { Tensor } from '@graft/tensor';
+import { checkOptions, Tensor } from '@graft/tensor';
 import type { Optimizer } from '../optimizer.js';
-import { toCamelCase } from '../python.js';
 import {
   checkOptimizer,
   epochString,
@@ -55,7 +54,7 @@ export class ReduceLROnPlateau implements Scheduler {
   private lastLr: number[] | null = null;
 
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
-    const known = [
+    checkOptions('ReduceLROnPlateau', options, [
       'mode',
       'factor',
       'patience',
@@ -65,16 +64,7 @@ export class ReduceLROnPlateau implements Scheduler {
       'minLr',
       'eps',
       'verbose',
-    ];
-    for (const key of Object.keys(options)) {
-      if (!known.includes(key)) {
-        const camel = toCamelCase(key);
-        const hint = camel !== key && known.includes(camel) ? ` (did you mean '${camel}'?)` : '';
-        throw new Error(
-          `ReduceLROnPlateau: unknown option '${key}'${hint}; expected one of ${known.join(', ')}`,
-        );
-      }
-    }
+    ]);
     const factor = options.factor ?? 0.1;
     if (factor >= 1.0) throw new Error('Factor should be < 1.0.');
     this.factor = factor;

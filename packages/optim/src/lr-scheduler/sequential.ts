@@ -1,5 +1,6 @@
 // SequentialLR: schedulers run one after another, switching at milestone epochs.
 
+import { checkOptions } from '@graft/tensor';
 import type { Optimizer } from '../optimizer.js';
 import {
   bisectRight,
@@ -29,13 +30,7 @@ export class SequentialLR implements Scheduler {
   private lastLr: number[];
 
   constructor(optimizer: Optimizer, options: SequentialLROptions) {
-    for (const key of Object.keys(options)) {
-      if (!['schedulers', 'milestones', 'lastEpoch'].includes(key)) {
-        throw new Error(
-          `SequentialLR: unknown option '${key}'; expected one of schedulers, milestones, lastEpoch`,
-        );
-      }
-    }
+    checkOptions('SequentialLR', options, ['schedulers', 'milestones', 'lastEpoch']);
     this.optimizer = checkOptimizer(optimizer);
     const { schedulers, milestones } = options;
     schedulers.forEach((s, i) => {

@@ -104,7 +104,7 @@ export class GpuRuntime implements StorageOwner {
     return s;
   }
 
-  /** @internal */
+  /** Returns a storage's buffer to the pool (called by `WebGpuStorage.dispose`). */
   _releaseStorage(s: WebGpuStorage, buffer: GPUBuffer): void {
     this.registry.unregister(s);
     if (!this.lost) this.pool.release(buffer);
