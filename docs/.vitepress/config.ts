@@ -9,6 +9,7 @@ const docsDir = fileURLToPath(new URL('..', import.meta.url));
 
 export const GUIDES: [string, string][] = [
   ['Quick start', '/guide/quick-start'],
+  ['TypeScript', '/guide/typescript'],
   ['Transfer learning two ways', '/guide/transfer-learning'],
   ['Initialising a new head', '/guide/initialising-a-head'],
   ['Freezing layers', '/guide/freezing'],

@@ -37,7 +37,7 @@ function section(command: string): string {
   return page.slice(start, end < 0 ? undefined : end);
 }
 
-const commands = [...help().matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+const commands = [...help().matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
 
 test('the page has a section for every command', () => {
   expect(commands).toContain('finetune');

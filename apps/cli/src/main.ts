@@ -153,6 +153,27 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('export-torch')
+    .description(
+      "write a PyTorch script beside a run's checkpoint that restores its model, optimizer and schedule and continues training (python or torchrun)",
+    )
+    .argument('<run>', 'a finetune output folder')
+    .option('--checkpoint <file>', 'checkpoint to continue from (default: RUN/last.pth)')
+    .option('--output <file>', 'script to write (default: RUN/train_torch.py)')
+    .addHelpText(
+      'after',
+      examples([
+        'graft export-torch runs/flowers && python runs/flowers/train_torch.py --epochs 10',
+        'torchrun --nproc_per_node 4 runs/flowers/train_torch.py',
+      ]),
+    )
+    .action(async (run: string, opts: { checkpoint?: string; output?: string }) => {
+      const { runExportTorch } = await import('./commands/export-torch.js');
+      const path = await runExportTorch(run, opts);
+      write(`wrote ${path}; run it with: python ${path}  (or torchrun --nproc_per_node N ${path})`);
+    });
+
+  program
     .command('summary')
     .description(
       'the printed module tree and trainable/frozen parameter counts for a model, head and freeze choice',
