@@ -4,10 +4,11 @@
 // guides' browser-only code blocks in its editor. Screenshots go to docs/test-results/.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES } from '../.vitepress/playground/examples';
 import { serve } from '../scripts/serve.mjs';
@@ -35,18 +36,62 @@ let server: Server;
 let base: string;
 let browser: Browser;
 let context: BrowserContext;
-const problems: string[] = [];
 
-function watch(page: Page): Page {
+/**
+ * What went wrong on the watched pages. A request that fails with `net::ERR_ABORTED` is kept aside and
+ * judged at the end: it is no failure when a navigation of its page's main frame had started before it
+ * failed and committed after it started (VitePress prefetches the pages that links point to, and a `goto`
+ * cancels those still loading). Every other failure counts: an HTTP status of 400 or more (404, 500), a
+ * refused connection or any other network error, and an abort with no navigation to explain it.
+ */
+interface Problems {
+  lines: string[];
+  aborted: { line: string; byNavigation: () => boolean }[];
+}
+
+const newProblems = (): Problems => ({ lines: [], aborted: [] });
+const problems = newProblems();
+
+function unexplained(p: Problems): string[] {
+  return [...p.lines, ...p.aborted.filter((a) => !a.byNavigation()).map((a) => a.line)];
+}
+
+/** Orders requests, navigations and failures across pages. */
+let eventSeq = 0;
+
+function watch(page: Page, report: Problems = problems): Page {
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`${page.url()}: console error: ${m.text()}`);
+    if (m.type() === 'error') report.lines.push(`${page.url()}: console error: ${m.text()}`);
   });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: uncaught: ${e.message}`));
-  page.on('requestfailed', (r) =>
-    problems.push(`${page.url()}: request failed: ${r.url()} ${r.failure()?.errorText}`),
-  );
+  page.on('pageerror', (e) => report.lines.push(`${page.url()}: uncaught: ${e.message}`));
+  const navigations: { started: number; committed?: number }[] = [];
+  const startedAt = new WeakMap<Request, number>();
+  page.on('request', (r) => {
+    startedAt.set(r, ++eventSeq);
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) navigations.push({ started: eventSeq });
+  });
+  page.on('framenavigated', (frame) => {
+    if (frame !== page.mainFrame()) return;
+    const pending = navigations.findLast((n) => n.committed === undefined);
+    if (pending) pending.committed = ++eventSeq;
+  });
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText;
+    const line = `${page.url()}: request failed: ${r.url()} ${error}`;
+    if (error !== 'net::ERR_ABORTED') {
+      report.lines.push(line);
+      return;
+    }
+    const started = startedAt.get(r) ?? 0;
+    const failed = ++eventSeq;
+    report.aborted.push({
+      line,
+      byNavigation: () =>
+        navigations.some((n) => n.started <= failed && n.committed !== undefined && started < n.committed),
+    });
+  });
   page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${page.url()}: HTTP ${r.status()} for ${r.url()}`);
+    if (r.status() >= 400) report.lines.push(`${page.url()}: HTTP ${r.status()} for ${r.url()}`);
   });
   return page;
 }
@@ -61,8 +106,8 @@ beforeAll(async () => {
   }
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `no chromium at ${CHROMIUM}: install Debian's (docs/scripts/ci-deps.sh runs \`apt-get install -y chromium\`) ` +
-        'or set CHROMIUM_PATH; playwright-core never downloads a browser',
+      `no chromium at ${CHROMIUM}: install Debian's (\`pnpm test\` runs scripts/setup-system.mjs, which does) ` +
+        'or set CHROMIUM_PATH when running vitest directly; playwright-core never downloads a browser',
     );
   }
   mkdirSync(shots, { recursive: true });
@@ -157,6 +202,59 @@ test('the home page, every guide and the API index render without console errors
       });
     }
   }
+  await page.close();
+}, 120_000);
+
+test('the request watch: aborts by navigation pass; 404, 500, refused and other aborts are reported', async () => {
+  const seen = newProblems();
+  const page = watch(await context.newPage(), seen);
+  // A request left pending, as a prefetch still loading is: the next navigation aborts it.
+  await page.route(
+    (url) => url.pathname === '/never-answers.js',
+    () => undefined,
+  );
+  await page.route('**/server-error.js', (route) => route.fulfill({ status: 500, body: 'broken' }));
+  await page.goto(new URL('/', base).href);
+  const pending = page.waitForRequest('**/never-answers.js');
+  await page.evaluate(() => {
+    void fetch('/never-answers.js').catch(() => undefined);
+  });
+  await pending;
+  await page.goto(new URL('/guide/quick-start.html', base).href);
+  await page.waitForLoadState('networkidle');
+  // Ours, and often VitePress's prefetches of the pages the home page links to.
+  expect(seen.aborted.map((a) => a.line)).toContainEqual(
+    expect.stringMatching(/never-answers\.js net::ERR_ABORTED$/),
+  );
+  expect(unexplained(seen)).toEqual([]);
+
+  // A port nothing listens on.
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  await page.evaluate(async (refused) => {
+    const quiet = (p: Promise<unknown>) => p.catch(() => undefined);
+    await quiet(fetch('/no-such-file.js'));
+    await quiet(fetch('/server-error.js'));
+    await quiet(fetch(refused));
+    const controller = new AbortController();
+    const aborted = quiet(fetch('/never-answers.js?aborted-by-page', { signal: controller.signal }));
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort();
+    await aborted;
+  }, `http://127.0.0.1:${closed}/`);
+  await expect.poll(() => unexplained(seen).filter((l) => !l.includes('console error')).length).toBe(4);
+  const found = unexplained(seen).filter((l) => !l.includes('console error'));
+  expect(found).toEqual([
+    expect.stringMatching(/HTTP 404 for .*\/no-such-file\.js$/),
+    expect.stringMatching(/HTTP 500 for .*\/server-error\.js$/),
+    expect.stringMatching(/request failed: http:\/\/127\.0\.0\.1:\d+\/ net::ERR_CONNECTION_REFUSED$/),
+    expect.stringMatching(/never-answers\.js\?aborted-by-page net::ERR_ABORTED$/),
+  ]);
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.close();
 }, 120_000);
 
@@ -378,5 +476,6 @@ describe('editor', () => {
 });
 
 test('no console errors, failed requests or uncaught exceptions on any page', () => {
-  expect(problems, problems.join('\n')).toEqual([]);
+  const found = unexplained(problems);
+  expect(found, found.join('\n')).toEqual([]);
 });

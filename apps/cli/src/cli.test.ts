@@ -4,6 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resnet18 } from '@graft/models';
+import { save } from '@graft/serialize/node';
+import { type Tensor, tensor } from '@graft/tensor';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -59,6 +62,60 @@ async function png(path: string, cls: number, i: number): Promise<void> {
   await sharp(px, { raw: { width: w, height: w, channels: 3 } })
     .png()
     .toFile(path);
+}
+
+/** A 20×20 PNG of one colour. */
+async function solidPng(path: string, [r, g, b]: readonly [number, number, number]): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  await sharp({ create: { width: 20, height: 20, channels: 3, background: { r, g, b } } })
+    .png()
+    .toFile(path);
+}
+
+const RED = [200, 60, 40] as const;
+const BLUE = [30, 60, 200] as const;
+
+/**
+ * A ResNet-18 checkpoint whose answer is known by construction: conv1 copies the red channel to feature
+ * map 0 and the blue channel to map 1 (centre tap), every residual branch is zero (conv weights 0, batch
+ * norms the identity), the downsample convs copy channel c to channel c, so after ReLU, pooling and the
+ * blocks the 512 features are [relu(red), relu(blue), 0, ...] of the normalised image, averaged. The head
+ * gives logit 'blue' = feature 1 and logit 'red' = feature 0 (classes sort as blue, red).
+ */
+async function colourCheckpoint(path: string): Promise<void> {
+  const net = await resnet18({ numClasses: 2 });
+  const sd: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(net.stateDict())) {
+    if (t.dtype !== 'float32') {
+      sd[name] = t; // num_batches_tracked
+      continue;
+    }
+    const v = new Float32Array(t.numel());
+    const [, i, kh, kw] = t.shape;
+    if (name.endsWith('running_var') || (t.ndim === 1 && name.endsWith('.weight') && !name.startsWith('fc')))
+      v.fill(1);
+    if (name === 'conv1.weight') {
+      v[((0 * i + 0) * kh + 3) * kw + 3] = 1; // red -> map 0
+      v[((1 * i + 2) * kh + 3) * kw + 3] = 1; // blue -> map 1
+    }
+    if (name.endsWith('downsample.0.weight')) for (let c = 0; c < i; c++) v[c * i + c] = 1;
+    if (name === 'fc.weight') {
+      v[0 * 512 + 1] = 1; // blue <- map 1
+      v[1 * 512 + 0] = 1; // red <- map 0
+    }
+    sd[name] = tensor(v).reshape(t.shape);
+  }
+  await save(sd, path);
+}
+
+/** What the colour checkpoint computes for a solid image, in float64: the softmax over [blue, red]. */
+function colourProbabilities([r, , b]: readonly [number, number, number]): { blue: number; red: number } {
+  // Four batch norms (bn1 and the three downsample norms) each divide by sqrt(1 + eps).
+  const bnScale = (1 + 1e-5) ** -2;
+  const red = Math.max(0, (r / 255 - 0.485) / 0.229) * bnScale;
+  const blue = Math.max(0, (b / 255 - 0.406) / 0.225) * bnScale;
+  const z = Math.exp(red) + Math.exp(blue);
+  return { blue: Math.exp(blue) / z, red: Math.exp(red) / z };
 }
 
 const COMMON = ['--weights', 'none', '--image-size', '16', '--batch-size', '4', '--threads', '1'];
@@ -238,7 +295,7 @@ describe('graft CLI', () => {
     }[];
     expect(Number.isFinite(row.trainLoss)).toBe(true);
     expect(existsSync(join(root, 'gpu', 'best.safetensors'))).toBe(true);
-  });
+  }, 300_000); // lavapipe runs the shaders on the CPU
 
   it('evaluates a run: accuracy, per-class precision/recall, confusion matrix', async () => {
     const r = await graft(['evaluate', '--run', out, '--json']);
@@ -250,24 +307,102 @@ describe('graft CLI', () => {
     };
     expect(report.perClass.map((c) => c.name)).toEqual(['blue', 'red']);
     expect(report.confusion.flat().reduce((s, v) => s + v, 0)).toBe(6);
+    expect(report.accuracy).toBe((report.confusion[0][0] + report.confusion[1][1]) / 6);
+    // best.safetensors is the epoch with the best validation accuracy that training measured.
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valAccuracy: number }[];
+    expect(report.accuracy).toBe(Math.max(...metrics.map((m) => m.valAccuracy)));
     const text = await graft(['evaluate', '--run', out]);
     expect(text.stdout).toContain('confusion matrix');
   });
 
-  it('predicts top-k labels for images', async () => {
-    const r = await graft([
-      'predict',
-      '--run',
-      out,
-      '--top',
-      '2',
-      '--json',
-      join(data, 'val', 'red', '0.png'),
-    ]);
-    expect(r.code).toBe(0);
-    const [p] = JSON.parse(r.stdout) as { top: { label: string; probability: number }[] }[];
-    expect(p.top).toHaveLength(2);
-    expect(p.top[0].probability + p.top[1].probability).toBeCloseTo(1, 5);
+  describe('predict and evaluate on a checkpoint whose answers are known by construction', () => {
+    let colourRun: string;
+    let solid: string;
+    beforeAll(async () => {
+      // Solid colours: val holds three blue images, two red ones and one blue image filed under red.
+      solid = join(root, 'solid');
+      for (const split of ['train', 'val']) {
+        for (let i = 0; i < 3; i++) await solidPng(join(solid, split, 'blue', `${i}.png`), BLUE);
+        for (let i = 0; i < 2; i++) await solidPng(join(solid, split, 'red', `${i}.png`), RED);
+        await solidPng(join(solid, split, 'red', 'mislabelled.png'), BLUE);
+      }
+      colourRun = join(root, 'colour-run');
+      mkdirSync(colourRun);
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+      expect(config).toMatchObject({
+        model: 'resnet18',
+        head: 'replace',
+        imageSize: 16,
+        classes: ['blue', 'red'],
+      });
+      writeFileSync(
+        join(colourRun, 'config.json'),
+        JSON.stringify({ ...config, data: solid, out: colourRun }),
+      );
+      await colourCheckpoint(join(colourRun, 'best.safetensors'));
+    });
+
+    it('predict gives the right label and the closed-form probabilities', async () => {
+      const r = await graft([
+        'predict',
+        '--run',
+        colourRun,
+        '--top',
+        '2',
+        '--json',
+        join(solid, 'val', 'red', '0.png'),
+        join(solid, 'val', 'blue', '0.png'),
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const results = JSON.parse(r.stdout) as { top: { label: string; probability: number }[] }[];
+      const red = colourProbabilities(RED);
+      const blue = colourProbabilities(BLUE);
+      expect(red.red).toBeGreaterThan(0.7); // the reference itself is decisive
+      expect(blue.blue).toBeGreaterThan(0.8);
+      expect(results.map((p) => p.top.map((t) => t.label))).toEqual([
+        ['red', 'blue'],
+        ['blue', 'red'],
+      ]);
+      expect(results[0].top[0].probability).toBeCloseTo(red.red, 5);
+      expect(results[0].top[1].probability).toBeCloseTo(red.blue, 5);
+      expect(results[1].top[0].probability).toBeCloseTo(blue.blue, 5);
+      expect(results[1].top[1].probability).toBeCloseTo(blue.red, 5);
+      // A fine-tuned run's prediction is a distribution over its two classes.
+      const trained = await graft(['predict', '--run', out, '--json', join(data, 'val', 'red', '0.png')]);
+      const [p] = JSON.parse(trained.stdout) as { top: { label: string; probability: number }[] }[];
+      expect(p.top.map((t) => t.label).sort()).toEqual(['blue', 'red']);
+      expect(p.top[0].probability + p.top[1].probability).toBeCloseTo(1, 5);
+    });
+
+    it('evaluate reports the known accuracy, loss, precision/recall and confusion matrix', async () => {
+      const r = await graft(['evaluate', '--run', colourRun, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout) as {
+        accuracy: number;
+        loss: number;
+        perClass: { name: string; precision: number; recall: number; support: number }[];
+        confusion: number[][];
+      };
+      // Rows: true class (blue, red); columns: predicted. The blue image filed under red is called blue.
+      expect(report.confusion).toEqual([
+        [3, 0],
+        [1, 2],
+      ]);
+      expect(report.accuracy).toBeCloseTo(5 / 6, 10);
+      expect(report.perClass).toEqual([
+        { name: 'blue', precision: 3 / 4, recall: 1, support: 3 },
+        { name: 'red', precision: 1, recall: 2 / 3, support: 3 },
+      ]);
+      const red = colourProbabilities(RED);
+      const blue = colourProbabilities(BLUE);
+      const loss = -(3 * Math.log(blue.blue) + 2 * Math.log(red.red) + Math.log(blue.red)) / 6;
+      expect(report.loss).toBeCloseTo(loss, 4);
+      const text = await graft(['evaluate', '--run', colourRun]);
+      expect(text.stdout).toContain('accuracy 83.33%');
+      expect(text.stdout).toContain('confusion matrix');
+    });
   });
 
   it('inspects and converts checkpoints both ways', async () => {

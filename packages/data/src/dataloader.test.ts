@@ -198,21 +198,46 @@ describe('prefetch', () => {
     await it.return(undefined);
   });
 
-  it('overlaps slow items: four batches of 30 ms items take about one batch time per batch, not per item', async () => {
+  it('overlaps slow items: every item of the batches in flight starts before the first one finishes', async () => {
+    // Each item finishes on a later macrotask and logs when it starts and ends. Loading item by item would
+    // alternate start/end; with batchSize 4 and prefetch 3 all 16 items (4 batches) are in flight at once.
+    const events: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
     class Slow extends Dataset<number> {
       readonly length = 16;
       async get(index: number): Promise<number> {
-        await new Promise((r) => setTimeout(r, 30));
+        events.push(`start ${index}`);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, 0));
+        inFlight--;
+        events.push(`end ${index}`);
         return index;
       }
     }
-    const loader = new DataLoader(new Slow(), { batchSize: 4, prefetch: 3 });
-    const start = performance.now();
-    const batches = await collect(loader);
-    const elapsed = performance.now() - start;
-    expect(batches.length).toBe(4);
-    // Sequential loading would take 16 × 30 = 480 ms; everything in flight at once takes ~30 ms.
-    expect(elapsed).toBeLessThan(300);
+    const batches = await collect(new DataLoader(new Slow(), { batchSize: 4, prefetch: 3 }));
+    expect(await Promise.all(batches.map((b) => b.tolist()))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9, 10, 11],
+      [12, 13, 14, 15],
+    ]);
+    expect(maxInFlight).toBe(16);
+    expect(events.slice(0, 16)).toEqual(range(16).map((i) => `start ${i}`));
+    expect(events.slice(16).sort()).toEqual(
+      range(16)
+        .map((i) => `end ${i}`)
+        .sort(),
+    );
+    // Without prefetching, the items of one batch still load together, and batches one after another.
+    events.length = 0;
+    maxInFlight = 0;
+    await collect(new DataLoader(new Slow(), { batchSize: 4, prefetch: 0 }));
+    expect(maxInFlight).toBe(4);
+    expect(events.slice(0, 8)).toEqual([
+      ...[0, 1, 2, 3].map((i) => `start ${i}`),
+      ...[0, 1, 2, 3].map((i) => `end ${i}`),
+    ]);
   });
 
   it('a failing item fails its own batch, in order, and stopping early leaves no unhandled rejection', async () => {

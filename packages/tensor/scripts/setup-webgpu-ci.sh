@@ -7,7 +7,12 @@
 #   eval "$(bash packages/tensor/scripts/setup-webgpu-ci.sh 2>/dev/null | grep '^export ')"
 #
 # Dawn refuses bookworm's Mesa 22.3 lavapipe, so on bookworm the driver comes from bookworm-backports
-# (Mesa 25); Debian 13 and later ship a new enough one in main. Needs root (or sudo) for apt-get.
+# (Mesa 25); Debian 13 and later ship a new enough one in main. Needs root (or sudo) for apt-get, and runs
+# none when the driver is already installed.
+#
+# `pnpm test` does not need this script: it runs scripts/setup-system.mjs, which installs lavapipe where
+# the Vulkan loader finds it without VK_ICD_FILENAMES (turbo would not pass that variable to the tests).
+# The export matters for running a package's vitest directly with another driver (SwiftShader).
 set -euo pipefail
 
 driver="${1:-lavapipe}"
@@ -20,7 +25,10 @@ codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
 
 case "$driver" in
   lavapipe)
-    if [ "$codename" = "bookworm" ]; then
+    mesa="$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)"
+    if [ -n "$mesa" ] && dpkg --compare-versions "$mesa" ge 23; then
+      echo "setup-webgpu-ci: mesa-vulkan-drivers $mesa already installed" >&2
+    elif [ "$codename" = "bookworm" ]; then
       if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
         echo "adding bookworm-backports (Mesa 25 for a lavapipe Dawn accepts)" >&2
         printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
@@ -38,9 +46,11 @@ case "$driver" in
     done
     ;;
   swiftshader)
-    $SUDO apt-get update -qq >&2
-    $SUDO apt-get install -y -qq chromium libvulkan1 >&2
     icd="/usr/lib/chromium/vk_swiftshader_icd.json"
+    if ! { [ -f "$icd" ] && dpkg-query -W libvulkan1 >/dev/null 2>&1; }; then
+      $SUDO apt-get update -qq >&2
+      $SUDO apt-get install -y -qq chromium libvulkan1 >&2
+    fi
     [ -f "$icd" ] || icd=""
     ;;
   *)

@@ -9,6 +9,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from './browser-bundle.mjs';
+import { documentedTsconfig, TYPESCRIPT_GUIDE } from './documented-tsconfig.js';
 import { encodePng } from './png.js';
 import { findAnyInPublicTypes } from './public-types.js';
 import { readmeExample } from './readme-examples.js';
@@ -97,6 +98,13 @@ beforeAll(async () => {
   );
 
   await cp(TEMPLATE, consumer, { recursive: true });
+  // The consumers' tsconfig files are the ones docs/guide/typescript.md documents, copied from the page.
+  for (const [name, path] of [
+    ['node', join(consumer, 'tsconfig.json')],
+    ['browser', join(consumer, 'browser', 'tsconfig.json')],
+  ] as const) {
+    await writeFile(path, `${JSON.stringify(documentedTsconfig(name), null, 2)}\n`);
+  }
   await writeFile(
     join(consumer, 'package.json'),
     `${JSON.stringify({ name: 'graft-consumer', private: true, type: 'module' }, null, 2)}\n`,
@@ -106,6 +114,11 @@ beforeAll(async () => {
     if (example) await writeFile(join(consumer, 'src', `readme-${basename(p.dir)}.ts`), example);
   }
   const typesNode = `@types/node@${OWN_MANIFEST.devDependencies?.['@types/node'] ?? '^20'}`;
+  // The browser consumer types WebGPU as docs/guide/typescript.md says: with its own @webgpu/types.
+  const tensorManifest = PACKAGES.find((p) => p.manifest.name === '@graft/tensor')!.manifest;
+  const webgpuTypesRange =
+    tensorManifest.dependencies?.['@webgpu/types'] ?? tensorManifest.devDependencies?.['@webgpu/types'];
+  const webgpuTypes = `@webgpu/types@${webgpuTypesRange ?? 'latest'}`;
   await timed(
     'npm install (tarballs and their registry dependencies)',
     run(
@@ -120,6 +133,7 @@ beforeAll(async () => {
         '--loglevel=error',
         ...tarballs.values(),
         typesNode,
+        webgpuTypes,
       ],
       { cwd: consumer, timeoutMs: 240_000 },
     ),
@@ -298,47 +312,94 @@ describe('installed from the tarballs, outside the workspace', () => {
     expect(config.imageSize).toBe(16);
   }, 150_000);
 
-  it('a strict TypeScript consumer compiles (DESIGN.md example, README examples) with no `any` in public types', async () => {
-    // The consumer's own setup (consumer/tsconfig.json): Node, strict, skipLibCheck as most projects have it.
-    const t0 = performance.now();
-    const configFile = ts.readConfigFile(join(consumer, 'tsconfig.json'), ts.sys.readFile);
-    const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, consumer);
-    const entryFiles = new Map<string, string>();
-    for (const p of PACKAGES) {
-      for (const specifier of p.entries) {
-        const resolved = ts.resolveModuleName(
-          specifier,
-          join(consumer, 'src', 'example.ts'),
-          parsed.options,
-          ts.sys,
-        );
-        const file = resolved.resolvedModule?.resolvedFileName;
-        expect(file, `types of ${specifier}`).toMatch(/\.d\.ts$/);
-        entryFiles.set(specifier, file!);
-      }
+  /** Parses a consumer tsconfig (`dir`/tsconfig.json) as tsc would. */
+  function readTsconfig(dir: string): ts.ParsedCommandLine {
+    const path = join(dir, 'tsconfig.json');
+    const configFile = ts.readConfigFile(path, ts.sys.readFile);
+    expect(configFile.error, path).toBeUndefined();
+    // With its path, so `types` resolve from the consumer's node_modules, not from this test's folder.
+    return ts.parseJsonConfigFileContent(configFile.config, ts.sys, dir, undefined, path);
+  }
+
+  /** The installed declaration file of each entry point (`@graft/data/node` -> .../dist/node.d.ts). */
+  function entryDeclarations(
+    specifiers: string[],
+    from: string,
+    options: ts.CompilerOptions,
+  ): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const specifier of specifiers) {
+      const file = ts.resolveModuleName(specifier, from, options, ts.sys).resolvedModule?.resolvedFileName;
+      expect(file, `types of ${specifier}`).toMatch(/\.d\.ts$/);
+      files.set(specifier, file!);
     }
-    const rootNames = [...parsed.fileNames, ...entryFiles.values()];
-    const program = ts.createProgram({ rootNames, options: parsed.options });
+    return files;
+  }
+
+  const loadsWebGpuTypes = (program: ts.Program) =>
+    program.getSourceFiles().some((f) => f.fileName.includes('/@webgpu/types/'));
+
+  it("the guide's Node tsconfig (no DOM lib, skipLibCheck off) compiles every package, the DESIGN.md and README examples, with no `any` in public types", async () => {
+    // docs/guide/typescript.md's Node project: lib ES2022 only, types node, strict, module nodenext, and the
+    // declarations themselves checked (skipLibCheck false). Guard the settings the guide promises, so the
+    // page cannot drift into a laxer config that hides a problem.
+    const t0 = performance.now();
+    const parsed = readTsconfig(consumer);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.options).toMatchObject({
+      strict: true,
+      skipLibCheck: false,
+      module: ts.ModuleKind.NodeNext,
+      types: ['node'],
+      lib: ['lib.es2022.d.ts'],
+    });
+    const entryFiles = entryDeclarations(
+      PACKAGES.flatMap((p) => p.entries),
+      join(consumer, 'src', 'example.ts'),
+      parsed.options,
+    );
+    const program = ts.createProgram({
+      rootNames: [...parsed.fileNames, ...entryFiles.values()],
+      options: parsed.options,
+    });
     expect(formatDiagnostics(ts.getPreEmitDiagnostics(program))).toBe('');
+    // WebGPU's types load only where WebGPU is used: they need the DOM lib, which a Node program lacks.
+    expect(loadsWebGpuTypes(program), '@webgpu/types is in the Node program').toBe(false);
     expect(program.emit().emitSkipped).toBe(false);
-    // Names a declaration file cannot resolve become `any` under skipLibCheck: the walk finds those too.
     expect(
       findAnyInPublicTypes(program, entryFiles, [`${join(consumer, 'node_modules', '@graft')}/`]),
     ).toEqual([]);
+    TIMINGS.push(['tsc, the Node tsconfig, and the any walk', (performance.now() - t0) / 1000]);
+  }, 180_000);
 
-    // The declarations themselves, checked too (skipLibCheck off; DOM for @webgpu/types, which needs it).
-    const strictLibs = ts.createProgram({
-      rootNames,
-      options: {
-        ...parsed.options,
-        skipLibCheck: false,
-        noEmit: true,
-        lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
-      },
+  it('the Node check is live: @webgpu/types itself does not compile without the DOM lib', async () => {
+    // A root file of its own: tsc reads the `types` option only for a program with root files.
+    const probe = join(consumer, 'webgpu-types-probe.ts');
+    await writeFile(probe, 'export {};\n');
+    const options = { ...readTsconfig(consumer).options, noEmit: true, types: ['node', '@webgpu/types'] };
+    const program = ts.createProgram({ rootNames: [probe], options });
+    expect(loadsWebGpuTypes(program)).toBe(true);
+    expect(formatDiagnostics(ts.getPreEmitDiagnostics(program))).toMatch(/Cannot find name 'BufferSource'/);
+  }, 60_000);
+
+  it("the guide's browser tsconfig (DOM lib, @webgpu/types, skipLibCheck off) compiles a browser program against every main entry", () => {
+    const t0 = performance.now();
+    const dir = join(consumer, 'browser');
+    const parsed = readTsconfig(dir);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.options).toMatchObject({ strict: true, skipLibCheck: false });
+    expect(parsed.options.lib).toContain('lib.dom.d.ts');
+    const mainEntries = LIBRARIES.flatMap((p) => p.entries).filter((e) => !e.endsWith('/node'));
+    const entryFiles = entryDeclarations(mainEntries, join(dir, 'src', 'main.ts'), parsed.options);
+    const program = ts.createProgram({
+      rootNames: [...parsed.fileNames, ...entryFiles.values()],
+      options: parsed.options,
     });
-    expect(formatDiagnostics(ts.getPreEmitDiagnostics(strictLibs))).toBe('');
-    TIMINGS.push(['tsc --strict (two programs) and the any walk', (performance.now() - t0) / 1000]);
-  }, 120_000);
+    expect(parsed.fileNames.map((f) => relative(dir, f))).toEqual(['src/main.ts']);
+    expect(formatDiagnostics(ts.getPreEmitDiagnostics(program)), TYPESCRIPT_GUIDE).toBe('');
+    expect(loadsWebGpuTypes(program)).toBe(true);
+    TIMINGS.push(['tsc, the browser tsconfig', (performance.now() - t0) / 1000]);
+  }, 180_000);
 
   it('the compiled DESIGN.md example runs: cut and replace the head, freeze, two groups, save and load', async () => {
     // Pretrained weights for the example: a resnet18 state dict written as a .pth by the installed packages.

@@ -15,7 +15,9 @@ const PRELUDES: Record<string, string> = {
     'declare const loader: DataLoader<[Tensor, Tensor]>;',
   ].join('\n'),
   '@graft/serialize': [
+    "import type { Module } from '@graft/nn';",
     "import type { Optimizer } from '@graft/optim';",
+    'declare const model: Module;',
     'declare const opt: Optimizer;',
   ].join('\n'),
 };

@@ -4,10 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { type IdxArray, isGzip, parseIdx } from '../idx.js';
 
+/** A plain Uint8Array over a Buffer's bytes: tensors of dtype uint8 take a Uint8Array, not a Buffer. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function inflate(bytes: Uint8Array, path: string): Uint8Array {
-  if (!isGzip(bytes)) return bytes;
+  if (!isGzip(bytes)) return plain(bytes);
   try {
-    return gunzipSync(bytes);
+    return plain(gunzipSync(bytes));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(

@@ -5,8 +5,8 @@ import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
 import { defaultGenerator, type Generator } from '../random.js';
-import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
 import { findKernel } from '../registry.js';
+import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import {
   backendOf,

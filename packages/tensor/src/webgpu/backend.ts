@@ -2,7 +2,6 @@
 // family) over one runtime (runtime/: device, buffer pool, launch batching, readback). Kernels mirror
 // the CPU backend's semantics (src/cpu/backend.ts).
 
-import type { MemoryStats } from '../memory.js';
 import type {
   Backend,
   BinaryOp,
@@ -14,6 +13,7 @@ import type {
   View,
 } from '../backend.js';
 import type { DType, TypedArray } from '../dtype.js';
+import type { MemoryStats } from '../memory.js';
 import { contiguousStrides, isContiguousLayout } from '../shape.js';
 import type { GPUDevice } from './gpu-types.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';

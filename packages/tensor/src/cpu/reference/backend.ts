@@ -5,7 +5,6 @@ import type {
   Backend,
   BinaryOp,
   Conv2dParams,
-  Layout,
   Pool2dParams,
   ReduceOp,
   SgdStepOptions,

@@ -3,14 +3,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../autograd.js';
+import type { Backend } from '../../backend.js';
 import { randint, randn, zeros } from '../../creation.js';
 import { memoryStats } from '../../memory.js';
-import type { Backend } from '../../backend.js';
 import { batchNorm, conv2d, crossEntropy, maxPool2d } from '../../ops/nn.js';
-import { on, reference, wasm } from '../../test/backends.js';
-import { relErr } from '../../test/compare.js';
 import { manualSeed } from '../../random.js';
 import type { Tensor } from '../../tensor.js';
+import { on, reference, wasm } from '../../test/backends.js';
+import { relErr } from '../../test/compare.js';
 import type { CpuStorage } from '../storage.js';
 import { cpuHeap, Heap, setCpuHeapLimit, sizeClass } from './heap.js';
 import type { Kernels } from './kernels.js';
