@@ -9,54 +9,26 @@ import { dropout } from './ops/nn.js';
 import { Generator } from './random.js';
 import type { Tensor } from './tensor.js';
 import { on, reference, wasm } from './test/backends.js';
-import { buildInputs, gradDesc, inputDtype, type OpsFixture, runOp } from './test/cases.js';
-import { decodeAll, describeMismatch, fromDesc, loadFixture, mismatch } from './test/fixtures.js';
+import { buildInputs, inputDtype, type OpsFixture, runOp } from './test/cases.js';
+import { checkCase, cpuDevice, golden } from './test/conformance.js';
+import { decodeAll, fromDesc, loadFixture, mismatch } from './test/fixtures.js';
 
 const fixture = loadFixture<OpsFixture>('ops.json');
 
-describe('ops match PyTorch (forward and backward)', () => {
-  for (const c of fixture.cases) {
-    it(c.name, () => {
-      const problems: string[] = [];
-      const { leaves, operands } = buildInputs(c, 'float32');
-      const outs = runOp(c, operands);
-      if (outs.length !== c.outputs.length)
-        problems.push(`${outs.length} outputs, expected ${c.outputs.length}`);
-      c.outputs.forEach((e, k) => {
-        const m = outs[k] && describeMismatch(outs[k], e, `output ${k}`);
-        if (m) problems.push(m);
+// The conformance suite on both CPU backends (src/test/conformance.ts; webgpu/golden.test.ts runs it on
+// WebGPU). Tolerance: 1e-5 relative plus 1e-6 * sqrt(reduction length) of the tensor's rms.
+for (const dev of [
+  cpuDevice('cpu-reference', reference, 1e-5, 1e-6),
+  cpuDevice('cpu-wasm', wasm, 1e-5, 1e-6),
+]) {
+  describe(`ops match PyTorch on ${dev.name} (forward and backward)`, () => {
+    for (const c of golden.cases) {
+      it(c.name, async () => {
+        expect(await checkCase(dev, c)).toEqual([]);
       });
-      if (c.upstream && c.grads) {
-        const diff: [Tensor, Tensor][] = [];
-        c.upstream.forEach((u, k) => {
-          if (!u) return;
-          if (!outs[k].requiresGrad) problems.push(`output ${k} does not require grad`);
-          else diff.push([outs[k], fromDesc({ shape: outs[k].shape, data: u }, 'float32')]);
-        });
-        if (diff.length === 1) diff[0][0].backward(diff[0][1]);
-        else if (diff.length > 1)
-          diff
-            .map(([o, u]) => o.mul(u).sum())
-            .reduce((a, b) => a.add(b))
-            .backward();
-        for (const spec of c.inputs) {
-          if (!(spec.name in c.grads)) continue;
-          const expected = c.grads[spec.name];
-          const g = leaves[spec.name].grad;
-          if (expected === null) {
-            if (g?.readSync().some((v) => v !== 0)) problems.push(`grad of ${spec.name}: expected none`);
-          } else if (!g) {
-            problems.push(`grad of ${spec.name}: missing`);
-          } else {
-            const m = describeMismatch(g, gradDesc(spec, expected), `grad of ${spec.name}`);
-            if (m) problems.push(m);
-          }
-        }
-      }
-      expect(problems).toEqual([]);
-    });
-  }
-});
+    }
+  });
+}
 
 /**
  * Runs a golden case's op and backward with its inputs on `backend`; returns every output and every

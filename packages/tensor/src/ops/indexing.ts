@@ -1,6 +1,7 @@
 // Gather, index_select, topk, flip, masked_fill, cat/stack and one_hot, with gradients where PyTorch has them.
 
 import { noGrad, record, relabel } from '../autograd.js';
+import { eye } from '../creation.js';
 import { isFloating, promoteTypes } from '../dtype.js';
 import { fmtShape, normDim } from '../shape.js';
 import { Tensor, type ValuesIndices, valuesIndices } from '../tensor.js';
@@ -218,6 +219,17 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 export function oneHot(labels: Tensor, numClasses = -1): Tensor {
   if (labels.dtype !== 'int64' && labels.dtype !== 'int32') {
     throw new Error(`oneHot: expected an int64 tensor of class indices, got ${labels.dtype}`);
+  }
+  if (labels.device !== 'cpu') {
+    // Rows of an identity matrix picked by the labels: no readback, and out-of-range labels are
+    // reported by the index kernel at the next readback, as on the device's other index ops.
+    if (numClasses < 0) {
+      throw new Error(
+        `oneHot: pass numClasses for ${labels.device} tensors (inferring it reads the labels back synchronously, which only the CPU can)`,
+      );
+    }
+    const rows = eye(numClasses, { dtype: 'int64', device: labels.device });
+    return indexSelect(rows, 0, labels.flatten()).reshape([...labels.shape, numClasses]);
   }
   const vals = Array.from(labels.readSync());
   let n = numClasses;
