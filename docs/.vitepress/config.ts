@@ -22,6 +22,7 @@ export const GUIDES: [string, string][] = [
   ['The command line', '/guide/cli'],
   ['Performance', '/guide/performance'],
   ['Porting from PyTorch', '/guide/porting-from-pytorch'],
+  ['Op reference', '/guide/ops'],
 ];
 
 /** The reference's sidebar, read from the pages TypeDoc wrote (one group per package entry). */

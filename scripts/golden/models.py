@@ -4,25 +4,28 @@ Run from the repository root with Debian's PyTorch (torch 1.13, torchvision 0.14
 
     /usr/bin/python3 scripts/golden/models.py
 
-No internet is needed: models are built with weights=None and a seeded random init.
+No internet is needed: the architecture fixtures are built with weights=None and a seeded random
+init; the numerics use the demo's pretrained checkpoint, apps/cli/demo/resnet18-fashion-0to4.safetensors
+(a float16 ResNet-18 with a 5-class head, made by scripts/pretrain/fashion_resnet18.py), and the first
+images of the demo's few-shot data, so the repository holds one ResNet-18 checkpoint, not two.
 
 Writes
   packages/models/fixtures/repr_{resnet18,resnet34,resnet50,resnet18_fc2}.txt  str(model)
   packages/models/fixtures/architectures.json   state_dict keys/shapes/dtypes, parameter and
                                                 buffer names, module tree, parameter counts
   packages/models/fixtures/weights_meta.json    the weights enums' url, meta and transforms repr
-  packages/models/fixtures/resnet18_seeded_f16.safetensors
-      a ResNet-18 state dict with seeded weights, random BatchNorm affine parameters and
-      running statistics, stored as float16 (num_batches_tracked as int64), ~23 MB
   packages/models/fixtures/resnet18_numerics.safetensors   inputs (float32) and the new head
-  packages/models/fixtures/resnet18_numerics.json          expected eval logits and three SGD steps
+  packages/models/fixtures/resnet18_numerics.json          the demo checkpoint's sha256, expected eval
+      logits (its own 5-class head, and a deterministic 1000-class head on its body that the tests
+      rebuild for ImageNet-shaped loads) and three SGD steps
   packages/models/src/imagenet-categories.ts               the 1000 ImageNet class names
 
-The expected numbers are computed in float64 from the float16-rounded weights (which are exact in
-float32 and float64), so they are the exact answer that a float32 implementation approximates;
-the float32 PyTorch result's distance to it is recorded too, as a yardstick for tolerances.
+The expected numbers are computed in float64 from the float16 weights (which are exact in float32
+and float64), so they are the exact answer that a float32 implementation approximates; the float32
+PyTorch result's distance to it is recorded too, as a yardstick for tolerances.
 """
 
+import gzip
 import hashlib
 import json
 import os
@@ -116,26 +119,54 @@ def weights_meta(entry):
     }
 
 
-def seeded_resnet18():
-    """ResNet-18 with torchvision's init under a fixed seed, then BatchNorm parameters drawn away
-    from ones/zeros and running statistics accumulated over random batches, so that loading
-    every tensor matters."""
-    torch.manual_seed(0)
-    model = resnet18()
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.6 + 0.4)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-                m.momentum = None  # cumulative average over the calibration batches
-        model.train()
-        for _ in range(4):
-            model(torch.randn(8, 3, 64, 64, generator=g))
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = 0.1
-    return model
+DEMO_DIR = os.path.join(ROOT, "apps", "cli", "demo")
+DEMO_WEIGHTS = "apps/cli/demo/resnet18-fashion-0to4.safetensors"
+# The demo's input pipeline (scripts/pretrain/fashion_resnet18.py): 28x28 grayscale zero-padded to 32x32,
+# replicated to 3 channels, normalised.
+FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
+ST_TORCH = {name: dtype for dtype, name in ST_DTYPES.items()}
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file, in file order (the reader twin of write_safetensors)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    header.pop("__metadata__", None)
+    body = data[8 + n :]
+    out = {}
+    for name, info in header.items():
+        start, stop = info["data_offsets"]
+        flat = torch.frombuffer(bytearray(body[start:stop]), dtype=ST_TORCH[info["dtype"]])
+        out[name] = flat.reshape(info["shape"]).clone()
+    return out
+
+
+def read_idx_gz(name):
+    with gzip.open(os.path.join(DEMO_DIR, name), "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    return torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8).reshape(dims)
+
+
+def demo_images(images):
+    x = images.to(torch.float32).div(255).unsqueeze(1)
+    x = F.pad(x, (2, 2, 2, 2))
+    x = (x - FASHION_MEAN) / FASHION_STD
+    return x.expand(-1, 3, -1, -1).contiguous()
+
+
+def imagenet_head():
+    """The deterministic 1000-class head that the tests put on the demo body to get an ImageNet-shaped
+    ResNet-18 (packages/models/src/test-utils/demo-checkpoint.ts builds the same): small integers over
+    powers of two, exact in float16."""
+    i = torch.arange(1000, dtype=torch.int64).reshape(-1, 1)
+    j = torch.arange(512, dtype=torch.int64).reshape(1, -1)
+    weight = ((i * 37 + j * 11) % 61 - 30).to(torch.float64) / 2048
+    bias = ((torch.arange(1000, dtype=torch.int64) * 7) % 23 - 11).to(torch.float64) / 512
+    return weight, bias
 
 
 def max_rel(a, b):
@@ -146,7 +177,7 @@ def max_rel(a, b):
 
 def train_three_steps(model, head_w, head_b, x, y, dtype):
     model = model.to(dtype)
-    model.fc = nn.Linear(512, 3)
+    model.fc = nn.Linear(512, head_w.shape[0])
     with torch.no_grad():
         model.fc.weight.copy_(head_w)
         model.fc.bias.copy_(head_b)
@@ -215,23 +246,25 @@ def preset_example():
 
 
 def numerics():
-    seeded = seeded_resnet18()
-    sd16 = {k: (v.half() if v.is_floating_point() else v) for k, v in seeded.state_dict().items()}
-    write_safetensors(os.path.join(OUT, "resnet18_seeded_f16.safetensors"), sd16, {"format": "pt"})
-
-    rounded = {k: (v.float() if v.is_floating_point() else v) for k, v in sd16.items()}
+    demo = read_safetensors(os.path.join(ROOT, DEMO_WEIGHTS))
+    with open(os.path.join(ROOT, DEMO_WEIGHTS), "rb") as f:
+        demo_sha256 = hashlib.sha256(f.read()).hexdigest()
+    # float16 values are exact in float32 and float64.
+    weights = {k: (v.float() if v.is_floating_point() else v) for k, v in demo.items()}
+    num_classes = weights["fc.weight"].shape[0]
 
     def fresh():
-        m = resnet18()
-        m.load_state_dict(rounded)
+        m = resnet18(num_classes=num_classes)
+        m.load_state_dict(weights)
         return m
 
-    g = torch.Generator().manual_seed(2)
-    eval_input = torch.randn(1, 3, 64, 64, generator=g)
-    train_input = torch.randn(4, 3, 64, 64, generator=g)
-    train_labels = torch.tensor([0, 2, 1, 2], dtype=torch.int64)
+    # Real inputs as the demo feeds them: the first images of its few-shot test and train splits
+    # (Fashion-MNIST classes 5-9, relabelled 0-4), so training starts where `graft finetune` does.
+    eval_input = demo_images(read_idx_gz("t10k-images-idx3-ubyte.gz")[:2])
+    train_input = demo_images(read_idx_gz("train-images-idx3-ubyte.gz")[:8])
+    train_labels = read_idx_gz("train-labels-idx1-ubyte.gz")[:8].to(torch.int64)
     torch.manual_seed(3)
-    head = nn.Linear(512, 3)
+    head = nn.Linear(512, 5)
     head_w = head.weight.detach().clone()
     head_b = head.bias.detach().clone()
 
@@ -242,6 +275,11 @@ def numerics():
     with torch.no_grad():
         logits64 = m64(eval_input.double())
         logits32 = m32(eval_input)
+        in_w, in_b = imagenet_head()
+        m64.fc = nn.Linear(512, 1000).double()
+        m64.fc.weight.copy_(in_w)
+        m64.fc.bias.copy_(in_b)
+        imagenet_logits64 = m64(eval_input.double())
 
     t64, losses64, after_eval64 = train_three_steps(fresh(), head_w, head_b, train_input, train_labels, torch.float64)
     t32, losses32, after_eval32 = train_three_steps(fresh(), head_w, head_b, train_input, train_labels, torch.float32)
@@ -274,17 +312,23 @@ def numerics():
     result = {
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
-        "weights_file": "resnet18_seeded_f16.safetensors",
+        "weights_file": DEMO_WEIGHTS,
+        "weights_sha256": demo_sha256,
         "inputs_file": "resnet18_numerics.safetensors",
         "eval": {
             "input": "eval_input",
-            "logits": logits64[0].tolist(),
+            "logits": logits64.tolist(),
             "torch_float32_max_rel": max_rel(logits32, logits64),
+            "imagenet_head": {
+                "weight": "((i * 37 + j * 11) % 61 - 30) / 2048 for row i, column j",
+                "bias": "((i * 7) % 23 - 11) / 512",
+            },
+            "imagenet_head_logits": imagenet_logits64.tolist(),
         },
         "train": {
             "input": "train_input",
             "labels": "train_labels",
-            "head": {"in_features": 512, "out_features": 3, "weight": "head.weight", "bias": "head.bias"},
+            "head": {"in_features": 512, "out_features": 5, "weight": "head.weight", "bias": "head.bias"},
             "optimizer": {
                 "type": "SGD",
                 "groups": ["all parameters not starting with fc.", "fc parameters, lr 0.001"],

@@ -69,7 +69,7 @@ def write(name, obj):
     print(f'{path}: {os.path.getsize(path)} bytes')
 
 
-# ---------------------------------------------------------------- model trees (mirrored in src/testing/models.ts)
+# ---------------------------------------------------------------- model trees (mirrored in src/test-utils/models.ts)
 
 class Net(nn.Module):
     """The seed article's LeNet-style network."""

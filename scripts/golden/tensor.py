@@ -11,7 +11,7 @@ How the op fixtures are made: every input is drawn in float64 and rounded to flo
 value is exactly what graft's float32 tensor holds). PyTorch then evaluates the op on those exact
 values in float64, so the stored outputs and gradients are the true results rounded once to float32,
 not PyTorch's own float32 rounding noise; the tests compare graft's float32 results against them at
-1e-5 relative (see src/test/fixtures.ts for the absolute floor). Output dtypes are recorded as
+1e-5 relative (see src/test-utils/fixtures.ts for the absolute floor). Output dtypes are recorded as
 PyTorch reports them for float32 inputs. Each differentiable output gets a random upstream gradient,
 and the gradients stored are those of sum(output * upstream) with respect to every leaf input that
 requires grad. An input may be a view of its leaf (transposed, sliced, expanded): the `view` list
@@ -148,7 +148,7 @@ def apply_view(t, view):
     return t
 
 
-# ---------------------------------------------------------------- the ops (names shared with src/test/registry.ts)
+# ---------------------------------------------------------------- the ops (names shared with src/test-utils/registry.ts)
 
 def opt(k, key, default=None):
     return k[key] if key in k else default
@@ -288,7 +288,27 @@ OPS = {
     "unbind": lambda i, k: list(i["x"].unbind(k["dim"])),
     "clone": lambda i, k: i["x"].clone(),
     "contiguous": lambda i, k: i["x"].contiguous(),
+    "prod": reduce_("prod"),
+    "cumsum": lambda i, k: torch.cumsum(i["x"], k["dim"]),
+    "flip": lambda i, k: torch.flip(i["x"], k["dims"]),
+    "maskedFill": lambda i, k: i["x"].masked_fill(i["mask"], i["value"] if "value" in i else k["s"]),
 }
+
+# The public unary ops of graft's op table (packages/tensor/src/ops/unary.ts), graft name -> (torch name, the
+# range golden inputs are drawn from). src/ops/unary.test.ts fails when the table has an op this list lacks.
+UNARY = {
+    "neg": ("neg", None), "abs": ("abs", None), "square": ("square", None), "exp": ("exp", None),
+    "exp2": ("exp2", (-3, 3)), "expm1": ("expm1", (-2, 2)), "log": ("log", (0.1, 5)), "log2": ("log2", (0.1, 5)),
+    "log1p": ("log1p", (-0.9, 3)), "sqrt": ("sqrt", (0.1, 5)), "rsqrt": ("rsqrt", (0.1, 5)),
+    "reciprocal": ("reciprocal", (0.5, 2)), "sin": ("sin", (-4, 4)), "cos": ("cos", (-4, 4)), "tan": ("tan", (-1.3, 1.3)),
+    "asin": ("asin", (-0.95, 0.95)), "acos": ("acos", (-0.95, 0.95)), "atan": ("atan", (-4, 4)),
+    "sinh": ("sinh", (-3, 3)), "cosh": ("cosh", (-3, 3)), "tanh": ("tanh", (-4, 4)), "sigmoid": ("sigmoid", (-6, 6)),
+    "relu": ("relu", None), "erf": ("erf", (-3, 3)), "sign": ("sign", None), "floor": ("floor", (-3, 3)),
+    "ceil": ("ceil", (-3, 3)), "round": ("round", (-3, 3)), "logicalNot": ("logical_not", None),
+    "isnan": ("isnan", None), "isfinite": ("isfinite", None),
+}
+for _name, (_torch, _) in UNARY.items():
+    OPS.setdefault(_name, (lambda fn: lambda i, k: getattr(torch, fn)(i["x"]))(_torch))
 
 
 def case(name, op, inputs, kw=None, gradcheck=True):
@@ -695,7 +715,99 @@ def op_cases():
     add(case("unbind", "unbind", [In("x", [3, 2])], {"dim": 1}))
     add(case("clone", "clone", [In("x", [3, 4], view=[T])]))
     add(case("contiguous", "contiguous", [In("x", [3, 4], view=[T])]))
+    C.extend(op_table_cases())
     return C
+
+
+def op_table_cases():
+    """Cases added with the op table (unary ops, prod, cumsum, flip, maskedFill). They draw from their own
+    generator, so every case before them, and the dropout draws after, keep their bytes."""
+    global rng
+    saved, rng = rng, np.random.default_rng(20261204)
+    try:
+        return _op_table_cases()
+    finally:
+        rng = saved
+
+
+def _op_table_cases():
+    C = []
+    add = C.append
+    T = ["transpose", 0, 1]
+    new = ["exp2", "expm1", "log2", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf"]
+    for name in new:
+        lo, hi = UNARY[name][1]
+        add(case(f"{name}/table", name, [In("x", [3, 4], gen="uniform", lo=lo, hi=hi)]))
+        add(case(f"{name}/table-transposed", name, [In("x", [4, 3], gen="uniform", lo=lo, hi=hi, view=[T])]))
+    add(case("sin/int", "sin", [In("x", [5], gen="int", lo=-5, hi=5, dtype="int64", grad=False)]))
+    add(case("exp2/int", "exp2", [In("x", [5], gen="int", lo=-5, hi=5, dtype="int32", grad=False)]))
+    add(case("asin/edge", "asin", [In("x", [5], values=[-1, 1, 1.5, float("nan"), 0], grad=False)]))
+    add(case("log2/edge", "log2", [In("x", [5], values=[0, 1, 8, float("inf"), -1], grad=False)]))
+    add(case("log1p/edge", "log1p", [In("x", [4], values=[-1, 1e-10, -2, float("inf")], grad=False)]))
+    add(case("expm1/small", "expm1", [In("x", [4], values=[1e-10, -1e-7, 0, 2.5])]))
+    add(case("cosh/large", "cosh", [In("x", [4], values=[-20, 20, 100, -0.0])], gradcheck=False))
+    for name in ["sign", "floor", "ceil", "round", "logicalNot", "isnan", "isfinite"]:
+        add(case(f"{name}/table", name, [In("x", [7], values=[-2.5, -0.5, 0, 0.5, 1.5, 2.7, float("nan")],
+                                             grad=False)]))
+    add(case("round/int", "round", [In("x", [4], gen="int", lo=-9, hi=9, dtype="int64", grad=False)]))
+    add(case("abs/int", "abs", [In("x", [4], values=[-3, 0, 2, -7], dtype="int64", grad=False)]))
+
+    # prod: PyTorch's gradient with no zero, one zero and several zeros in a slice
+    add(case("prod/all", "prod", [In("x", [3, 4], gen="uniform", lo=0.5, hi=1.5)]))
+    add(case("prod/dim", "prod", [In("x", [3, 4])], {"dim": 1}))
+    add(case("prod/dim-keepdim", "prod", [In("x", [2, 3, 4])], {"dim": 0, "keepdim": True}))
+    add(case("prod/transposed", "prod", [In("x", [4, 3], view=[T])], {"dim": -1}))
+    add(case("prod/one-zero", "prod", [In("x", [5], values=[1.5, 0, -2, 0.5, 3])]))
+    add(case("prod/two-zeros", "prod", [In("x", [5], values=[1.5, 0, -2, 0, 3])]))
+    add(case("prod/dim-zeros", "prod", [In("x", [3, 4], values=[1, 2, 3, 4, 0, 2, -1, 0.5, 0, 3, 0, 2])], {"dim": 1}))
+    add(case("prod/dim0-zeros", "prod", [In("x", [3, 3], values=[0, 2, 0, 1, 0, 3, -2, 4, 0])], {"dim": 0}))
+    add(case("prod/int", "prod", [In("x", [2, 3], gen="int", lo=-4, hi=5, dtype="int64", grad=False)], {"dim": 1}))
+    add(case("prod/int32-all", "prod", [In("x", [4], values=[1, -2, 3, 2], dtype="int32", grad=False)]))
+
+    # cumsum (odd and even lengths for the scan's rounds)
+    add(case("cumsum/dim1", "cumsum", [In("x", [3, 5])], {"dim": 1}))
+    add(case("cumsum/dim0", "cumsum", [In("x", [4, 2])], {"dim": 0}))
+    add(case("cumsum/long", "cumsum", [In("x", [2, 11])], {"dim": -1}))
+    add(case("cumsum/3d", "cumsum", [In("x", [2, 7, 3])], {"dim": 1}))
+    add(case("cumsum/transposed", "cumsum", [In("x", [6, 3], view=[T])], {"dim": 1}))
+    add(case("cumsum/one", "cumsum", [In("x", [3, 1])], {"dim": 1}))
+    add(case("cumsum/int32", "cumsum", [In("x", [6], gen="int", lo=-9, hi=9, dtype="int32", grad=False)], {"dim": 0}))
+    add(case("cumsum/bool", "cumsum", [In("x", [2, 4], gen="bool", dtype="bool", grad=False)], {"dim": 1}))
+
+    # flip
+    add(case("flip/dim0", "flip", [In("x", [3, 4])], {"dims": [0]}))
+    add(case("flip/dims", "flip", [In("x", [2, 3, 4])], {"dims": [0, 2]}))
+    add(case("flip/negative", "flip", [In("x", [2, 5])], {"dims": [-1]}))
+    add(case("flip/transposed", "flip", [In("x", [4, 3], view=[T])], {"dims": [1, 0]}))
+    add(case("flip/int", "flip", [In("x", [5], gen="int", lo=0, hi=9, dtype="int64", grad=False)], {"dims": [0]}))
+
+    # maskedFill
+    mask = lambda shape, **o: In("mask", shape, gen="bool", dtype="bool", grad=False, **o)
+    add(case("maskedFill/scalar", "maskedFill", [In("x", [3, 4]), mask([3, 4])], {"s": -1.5}))
+    add(case("maskedFill/broadcast-mask", "maskedFill", [In("x", [3, 4]), mask([3, 1])], {"s": 2}))
+    add(case("maskedFill/widen", "maskedFill", [In("x", [4]), mask([3, 4])], {"s": 0.5}))
+    add(case("maskedFill/transposed", "maskedFill", [In("x", [4, 3], view=[T]), mask([4])], {"s": 0}))
+    add(case("maskedFill/tensor-value", "maskedFill", [In("x", [2, 3]), mask([2, 3]), In("value", [])]))
+    add(case("maskedFill/int", "maskedFill", [In("x", [5], gen="int", lo=0, hi=9, dtype="int64", grad=False),
+                                              mask([5])], {"s": 7}))
+    return C
+
+
+def op_table_grad_fn_names():
+    """grad_fn names of the table's differentiable ops and of prod, cumsum, flip and maskedFill."""
+    x = torch.rand(2, 3, dtype=torch.float64).add(0.1).requires_grad_(True)
+    names = {}
+    for name, (fn, _) in UNARY.items():
+        y = getattr(torch, fn)(x)
+        names[name] = type(y.grad_fn).__name__ if y.grad_fn is not None else None
+    m = x > 0.5
+    names["prod"] = type(x.prod().grad_fn).__name__
+    names["prodDim"] = type(x.prod(1).grad_fn).__name__
+    names["cumsum"] = type(x.cumsum(1).grad_fn).__name__
+    names["flip"] = type(x.flip(0).grad_fn).__name__
+    names["maskedFill"] = type(x.masked_fill(m, 1.0).grad_fn).__name__
+    names["maskedFillTensor"] = type(x.masked_fill(m, torch.tensor(1.0, requires_grad=True)).grad_fn).__name__
+    return names
 
 
 def erf_values():
@@ -821,7 +933,7 @@ def apply_fmt_op(t, op):
 
 
 def grad_fn_names():
-    """grad_fn class names PyTorch gives common ops (src/test/registry.ts builds the same expressions)."""
+    """grad_fn class names PyTorch gives common ops (src/test-utils/registry.ts builds the same expressions)."""
     x = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
     m = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
     v = torch.randn(3, dtype=torch.float64, requires_grad=True)
@@ -958,7 +1070,8 @@ def creation_fixtures():
 def main():
     os.makedirs(OUT, exist_ok=True)
     files = {
-        "ops.json": {"cases": op_cases(), "dropout": dropout_cases(), "erf": erf_values()},
+        "ops.json": {"cases": op_cases(), "dropout": dropout_cases(), "erf": erf_values(),
+                     "gradFnNames": op_table_grad_fn_names()},
         "format.json": {"cases": fmt_cases(), "gradFnNames": grad_fn_names()},
         "dtype.json": dtype_fixtures(),
         "creation.json": creation_fixtures(),

@@ -5,16 +5,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ResNet18Weights, resnet18, resnet34, resnet50 } from '@graft/models';
 import { torchHubCheckpointDir } from '@graft/models/node';
-import { readSafetensors } from '@graft/serialize';
 import { manualSeed } from '@graft/tensor';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fixtureBytes } from './test-utils/fixtures.ts';
+import { imagenetShapedCheckpoint } from './test-utils/demo-checkpoint.ts';
 import { useTempHomes } from './test-utils/temp-homes.ts';
 
-// A ResNet-18 checkpoint (seeded, float16) stands in for torchvision's file: it is put in PyTorch's cache
+// An ImageNet-shaped ResNet-18 checkpoint (the demo checkpoint's float16 body with a deterministic
+// 1000-class head, built at test time) stands in for torchvision's file: it is put in PyTorch's cache
 // under the name of ResNet18_Weights.IMAGENET1K_V1, so the builder finds it there without a network.
-const weightsBytes = fixtureBytes('resnet18_seeded_f16.safetensors');
-const fileTensors = readSafetensors(weightsBytes).tensors;
+const { bytes: weightsBytes, tensors: fileTensors } = imagenetShapedCheckpoint();
 
 let homes;
 beforeEach(async () => {

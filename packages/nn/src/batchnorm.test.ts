@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, BatchNorm2d, type Module } from './index.js';
-import { decode, decodeValues, type Encoded, mismatch, readFixture } from './testing/fixtures.js';
+import { decode, decodeValues, type Encoded, mismatch, readFixture } from './test-utils/fixtures.js';
 
 interface BnCase {
   name: string;

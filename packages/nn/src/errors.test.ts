@@ -17,7 +17,7 @@ import {
   Sequential,
   Unflatten,
 } from './index.js';
-import { Net } from './testing/models.js';
+import { Net } from './test-utils/models.js';
 
 describe('bad input gets a clear error', () => {
   it('wrong in_features names the layer and both shapes', () => {

@@ -26,7 +26,7 @@ import {
   Tanh,
   Unflatten,
 } from './index.js';
-import { decode, decodeValues, type Encoded, mismatch, readFixture } from './testing/fixtures.js';
+import { decode, decodeValues, type Encoded, mismatch, readFixture } from './test-utils/fixtures.js';
 
 interface LayerCase {
   name: string;

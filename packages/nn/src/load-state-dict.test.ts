@@ -1,8 +1,8 @@
 import { type Tensor, tensor, zeros } from '@graft/tensor';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm2d, Linear, Module, Parameter, StateDictError } from './index.js';
-import { readFixture } from './testing/fixtures.js';
-import { MODELS, Net } from './testing/models.js';
+import { readFixture } from './test-utils/fixtures.js';
+import { MODELS, Net } from './test-utils/models.js';
 
 interface LoadCase {
   name: string;

@@ -14,7 +14,7 @@ import {
   ReLU,
   Sequential,
 } from './index.js';
-import { Net, TinyResNet } from './testing/models.js';
+import { Net, TinyResNet } from './test-utils/models.js';
 
 describe('Parameter', () => {
   it('shares storage with the tensor it wraps, is a leaf and requires grad by default', () => {

@@ -8,8 +8,8 @@ import {
   mismatch,
   patternTensor,
   readFixture,
-} from './testing/fixtures.js';
-import { Net, resnetCut, TinyResNet } from './testing/models.js';
+} from './test-utils/fixtures.js';
+import { Net, resnetCut, TinyResNet } from './test-utils/models.js';
 
 interface Networks {
   Net: {

@@ -31,8 +31,8 @@ import {
   Tanh,
   Unflatten,
 } from './index.js';
-import { patternTensor, readFixture } from './testing/fixtures.js';
-import { MODELS } from './testing/models.js';
+import { patternTensor, readFixture } from './test-utils/fixtures.js';
+import { MODELS } from './test-utils/models.js';
 
 interface Reprs {
   models: Record<string, string>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Linear, summary } from './index.js';
-import { readFixture } from './testing/fixtures.js';
-import { MODELS, resnetHead2 } from './testing/models.js';
+import { readFixture } from './test-utils/fixtures.js';
+import { MODELS, resnetHead2 } from './test-utils/models.js';
 
 interface Structure {
   state_dict: [string, number[], string][];

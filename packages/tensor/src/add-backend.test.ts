@@ -7,8 +7,8 @@ import { ReferenceCpuBackend } from './cpu/reference/backend.js';
 import { randn } from './creation.js';
 import { batchNorm, fusedConv2d } from './ops/nn.js';
 import { findKernel, KERNEL_NAMES, registeredKernels } from './registry.js';
-import { backendName, on } from './test/backends.js';
-import { checkCase, cpuDevice, golden } from './test/conformance.js';
+import { backendName, on } from './test-utils/backends.js';
+import { checkCase, cpuDevice, golden } from './test-utils/conformance.js';
 
 /**
  * The core kernels of the reference backend under a new identity: its storages name it, so ops come

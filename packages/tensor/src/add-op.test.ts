@@ -7,8 +7,8 @@ import { record } from './autograd.js';
 import { fromTypedArray } from './creation.js';
 import { backendOf, wrap } from './ops/core.js';
 import type { Tensor } from './tensor.js';
-import { backendName, on, reference, wasm } from './test/backends.js';
-import { gradcheck } from './test/gradcheck.js';
+import { backendName, on, reference, wasm } from './test-utils/backends.js';
+import { gradcheck } from './test-utils/gradcheck.js';
 
 /** The toy op: x^3, forward from the core's binary kernel, backward 3 x^2 g in Tensor ops. */
 function cube(x: Tensor): Tensor {

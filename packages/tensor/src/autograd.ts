@@ -1,5 +1,7 @@
 // Reverse-mode autograd: a node per op output, a topological walk, gradients accumulated into leaves.
 
+import type { Storage } from './backend.js';
+import { nextStorageSerial } from './serial.js';
 import type { Tensor } from './tensor.js';
 
 let gradEnabled = true;
@@ -45,21 +47,30 @@ export type BackwardFn = (grad: Tensor) => (Tensor | null | undefined)[];
 export class Node {
   backwardFn: BackwardFn | null;
   readonly savedVersions: number[];
-  /** The node each input's gradient flows to; null for leaves (accumulated into `inputs[i].grad`). */
+  /** The node each input's gradient flows to; null for leaves (accumulated into `leaves[i].grad`). */
   readonly next: (Node | null)[];
+  /** Which inputs take a gradient. */
+  readonly needsGrad: boolean[];
+  /**
+   * The inputs that are leaves (their `.grad` accumulates), null elsewhere: a node keeps no reference
+   * to intermediate tensors, so a graph reachable from its output does not keep activations alive.
+   */
+  readonly leaves: (Tensor | null)[];
   /** Set by `retainGrad()` on the op's output. */
   retained: Tensor | null = null;
 
   constructor(
     /** PyTorch's grad_fn class name, printed as `grad_fn=<name>`. */
     public name: string,
-    readonly inputs: (Tensor | null)[],
+    inputs: (Tensor | null)[],
     backwardFn: BackwardFn,
-    readonly saved: Tensor[],
+    public saved: Tensor[],
   ) {
     this.backwardFn = backwardFn;
     this.savedVersions = saved.map((t) => t._version);
     this.next = inputs.map((t) => t?.gradFn ?? null);
+    this.needsGrad = inputs.map((t) => t !== null);
+    this.leaves = inputs.map((t, i) => (this.next[i] ? null : t));
   }
 
   /** Runs the backward function after checking no saved tensor was modified in place. */
@@ -82,8 +93,13 @@ export class Node {
       }
     });
     const grads = fn(grad);
-    // Nodes with nothing saved can run again, as in PyTorch.
-    if (!retainGraph && this.saved.length > 0) this.backwardFn = null;
+    // Nodes with nothing saved can run again, as in PyTorch. Otherwise the saved tensors are let go, as
+    // PyTorch frees saved variables, so a graph the caller still reaches (through `loss.gradFn`) does
+    // not keep a whole step's activations alive.
+    if (!retainGraph && this.saved.length > 0) {
+      this.backwardFn = null;
+      this.saved = [];
+    }
     return grads;
   }
 }
@@ -148,24 +164,50 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, ac
       stack.pop();
     }
   }
+  // Gradients flowing between nodes are made here and dropped here: the walk returns their memory as
+  // soon as nothing pending needs it, as PyTorch's reference counts do, instead of leaving a whole
+  // step's gradients to the garbage collector. Only storages this walk created are freed (never a
+  // forward tensor or the caller's gradient), and a storage is counted by every pending gradient that
+  // views it, so aliased gradients (a view, one tensor handed to two inputs) stay until the last use.
+  const made = nextStorageSerial();
+  const pending = new Map<Storage, number>();
+  const hold = (t: Tensor) => pending.set(t._ref.storage, (pending.get(t._ref.storage) ?? 0) + 1);
+  const drop = (t: Tensor) => pending.set(t._ref.storage, (pending.get(t._ref.storage) ?? 1) - 1);
+  const release = (candidates: Tensor[]) => {
+    for (const t of candidates) {
+      const s = t._ref.storage;
+      if ((s.serial ?? 0) > made && !pending.get(s)) s.dispose();
+    }
+  };
   const grads = new Map<Node, Tensor>([[rootNode, grad]]);
+  hold(grad);
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k];
     const g = grads.get(node);
     if (!g) continue;
     grads.delete(node);
+    drop(g);
     if (node.retained) accumulate(node.retained, g);
     const inputGrads = node.run(g, retainGraph);
-    node.inputs.forEach((input, i) => {
+    const done: Tensor[] = [g];
+    node.needsGrad.forEach((needs, i) => {
       const ig = inputGrads[i];
-      if (!input || !ig) return;
+      if (!needs || !ig) return;
       const next = node.next[i];
       if (next) {
         const prev = grads.get(next);
-        grads.set(next, prev ? prev.add(ig) : ig);
+        const sum = prev ? prev.add(ig) : ig;
+        if (prev) {
+          drop(prev);
+          done.push(prev, ig);
+        }
+        grads.set(next, sum);
+        hold(sum);
       } else {
-        accumulate(input, ig);
+        accumulate(node.leaves[i] as Tensor, ig);
+        done.push(ig);
       }
     });
+    release(done);
   }
 }

@@ -19,7 +19,11 @@ export interface Storage {
   dispose(): void;
   /** The backend whose kernels run ops on this storage; absent: the device's default backend. */
   readonly backend?: Backend;
+  /** Creation order (see `nextStorageSerial`): tells autograd which storages a backward pass made. */
+  readonly serial?: number;
 }
+
+export { nextStorageSerial } from './serial.js';
 
 /** How a tensor reads its storage: element (i0, i1, ...) is at offset + sum(i_k * strides[k]). */
 export interface Layout {

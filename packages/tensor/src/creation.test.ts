@@ -24,7 +24,7 @@ import {
 import type { DType } from './dtype.js';
 import { Generator, manualSeed } from './random.js';
 import type { Tensor } from './tensor.js';
-import { decodeAll, loadFixture, mismatch, type TensorDesc } from './test/fixtures.js';
+import { decodeAll, loadFixture, mismatch, type TensorDesc } from './test-utils/fixtures.js';
 
 interface CreationCase {
   args: number[];

@@ -11,7 +11,7 @@ import {
   float32ToFloat16,
   storageArrayFor,
 } from './dtype.js';
-import { loadFixture } from './test/fixtures.js';
+import { loadFixture } from './test-utils/fixtures.js';
 
 interface DtypeFixture {
   float32: number[];

@@ -20,7 +20,7 @@ import {
   softmax,
 } from './ops/nn.js';
 import type { Tensor } from './tensor.js';
-import { decodeAll, type JsonNum, loadFixture } from './test/fixtures.js';
+import { decodeAll, type JsonNum, loadFixture } from './test-utils/fixtures.js';
 
 interface FormatCase {
   name: string;

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from './backend.js';
 import { batchNorm, fusedBatchNorm, manualSeed, randn, type Tensor, zeros } from './index.js';
-import { on, reference, wasm } from './test/backends.js';
-import { gradcheck } from './test/gradcheck.js';
+import { on, reference, wasm } from './test-utils/backends.js';
+import { gradcheck } from './test-utils/gradcheck.js';
 
 function maxAbs(a: Tensor, b: Tensor): number {
   const x = a.readSync();

@@ -7,9 +7,9 @@ import { dropout } from './ops/nn.js';
 import { publicUnaryNames, unaryDef } from './ops/unary.js';
 import { Generator } from './random.js';
 import type { Tensor } from './tensor.js';
-import { buildInputs, type OpsFixture, runOp } from './test/cases.js';
-import { loadFixture } from './test/fixtures.js';
-import { gradcheck } from './test/gradcheck.js';
+import { buildInputs, type OpsFixture, runOp } from './test-utils/cases.js';
+import { loadFixture } from './test-utils/fixtures.js';
+import { gradcheck } from './test-utils/gradcheck.js';
 
 const fixture = loadFixture<OpsFixture>('ops.json');
 const checked = fixture.cases.filter((c) => c.grads && c.gradcheck !== false);

@@ -8,19 +8,16 @@ import { tensor } from './creation.js';
 import { dropout } from './ops/nn.js';
 import { Generator } from './random.js';
 import type { Tensor } from './tensor.js';
-import { on, reference, wasm } from './test/backends.js';
-import { buildInputs, inputDtype, type OpsFixture, runOp } from './test/cases.js';
-import { checkCase, cpuDevice, golden } from './test/conformance.js';
-import { decodeAll, fromDesc, loadFixture, mismatch } from './test/fixtures.js';
+import { on, reference, wasm } from './test-utils/backends.js';
+import { buildInputs, inputDtype, type OpsFixture, runOp } from './test-utils/cases.js';
+import { checkCase, cpuReference, cpuWasm, golden } from './test-utils/conformance.js';
+import { decodeAll, fromDesc, loadFixture, mismatch } from './test-utils/fixtures.js';
 
 const fixture = loadFixture<OpsFixture>('ops.json');
 
-// The conformance suite on both CPU backends (src/test/conformance.ts; webgpu/golden.test.ts runs it on
+// The conformance suite on both CPU backends (src/test-utils/conformance.ts; webgpu/golden.test.ts runs it on
 // WebGPU). Tolerance: 1e-5 relative plus 1e-6 * sqrt(reduction length) of the tensor's rms.
-for (const dev of [
-  cpuDevice('cpu-reference', reference, 1e-5, 1e-6),
-  cpuDevice('cpu-wasm', wasm, 1e-5, 1e-6),
-]) {
+for (const dev of [cpuReference, cpuWasm]) {
   describe(`ops match PyTorch on ${dev.name} (forward and backward)`, () => {
     for (const c of golden.cases) {
       it(c.name, async () => {

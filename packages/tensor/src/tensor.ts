@@ -722,6 +722,8 @@ const SNAKE_CASE_ALIASES: Record<string, string> = {
   logical_not: 'logicalNot',
   logical_and: 'logicalAnd',
   logical_or: 'logicalOr',
+  masked_fill: 'maskedFill',
+  masked_fill_: 'maskedFill_',
 };
 for (const [snake, camel] of Object.entries(SNAKE_CASE_ALIASES)) {
   const target = Object.getOwnPropertyDescriptor(Tensor.prototype, camel);

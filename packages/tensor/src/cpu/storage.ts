@@ -10,6 +10,7 @@ import {
   float32ToFloat16,
   type TypedArray,
 } from '../dtype.js';
+import { nextStorageSerial } from '../serial.js';
 import type { FloatArray } from './gemm.js';
 import { offsetsOf } from './strided.js';
 import { cpuHeap } from './wasm/heap.js';
@@ -20,6 +21,7 @@ import { cpuHeap } from './wasm/heap.js';
  */
 export class CpuStorage implements Storage {
   readonly device = 'cpu' as const;
+  readonly serial = nextStorageSerial();
   constructor(
     readonly data: TypedArray,
     /** The backend whose kernels ops on this storage run (both CPU backends read any CpuStorage). */

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../creation.js';
 import * as api from '../index.js';
-import type { OpsFixture } from '../test/cases.js';
-import { loadFixture } from '../test/fixtures.js';
+import type { OpsFixture } from '../test-utils/cases.js';
+import { loadFixture } from '../test-utils/fixtures.js';
 import { OTHER_OPS, opReferenceMarkdown } from './reference.js';
 import { publicUnaryNames, UNARY_OPS, unaryDef } from './unary.js';
 

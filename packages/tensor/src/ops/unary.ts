@@ -1,7 +1,7 @@
 // The unary ops, each defined once: PyTorch's name and grad_fn name, the output dtype rule, the scalar
 // function (the CPU reference kernel), the backward in Tensor ops, and a line for the op reference.
 // Derived from this table: the backends' `UnaryOp` kernel names, the Tensor methods (`x.sin()`, installed
-// in tensor.ts), the CPU kernels, the golden registry entries (test/registry.ts), the gradcheck and
+// in tensor.ts), the CPU kernels, the golden registry entries (test-utils/registry.ts), the gradcheck and
 // WebGPU conformance case lists, and docs/guide/ops.md (ops/reference.ts).
 //
 // Adding a unary op: an entry here; its WGSL expression in webgpu/kernels/elementwise.ts (`unaryExpr`,

@@ -1,21 +1,9 @@
-// The conformance suite on WebGPU (src/test/conformance.ts): every golden case of fixtures/ops.json,
-// forward and backward, against PyTorch's values.
+// The conformance suite on WebGPU (src/test-utils/conformance.ts): every golden case of fixtures/ops.json,
+// forward and backward, against PyTorch's values, with the tolerance of `webgpuDevice` there.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkCase, type DeviceUnderTest, golden } from '../test/conformance.js';
-import { requireWebGpu, webGpuTestsEnabled } from '../test/webgpu-adapter.js';
-
-/**
- * The GPU computes in float32 with its own reduction orders and transcendental functions written in
- * WGSL: 2e-5 relative plus 2e-6 * sqrt(reduction length) of the tensor's rms.
- */
-const webgpu: DeviceUnderTest = {
-  name: 'webgpu',
-  put: (t) => t.to('webgpu'),
-  read: (t) => t.read(),
-  rtol: 2e-5,
-  atol: 2e-6,
-};
+import { checkCase, golden, webgpuDevice as webgpu } from '../test-utils/conformance.js';
+import { requireWebGpu, webGpuTestsEnabled } from '../test-utils/webgpu-adapter.js';
 
 const REFUSED: Record<string, RegExp> = {
   'oneHot/inferred': /oneHot: pass numClasses for webgpu tensors/,

@@ -5,9 +5,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../autograd.js';
-import { batch, forward, tinyResNet, trainStep } from '../test/tiny-resnet.js';
-import { requireWebGpu, webGpuTestsEnabled } from '../test/webgpu-adapter.js';
-import { mismatches } from '../test/webgpu-compare.js';
+import { batch, forward, tinyResNet, trainStep } from '../test-utils/tiny-resnet.js';
+import { requireWebGpu, webGpuTestsEnabled } from '../test-utils/webgpu-adapter.js';
+import { mismatches } from '../test-utils/webgpu-compare.js';
 import type { WebGpuBackend } from './backend.js';
 
 let gpu: WebGpuBackend;

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { conv2d, fusedConv2d, manualSeed, noGrad, randn, type Tensor } from '../../index.js';
 import { findKernel, registerKernel } from '../../registry.js';
-import { on, reference } from '../../test/backends.js';
-import { conv2dParams } from '../../test/compare.js';
+import { on, reference } from '../../test-utils/backends.js';
+import { conv2dParams } from '../../test-utils/compare.js';
 import { WasmCpuBackend } from './backend.js';
 import { useWinograd } from './winograd.js';
 

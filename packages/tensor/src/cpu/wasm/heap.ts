@@ -82,9 +82,20 @@ export class Heap {
 
   /** A 64-byte aligned block of at least `bytes`; throws with the sizes when 4 GiB would not hold it. */
   alloc(bytes: number): number {
-    const size = sizeClass(bytes);
-    const list = this.free.get(size);
-    let ptr = list?.pop();
+    let size = sizeClass(bytes);
+    let ptr = this.free.get(size)?.pop();
+    if (ptr === undefined) {
+      // A free block of a larger class, up to twice the size, before growing: which classes a step's
+      // garbage lands in varies, and exact-class reuse alone would keep growing the memory.
+      let best = 0;
+      for (const [s, list] of this.free) {
+        if (s > size && s <= 2 * size && list.length > 0 && (best === 0 || s < best)) best = s;
+      }
+      if (best) {
+        size = best;
+        ptr = this.free.get(best)?.pop();
+      }
+    }
     if (ptr !== undefined) {
       this.pooled -= size;
     } else {

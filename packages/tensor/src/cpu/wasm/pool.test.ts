@@ -2,7 +2,7 @@
 // identical, ties (ReLU zeros), NaN and edges included.
 import { describe, expect, it } from 'vitest';
 import { fromTypedArray, manualSeed, maxPool2d, maxPool2dWithIndices, noGrad, randn } from '../../index.js';
-import { on, reference, wasm } from '../../test/backends.js';
+import { on, reference, wasm } from '../../test-utils/backends.js';
 
 describe('wasm maxPool2d', () => {
   const cases: [

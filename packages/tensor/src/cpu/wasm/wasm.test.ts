@@ -11,8 +11,8 @@ import {
   setNumThreads,
   type Tensor,
 } from '../../index.js';
-import { on, reference, wasm } from '../../test/backends.js';
-import { relErr } from '../../test/compare.js';
+import { on, reference, wasm } from '../../test-utils/backends.js';
+import { relErr } from '../../test-utils/compare.js';
 import { wasmKernelInfo, wasmKernels } from './kernels.js';
 import { parallelCalls } from './threads.js';
 

@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../backend.js';
 import { conv2d, manualSeed, randn, setNumThreads, type Tensor } from '../../index.js';
-import { on, reference, wasm, wasmNoWinograd } from '../../test/backends.js';
-import { conv2dParams, type Pad, relErr } from '../../test/compare.js';
+import { on, reference, wasm, wasmNoWinograd } from '../../test-utils/backends.js';
+import { conv2dParams, type Pad, relErr } from '../../test-utils/compare.js';
 import { useWinograd } from './winograd.js';
 
 /** Forward output and input gradient (through autograd) of conv2d(x, w, padding) on `backend`. */

@@ -2,6 +2,7 @@
 // storages from a buffer pool (returned on dispose or by the FinalizationRegistry), and the launcher.
 
 import type { Storage, View } from '../../backend.js';
+import { nextStorageSerial } from '../../serial.js';
 import type { GPUBuffer, GPUDevice } from '../gpu-types.js';
 import { ELEM } from './dtype.js';
 import { type Grid, Launcher } from './launch.js';
@@ -16,6 +17,7 @@ interface StorageOwner {
 /** A tensor's storage on the GPU: a pooled buffer holding `length` 32-bit elements. */
 export class WebGpuStorage implements Storage {
   readonly device = 'webgpu' as const;
+  readonly serial = nextStorageSerial();
   /** @internal null once disposed. */
   _buffer: GPUBuffer | null;
 

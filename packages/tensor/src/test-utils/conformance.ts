@@ -6,9 +6,17 @@ import type { Backend } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { numelOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { on } from './backends.js';
+import { on, reference, wasm } from './backends.js';
 import { buildInputs, gradDesc, inputDtype, type OpsFixture, runOp } from './cases.js';
-import { checkStorage, decodeAll, fromDesc, loadFixture, type OpCase, type TensorDesc } from './fixtures.js';
+import {
+  checkStorage,
+  decodeAll,
+  fromDesc,
+  loadFixture,
+  type OpCase,
+  rms,
+  type TensorDesc,
+} from './fixtures.js';
 
 export const golden = loadFixture<OpsFixture>('ops.json');
 
@@ -45,6 +53,23 @@ export function cpuDevice(name: string, backend: Backend, rtol: number, atol: nu
   };
 }
 
+/** The reference backend (the oracle) and the WebAssembly backend: 1e-5 relative plus 1e-6 * sqrt(L) of the rms. */
+export const cpuReference = cpuDevice('cpu-reference', reference, 1e-5, 1e-6);
+export const cpuWasm = cpuDevice('cpu-wasm', wasm, 1e-5, 1e-6);
+
+/**
+ * WebGPU (initialise it first, test-utils/webgpu-adapter.ts). The GPU computes in float32 with its own
+ * reduction orders and transcendental functions written in WGSL: 2e-5 relative plus 2e-6 * sqrt(L) of
+ * the rms.
+ */
+export const webgpuDevice: DeviceUnderTest = {
+  name: 'webgpu',
+  put: (t) => t.to('webgpu'),
+  read: (t) => t.read(),
+  rtol: 2e-5,
+  atol: 2e-6,
+};
+
 /**
  * How many terms at most stand behind one element of a compared tensor of `numel` elements: the case's
  * elements (inputs and outputs together) per element of that tensor. It is 1-2 for elementwise ops,
@@ -55,38 +80,27 @@ export function reductionLength(c: OpCase, numel: number): number {
   return Math.max(1, Math.ceil(total / Math.max(numel, 1)));
 }
 
-function rms(values: ArrayLike<number>): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isFinite(values[i])) {
-      s += values[i] * values[i];
-      n++;
-    }
-  }
-  return n ? Math.sqrt(s / n) : 0;
-}
-
 const EXACT: readonly DType[] = ['int64', 'int32', 'bool', 'uint8', 'int16', 'int8'];
 
-/** Compares `actual` with the golden `expected`; a description of what differs, or null. */
-async function compare(
+/** The relative rounding of storing a value in a 16-bit float (one ulp at most); 0 for other dtypes. */
+const STORAGE_ROUNDING: Partial<Record<DType, number>> = { float16: 2 ** -10, bfloat16: 2 ** -7 };
+
+/**
+ * Compares a device's values `a` with the expected `e` of a `dtype` tensor whose elements stand on `L`
+ * terms at most: exact for integer and bool dtypes, else the device's tolerance (see DeviceUnderTest),
+ * its relative part at least one ulp of a 16-bit float dtype. A description of what differs, or null.
+ */
+export function compareValues(
   dev: DeviceUnderTest,
-  c: OpCase,
-  actual: Tensor,
-  expected: TensorDesc,
+  a: ArrayLike<number>,
+  e: ArrayLike<number>,
+  dtype: DType,
+  L: number,
   what: string,
-): Promise<string | null> {
-  if (actual.shape.join() !== expected.shape.join()) {
-    return `${what}: shape [${actual.shape}], expected [${expected.shape}]`;
-  }
-  if (actual.dtype !== expected.dtype) return `${what}: dtype ${actual.dtype}, expected ${expected.dtype}`;
-  const e = decodeAll(expected.data);
-  const a = await dev.read(actual);
+): string | null {
   if (a.length !== e.length) return `${what}: ${a.length} values, expected ${e.length}`;
-  const exact = EXACT.includes(expected.dtype);
-  const L = reductionLength(c, e.length);
-  const rtol = exact ? 0 : dev.rtol;
+  const exact = EXACT.includes(dtype);
+  const rtol = exact ? 0 : Math.max(dev.rtol, STORAGE_ROUNDING[dtype] ?? 0);
   const atol = exact ? 0 : dev.atol * Math.sqrt(L) * Math.max(1, rms(e));
   const bad: string[] = [];
   let count = 0;
@@ -102,6 +116,22 @@ async function compare(
     }
   }
   return count ? `${what}: ${count}/${e.length} differ (L ${L}): ${bad.join('; ')}` : null;
+}
+
+/** Compares `actual` with the golden `expected`; a description of what differs, or null. */
+async function compare(
+  dev: DeviceUnderTest,
+  c: OpCase,
+  actual: Tensor,
+  expected: TensorDesc,
+  what: string,
+): Promise<string | null> {
+  if (actual.shape.join() !== expected.shape.join()) {
+    return `${what}: shape [${actual.shape}], expected [${expected.shape}]`;
+  }
+  if (actual.dtype !== expected.dtype) return `${what}: dtype ${actual.dtype}, expected ${expected.dtype}`;
+  const e = decodeAll(expected.data);
+  return compareValues(dev, await dev.read(actual), e, expected.dtype, reductionLength(c, e.length), what);
 }
 
 /** Runs one golden case on `dev`: the problems found (empty when it conforms). */
