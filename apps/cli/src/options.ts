@@ -234,7 +234,42 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Reads a JSON or YAML config whose keys are the flag names (kebab-case or camelCase). */
+// Names PyTorch scripts and other trainers use for an option under a name no edit distance reaches.
+const CONFIG_ALIASES: Readonly<Record<string, keyof FinetuneOptions>> = {
+  learningrate: 'lr',
+  numepochs: 'epochs',
+  maxepochs: 'epochs',
+  optim: 'optimizer',
+  arch: 'model',
+  dataset: 'data',
+  outputdir: 'out',
+};
+
+/**
+ * The error for a config key no option has: `unknown option 'batch_size' in --config run.yaml; did you mean
+ * 'batch-size'?` (snake_case and near misses, answered in the file's own style: a camelCase key gets the
+ * camelCase name and its flag), or the list of keys when nothing is close.
+ */
+export async function unknownConfigKeyMessage(key: string, path: string): Promise<string> {
+  const { didYouMean } = await import('@graft/tensor');
+  const keys = FINETUNE_OPTIONS.map((s) => s.key);
+  // Kebab-case reads as snake_case to didYouMean, which maps snake_case to camelCase first.
+  const guess =
+    didYouMean(key.replace(/-/g, '_'), keys) ?? CONFIG_ALIASES[key.replace(/[-_]/g, '').toLowerCase()];
+  const where = `unknown option '${key}' in --config ${path}`;
+  if (guess === undefined)
+    return `${where}; valid keys are ${FINETUNE_OPTIONS.map((s) => s.flag).join(', ')}`;
+  const spec = FINETUNE_OPTIONS.find((s) => s.key === guess)!;
+  const camelStyle = /[A-Z]/.test(key) && !/[-_]/.test(key);
+  return camelStyle && spec.key !== spec.flag
+    ? `${where}; did you mean '${spec.key}' (--${spec.flag})?`
+    : `${where}; did you mean '${spec.flag}'?`;
+}
+
+/**
+ * Reads a JSON or YAML config whose keys are the flag names (kebab-case or camelCase); an unknown key is an
+ * error naming the file and the option it was probably meant to be.
+ */
 export async function readConfigFile(path: string): Promise<Partial<FinetuneOptions>> {
   let text: string;
   try {
@@ -256,11 +291,7 @@ export async function readConfigFile(path: string): Promise<Partial<FinetuneOpti
   const out: Partial<Record<keyof FinetuneOptions, unknown>> = {};
   for (const [key, value] of Object.entries(data)) {
     const spec = FINETUNE_OPTIONS.find((s) => s.flag === key || s.key === key || camel(s.flag) === key);
-    if (!spec) {
-      throw new CliError(
-        `unknown option '${key}' in --config ${path} (known: ${FINETUNE_OPTIONS.map((s) => s.flag).join(', ')})`,
-      );
-    }
+    if (!spec) throw new CliError(await unknownConfigKeyMessage(key, path));
     out[spec.key] = coerce(spec, value, path);
   }
   return out as Partial<FinetuneOptions>;

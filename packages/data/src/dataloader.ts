@@ -1,5 +1,5 @@
 // DataLoader: batches of a dataset in order or shuffled, collated, with batches loaded ahead of use.
-import { defaultGenerator, type Generator, randperm } from '@graft/tensor';
+import { checkOptions, defaultGenerator, type Generator, randperm } from '@graft/tensor';
 import { type Collated, defaultCollate } from './collate.js';
 import type { Dataset } from './dataset.js';
 
@@ -20,6 +20,30 @@ export interface DataLoaderOptions<T, B> {
    * (sharp runs on libuv's thread pool) proceeds while the training step computes. 0 loads on demand.
    */
   prefetch?: number;
+}
+
+const DATALOADER_OPTIONS = [
+  'batchSize',
+  'shuffle',
+  'generator',
+  'dropLast',
+  'collateFn',
+  'prefetch',
+] as const;
+
+// torch's worker-process options: graft has no worker processes; `prefetch` is what overlaps loading with training.
+const WORKER_OPTIONS = ['num_workers', 'numWorkers', 'prefetch_factor', 'prefetchFactor'];
+
+function checkDataLoaderOptions(options: object | undefined): void {
+  for (const key of Object.keys(options ?? {})) {
+    if (WORKER_OPTIONS.includes(key)) {
+      throw new TypeError(
+        `DataLoader: unknown option '${key}'; did you mean 'prefetch'? (graft loads items concurrently ` +
+          'in one process and keeps `prefetch` batches in flight instead of worker processes)',
+      );
+    }
+  }
+  checkOptions('DataLoader', options, DATALOADER_OPTIONS);
 }
 
 function checkCount(name: string, value: number, min: number): void {
@@ -43,6 +67,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   readonly collateFn: (batch: T[]) => B | Promise<B>;
 
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
+    checkDataLoaderOptions(options);
     this.dataset = dataset;
     this.batchSize = options.batchSize ?? 1;
     this.shuffle = options.shuffle ?? false;

@@ -1,4 +1,5 @@
 // Image decoding with the browser's own decoders (createImageBitmap + OffscreenCanvas); browser-safe.
+import { checkOptions } from '@graft/tensor';
 import { convertImage, type ImageMode, type RawImage } from './raw-image.js';
 
 // The few DOM shapes used here, declared locally so the package needs no DOM type library.
@@ -43,6 +44,7 @@ export async function decodeImage(
   source: Uint8Array | ArrayBuffer | object,
   options: DecodeImageOptions = {},
 ): Promise<RawImage> {
+  checkOptions('decodeImage', options, ['mode', 'name']);
   const g = globalThis as DecoderGlobals;
   const name = options.name ?? 'image';
   if (!canDecodeImagesInBrowser() || g.Blob === undefined) {

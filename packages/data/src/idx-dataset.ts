@@ -1,5 +1,5 @@
 // MNIST-family datasets built from an images IDX file and a labels IDX file.
-import { fromTypedArray, type Tensor } from '@graft/tensor';
+import { checkOptions, fromTypedArray, type Tensor } from '@graft/tensor';
 import { checkIndex, Dataset } from './dataset.js';
 import { decodeIdx, type IdxArray } from './idx.js';
 import type { RawImage } from './raw-image.js';
@@ -48,6 +48,8 @@ export interface IdxImageDatasetOptions<X, Y> {
   names?: { images: string; labels: string };
 }
 
+const IDX_DATASET_OPTIONS = ['transform', 'targetTransform', 'classes', 'names'] as const;
+
 /**
  * Images [N, H, W] uint8 and labels [N] uint8 from two IDX arrays; item i is `[image, label]`
  * with the image a 1-channel RawImage viewing the IDX bytes (no copy).
@@ -66,6 +68,7 @@ export class IdxImageDataset<X = RawImage, Y = number> extends Dataset<[X, Y]> {
 
   constructor(images: IdxArray, labels: IdxArray, options: IdxImageDatasetOptions<X, Y> = {}) {
     super();
+    checkOptions('IdxImageDataset', options, IDX_DATASET_OPTIONS);
     const names = options.names ?? { images: 'images IDX', labels: 'labels IDX' };
     if (images.dtype !== 'uint8' || images.shape.length !== 3) {
       throw new Error(
@@ -104,6 +107,7 @@ export class IdxImageDataset<X = RawImage, Y = number> extends Dataset<[X, Y]> {
     labelBytes: Uint8Array,
     options: IdxImageDatasetOptions<X, Y> = {},
   ): IdxImageDataset<X, Y> {
+    checkOptions('IdxImageDataset.fromBytes', options, IDX_DATASET_OPTIONS);
     const names = options.names ?? { images: 'images IDX', labels: 'labels IDX' };
     return new IdxImageDataset(decodeIdx(imageBytes, names.images), decodeIdx(labelBytes, names.labels), {
       ...options,

@@ -1,5 +1,5 @@
 // random_split: disjoint random subsets of given lengths or fractions (torch.utils.data.random_split).
-import { defaultGenerator, type Generator, randperm } from '@graft/tensor';
+import { checkOptions, defaultGenerator, type Generator, randperm } from '@graft/tensor';
 import { type Dataset, Subset } from './dataset.js';
 
 /**
@@ -56,6 +56,7 @@ export function randomSplit<T>(
   lengths: readonly number[],
   options: RandomSplitOptions = {},
 ): Subset<T>[] {
+  checkOptions('randomSplit', options, ['generator']);
   const sizes = splitLengths(dataset.length, lengths);
   const order = Array.from(
     randperm(dataset.length, { generator: options.generator ?? defaultGenerator }).readSync(),

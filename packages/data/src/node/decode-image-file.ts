@@ -1,4 +1,5 @@
 // Image decoding in Node with sharp (libvips): PNG, JPEG, WebP, TIFF, GIF into RawImage.
+import { checkOptions } from '@graft/tensor';
 import sharp from 'sharp';
 import { convertImage, type ImageMode, type RawImage } from '../raw-image.js';
 
@@ -44,14 +45,16 @@ async function decode(
 }
 
 /** Decodes an image file into a RawImage (HWC uint8); a corrupt or unreadable file is an error naming its path. */
-export function decodeImageFile(path: string, options: DecodeFileOptions = {}): Promise<RawImage> {
+export async function decodeImageFile(path: string, options: DecodeFileOptions = {}): Promise<RawImage> {
+  checkOptions('decodeImageFile', options, ['mode']);
   return decode(path, path, options.mode);
 }
 
 /** Decodes encoded image bytes (PNG, JPEG, WebP, ...) into a RawImage. */
-export function decodeImageBytes(
+export async function decodeImageBytes(
   bytes: Uint8Array,
   options: DecodeFileOptions & { name?: string } = {},
 ): Promise<RawImage> {
+  checkOptions('decodeImageBytes', options, ['mode', 'name']);
   return decode(bytes, options.name ?? 'from bytes', options.mode);
 }

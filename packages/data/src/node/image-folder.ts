@@ -1,6 +1,7 @@
 // ImageFolder: root/<class>/<image> on disk, scanned and ordered exactly as torchvision's ImageFolder.
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkOptions } from '@graft/tensor';
 import { checkIndex, Dataset } from '../dataset.js';
 import type { ImageMode, RawImage } from '../raw-image.js';
 import { applyTransform, type TransformLike } from '../transforms/transform.js';
@@ -29,6 +30,16 @@ export interface ImageFolderOptions<X, Y> {
   /** Images decoded at once by verify() (default 8). */
   verifyConcurrency?: number;
 }
+
+const IMAGE_FOLDER_OPTIONS = [
+  'transform',
+  'targetTransform',
+  'onCorrupt',
+  'mode',
+  'extensions',
+  'isValidFile',
+  'verifyConcurrency',
+] as const;
 
 /** An image verify() removed: its path and why it failed to decode. */
 export interface SkippedImage {
@@ -97,6 +108,7 @@ export class ImageFolder<X = RawImage, Y = number> extends Dataset<[X, Y]> {
   /** Scans `root` synchronously; no image is decoded until get() (or verify()). */
   constructor(root: string, options: ImageFolderOptions<X, Y> = {}) {
     super();
+    checkOptions('ImageFolder', options, IMAGE_FOLDER_OPTIONS);
     this.root = root;
     this.transform = options.transform;
     this.targetTransform = options.targetTransform;

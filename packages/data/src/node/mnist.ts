@@ -1,6 +1,7 @@
 // MNIST, FashionMNIST and KMNIST read from a directory of IDX files (torchvision's classes, Node only).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkOptions } from '@graft/tensor';
 import { FASHION_MNIST_CLASSES, IdxImageDataset, KMNIST_CLASSES, MNIST_CLASSES } from '../idx-dataset.js';
 import type { RawImage } from '../raw-image.js';
 import type { TransformLike } from '../transforms/transform.js';
@@ -35,6 +36,7 @@ function load<X, Y>(
   classes: readonly string[],
   options: MnistOptions<X, Y>,
 ): ConstructorParameters<typeof IdxImageDataset<X, Y>> {
+  checkOptions(owner, options, ['train', 'transform', 'targetTransform']);
   if (!existsSync(root)) throw new Error(`${owner}: root folder ${root} does not exist`);
   const split = options.train === false ? 't10k' : 'train';
   const imagesPath = findIdxFile(root, owner, `${split}-images-idx3-ubyte`, owner);
@@ -42,7 +44,12 @@ function load<X, Y>(
   return [
     readIdxFileSync(imagesPath),
     readIdxFileSync(labelsPath),
-    { ...options, classes, names: { images: imagesPath, labels: labelsPath } },
+    {
+      transform: options.transform,
+      targetTransform: options.targetTransform,
+      classes,
+      names: { images: imagesPath, labels: labelsPath },
+    },
   ];
 }
 

@@ -1,5 +1,5 @@
 // Grayscale and ColorJitter: the color transforms.
-import { defaultGenerator, type Generator, randperm } from '@graft/tensor';
+import { checkOptions, defaultGenerator, type Generator, randperm } from '@graft/tensor';
 import {
   adjustBrightness,
   adjustContrast,
@@ -20,6 +20,8 @@ export class Grayscale implements Transform<ImageLike, ImageLike> {
   readonly numOutputChannels: 1 | 3;
 
   constructor(numOutputChannels: 1 | 3 | { numOutputChannels?: 1 | 3 } = 1) {
+    if (typeof numOutputChannels === 'object')
+      checkOptions('Grayscale', numOutputChannels, ['numOutputChannels']);
     const n =
       typeof numOutputChannels === 'number' ? numOutputChannels : (numOutputChannels.numOutputChannels ?? 1);
     if (n !== 1 && n !== 3)
@@ -98,7 +100,27 @@ export class ColorJitter implements Transform<ImageLike, ImageLike> {
   readonly hue: [number, number] | undefined;
   readonly generator: Generator;
 
-  constructor(options: ColorJitterOptions = {}) {
+  /**
+   * `new ColorJitter({ brightness: 0.4, hue: 0.1 })`, or torchvision's positional form
+   * `new ColorJitter(brightness, contrast, saturation, hue)`.
+   */
+  constructor(
+    options: ColorJitterOptions | JitterRange = {},
+    contrast?: JitterRange,
+    saturation?: JitterRange,
+    hue?: JitterRange,
+  ) {
+    if (typeof options === 'number' || Array.isArray(options)) {
+      options = { brightness: options as JitterRange, contrast, saturation, hue };
+    } else {
+      checkOptions('ColorJitter', options, ['brightness', 'contrast', 'saturation', 'hue', 'generator']);
+      if (contrast !== undefined || saturation !== undefined || hue !== undefined) {
+        throw new TypeError(
+          'ColorJitter: give the jitter strengths either positionally (brightness, contrast, saturation, hue) or as one options object, not both',
+        );
+      }
+    }
+    options = options as ColorJitterOptions;
     this.brightness = jitterRange('brightness', options.brightness);
     this.contrast = jitterRange('contrast', options.contrast);
     this.saturation = jitterRange('saturation', options.saturation);

@@ -30,6 +30,11 @@ export class Compose<const L extends readonly AnyTransform[]>
   readonly transforms: L;
 
   constructor(transforms: L) {
+    if (!Array.isArray(transforms)) {
+      throw new TypeError(
+        'Compose: expected a list of transforms, as in new Compose([new Resize(256), new ToTensor()])',
+      );
+    }
     this.transforms = transforms;
   }
 

@@ -1,5 +1,5 @@
 // torchvision.transforms.functional for RawImage and CPU Tensor inputs: the operations the transform classes run.
-import { fromTypedArray, Tensor } from '@graft/tensor';
+import { checkOptions, fromTypedArray, Tensor } from '@graft/tensor';
 import {
   cropPlanar,
   flipPlanarHorizontal,
@@ -149,12 +149,16 @@ export interface ResizeOptions {
   antialias?: boolean;
 }
 
+/** The keys of {@link ResizeOptions}. */
+export const RESIZE_OPTIONS = ['interpolation', 'maxSize', 'antialias'] as const;
+
 /**
  * Resizes with torchvision's tensor semantics (F.resize on a tensor, antialias as given):
  * uint8 inputs and RawImages are computed in float32 and rounded half to even, float inputs
  * are returned unrounded. An image already of the output size comes back unchanged.
  */
 export function resize<T extends ImageLike>(image: T, size: SizeArg, options: ResizeOptions = {}): T {
+  checkOptions('resize', options, RESIZE_OPTIONS);
   const [, height, width] = getDimensions(image);
   const [outH, outW] = resizedOutputSize(height, width, size, options.maxSize);
   if (outH === height && outW === width) return image;
@@ -218,6 +222,7 @@ export function resizedCrop<T extends ImageLike>(
   size: SizeArg,
   options: Omit<ResizeOptions, 'maxSize'> = {},
 ): T {
+  checkOptions('resizedCrop', options, ['interpolation', 'antialias']);
   return resize(crop(image, top, left, height, width), pairOf('resizedCrop', size), options);
 }
 

@@ -10,6 +10,13 @@ export {
   type RandomResizedCropOptions,
   randomResizedCropParams,
 } from './random-resized-crop.js';
-export { CenterCrop, RandomHorizontalFlip, type RandomOptions, Resize } from './resize.js';
+export {
+  CenterCrop,
+  type NoOptions,
+  RandomHorizontalFlip,
+  type RandomHorizontalFlipOptions,
+  type RandomOptions,
+  Resize,
+} from './resize.js';
 export { ConvertImageDtype, Normalize, PILToTensor, ToTensor } from './tensor-conversion.js';
 export { applyTransform, type Transform, type TransformLike } from './transform.js';

@@ -1,5 +1,5 @@
 // RandomResizedCrop: a random area and aspect ratio, then a resize (the ImageNet training crop).
-import { defaultGenerator, type Generator } from '@graft/tensor';
+import { checkOptions, defaultGenerator, type Generator } from '@graft/tensor';
 import type { Interpolation } from '../planar.js';
 import { roundHalfEven } from '../planar.js';
 import { getDimensions, type ImageLike, resizedCrop, type SizeArg } from './functional.js';
@@ -65,7 +65,25 @@ export class RandomResizedCrop implements Transform<ImageLike, ImageLike> {
   readonly antialias: boolean;
   readonly generator: Generator;
 
-  constructor(size: SizeArg, options: RandomResizedCropOptions = {}) {
+  /**
+   * `new RandomResizedCrop(224, { scale: [0.5, 1], generator })`, or torchvision's positional
+   * `new RandomResizedCrop(224, [0.5, 1], [3 / 4, 4 / 3], 'bilinear')`.
+   */
+  constructor(
+    size: SizeArg,
+    options: RandomResizedCropOptions | readonly [number, number] = {},
+    ratio?: readonly [number, number],
+    interpolation?: Interpolation,
+  ) {
+    if (Array.isArray(options)) {
+      options = { scale: options as readonly [number, number], ratio, interpolation };
+    } else if (ratio !== undefined || interpolation !== undefined) {
+      throw new TypeError(
+        'RandomResizedCrop: give scale, ratio and interpolation either positionally or in one options object, not both',
+      );
+    }
+    options = options as RandomResizedCropOptions;
+    checkOptions('RandomResizedCrop', options, ['scale', 'ratio', 'interpolation', 'antialias', 'generator']);
     this.size =
       typeof size === 'number' ? [size, size] : size.length === 1 ? [size[0], size[0]] : [size[0], size[1]];
     this.scale = options.scale ?? [0.08, 1];

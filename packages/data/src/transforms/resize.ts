@@ -1,7 +1,15 @@
 // Resize, CenterCrop and RandomHorizontalFlip: the deterministic-geometry transforms.
-import { defaultGenerator, type Generator } from '@graft/tensor';
+import { checkOptions, defaultGenerator, type Generator } from '@graft/tensor';
 import type { Interpolation } from '../planar.js';
-import { centerCrop, hflip, type ImageLike, type ResizeOptions, resize, type SizeArg } from './functional.js';
+import {
+  centerCrop,
+  hflip,
+  type ImageLike,
+  RESIZE_OPTIONS,
+  type ResizeOptions,
+  resize,
+  type SizeArg,
+} from './functional.js';
 import { pyBool, pyFloat, pyOptional, pyTuple } from './repr.js';
 import type { Transform } from './transform.js';
 
@@ -20,7 +28,10 @@ export class Resize implements Transform<ImageLike, ImageLike> {
   readonly maxSize: number | undefined;
   readonly antialias: boolean;
 
-  constructor(size: SizeArg, options: ResizeOptions = {}) {
+  /** `new Resize(256, { interpolation: 'nearest' })`, or torchvision's positional `new Resize(256, 'nearest')`. */
+  constructor(size: SizeArg, options: ResizeOptions | Interpolation = {}) {
+    if (typeof options === 'string') options = { interpolation: options };
+    checkOptions('Resize', options, RESIZE_OPTIONS);
     this.size = typeof size === 'number' ? size : size.length === 1 ? [size[0]] : [size[0], size[1]];
     this.interpolation = options.interpolation ?? 'bilinear';
     this.maxSize = options.maxSize;
@@ -40,11 +51,15 @@ export class Resize implements Transform<ImageLike, ImageLike> {
   }
 }
 
+/** The options object of a transform that takes none: any key is refused. */
+export type NoOptions = Record<string, never>;
+
 /** Crops the center to `size` (one number: a square), padding with zeros when the image is smaller. */
 export class CenterCrop implements Transform<ImageLike, ImageLike> {
   readonly size: [number, number];
 
-  constructor(size: SizeArg) {
+  constructor(size: SizeArg, options?: NoOptions) {
+    checkOptions('CenterCrop', options, []);
     this.size =
       typeof size === 'number' ? [size, size] : size.length === 1 ? [size[0], size[0]] : [size[0], size[1]];
   }
@@ -64,12 +79,25 @@ export interface RandomOptions {
   generator?: Generator;
 }
 
-/** Mirrors left to right with probability p (default 0.5). */
+/** Options of {@link RandomHorizontalFlip} when given as one object. */
+export interface RandomHorizontalFlipOptions extends RandomOptions {
+  /** Probability of a flip (default 0.5). */
+  p?: number;
+}
+
+/** Mirrors left to right with probability p (default 0.5): `new RandomHorizontalFlip(0.3)` or `({ p: 0.3, generator })`. */
 export class RandomHorizontalFlip implements Transform<ImageLike, ImageLike> {
   readonly p: number;
   readonly generator: Generator;
 
-  constructor(p = 0.5, options: RandomOptions = {}) {
+  constructor(p: number | RandomHorizontalFlipOptions = 0.5, options: RandomOptions = {}) {
+    if (typeof p === 'object' && p !== null) {
+      checkOptions('RandomHorizontalFlip', p, ['p', 'generator']);
+      options = { generator: p.generator };
+      p = p.p ?? 0.5;
+    } else {
+      checkOptions('RandomHorizontalFlip', options, ['generator']);
+    }
     if (!(p >= 0 && p <= 1)) throw new RangeError(`RandomHorizontalFlip: p must be in [0, 1], got ${p}`);
     this.p = p;
     this.generator = options.generator ?? defaultGenerator;
