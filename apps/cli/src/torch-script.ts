@@ -1,8 +1,30 @@
 // The Python script `graft export-torch` writes: a run's model, parameter groups, optimizer and schedule
 // rebuilt in PyTorch, restored from last.pth, and a training loop for `python` or `torchrun` (DDP).
 
+import type { FinetuneOptions } from './options.js';
+
 /** What the script needs to know about a run; every value comes from its config.json and last.pth. */
-export interface TorchScriptRecipe {
+export interface TorchScriptRecipe
+  extends Pick<
+    FinetuneOptions,
+    | 'bn'
+    | 'optimizer'
+    | 'lr'
+    | 'headLr'
+    | 'momentum'
+    | 'nesterov'
+    | 'weightDecay'
+    | 'scheduler'
+    | 'warmup'
+    | 'stepSize'
+    | 'gamma'
+    | 'epochs'
+    | 'batchSize'
+    | 'imageSize'
+    | 'augment'
+    | 'valSplit'
+    | 'seed'
+  > {
   model: string;
   head: 'replace' | 'cut';
   numClasses: number;
@@ -11,23 +33,6 @@ export interface TorchScriptRecipe {
   headPrefix: string;
   /** Parameter-name prefixes that are frozen, in the model's own names. */
   frozenPrefixes: string[];
-  bn: 'train' | 'eval';
-  optimizer: 'sgd' | 'adam' | 'adamw';
-  lr: number;
-  headLr: number | null;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  scheduler: 'none' | 'step' | 'cosine' | 'onecycle';
-  warmup: number;
-  stepSize: number;
-  gamma: number;
-  epochs: number;
-  batchSize: number;
-  imageSize: number;
-  augment: boolean;
-  valSplit: number;
-  seed: number;
   data: string;
   /** Checkpoint file name, relative to the script's folder. */
   checkpoint: string;
