@@ -5,10 +5,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../autograd.js';
+import { memoryStats } from '../memory.js';
 import { batch, forward, tinyResNet, trainStep } from '../test-utils/tiny-resnet.js';
 import { requireWebGpu, webGpuTestsEnabled } from '../test-utils/webgpu-adapter.js';
 import { mismatches } from '../test-utils/webgpu-compare.js';
-import { memoryStats } from '../memory.js';
 import type { WebGpuBackend } from './backend.js';
 
 let gpu: WebGpuBackend;
