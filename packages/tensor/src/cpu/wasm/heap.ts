@@ -230,24 +230,21 @@ export class Frame {
     });
   }
 
+  /** Copies `src[off, off + len)` to `ptr`: within the heap when `src` lives there, else counted. */
+  private copyTo(ptr: number, src: Float32Array, off: number, len: number): void {
+    const h = this.heap.f32();
+    if (this.heap.owns(src)) h.copyWithin(ptr / 4, src.byteOffset / 4 + off, src.byteOffset / 4 + off + len);
+    else {
+      h.set(src.subarray(off, off + len), ptr / 4);
+      this.heap.copiedBytes += len * 4;
+    }
+  }
+
   /** A pointer to `src[off, off + len)`: its own address in the heap, else a counted copy. */
   input(src: Float32Array, off: number, len: number): number {
     if (this.heap.owns(src)) return src.byteOffset + off * 4;
     const p = this.scratch(len);
-    this.heap.f32().set(src.subarray(off, off + len), p / 4);
-    this.heap.copiedBytes += len * 4;
-    return p;
-  }
-
-  /** A private copy of `src[off, off + len)` that a kernel may overwrite (no JS copy when resident). */
-  inputCopy(src: Float32Array, off: number, len: number): number {
-    const p = this.scratch(len);
-    const h = this.heap.f32();
-    if (this.heap.owns(src)) h.copyWithin(p / 4, src.byteOffset / 4 + off, src.byteOffset / 4 + off + len);
-    else {
-      h.set(src.subarray(off, off + len), p / 4);
-      this.heap.copiedBytes += len * 4;
-    }
+    this.copyTo(p, src, off, len);
     return p;
   }
 
@@ -266,13 +263,7 @@ export class Frame {
   /** An output block that starts as a copy of `src[off, off + len)` (for kernels that work in place). */
   outputCopy(src: Float32Array, off: number, len: number): { ptr: number; array: Float32Array | null } {
     const o = this.output(len);
-    const h = this.heap.f32();
-    if (this.heap.owns(src))
-      h.copyWithin(o.ptr / 4, src.byteOffset / 4 + off, src.byteOffset / 4 + off + len);
-    else {
-      h.set(src.subarray(off, off + len), o.ptr / 4);
-      this.heap.copiedBytes += len * 4;
-    }
+    this.copyTo(o.ptr, src, off, len);
     return o;
   }
 
@@ -281,12 +272,6 @@ export class Frame {
     if (o.array) return o.array;
     this.heap.copiedBytes += len * 4;
     return this.heap.f32().slice(o.ptr / 4, o.ptr / 4 + len);
-  }
-
-  /** Copies `len` floats at `ptr` out to a new JavaScript array (counted). */
-  copyOut(ptr: number, len: number): Float32Array {
-    this.heap.copiedBytes += len * 4;
-    return this.heap.f32().slice(ptr / 4, ptr / 4 + len);
   }
 
   /** Frees the scratch. */
@@ -310,7 +295,6 @@ export function setCpuHeapLimit(bytes: number): number {
   return before;
 }
 
-let grownSinceYield = 0;
 let liveAtYield = 0;
 
 /**
@@ -321,8 +305,7 @@ let liveAtYield = 0;
 export async function yieldForFinalizers(): Promise<void> {
   const h = heap;
   if (!h) return;
-  grownSinceYield = h.live - liveAtYield;
-  if (grownSinceYield < YIELD_AFTER_BYTES) return;
+  if (h.live - liveAtYield < YIELD_AFTER_BYTES) return;
   await new Promise<void>((resolve) => {
     if (typeof setImmediate === 'function') setImmediate(resolve);
     else if (typeof MessageChannel === 'function') {
