@@ -4,6 +4,11 @@
 
 type F = Float32Array | Float64Array;
 
+/** [N, C, S] of a batch-norm operand [N, C, ...]: S is the product of the spatial dims (1 for [N, C]). */
+export function batchDims(shape: readonly number[]): [number, number, number] {
+  return [shape[0], shape[1], shape.slice(2).reduce((a, b) => a * b, 1)];
+}
+
 /**
  * Per channel: mean, biased variance and invstd = 1/sqrt(var + eps) over (N, S) (two passes, the
  * second centred), then out = (x - mean) * invstd * w + b (+ residual, then ReLU when asked) in a

@@ -26,7 +26,13 @@ import { registerKernel } from '../../registry.js';
 import { contiguousStrides, numelOf } from '../../shape.js';
 import { type FloatArray, gemmNN, gemmNT } from '../gemm.js';
 import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from '../loops.js';
-import { batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop, sgdStepLoop } from '../norm.js';
+import {
+  batchDims,
+  batchNormBackwardLoop,
+  batchNormForwardLoop,
+  reluBackwardLoop,
+  sgdStepLoop,
+} from '../norm.js';
 import { binaryFn, unaryFn } from '../ops.js';
 import { arr, CpuStorage, floats, needsCast, numeric, offsets, output } from '../storage.js';
 import { offsetsOf, stridedOffsets } from '../strided.js';
@@ -451,8 +457,7 @@ export class ReferenceCpuBackend implements Backend {
     relu = false,
   ): { out: Storage; mean: Storage; variance: Storage; invstd: Storage } {
     const X = floats(x, 'batchNorm');
-    const [N, C] = x.shape;
-    const S = numelOf(x.shape) / Math.max(N * C, 1);
+    const [N, C, S] = batchDims(x.shape);
     const st = (a: FloatArray) => this.store(a);
     const out = this.floatsLike(X, N * C * S);
     const mean = this.floatsLike(X, C);
@@ -493,8 +498,7 @@ export class ReferenceCpuBackend implements Backend {
   ): { gx: Storage | null; gw: Storage; gb: Storage; gm: Storage | null } {
     const G = floats(g, 'batchNorm backward');
     const X = floats(x, 'batchNorm backward');
-    const [N, C] = x.shape;
-    const S = numelOf(x.shape) / Math.max(N * C, 1);
+    const [N, C, S] = batchDims(x.shape);
     const st = (a: FloatArray | null) => a && this.store(a);
     const gx = needInput ? this.floatsLike(G, N * C * S) : null;
     const gm = reluOut ? this.floatsLike(G, N * C * S) : null;

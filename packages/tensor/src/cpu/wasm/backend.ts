@@ -5,6 +5,7 @@
 import type { Conv2dParams, Pool2dParams, Storage, View } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerKernel } from '../../registry.js';
+import { batchDims } from '../norm.js';
 import { ReferenceCpuBackend } from '../reference/backend.js';
 import { arr, CpuStorage } from '../storage.js';
 import { type ConvEpilogue, wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './conv.js';
@@ -48,8 +49,7 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       });
     });
     registerKernel(this, 'batchNormForward', (x, weight, bias, eps, residual, relu) => {
-      const [N, C] = x.shape;
-      const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+      const [N, C, S] = batchDims(x.shape);
       const vec = (v: View | null) => v && (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
       const r = f32(x, weight, bias, residual)
         ? wasmBatchNormForward(
@@ -74,8 +74,7 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       this,
       'batchNormBackward',
       (g, x, mean, invstd, weight, needInput, reluOut, wantMasked) => {
-        const [N, C] = x.shape;
-        const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+        const [N, C, S] = batchDims(x.shape);
         const vec = (v: View) => (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
         const r = f32(g, x, mean, invstd, weight, reluOut)
           ? wasmBatchNormBackward(
