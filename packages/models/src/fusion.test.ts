@@ -1,8 +1,8 @@
 // ResNet with module fusion (the default) against the same model run module by module
 // (setModuleFusion(false), PyTorch's eager order): eval logits, and a training step's loss, gradients
 // and running statistics.
-import { F, setModuleFusion } from '@graft/nn';
-import { manualSeed, noGrad, randint, randn, type Tensor } from '@graft/tensor';
+import { AdaptiveAvgPool2d, F, Module, setModuleFusion } from '@graft/nn';
+import { manualSeed, memoryStats, noGrad, randint, randn, type Tensor } from '@graft/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resnet18, resnet50 } from './index.js';
 import type { BasicBlock, Bottleneck } from './resnet.js';
@@ -78,5 +78,55 @@ describe.each([
     expect(seen).not.toBeNull();
     const fused = noGrad(() => model.call(x));
     expect(maxRel(withHook, fused)).toBeLessThan(1e-5);
+  });
+
+  it('eval: a synchronous inference loop frees each temporary once consumed (heap stays flat)', async () => {
+    manualSeed(4);
+    const model = await build({ numClasses: 6 });
+    model.eval();
+    const x = randn(2, 3, 48, 48);
+    const first = noGrad(() => model.call(x));
+    const before = memoryStats('cpu').live;
+    const outs: Tensor[] = [];
+    // No await in the loop: the garbage collector's finalizers cannot run, only the forward's own frees.
+    for (let i = 0; i < 12; i++) outs.push(noGrad(() => model.call(x)));
+    const grown = memoryStats('cpu').live - before;
+    // The 12 logits tensors (64-byte blocks) and nothing else stay.
+    expect(grown).toBeLessThanOrEqual(12 * 64);
+    for (const o of outs) expect(maxRel(o, first)).toBe(0);
+    setModuleFusion(false);
+    expect(maxRel(first, noGrad(() => model.call(x)))).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    'a replacement layer that keeps its input',
+    'a forward hook',
+  ])('eval: a tensor held by %s stays valid while later forwards reuse freed blocks', async (how) => {
+    manualSeed(5);
+    const model = await build({ numClasses: 4 });
+    model.eval();
+    let held: Tensor | null = null;
+    if (how === 'a forward hook') {
+      model.layer2.registerForwardHook((_m, _i, o) => {
+        held = o as Tensor;
+      });
+    } else {
+      const pool = new AdaptiveAvgPool2d([1, 1]);
+      class KeepInput extends Module {
+        override forward(x: Tensor): Tensor {
+          held = x;
+          return pool.call(x) as Tensor;
+        }
+      }
+      model.avgpool = new KeepInput();
+    }
+    const x1 = randn(2, 3, 48, 48);
+    const x2 = randn(2, 3, 48, 48);
+    noGrad(() => model.call(x1));
+    const kept = held as unknown as Tensor;
+    for (let i = 0; i < 3; i++) noGrad(() => model.call(x2));
+    setModuleFusion(false);
+    noGrad(() => model.call(x1));
+    expect(maxRel(kept, held as unknown as Tensor)).toBeLessThan(1e-5);
   });
 });

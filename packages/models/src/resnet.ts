@@ -5,6 +5,7 @@ import {
   bnAct,
   Conv2d,
   canFuse,
+  Identity,
   canFuseEval,
   convBnEval,
   init,
@@ -14,7 +15,7 @@ import {
   ReLU,
   Sequential,
 } from '@graft/nn';
-import { checkOptions, noGrad, type Tensor } from '@graft/tensor';
+import { checkOptions, isGradEnabled, markTemporary, noGrad, type Tensor } from '@graft/tensor';
 
 /** 3x3 convolution with padding, no bias (torchvision's conv3x3). */
 export function conv3x3(inPlanes: number, outPlanes: number, stride = 1, groups = 1, dilation = 1): Conv2d {
@@ -50,6 +51,53 @@ function fusedDownsample(ds: Module, x: Tensor): Tensor {
   if (conv instanceof Conv2d && bn instanceof BatchNorm2d && [...ds.children()].length === 2)
     return convBnEval(conv, bn, x);
   return ds.call(x) as Tensor;
+}
+
+// Temporaries. When nothing observes a forward (no hooks anywhere, only modules of known classes), the
+// tensors it passes between its own layers are held by nothing else, and PyTorch's reference counting
+// would free each one when its last use is done. Here: without a graph, the forward frees each one as
+// soon as the next layer has consumed it (a synchronous inference loop reuses the same heap blocks
+// instead of growing memory until the garbage collector runs); with a graph, it marks them temporary,
+// and the backward pass frees each once its last node has used it. A module of another class (a
+// user's replacement layer might keep its input or output) stops this.
+
+/** Modules known to keep neither their input nor their output. */
+const KEEPS_NOTHING = new Set<unknown>([
+  MaxPool2d,
+  AdaptiveAvgPool2d,
+  Linear,
+  Identity,
+  Conv2d,
+  BatchNorm2d,
+  ReLU,
+]);
+
+function keepsNothing(m: Module | null): boolean {
+  if (!m) return true;
+  const c: unknown = m.constructor;
+  if (c === BasicBlock || c === Bottleneck || KEEPS_NOTHING.has(c)) return true;
+  return c === Sequential && [...m.children()].every(keepsNothing);
+}
+
+/** Runs `m` on `h`, then lets `h` go (see `release`) unless it is the forward's input. */
+function consume(m: Module, h: Tensor, input: Tensor): Tensor {
+  if ((m.constructor as unknown) === Sequential) {
+    for (const child of m.children()) h = consume(child, h, input);
+    return h;
+  }
+  const y = m.call(h) as Tensor;
+  release(h, input, y);
+  return y;
+}
+
+/**
+ * Lets a temporary go: freed now without a graph, marked for the backward pass to free with one.
+ * Tensors sharing storage with one of `keep` are left alone.
+ */
+function release(t: Tensor, ...keep: Tensor[]): void {
+  if (keep.some((k) => k._ref.storage === t._ref.storage)) return;
+  if (isGradEnabled()) markTemporary(t);
+  else t.dispose();
 }
 
 /** What ResNet needs to know about a block class to stack it. */
@@ -91,13 +139,21 @@ export class BasicBlock extends Module {
       // Eval mode, nothing observing: each conv runs with its BatchNorm, residual and ReLU fused.
       const out = convBnEval(this.conv1, this.bn1, x, { relu: true });
       const identity = this.downsample ? fusedDownsample(this.downsample, x) : x;
-      return convBnEval(this.conv2, this.bn2, out, { residual: identity, relu: true });
+      const y = convBnEval(this.conv2, this.bn2, out, { residual: identity, relu: true });
+      release(out, x, y);
+      if (keepsNothing(this.downsample)) release(identity, x, y);
+      return y;
     }
-    if (canFuse(this.bn1, this.bn2, this.relu)) {
+    if (canFuse(...this.modules())) {
       // BatchNorm, residual add and ReLU as one node each (training included).
-      const out = bnAct(this.bn1, this.conv1.call(x), { relu: true });
+      const own = keepsNothing(this.downsample) && [...this.children()].every(keepsNothing);
+      const c1 = this.conv1.call(x);
+      const out = bnAct(this.bn1, c1, { relu: true });
       const identity = this.downsample ? (this.downsample.call(x) as Tensor) : x;
-      return bnAct(this.bn2, this.conv2.call(out), { residual: identity, relu: true });
+      const c2 = this.conv2.call(out);
+      const y = bnAct(this.bn2, c2, { residual: identity, relu: true });
+      if (own) for (const t of [c1, out, c2, identity]) release(t, x, y);
+      return y;
     }
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.bn2.call(this.conv2.call(out));
@@ -140,16 +196,26 @@ export class Bottleneck extends Module {
 
   override forward(x: Tensor): Tensor {
     if (canFuseEval(x, ...this.children())) {
-      let out = convBnEval(this.conv1, this.bn1, x, { relu: true });
-      out = convBnEval(this.conv2, this.bn2, out, { relu: true });
+      const out1 = convBnEval(this.conv1, this.bn1, x, { relu: true });
+      const out2 = convBnEval(this.conv2, this.bn2, out1, { relu: true });
+      release(out1, x, out2);
       const identity = this.downsample ? fusedDownsample(this.downsample, x) : x;
-      return convBnEval(this.conv3, this.bn3, out, { residual: identity, relu: true });
+      const y = convBnEval(this.conv3, this.bn3, out2, { residual: identity, relu: true });
+      release(out2, x, y);
+      if (keepsNothing(this.downsample)) release(identity, x, y);
+      return y;
     }
-    if (canFuse(this.bn1, this.bn2, this.bn3, this.relu)) {
-      let out = bnAct(this.bn1, this.conv1.call(x), { relu: true });
-      out = bnAct(this.bn2, this.conv2.call(out), { relu: true });
+    if (canFuse(...this.modules())) {
+      const own = keepsNothing(this.downsample) && [...this.children()].every(keepsNothing);
+      const c1 = this.conv1.call(x);
+      const out1 = bnAct(this.bn1, c1, { relu: true });
+      const c2 = this.conv2.call(out1);
+      const out2 = bnAct(this.bn2, c2, { relu: true });
       const identity = this.downsample ? (this.downsample.call(x) as Tensor) : x;
-      return bnAct(this.bn3, this.conv3.call(out), { residual: identity, relu: true });
+      const c3 = this.conv3.call(out2);
+      const y = bnAct(this.bn3, c3, { residual: identity, relu: true });
+      if (own) for (const t of [c1, out1, c2, out2, identity, c3]) release(t, x, y);
+      return y;
     }
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.relu.call(this.bn2.call(this.conv2.call(out)));
@@ -270,6 +336,22 @@ export class ResNet extends Module {
 
   /** Logits [N, numClasses] for images [N, 3, H, W]. */
   override forward(x: Tensor): Tensor {
+    const chain = [this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool];
+    const evalFused = canFuseEval(x, ...this.children());
+    if ((evalFused || canFuse(...this.modules())) && [...this.children()].every(keepsNothing)) {
+      // Nothing observes the forward: each temporary is let go once consumed (see `consume`).
+      let h: Tensor;
+      if (evalFused) h = convBnEval(this.conv1, this.bn1, x, { relu: true });
+      else {
+        const c1 = this.conv1.call(x);
+        h = bnAct(this.bn1, c1, { relu: true });
+        release(c1, x, h);
+      }
+      for (const m of chain) h = consume(m, h, x);
+      const y = this.fc.call(h.flatten(1)) as Tensor;
+      release(h, x, y);
+      return y;
+    }
     const stem = canFuseEval(x, this.conv1, this.bn1, this.relu)
       ? convBnEval(this.conv1, this.bn1, x, { relu: true })
       : canFuse(this.bn1, this.relu)

@@ -80,17 +80,24 @@ export function convBnEval(
   checkOptions('convBnEval', opts, ['residual', 'relu']);
   // A channel mismatch: the module's own forward throws its error.
   if (x.shape[1] !== conv.inChannels) return conv.call(x);
+  // The folded scale and shift are temporaries of this call: freed once the kernel has run, so a
+  // synchronous inference loop does not pile them up until the garbage collector comes.
+  const temps: Tensor[] = [];
+  const tmp = (t: Tensor) => {
+    temps.push(t);
+    return t;
+  };
   const { scale, shift } = noGrad(() => {
     if (!bn) return { scale: null, shift: conv.bias };
     // y = (conv + b - mean) / sqrt(var + eps) * w + beta  =  conv * scale + shift
-    const invstd = (bn.running_var as Tensor).add(bn.eps).rsqrt();
-    const s = bn.weight ? bn.weight.mul(invstd) : invstd;
-    let t = (bn.running_mean as Tensor).mul(s).neg();
-    if (conv.bias) t = t.add(conv.bias.mul(s));
-    if (bn.bias) t = t.add(bn.bias);
+    const invstd = tmp(tmp((bn.running_var as Tensor).add(bn.eps)).rsqrt());
+    const s = bn.weight ? tmp(bn.weight.mul(invstd)) : invstd;
+    let t = tmp(tmp((bn.running_mean as Tensor).mul(s)).neg());
+    if (conv.bias) t = tmp(t.add(tmp(conv.bias.mul(s))));
+    if (bn.bias) t = tmp(t.add(bn.bias));
     return { scale: s, shift: t };
   });
-  return fusedConv2d(x, conv.weight, {
+  const y = fusedConv2d(x, conv.weight, {
     stride: conv.stride,
     padding: conv.padding,
     dilation: conv.dilation,
@@ -100,4 +107,6 @@ export function convBnEval(
     residual: opts.residual ?? null,
     relu: opts.relu ?? false,
   });
+  for (const t of temps) t.dispose();
+  return y;
 }

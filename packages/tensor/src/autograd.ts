@@ -58,6 +58,8 @@ export class Node {
   readonly leaves: (Tensor | null)[];
   /** Set by `retainGrad()` on the op's output. */
   retained: Tensor | null = null;
+  /** Storages of temporaries (see `markTemporary`) this node's backward may read. */
+  temps: Storage[] = [];
 
   constructor(
     /** PyTorch's grad_fn class name, printed as `grad_fn=<name>`. */
@@ -96,12 +98,55 @@ export class Node {
     // Nodes with nothing saved can run again, as in PyTorch. Otherwise the saved tensors are let go, as
     // PyTorch frees saved variables, so a graph the caller still reaches (through `loss.gradFn`) does
     // not keep a whole step's activations alive.
-    if (!retainGraph && this.saved.length > 0) {
+    if (!retainGraph && (this.saved.length > 0 || this.temps.length > 0)) {
       this.backwardFn = null;
       this.saved = [];
+      for (const s of this.temps) letGo(s);
+      this.temps = [];
     }
     return grads;
   }
+}
+
+// Temporaries. A model's forward knows which tensors it passes only between its own layers (no hooks,
+// nothing returned): `markTemporary` records that promise. From then on every graph node that reads the
+// tensor's storage (its producer, each op taking it or a view of it) holds it, and when the last holder
+// has run its backward the storage is freed at once, as PyTorch frees saved activations during
+// backward, instead of waiting for the garbage collector after the whole step.
+
+/** Graph nodes still holding each temporary's storage. */
+const tempHolders = new WeakMap<Storage, number>();
+
+function hold(node: Node, s: Storage): void {
+  const n = tempHolders.get(s);
+  if (n === undefined) return;
+  tempHolders.set(s, n + 1);
+  node.temps.push(s);
+}
+
+function letGo(s: Storage): void {
+  const n = (tempHolders.get(s) ?? 1) - 1;
+  if (n > 0) {
+    tempHolders.set(s, n);
+    return;
+  }
+  tempHolders.delete(s);
+  s.dispose();
+}
+
+/**
+ * For model authors: declares that nothing outside the autograd graph will read `t` (a tensor a forward
+ * passes between its own layers and never hands out, with no hooks that could see it), so its storage
+ * is freed as soon as the backward pass has used it for the last time. A no-op when `t` records no graph.
+ * @internal
+ */
+export function markTemporary(t: Tensor): Tensor {
+  const producer = t.gradFn;
+  const s = t._ref.storage;
+  if (!gradEnabled || !producer || tempHolders.has(s)) return t;
+  tempHolders.set(s, 0);
+  hold(producer, s);
+  return t;
 }
 
 /** Attaches a node to `out` when grad mode is on and any input requires grad. */
@@ -119,6 +164,8 @@ export function record(
     backward,
     saved,
   );
+  for (const t of inputs) if (t) hold(node, t._ref.storage);
+  hold(node, out._ref.storage);
   out._setGradFn(node);
   return out;
 }

@@ -1,6 +1,6 @@
 // @graft/tensor: tensors with PyTorch semantics, autograd, and pluggable backends.
 
-export { enableGrad, isGradEnabled, Node, noGrad, setGradEnabled } from './autograd.js';
+export { enableGrad, isGradEnabled, markTemporary, Node, noGrad, setGradEnabled } from './autograd.js';
 export {
   type Backend,
   type BinaryOp,

@@ -109,3 +109,29 @@ describe('creation functions refuse unknown options', () => {
     expect(randn(2, { generator: undefined, dtype: 'float64' }).dtype).toBe('float64');
   });
 });
+
+describe('backward options', () => {
+  const graph = () => {
+    const x = tensor([1, 2, 3], { dtype: 'float32' }).requiresGrad_();
+    return { x, y: x.mul(x).sum() };
+  };
+
+  it('backward({ retainGraph: true }) alone is PyTorch’s backward(retain_graph=True)', () => {
+    const { x, y } = graph();
+    y.backward({ retainGraph: true });
+    y.backward();
+    expect(Array.from(x.grad.readSync())).toEqual([4, 8, 12]); // 2 * (2x)
+  });
+
+  it('a snake_case or unknown option throws and names the camelCase one', () => {
+    const { y } = graph();
+    expect(() => y.backward({ retain_graph: true })).toThrow(/retain_graph.*retainGraph/);
+    expect(() => y.backward(undefined, { retainGrpah: true })).toThrow(/retainGrpah.*retainGraph/);
+  });
+
+  it('a gradient that is not a tensor throws and says what to pass', () => {
+    const { y } = graph();
+    expect(() => y.backward([1])).toThrow(/expected the gradient to be a Tensor.*got Array/);
+    expect(() => y.backward(1)).toThrow(/got number/);
+  });
+});

@@ -12,6 +12,7 @@ import * as NN from './ops/nn.js';
 import * as R from './ops/reduce.js';
 import { publicUnaryNames, type UnaryMethods } from './ops/unary.js';
 import * as V from './ops/view.js';
+import { checkOptions } from './options.js';
 import { contiguousStrides, isContiguousLayout, numelOf, type ShapeArg, shapeFromArgs } from './shape.js';
 
 /** Nested arrays of numbers (or booleans for bool tensors), as `tolist()` returns them. */
@@ -193,11 +194,24 @@ export class Tensor {
    * Computes gradients of this tensor with respect to graph leaves, accumulating into `.grad`.
    * A non-scalar tensor needs `gradient` (the vector in the vector-Jacobian product).
    */
-  backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  backward(gradient?: Tensor | null | { retainGraph?: boolean }, options?: { retainGraph?: boolean }): void {
+    let opts = options ?? {};
+    if (gradient != null && !(gradient instanceof Tensor)) {
+      // `loss.backward({ retainGraph: true })`: PyTorch's `backward(retain_graph=True)` without a gradient.
+      if (typeof gradient !== 'object' || Array.isArray(gradient) || options !== undefined) {
+        throw new Error(
+          `backward: expected the gradient to be a Tensor (or an options object alone), got ${Array.isArray(gradient) ? 'Array' : typeof gradient}; ` +
+            'pass a tensor of the same shape, e.g. `y.backward(onesLike(y))`, or `backward({ retainGraph: true })`',
+        );
+      }
+      opts = gradient;
+      gradient = undefined;
+    }
+    checkOptions('backward', opts, ['retainGraph']);
     if (!this._requiresGrad) {
       throw new Error('element 0 of tensors does not require grad and does not have a gradFn');
     }
-    let g = gradient;
+    let g = gradient as Tensor | null | undefined;
     if (!g) {
       if (this.numel() !== 1) {
         throw new Error(

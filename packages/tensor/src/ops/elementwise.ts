@@ -30,7 +30,10 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor | number, outDtype?: (d: D
   const [x, y, dtype] = operands(a, b, op);
   const shape = broadcastOf(x, y, op);
   const out = outDtype ? outDtype(dtype) : dtype;
-  return wrap(backendOf(x).binary(op, broadcastView(x, shape), broadcastView(y, shape), out), shape, out);
+  const r = wrap(backendOf(x).binary(op, broadcastView(x, shape), broadcastView(y, shape), out), shape, out);
+  // A number operand became a 0-d tensor for the kernel only: free it now, not at the next collection.
+  if (y !== b) y.dispose();
+  return r;
 }
 
 function unaryRaw(op: UnaryOp, x: Tensor, outDtype: DType = x.dtype): Tensor {
@@ -280,17 +283,16 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
     shape,
     dtype,
   );
+  if (!aT) at.dispose();
+  if (!bT) bt.dispose();
   return record(
     'WhereBackward0',
     out,
     [aT, bT],
-    (g) => {
-      const zero = scalarTensor(0, g.dtype, g);
-      return [
-        aT?.requiresGrad ? sumToShape(where(cond, g, zero), aT.shape) : null,
-        bT?.requiresGrad ? sumToShape(where(cond, zero, g), bT.shape) : null,
-      ];
-    },
+    (g) => [
+      aT?.requiresGrad ? sumToShape(where(cond, g, 0), aT.shape) : null,
+      bT?.requiresGrad ? sumToShape(where(cond, 0, g), bT.shape) : null,
+    ],
     [cond],
   );
 }
@@ -348,10 +350,15 @@ function writeDirect(self: Tensor, op: string, direct: () => [BinaryOp, Tensor |
   if (!binaryInto || numelOf(self.shape) === 0) return false;
   const [bop, operand] = noGrad(direct);
   const [, y, dtype] = operands(self, operand, op);
-  if (dtype !== self.dtype || !sameShape(broadcastShapes(self.shape, y.shape, op), self.shape)) return false;
-  if (!binaryInto(bop, self._view, broadcastView(y, self.shape))) return false;
+  const done = (ok: boolean) => {
+    if (y !== operand) y.dispose();
+    return ok;
+  };
+  if (dtype !== self.dtype || !sameShape(broadcastShapes(self.shape, y.shape, op), self.shape))
+    return done(false);
+  if (!binaryInto(bop, self._view, broadcastView(y, self.shape))) return done(false);
   self._ref.version++;
-  return true;
+  return done(true);
 }
 
 /**

@@ -781,5 +781,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     );
   }
   const y = x.matmul(weight.t());
-  return bias ? y.add(bias) : y;
+  if (!bias) return y;
+  // Nothing to record: add the bias into the product (no second [N, out] tensor to collect).
+  const recording = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || bias.requiresGrad);
+  return !recording && bias.dtype === y.dtype ? y.add_(bias) : y.add(bias);
 }

@@ -16,9 +16,29 @@ const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 /** Page 0 stays unused, so 0 is never a valid pointer (kernels read 0 as "no operand"). */
 const HEAP_BASE = PAGE;
-/** Blocks from this size (64 KiB) carry a ballast buffer (see `float32`). */
+/** Blocks from this size (64 KiB) carry a share of a ballast buffer (see `float32`). */
 const BALLAST_MIN_FLOATS = 1 << 14;
+/**
+ * Ballast comes in chunks of 64 MiB, above glibc's largest dynamic mmap threshold (32 MiB): such an
+ * allocation is always a fresh mapping that calloc need not clear, so it costs address space only.
+ * (Per-block ballast of a few MiB came from malloc's recycled heap and was cleared, which doubled the
+ * resident memory of a training step.)
+ */
+const BALLAST_CHUNK = 64 * 1024 * 1024;
 const ballast = new WeakMap<Float32Array, ArrayBuffer>();
+let ballastChunk: ArrayBuffer | null = null;
+let ballastLeft = 0;
+
+/** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
+function ballastFor(bytes: number): ArrayBuffer {
+  if (bytes > BALLAST_CHUNK) return new ArrayBuffer(bytes);
+  if (!ballastChunk || ballastLeft < bytes) {
+    ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
+    ballastLeft = BALLAST_CHUNK;
+  }
+  ballastLeft -= bytes;
+  return ballastChunk;
+}
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -157,10 +177,10 @@ export class Heap {
     if (zero) a.fill(0);
     this.registry.register(a, ptr, a);
     // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
-    // drops big tensors would not make it run. An untouched ArrayBuffer of the block's size (mapped
-    // lazily by the system allocator, so it costs address space, not memory) counts as external
-    // memory and makes collections keep pace with the heap.
-    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, new ArrayBuffer(n * 4));
+    // drops big tensors would not make it run. Untouched ArrayBuffers standing for the blocks (one
+    // chunk kept alive by every block that has a share of it; mapped lazily, so they cost address
+    // space, not memory) count as external memory and make collections keep pace with the heap.
+    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 4));
     return a;
   }
 
