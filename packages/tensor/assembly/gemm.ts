@@ -518,3 +518,46 @@ export function chanAffine2(a: usize, b: usize, N: i32, C: i32, S: i32, ka: usiz
 
 export * from './winograd';
 export * from './winograd-weight';
+
+/**
+ * One SGD step over floats [i0, i1) of a parameter, in float32 as PyTorch's single-tensor SGD:
+ * d = sign * g + wd * p; b = first ? d : momentum * b + (1 - dampening) * d; p -= lr * (nesterov ?
+ * d + momentum * b : b). `buf` 0: no momentum buffer (p -= lr * d).
+ */
+export function sgdStep(
+  p: usize, g: usize, buf: usize, i0: i32, i1: i32,
+  lr: f32, momentum: f32, dampening: f32, nesterov: bool, maximize: bool, wd: f32, first: bool,
+): void {
+  const sign: f32 = maximize ? -1 : 1;
+  const keep: f32 = 1 - dampening;
+  const vs = f32x4.splat(sign);
+  const vwd = f32x4.splat(wd);
+  const vlr = f32x4.splat(lr);
+  const vm = f32x4.splat(momentum);
+  const vk = f32x4.splat(keep);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(p + o);
+    const d = f32x4.add(f32x4.mul(vs, v128.load(g + o)), f32x4.mul(vwd, x));
+    let step = d;
+    if (buf) {
+      const b = first ? d : f32x4.add(f32x4.mul(vm, v128.load(buf + o)), f32x4.mul(vk, d));
+      v128.store(buf + o, b);
+      step = nesterov ? f32x4.add(d, f32x4.mul(vm, b)) : b;
+    }
+    v128.store(p + o, f32x4.sub(x, f32x4.mul(vlr, step)));
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(p + o);
+    const d: f32 = sign * load<f32>(g + o) + wd * x;
+    let step = d;
+    if (buf) {
+      const b: f32 = first ? d : momentum * load<f32>(buf + o) + keep * d;
+      store<f32>(buf + o, b);
+      step = nesterov ? d + momentum * b : b;
+    }
+    store<f32>(p + o, x - lr * step);
+  }
+}

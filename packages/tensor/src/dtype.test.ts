@@ -6,6 +6,10 @@ import { fromTypedArray, ones, tensor } from './creation.js';
 import {
   bfloat16ToFloat32,
   type DType,
+  decodeBfloat16,
+  decodeFloat16,
+  encodeBfloat16,
+  encodeFloat16,
   float16ToFloat32,
   float32ToBfloat16,
   float32ToFloat16,
@@ -55,6 +59,16 @@ describe('float16 and bfloat16 match PyTorch bit for bit', () => {
   });
   it('float32 -> bfloat16 bits', () => {
     expect(bitsOrNaN(f32.map(float32ToBfloat16), bf16NaN)).toEqual(bitsOrNaN(fx.bfloat16Bits, bf16NaN));
+  });
+  it('the bulk decoders and encoders give the same bits and values as PyTorch', () => {
+    expect(differing(decodeFloat16(Uint16Array.from(fx.float16Bits)), fx.float16Values)).toEqual([]);
+    expect(differing(decodeBfloat16(Uint16Array.from(fx.bfloat16Bits)), fx.bfloat16Values)).toEqual([]);
+    expect(bitsOrNaN(Array.from(encodeFloat16(f32)), halfNaN)).toEqual(bitsOrNaN(fx.float16Bits, halfNaN));
+    expect(bitsOrNaN(Array.from(encodeBfloat16(f32)), bf16NaN)).toEqual(bitsOrNaN(fx.bfloat16Bits, bf16NaN));
+    // Every float16 pattern: the table agrees with the scalar decoder (NaN for NaN).
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const table = decodeFloat16(all);
+    expect(Array.from(all).filter((b) => !same(table[b], float16ToFloat32(b)))).toEqual([]);
   });
   it('bfloat16 bits -> float32', () => {
     expect(differing(fx.bfloat16Bits.map(bfloat16ToFloat32), fx.bfloat16Values)).toEqual([]);

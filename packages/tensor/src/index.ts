@@ -48,6 +48,10 @@ export {
 export {
   bfloat16ToFloat32,
   DTYPES,
+  decodeBfloat16,
+  decodeFloat16,
+  encodeBfloat16,
+  encodeFloat16,
   type DType,
   dtypeByteSize,
   float16ToFloat32,

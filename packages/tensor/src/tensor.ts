@@ -1,9 +1,10 @@
 // The Tensor: a strided view of backend storage with autograd metadata. Ops live in ops/*.ts;
 // the methods here are thin, so the class reads as the API surface.
 
+import { withoutAutocast } from './amp/autocast.js';
 import { isGradEnabled, type Node, relabel, runBackward } from './autograd.js';
 import { type Device, getBackend, type Storage, type View } from './backend.js';
-import { bfloat16ToFloat32, type DType, float16ToFloat32, isFloating, type TypedArray } from './dtype.js';
+import { type DType, decodeBfloat16, decodeFloat16, isFloating, type TypedArray } from './dtype.js';
 import { formatTensor } from './format.js';
 import * as E from './ops/elementwise.js';
 import * as I from './ops/indexing.js';
@@ -225,13 +226,16 @@ export class Tensor {
       );
     }
     const grad = g;
-    E.withoutGrad(() =>
-      runBackward(this, grad, opts.retainGraph ?? false, (t, gi) => {
-        // First use stores a private copy (grads may alias each other or the caller's tensor);
-        // later uses accumulate in place, so a held reference to `.grad` stays live, as in PyTorch.
-        if (t.grad) t.grad.add_(gi);
-        else t.grad = gi.detach().clone();
-      }),
+    // Backward ops run in the dtypes of their forward ops, not autocast again (as in PyTorch).
+    withoutAutocast(() =>
+      E.withoutGrad(() =>
+        runBackward(this, grad, opts.retainGraph ?? false, (t, gi) => {
+          // First use stores a private copy (grads may alias each other or the caller's tensor);
+          // later uses accumulate in place, so a held reference to `.grad` stays live, as in PyTorch.
+          if (t.grad) t.grad.add_(gi);
+          else t.grad = gi.detach().clone();
+        }),
+      ),
     );
   }
 
@@ -690,8 +694,8 @@ for (const name of publicUnaryNames()) {
 }
 
 function decode(dtype: DType, raw: TypedArray): TypedArray {
-  if (dtype === 'float16') return Float32Array.from(raw as Uint16Array, float16ToFloat32);
-  if (dtype === 'bfloat16') return Float32Array.from(raw as Uint16Array, bfloat16ToFloat32);
+  if (dtype === 'float16') return decodeFloat16(raw as Uint16Array);
+  if (dtype === 'bfloat16') return decodeBfloat16(raw as Uint16Array);
   return raw;
 }
 

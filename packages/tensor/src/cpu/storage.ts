@@ -3,11 +3,11 @@
 
 import type { Backend, Layout, Storage, View } from '../backend.js';
 import {
-  bfloat16ToFloat32,
   type DType,
-  float16ToFloat32,
-  float32ToBfloat16,
-  float32ToFloat16,
+  decodeBfloat16,
+  decodeFloat16,
+  encodeBfloat16,
+  encodeFloat16,
   type TypedArray,
 } from '../dtype.js';
 import { nextStorageSerial } from '../serial.js';
@@ -43,8 +43,8 @@ export function arr(v: View): TypedArray {
 /** Values readable as numbers: half-precision storages are decoded once. */
 export function numeric(v: View): ArrayLike<number> {
   const a = arr(v);
-  if (v.dtype === 'float16') return Float32Array.from(a as Uint16Array, float16ToFloat32);
-  if (v.dtype === 'bfloat16') return Float32Array.from(a as Uint16Array, bfloat16ToFloat32);
+  if (v.dtype === 'float16') return decodeFloat16(a as Uint16Array);
+  if (v.dtype === 'bfloat16') return decodeBfloat16(a as Uint16Array);
   return a;
 }
 
@@ -56,8 +56,8 @@ export function output(
 ): { out: TypedArray; finish: () => CpuStorage } {
   if (dtype === 'float16' || dtype === 'bfloat16') {
     const out = new Float32Array(n);
-    const enc = dtype === 'float16' ? float32ToFloat16 : float32ToBfloat16;
-    return { out, finish: () => new CpuStorage(Uint16Array.from(out, enc), backend) };
+    const enc = dtype === 'float16' ? encodeFloat16 : encodeBfloat16;
+    return { out, finish: () => new CpuStorage(enc(out), backend) };
   }
   const out = backend.allocArray(dtype, n);
   return { out, finish: () => new CpuStorage(out, backend) };

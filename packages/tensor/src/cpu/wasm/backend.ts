@@ -2,7 +2,7 @@
 // Winograd convolutions, batch norm, max pooling and the fused conv epilogue over float32 tensors that
 // live in the kernels' heap. Everything else, and every other dtype, runs the reference loops it extends.
 
-import type { Conv2dParams, Pool2dParams, Storage, View } from '../../backend.js';
+import type { Conv2dParams, Pool2dParams, SgdStepOptions, Storage, View } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerKernel } from '../../registry.js';
 import { batchDims } from '../norm.js';
@@ -12,7 +12,7 @@ import { type ConvEpilogue, wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackw
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
-import { wasmBatchNormBackward, wasmBatchNormForward } from './norm.js';
+import { wasmBatchNormBackward, wasmBatchNormForward, wasmSgdStep } from './norm.js';
 import { wasmMaxPool2d } from './pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './winograd.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
@@ -99,6 +99,20 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
         return { gx: st(r.gx), gw: this.store(r.gw), gb: this.store(r.gb), gm: st(r.gm) };
       },
     );
+  }
+
+  /** SGD in SIMD on the pool where the parameter, gradient and buffer live in the heap (in place there). */
+  protected override sgdStep(param: View, grad: View, buf: View | null, o: SgdStepOptions): void {
+    const heap = cpuHeap();
+    const views = buf ? [param, grad, buf] : [param, grad];
+    if (!heap || !f32(...views) || !views.every((v) => heap.owns(arr(v)))) {
+      super.sgdStep(param, grad, buf, o);
+      return;
+    }
+    const at = (v: View) => arr(v).byteOffset + v.offset * 4;
+    let n = 1;
+    for (const d of param.shape) n *= d;
+    wasmSgdStep(heap.kernels, at(param), at(grad), buf ? at(buf) : 0, n, o);
   }
 
   /** float32 arrays come from the WebAssembly heap (so kernels read them in place); others as in the reference. */

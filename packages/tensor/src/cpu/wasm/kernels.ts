@@ -55,6 +55,8 @@ export interface KernelExports {
   chanGradSum(...args: number[]): void;
   /** a, b, N, C, S, ka, kb, k0, out: out = a * ka[c] + b * kb[c] + k0[c] */
   chanAffine2(...args: number[]): void;
+  /** p, g, buf, i0, i1, lr, momentum, dampening, nesterov, maximize, wd, first: SGD over [i0, i1) */
+  sgdStep(...args: number[]): void;
   /** Winograd input transform (see assembly/winograd.ts and winograd.ts). */
   winoInput(...args: number[]): void;
   /** Winograd filter transform. */

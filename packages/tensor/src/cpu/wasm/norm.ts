@@ -167,3 +167,40 @@ export function wasmBatchNormBackward(
     return { gx, gw, gb, gm: gm && wantMasked ? f.result(gm, n) : null };
   });
 }
+
+/** Options of one SGD step (registry's SgdStepOptions). */
+interface SgdOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  maximize: boolean;
+  weightDecay: number;
+  first: boolean;
+}
+
+/**
+ * One SGD step in place over `n` float32s at heap byte addresses p (parameter), g (gradient) and buf
+ * (momentum buffer, 0 for none), in SIMD on the pool: chunks of at least 64 KiB, a few per thread.
+ */
+export function wasmSgdStep(k: K, p: number, g: number, buf: number, n: number, o: SgdOptions): void {
+  const chunk = Math.max(1 << 14, Math.ceil(n / (4 * getNumThreads()) / 16) * 16);
+  const tasks: number[][] = [];
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    tasks.push([
+      p,
+      g,
+      buf,
+      i0,
+      Math.min(n, i0 + chunk),
+      o.lr,
+      o.momentum,
+      o.dampening,
+      o.nesterov ? 1 : 0,
+      o.maximize ? 1 : 0,
+      o.weightDecay,
+      o.first ? 1 : 0,
+    ]);
+  }
+  parallelCalls(k, 'sgdStep', tasks);
+}

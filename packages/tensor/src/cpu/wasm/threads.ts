@@ -59,6 +59,7 @@ const CALLS = [
   'winoGradOut',
   'winoWeightGemm',
   'winoWeightOut',
+  'sgdStep',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
