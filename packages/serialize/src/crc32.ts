@@ -15,8 +15,27 @@ const TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 of `bytes`, continuing from `crc` (start with 0). */
+declare const process: { getBuiltinModule?: (id: string) => unknown } | undefined;
+
+/** Node's zlib.crc32 (Node 20.15 and later; hardware CRC where the CPU has it), else null. */
+const native = ((): ((data: Uint8Array, value?: number) => number) | null => {
+  try {
+    const zlib = typeof process === 'undefined' ? undefined : process.getBuiltinModule?.('node:zlib');
+    const f = (zlib as { crc32?: unknown } | undefined)?.crc32;
+    return typeof f === 'function' ? (f as (data: Uint8Array, value?: number) => number) : null;
+  } catch {
+    return null;
+  }
+})();
+
+/** CRC-32 of `bytes`, continuing from `crc` (start with 0): Node's zlib where it has one, else tables. */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  if (native && bytes.length >= 1024) return native(bytes, crc) >>> 0;
+  return crc32Tables(bytes, crc);
+}
+
+/** The table-driven CRC-32 (browsers, older Node, short inputs). */
+export function crc32Tables(bytes: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
   let i = 0;
   const n = bytes.length;

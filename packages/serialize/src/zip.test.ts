@@ -1,6 +1,6 @@
 import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from './crc32.js';
+import { crc32, crc32Tables } from './crc32.js';
 import { fixture } from './test-utils/fixtures.js';
 import { looksLikeZip, ZipArchive } from './zip-reader.js';
 import { writeZip } from './zip-writer.js';
@@ -130,5 +130,13 @@ describe('zip', () => {
   it('computes standard CRC-32', () => {
     expect(crc32(enc.encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+
+  it('Node’s zlib CRC (long inputs) and the tables agree, whole and continued', () => {
+    const data = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 2654435761) >>> 24);
+    const whole = crc32Tables(data);
+    expect(crc32(data)).toBe(whole);
+    expect(crc32(data.subarray(50_000), crc32(data.subarray(0, 50_000)))).toBe(whole);
+    expect(crc32Tables(enc.encode('123456789'))).toBe(0xcbf43926);
   });
 });
