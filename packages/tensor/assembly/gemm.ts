@@ -561,3 +561,40 @@ export function sgdStep(
     store<f32>(p + o, x - lr * step);
   }
 }
+
+/**
+ * out[i] = a[i] op b[i] (bStep 1) or a[i] op b[0] (bStep 0) for i in [i0, i1), in float32: op 0 add,
+ * 1 sub, 2 mul, 3 div. `out` may be `a` (in place). IEEE float32 results, as the JavaScript loops give.
+ */
+export function binaryF32(op: i32, a: usize, b: usize, out: usize, i0: i32, i1: i32, bStep: i32): void {
+  const one = f32x4.splat(load<f32>(b));
+  let i = i0;
+  const v = i1 - 3;
+  if (op == 0) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.add(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 1) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.sub(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 2) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.mul(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.div(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o);
+    const y = load<f32>(bStep ? b + o : b);
+    store<f32>(out + o, op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y);
+  }
+}

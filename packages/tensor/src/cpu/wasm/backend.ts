@@ -2,13 +2,14 @@
 // Winograd convolutions, batch norm, max pooling and the fused conv epilogue over float32 tensors that
 // live in the kernels' heap. Everything else, and every other dtype, runs the reference loops it extends.
 
-import type { Conv2dParams, Pool2dParams, SgdStepOptions, Storage, View } from '../../backend.js';
+import type { BinaryOp, Conv2dParams, Pool2dParams, SgdStepOptions, Storage, View } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerKernel } from '../../registry.js';
 import { batchDims } from '../norm.js';
 import { ReferenceCpuBackend } from '../reference/backend.js';
 import { arr, CpuStorage } from '../storage.js';
 import { type ConvEpilogue, wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './conv.js';
+import { BINARY_CODES, contiguousRun, MIN_ELEMENTWISE, wasmBinary } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
@@ -99,6 +100,44 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
         return { gx: st(r.gx), gw: this.store(r.gw), gb: this.store(r.gb), gm: st(r.gm) };
       },
     );
+  }
+
+  /** float32 add/sub/mul/div over contiguous runs in the heap: SIMD on the pool (see elementwise.ts). */
+  override binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
+    const code = BINARY_CODES[op];
+    const heap = cpuHeap();
+    let n = 1;
+    for (const d of a.shape) n *= d;
+    if (code !== undefined && heap && outDtype === 'float32' && f32(a, b) && n >= MIN_ELEMENTWISE) {
+      const run = contiguousRun(a, b);
+      if (run && heap.owns(arr(a)) && heap.owns(arr(b))) {
+        const out = heap.float32(n, false);
+        if (heap.owns(out)) {
+          const at = (v: View, i: number) => arr(v).byteOffset + i * 4;
+          wasmBinary(heap.kernels, code, at(a, run.ia), at(b, run.ib), out.byteOffset, n, run.bStep);
+          return this.store(out);
+        }
+      }
+    }
+    return super.binary(op, a, b, outDtype);
+  }
+
+  /** In-place float32 add/sub/mul/div (dst = dst op b) over contiguous runs in the heap, on the pool. */
+  protected override binaryInto(op: BinaryOp, dst: View, b: View): boolean {
+    const code = BINARY_CODES[op];
+    const heap = cpuHeap();
+    let n = 1;
+    for (const d of dst.shape) n *= d;
+    if (code !== undefined && heap && f32(dst, b) && n >= MIN_ELEMENTWISE && b.storage !== dst.storage) {
+      const run = contiguousRun(dst, b);
+      if (run && heap.owns(arr(dst)) && heap.owns(arr(b))) {
+        const at = (v: View, i: number) => arr(v).byteOffset + i * 4;
+        const d = at(dst, run.ia);
+        wasmBinary(heap.kernels, code, d, at(b, run.ib), d, n, run.bStep);
+        return true;
+      }
+    }
+    return super.binaryInto(op, dst, b);
   }
 
   /** SGD in SIMD on the pool where the parameter, gradient and buffer live in the heap (in place there). */

@@ -60,6 +60,7 @@ const CALLS = [
   'winoWeightGemm',
   'winoWeightOut',
   'sgdStep',
+  'binaryF32',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;

@@ -1,0 +1,41 @@
+// Elementwise float32 arithmetic in WebAssembly SIMD on the thread pool, for operands that are one
+// contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, optimizer updates
+// composed from tensor ops. Other layouts take the reference backend's loops.
+
+import type { BinaryOp, View } from '../../backend.js';
+import { rowPlan } from '../loops.js';
+import type { wasmKernels } from './kernels.js';
+import { getNumThreads, parallelCalls } from './threads.js';
+
+type K = NonNullable<ReturnType<typeof wasmKernels>>;
+
+/** Kernel codes of the ops `binaryF32` runs (assembly/gemm.ts). */
+export const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
+
+/** Below this many elements the JavaScript loop is as fast as a kernel call. */
+export const MIN_ELEMENTWISE = 1 << 14;
+
+/** Where `a` is one contiguous run and `b` one too (bStep 1) or a single value (bStep 0): element offsets. */
+export function contiguousRun(a: View, b: View): { ia: number; ib: number; bStep: number } | null {
+  const p = rowPlan(a.shape, [a.strides, b.strides], [a.offset, b.offset]);
+  if (p.rows !== 1 || (p.len > 1 && p.steps[0] !== 1)) return null;
+  const bStep = p.len > 1 ? p.steps[1] : 1;
+  if (bStep !== 0 && bStep !== 1) return null;
+  return { ia: p.bases[0][0], ib: p.bases[1][0], bStep };
+}
+
+/** out = a op b over `n` floats at heap byte addresses (out may equal a), split over the pool. */
+export function wasmBinary(
+  k: K,
+  code: number,
+  a: number,
+  b: number,
+  out: number,
+  n: number,
+  bStep: number,
+): void {
+  const chunk = Math.max(1 << 14, Math.ceil(n / (4 * getNumThreads()) / 16) * 16);
+  const tasks: number[][] = [];
+  for (let i0 = 0; i0 < n; i0 += chunk) tasks.push([code, a, b, out, i0, Math.min(n, i0 + chunk), bStep]);
+  parallelCalls(k, 'binaryF32', tasks);
+}
