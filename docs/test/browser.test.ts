@@ -7,30 +7,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES } from '../.vitepress/playground/examples';
 import { serve } from '../scripts/serve.mjs';
+import { CHROMIUM, dist, docsDir, FLAGS, shots } from './chromium';
 import { allBlocks } from './markdown-blocks';
-
-const docsDir = fileURLToPath(new URL('..', import.meta.url));
-const dist = join(docsDir, 'dist');
-const shots = join(docsDir, 'test-results');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Root in CI: no sandbox, no GPU process sandbox, nothing that phones home. */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  // WebGPU on SwiftShader's Vulkan: playwright already passes --enable-unsafe-swiftshader.
-  '--enable-unsafe-webgpu',
-];
 
 let server: Server;
 let base: string;

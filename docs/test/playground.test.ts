@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeImageFile } from '@graft/data/node';
-import { readSafetensors } from '@graft/serialize';
+import { isOrderedDict, loadBytes, type PyDict, readSafetensors, type StateDict } from '@graft/serialize';
 import { noGrad } from '@graft/tensor';
 import { describe, expect, test } from 'vitest';
 import { type Example, fineTune, imagesToBatch, type Recipe } from '../.vitepress/playground/fine-tune';
+import { modelFiles } from '../.vitepress/playground/model-files';
 import { SmallNet } from '../.vitepress/playground/small-net';
 
 const root = fileURLToPath(new URL('../public/playground/', import.meta.url));
@@ -81,4 +82,80 @@ describe('recipes learn the few-shot classes', async () => {
       if (recipe === 'frozen') expect(accuracies[accuracies.length - 1]).toBeGreaterThan(0.4);
     });
   }
+});
+
+/** What torch.load(weights_only=True) returns for the "your own classes" checkpoint (scripts/my-classes-pth.py). */
+interface TorchView {
+  classes: string[];
+  keys: string[];
+  types: Record<string, string>;
+  classes_item_types: string[];
+  state_dict: [string, (number | 'classes')[], string][];
+  metadata: Record<string, { version: number }>;
+}
+const torchView = JSON.parse(
+  readFileSync(fileURLToPath(new URL('fixtures/my-classes-torch.json', import.meta.url)), 'utf8'),
+) as TorchView;
+
+/** The same description as the script's `describe`, from what graft's loader returned. */
+function describeCheckpoint(ckpt: PyDict): Omit<TorchView, 'classes'> {
+  const sd = ckpt.state_dict as StateDict;
+  const classes = ckpt.classes as string[];
+  const typeName = (v: unknown) =>
+    typeof v === 'string'
+      ? 'str'
+      : Array.isArray(v)
+        ? Object.isFrozen(v)
+          ? 'tuple'
+          : 'list'
+        : isOrderedDict(v as object)
+          ? 'OrderedDict'
+          : 'dict';
+  const metadata = Object.getOwnPropertyDescriptor(sd, '_metadata')?.value as Map<
+    string,
+    { version: number }
+  >;
+  return {
+    keys: Object.keys(ckpt),
+    types: Object.fromEntries(Object.entries(ckpt).map(([k, v]) => [k, typeName(v)])),
+    classes_item_types: [...new Set(classes.map(typeName))].sort(),
+    state_dict: Object.entries(sd).map(([k, t]) => [
+      k,
+      t.shape.map((d, i) => (k.startsWith('fc.') && i === 0 && d === classes.length ? 'classes' : d)),
+      t.dtype,
+    ]),
+    metadata: Object.fromEntries([...metadata].map(([k, v]) => [k, { version: v.version }])),
+  };
+}
+
+describe('the files of a model trained on your own classes', async () => {
+  const model = new SmallNet(5);
+  model.loadStateDict(pretrained);
+  const { Linear } = await import('@graft/nn');
+  model.fc = new Linear(64, torchView.classes.length);
+  const files = await modelFiles(model, torchView.classes, norm);
+
+  test('the .pth has the layout torch.save gives the same checkpoint, class names included', () => {
+    const ckpt = loadBytes(files.pth) as PyDict;
+    const { classes: _, torch: __, ...expected } = torchView as TorchView & { torch: string };
+    expect(describeCheckpoint(ckpt)).toEqual(expected);
+    expect(ckpt.classes).toEqual(torchView.classes);
+  });
+
+  test('the safetensors file holds the same tensors, and the class names in __metadata__', async () => {
+    const st = readSafetensors(files.safetensors);
+    expect(JSON.parse(st.metadata.classes)).toEqual(torchView.classes);
+    expect({ mean: Number(st.metadata.mean), std: Number(st.metadata.std) }).toEqual(norm);
+    const sd = model.stateDict();
+    // safetensors writers order the header their own way (by dtype, then key).
+    expect(Object.keys(st.tensors).sort()).toEqual(Object.keys(sd).sort());
+    for (const [key, t] of Object.entries(sd))
+      expect(await st.tensors[key].tolist(), key).toEqual(await t.tolist());
+  });
+
+  test('one class name per output, or a clear error', async () => {
+    await expect(modelFiles(model, ['only one'], norm)).rejects.toThrow(
+      'modelFiles: expected one class name per output (3), got 1',
+    );
+  });
 });

@@ -70,6 +70,9 @@ export function setUpRecipe(
   numClasses: number,
   device: Device = 'cpu',
 ): { model: SmallNet; optimizer: Optimizer } {
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw new Error(`setUpRecipe: expected at least 2 classes, got ${numClasses}`);
+  }
   const model = new SmallNet(5);
   if (recipe !== 'scratch') {
     if (!pretrained) throw new Error(`recipe '${recipe}' needs the pretrained weights`);
@@ -109,12 +112,14 @@ export interface FineTuneOptions {
   pretrained: StateDict | null;
   numClasses: number;
   train: Example[];
+  /** Held-out examples; none (your own classes) means no accuracy is measured. */
   val: Example[];
   norm: Normalization;
   /** Measure validation accuracy every this many steps (and after the last). */
   evalEvery?: number;
   seed?: number;
-  onStep?: (step: number, loss: number) => void;
+  /** After each step: its loss and how long it took (forward, backward, optimizer step, loss readback). */
+  onStep?: (step: number, loss: number, ms: number) => void;
   onEval?: (step: number, accuracy: number) => void;
   /** Polled between steps; true ends training early. */
   shouldStop?: () => boolean;
@@ -133,12 +138,14 @@ export async function fineTune(
   manualSeed(o.seed ?? 0);
   const { model, optimizer } = setUpRecipe(o.recipe, o.pretrained, o.numClasses, o.device);
   const train = examplesToBatch(o.train, o.norm, o.device);
-  const val = examplesToBatch(o.val, o.norm, o.device);
+  if (o.train.length === 0) throw new Error('fineTune: expected at least one training example, got none');
+  const val = o.val.length > 0 ? examplesToBatch(o.val, o.norm, o.device) : null;
   const evalEvery = o.evalEvery ?? 2;
-  o.onEval?.(0, await accuracy(model, val.x, val.y));
+  if (val) o.onEval?.(0, await accuracy(model, val.x, val.y));
   let step = 0;
   while (step < o.steps) {
     if (o.shouldStop?.()) return { model, steps: step, stopped: true };
+    const started = performance.now();
     model.train();
     // A frozen body keeps the statistics it was pretrained with (see the Freezing guide).
     if (o.recipe === 'frozen') model.features.eval();
@@ -147,8 +154,10 @@ export async function fineTune(
     loss.backward();
     optimizer.step();
     step++;
-    o.onStep?.(step, await loss.item());
-    if (step % evalEvery === 0 || step === o.steps) o.onEval?.(step, await accuracy(model, val.x, val.y));
+    const lossValue = await loss.item();
+    o.onStep?.(step, lossValue, performance.now() - started);
+    if (val && (step % evalEvery === 0 || step === o.steps))
+      o.onEval?.(step, await accuracy(model, val.x, val.y));
   }
   return { model, steps: step, stopped: false };
 }

@@ -1,5 +1,5 @@
-// Turns an image the user dropped into what the playground's network reads: 28x28 grayscale, a light
-// object on a dark background (Fashion-MNIST's look), centred with a small margin.
+// Turns an image the user dropped, chose or filmed into what the playground's network reads: 28x28
+// grayscale, a light object on a dark background (Fashion-MNIST's look), centred.
 
 import { IMAGE_SIZE } from './fine-tune';
 
@@ -9,8 +9,31 @@ export interface PreparedImage {
   preview: string;
 }
 
+/** A dropped or chosen image file, as the network sees it. */
 export async function prepareImage(file: Blob): Promise<PreparedImage> {
   const bitmap = await createImageBitmap(file);
+  try {
+    return prepareSource(bitmap, bitmap.width, bitmap.height);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/**
+ * A picture already in the page (a webcam's `<video>`, an image, a canvas) of `width` x `height` pixels:
+ * fitted inside a margin, or with `crop` its centred square filling the frame (as for webcam frames).
+ * `autoInvert` (default true) inverts a picture with a light border, as product photos have; webcam
+ * frames turn it off so that a class's frames never flip between the two looks.
+ */
+export function prepareSource(
+  source: CanvasImageSource,
+  width: number,
+  height: number,
+  { crop = false, autoInvert = true }: { crop?: boolean; autoInvert?: boolean } = {},
+): PreparedImage {
+  if (!(width > 0 && height > 0)) {
+    throw new Error(`prepareSource: expected an image with pixels, got ${width}x${height}`);
+  }
   const canvas = document.createElement('canvas');
   canvas.width = IMAGE_SIZE;
   canvas.height = IMAGE_SIZE;
@@ -19,13 +42,17 @@ export async function prepareImage(file: Blob): Promise<PreparedImage> {
   // White behind transparent pixels, then the image scaled to fit inside a 2-pixel margin.
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, IMAGE_SIZE, IMAGE_SIZE);
-  const inner = IMAGE_SIZE - 4;
-  const scale = Math.min(inner / bitmap.width, inner / bitmap.height);
-  const w = Math.max(1, Math.round(bitmap.width * scale));
-  const h = Math.max(1, Math.round(bitmap.height * scale));
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, (IMAGE_SIZE - w) / 2, (IMAGE_SIZE - h) / 2, w, h);
-  bitmap.close();
+  if (crop) {
+    const side = Math.min(width, height);
+    ctx.drawImage(source, (width - side) / 2, (height - side) / 2, side, side, 0, 0, IMAGE_SIZE, IMAGE_SIZE);
+  } else {
+    const inner = IMAGE_SIZE - 4;
+    const scale = Math.min(inner / width, inner / height);
+    const w = Math.max(1, Math.round(width * scale));
+    const h = Math.max(1, Math.round(height * scale));
+    ctx.drawImage(source, (IMAGE_SIZE - w) / 2, (IMAGE_SIZE - h) / 2, w, h);
+  }
   const rgba = ctx.getImageData(0, 0, IMAGE_SIZE, IMAGE_SIZE).data;
   const gray = new Uint8Array(IMAGE_SIZE * IMAGE_SIZE);
   for (let i = 0; i < gray.length; i++) {
@@ -41,7 +68,7 @@ export async function prepareImage(file: Blob): Promise<PreparedImage> {
       count++;
     }
   }
-  if (border / count > 127) for (let i = 0; i < gray.length; i++) gray[i] = 255 - gray[i];
+  if (autoInvert && border / count > 127) for (let i = 0; i < gray.length; i++) gray[i] = 255 - gray[i];
   const out = ctx.createImageData(IMAGE_SIZE, IMAGE_SIZE);
   for (let i = 0; i < gray.length; i++) out.data.set([gray[i], gray[i], gray[i], 255], 4 * i);
   ctx.putImageData(out, 0, 0);
