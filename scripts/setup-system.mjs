@@ -1,6 +1,7 @@
 // Installs what the tests need from the system, when it is missing: Debian's chromium (the docs'
 // browser test and the tensor package's browser check) and a Vulkan driver that Dawn accepts (Mesa
-// lavapipe, from bookworm-backports on Debian 12), so the WebGPU tests find an adapter. `pnpm test` runs
+// lavapipe, from bookworm-backports on Debian 12), so the WebGPU tests find an adapter, and Debian's
+// Fashion-MNIST (dataset-fashion-mnist) for the mixed-precision training test. `pnpm test` runs
 // it first. Checks before it installs: when everything is there it runs no apt-get and takes well under
 // a second. Where it cannot install (not root and no passwordless sudo, no apt-get) it stops with one
 // line that says what to install.
@@ -18,9 +19,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
+const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
 const HOW_TO_INSTALL =
-  'apt-get install chromium mesa-vulkan-drivers (on Debian 12: -t bookworm-backports mesa-vulkan-drivers)';
+  'apt-get install chromium dataset-fashion-mnist mesa-vulkan-drivers (on Debian 12: -t bookworm-backports mesa-vulkan-drivers)';
 
 function log(line) {
   process.stderr.write(`setup-system: ${line}\n`);
@@ -120,14 +122,17 @@ function run(asRoot, command, args, input) {
 }
 
 const chromiumOk = existsSync(CHROMIUM);
+// Real Fashion-MNIST (Debian's dataset-fashion-mnist) for the mixed-precision training test.
+const fashionOk = existsSync(`${FASHION_MNIST}/t10k-images-idx3-ubyte.gz`);
 let vulkan = vulkanStatus();
-if (chromiumOk && vulkan.ok) {
-  log(`chromium and a WebGPU adapter (${vulkan.what}) are present`);
+if (chromiumOk && vulkan.ok && fashionOk) {
+  log(`chromium, Fashion-MNIST and a WebGPU adapter (${vulkan.what}) are present`);
   process.exit(0);
 }
 
 const missing = [
   ...(chromiumOk ? [] : [`chromium at ${CHROMIUM}`]),
+  ...(fashionOk ? [] : [`Fashion-MNIST at ${FASHION_MNIST}`]),
   ...(vulkan.ok ? [] : [`a Vulkan driver Dawn accepts (${vulkan.what})`]),
 ].join(' and ');
 const os = osRelease();
@@ -163,6 +168,7 @@ try {
     const fromBackports = os.VERSION_CODENAME === 'bookworm' ? ['-t', 'bookworm-backports'] : [];
     run(asRoot, 'apt-get', ['install', '-y', '-qq', ...fromBackports, 'mesa-vulkan-drivers', 'libvulkan1']);
   }
+  if (!fashionOk) run(asRoot, 'apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist']);
   if (!chromiumOk) {
     run(asRoot, 'apt-get', [
       'install',
@@ -178,6 +184,8 @@ try {
 }
 
 if (!existsSync(CHROMIUM)) fail(`apt-get installed chromium but ${CHROMIUM} is missing`);
+if (!existsSync(`${FASHION_MNIST}/t10k-images-idx3-ubyte.gz`))
+  fail(`apt-get installed dataset-fashion-mnist but ${FASHION_MNIST} has no t10k-images-idx3-ubyte.gz`);
 vulkan = vulkanStatus();
 if (!vulkan.ok)
   fail(`after installing mesa-vulkan-drivers, Dawn still finds no usable adapter (${vulkan.what})`);
