@@ -5,6 +5,7 @@
 //   node packages/models/bench/ab.mjs /tmp/main-tree .
 // Env: BENCH_PAIRS (3), BENCH_BATCH (16), BENCH_SIZE (224), BENCH_THREADS (2), BENCH_REPS (3).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -54,7 +55,9 @@ if (process.argv[2] === '--side') {
     opt.step();
     await loss.item();
   });
-  console.log(JSON.stringify({ w1, w2, rssMb: process.memoryUsage().rss / 2 ** 20 }));
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  const peakMb = hwm ? Number(hwm[1]) / 1024 : Number.NaN;
+  console.log(JSON.stringify({ w1, w2, rssMb: process.memoryUsage().rss / 2 ** 20, peakMb }));
   process.exit(0);
 }
 
@@ -73,17 +76,17 @@ const side = (tree) => {
 console.log(
   `ResNet-18, batch ${BATCH}, ${SIZE}x${SIZE}, ${THREADS} threads; A = ${a}, B = ${b}; ${PAIRS} pairs`,
 );
-const ratios = { w1: [], w2: [] };
+const ratios = { w1: [], w2: [], peakMb: [] };
 for (let i = 0; i < PAIRS; i++) {
   const ra = side(a);
   const rb = side(b);
-  for (const k of ['w1', 'w2']) ratios[k].push(rb[k] / ra[k]);
+  for (const k of ['w1', 'w2', 'peakMb']) ratios[k].push(rb[k] / ra[k]);
   console.log(
-    `pair ${i + 1}: W1 A ${ra.w1.toFixed(3)} s, B ${rb.w1.toFixed(3)} s | W2 A ${ra.w2.toFixed(3)} s, B ${rb.w2.toFixed(3)} s | end RSS A ${ra.rssMb.toFixed(0)} MB, B ${rb.rssMb.toFixed(0)} MB`,
+    `pair ${i + 1}: W1 A ${ra.w1.toFixed(3)} s, B ${rb.w1.toFixed(3)} s | W2 A ${ra.w2.toFixed(3)} s, B ${rb.w2.toFixed(3)} s | end RSS A ${ra.rssMb.toFixed(0)} MB, B ${rb.rssMb.toFixed(0)} MB | peak RSS A ${ra.peakMb.toFixed(0)} MB, B ${rb.peakMb.toFixed(0)} MB`,
   );
 }
-for (const k of ['w1', 'w2']) {
+for (const k of ['w1', 'w2', 'peakMb']) {
   console.log(
-    `${k.toUpperCase()} time B / A: median ${median(ratios[k]).toFixed(2)} (pairs ${ratios[k].map((r) => r.toFixed(2)).join(', ')})`,
+    `${k === 'peakMb' ? 'peak RSS' : `${k.toUpperCase()} time`} B / A: median ${median(ratios[k]).toFixed(2)} (pairs ${ratios[k].map((r) => r.toFixed(2)).join(', ')})`,
   );
 }
