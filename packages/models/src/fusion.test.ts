@@ -95,38 +95,43 @@ describe.each([
     expect(grown).toBeLessThanOrEqual(12 * 64);
     for (const o of outs) expect(maxRel(o, first)).toBe(0);
     setModuleFusion(false);
-    expect(maxRel(first, noGrad(() => model.call(x)))).toBeLessThan(1e-5);
+    expect(
+      maxRel(
+        first,
+        noGrad(() => model.call(x)),
+      ),
+    ).toBeLessThan(1e-5);
   });
 
-  it.each([
-    'a replacement layer that keeps its input',
-    'a forward hook',
-  ])('eval: a tensor held by %s stays valid while later forwards reuse freed blocks', async (how) => {
-    manualSeed(5);
-    const model = await build({ numClasses: 4 });
-    model.eval();
-    let held: Tensor | null = null;
-    if (how === 'a forward hook') {
-      model.layer2.registerForwardHook((_m, _i, o) => {
-        held = o as Tensor;
-      });
-    } else {
-      const pool = new AdaptiveAvgPool2d([1, 1]);
-      class KeepInput extends Module {
-        override forward(x: Tensor): Tensor {
-          held = x;
-          return pool.call(x) as Tensor;
+  it.each(['a replacement layer that keeps its input', 'a forward hook'])(
+    'eval: a tensor held by %s stays valid while later forwards reuse freed blocks',
+    async (how) => {
+      manualSeed(5);
+      const model = await build({ numClasses: 4 });
+      model.eval();
+      let held: Tensor | null = null;
+      if (how === 'a forward hook') {
+        model.layer2.registerForwardHook((_m, _i, o) => {
+          held = o as Tensor;
+        });
+      } else {
+        const pool = new AdaptiveAvgPool2d([1, 1]);
+        class KeepInput extends Module {
+          override forward(x: Tensor): Tensor {
+            held = x;
+            return pool.call(x) as Tensor;
+          }
         }
+        model.avgpool = new KeepInput() as unknown as AdaptiveAvgPool2d; // a replacement of another class
       }
-      model.avgpool = new KeepInput();
-    }
-    const x1 = randn(2, 3, 48, 48);
-    const x2 = randn(2, 3, 48, 48);
-    noGrad(() => model.call(x1));
-    const kept = held as unknown as Tensor;
-    for (let i = 0; i < 3; i++) noGrad(() => model.call(x2));
-    setModuleFusion(false);
-    noGrad(() => model.call(x1));
-    expect(maxRel(kept, held as unknown as Tensor)).toBeLessThan(1e-5);
-  });
+      const x1 = randn(2, 3, 48, 48);
+      const x2 = randn(2, 3, 48, 48);
+      noGrad(() => model.call(x1));
+      const kept = held as unknown as Tensor;
+      for (let i = 0; i < 3; i++) noGrad(() => model.call(x2));
+      setModuleFusion(false);
+      noGrad(() => model.call(x1));
+      expect(maxRel(kept, held as unknown as Tensor)).toBeLessThan(1e-5);
+    },
+  );
 });

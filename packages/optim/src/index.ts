@@ -4,6 +4,7 @@
 export { Adadelta, type AdadeltaOptions, type AdadeltaParamGroup } from './adadelta.js';
 export { Adagrad, type AdagradOptions, type AdagradParamGroup } from './adagrad.js';
 export { Adam, type AdamOnlyOptions, type AdamOptions, type AdamParamGroup, AdamW } from './adam.js';
+export { GradScaler, type GradScalerOptions, type GradScalerStateDict } from './grad-scaler.js';
 export * as lrScheduler from './lr-scheduler/index.js';
 export {
   Optimizer,

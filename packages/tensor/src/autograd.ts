@@ -179,7 +179,11 @@ export function relabel(t: Tensor, name: string): Tensor {
   return t;
 }
 
-type Accumulate = (t: Tensor, g: Tensor) => void;
+/**
+ * Adds gradient `g` into `t.grad`. `owned`: `g` was made by this backward pass, owns its whole storage
+ * and nothing else will read it, so `t.grad` may take it without a copy; returns whether it did.
+ */
+type Accumulate = (t: Tensor, g: Tensor, owned: boolean) => boolean;
 
 /**
  * Walks the graph below `root` in reverse topological order, handing each node the sum of the
@@ -188,7 +192,7 @@ type Accumulate = (t: Tensor, g: Tensor) => void;
 export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, accumulate: Accumulate): void {
   const rootNode = root.gradFn;
   if (!rootNode) {
-    accumulate(root, grad);
+    accumulate(root, grad, false);
     return;
   }
   const order: Node[] = [];
@@ -220,10 +224,12 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, ac
   const pending = new Map<Storage, number>();
   const hold = (t: Tensor) => pending.set(t._ref.storage, (pending.get(t._ref.storage) ?? 0) + 1);
   const drop = (t: Tensor) => pending.set(t._ref.storage, (pending.get(t._ref.storage) ?? 1) - 1);
+  // Storages a leaf's .grad took over (PyTorch's AccumulateGrad steals an unshared gradient too).
+  const kept = new Set<Storage>();
   const release = (candidates: Tensor[]) => {
     for (const t of candidates) {
       const s = t._ref.storage;
-      if ((s.serial ?? 0) > made && !pending.get(s)) s.dispose();
+      if ((s.serial ?? 0) > made && !pending.get(s) && !kept.has(s)) s.dispose();
     }
   };
   const grads = new Map<Node, Tensor>([[rootNode, grad]]);
@@ -234,9 +240,26 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, ac
     if (!g) continue;
     grads.delete(node);
     drop(g);
-    if (node.retained) accumulate(node.retained, g);
+    if (node.retained) accumulate(node.retained, g, false);
     const inputGrads = node.run(g, retainGraph);
     const done: Tensor[] = [g];
+    // How many of this node's outputs use each storage: a gradient shared with another is not owned.
+    const uses = new Map<Storage, number>();
+    node.needsGrad.forEach((needs, i) => {
+      const s = inputGrads[i]?._ref.storage;
+      if (needs && s) uses.set(s, (uses.get(s) ?? 0) + 1);
+    });
+    const owned = (t: Tensor) => {
+      const s = t._ref.storage;
+      return (
+        (s.serial ?? 0) > made &&
+        !pending.get(s) &&
+        uses.get(s) === 1 &&
+        t.offset === 0 &&
+        t.isContiguous() &&
+        t.numel() === s.length
+      );
+    };
     node.needsGrad.forEach((needs, i) => {
       const ig = inputGrads[i];
       if (!needs || !ig) return;
@@ -250,8 +273,9 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph: boolean, ac
         }
         grads.set(next, sum);
         hold(sum);
+      } else if (accumulate(node.leaves[i] as Tensor, ig, owned(ig))) {
+        kept.add(ig._ref.storage);
       } else {
-        accumulate(node.leaves[i] as Tensor, ig);
         done.push(ig);
       }
     });

@@ -187,7 +187,10 @@ let halfTable: Float32Array | null = null;
  * float16 bit patterns to float32 values, in bulk: a lookup in a 65,536-entry table (256 KiB, made on
  * first use), about a hundred times faster than mapping `float16ToFloat32` over the elements.
  */
-export function decodeFloat16(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
+export function decodeFloat16(
+  src: Uint16Array,
+  dst: Float32Array = new Float32Array(src.length),
+): Float32Array {
   if (!halfTable) {
     halfTable = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) halfTable[i] = float16ToFloat32(i);
@@ -198,7 +201,10 @@ export function decodeFloat16(src: Uint16Array, dst: Float32Array = new Float32A
 }
 
 /** bfloat16 bit patterns to float32 values, in bulk (the pattern is the float32's top half). */
-export function decodeBfloat16(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
+export function decodeBfloat16(
+  src: Uint16Array,
+  dst: Float32Array = new Float32Array(src.length),
+): Float32Array {
   const bits = new Uint32Array(dst.buffer, dst.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
   return dst;

@@ -1,5 +1,13 @@
 // @graft/tensor: tensors with PyTorch semantics, autograd, and pluggable backends.
 
+export {
+  type AutocastDevice,
+  type AutocastOptions,
+  autocast,
+  getAutocastDtype,
+  isAutocastEnabled,
+  withoutAutocast,
+} from './amp/autocast.js';
 export { enableGrad, isGradEnabled, markTemporary, Node, noGrad, setGradEnabled } from './autograd.js';
 export {
   type Backend,
@@ -48,12 +56,12 @@ export {
 export {
   bfloat16ToFloat32,
   DTYPES,
+  type DType,
   decodeBfloat16,
   decodeFloat16,
+  dtypeByteSize,
   encodeBfloat16,
   encodeFloat16,
-  type DType,
-  dtypeByteSize,
   float16ToFloat32,
   float32ToBfloat16,
   float32ToFloat16,

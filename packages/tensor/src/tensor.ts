@@ -229,11 +229,13 @@ export class Tensor {
     // Backward ops run in the dtypes of their forward ops, not autocast again (as in PyTorch).
     withoutAutocast(() =>
       E.withoutGrad(() =>
-        runBackward(this, grad, opts.retainGraph ?? false, (t, gi) => {
-          // First use stores a private copy (grads may alias each other or the caller's tensor);
-          // later uses accumulate in place, so a held reference to `.grad` stays live, as in PyTorch.
+        runBackward(this, grad, opts.retainGraph ?? false, (t, gi, owned) => {
+          // First use stores a private copy (grads may alias each other or the caller's tensor), or
+          // takes a gradient this pass made and nobody else holds; later uses accumulate in place, so a
+          // held reference to `.grad` stays live, as in PyTorch.
           if (t.grad) t.grad.add_(gi);
-          else t.grad = gi.detach().clone();
+          else t.grad = owned ? gi.detach() : gi.detach().clone();
+          return !!owned && t.grad._ref.storage === gi._ref.storage;
         }),
       ),
     );

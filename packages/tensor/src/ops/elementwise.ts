@@ -1,6 +1,7 @@
 // Elementwise ops (binary, where, clamp, casts, and the runner of the unary table) with their gradients,
 // and in-place semantics.
 
+import { autocastUnary } from '../amp/autocast.js';
 import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
@@ -156,6 +157,8 @@ function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
  * backward (or its named fast kernel where the backend has one) recorded under PyTorch's grad_fn name.
  */
 export function applyUnary(op: UnaryOp, x: Tensor): Tensor {
+  const xa = autocastUnary(op, x);
+  if (xa !== x) return applyUnary(op, xa);
   const def = unaryDef(op);
   if (!isT(x)) throw new Error(`${def.torch}: expected a Tensor, got ${typeName(x)}`);
   if (def.noBool && x.dtype === 'bool') throw new Error(def.noBool);

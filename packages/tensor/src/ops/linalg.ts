@@ -1,5 +1,6 @@
 // Matrix products: one batched kernel, with matmul's broadcasting built from view ops around it.
 
+import { autocastActive, autocastCall } from '../amp/autocast.js';
 import { record, relabel } from '../autograd.js';
 import { broadcastShapes, fmtShape, numelOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -32,6 +33,7 @@ function cannotMultiply(a: Tensor, b: Tensor, op: string): Error {
 
 /** torch.matmul: dot, matrix-vector, matrix-matrix and broadcast batched products. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (autocastActive()) return autocastCall('lower', matmul, [a, b]);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new Error(
       `matmul: both arguments need at least 1 dimension, got ${a.ndim}D and ${b.ndim}D tensors`,
@@ -72,6 +74,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 
 /** Batched 3-D matrix product with equal batch sizes. */
 export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (autocastActive()) return autocastCall('lower', bmm, [a, b]);
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
     throw new Error(
       `bmm: expected [B, M, K] and [B, K, N], got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,

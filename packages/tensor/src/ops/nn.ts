@@ -1,5 +1,6 @@
 // Neural-network ops: convolution, pooling, batch norm, dropout, softmax and the losses.
 
+import { autocastActive, autocastCall, BATCH_NORM as BN } from '../amp/autocast.js';
 import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { Conv2dParams, Pool2dParams } from '../backend.js';
 import type { Generator } from '../random.js';
@@ -108,6 +109,7 @@ export function conv2d(
   bias: Tensor | null = null,
   opts: Conv2dOptions = {},
 ): Tensor {
+  if (autocastActive()) return autocastCall('lower', conv2d, [x, weight, bias, opts]);
   if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
   const { input, p, outShape } = prepareConv2d(x, weight, bias, opts);
   const O = outShape[1];
@@ -158,6 +160,7 @@ export interface FusedConv2dOptions extends Conv2dOptions {
  * composed (with autograd), so the result is the same either way up to float rounding.
  */
 export function fusedConv2d(x: Tensor, weight: Tensor, opts: FusedConv2dOptions = {}): Tensor {
+  if (autocastActive()) return autocastCall('lower', fusedConv2d, [x, weight, opts]);
   const { scale = null, shift = null, residual = null, relu = false } = opts;
   const O = weight.shape[0];
   for (const [name, t] of [
@@ -391,6 +394,8 @@ function batchNormImpl(
   residual: Tensor | null,
   relu: boolean,
 ): Tensor {
+  if (autocastActive())
+    return autocastCall(BN, batchNormImpl, [x, runningMean, runningVar, weight, bias, opts, residual, relu]);
   const training = opts.training ?? false;
   const b = backendOf(x);
   const bnForward = findKernel(b, 'batchNormForward');
@@ -540,6 +545,7 @@ export function layerNorm(
   bias: Tensor | null = null,
   eps = 1e-5,
 ): Tensor {
+  if (autocastActive()) return autocastCall('float32', layerNorm, [x, normalizedShape, weight, bias, eps]);
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);
   if (tail.join() !== normalizedShape.join()) {
@@ -579,6 +585,7 @@ function shiftByMax(x: Tensor, d: number): Tensor {
 
 /** log(softmax(x)) computed as (x - max) - log(sum(exp(x - max))), so large inputs keep their precision. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  if (autocastActive()) return autocastCall('float32', logSoftmax, [x, dim]);
   requireFloat(x, 'logSoftmax');
   const d = normDim(dim, x.ndim, 'logSoftmax');
   const out = noGrad(() => {
@@ -589,6 +596,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
+  if (autocastActive()) return autocastCall('float32', softmax, [x, dim]);
   requireFloat(x, 'softmax');
   const d = normDim(dim, x.ndim, 'softmax');
   const out = noGrad(() => {
@@ -615,6 +623,7 @@ export interface NllLossOptions {
 
 /** Negative log-likelihood of class-index targets over log-probabilities [N, C, ...]. */
 export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  if (autocastActive()) return autocastCall('float32', nllLoss, [logp, target, opts]);
   const reduction = checkReduction(opts.reduction ?? 'mean', 'nllLoss');
   const ignoreIndex = opts.ignoreIndex ?? -100;
   if (target.dtype !== 'int64' && target.dtype !== 'int32') {
@@ -694,6 +703,7 @@ export interface CrossEntropyOptions extends NllLossOptions {
  * probabilities (float, same shape as the input), with weight, ignoreIndex and label smoothing.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  if (autocastActive()) return autocastCall('float32', crossEntropy, [logits, target, opts]);
   const reduction = checkReduction(opts.reduction ?? 'mean', 'crossEntropy');
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1))
@@ -775,6 +785,7 @@ export function binaryCrossEntropyWithLogits(
 
 /** y = x W^T + b. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (autocastActive()) return autocastCall('lower', linear, [x, weight, bias]);
   if (x.shape[x.ndim - 1] !== weight.shape[1]) {
     throw new Error(
       `linear: mat1 and mat2 shapes cannot be multiplied (${x.shape.slice(0, -1).reduce((a, b) => a * b, 1)}x${x.shape[x.ndim - 1]} and ${weight.shape[1]}x${weight.shape[0]})`,

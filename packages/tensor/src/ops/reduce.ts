@@ -1,6 +1,7 @@
 // Reductions with their gradients: sum, mean, var, prod, max/min (all or along a dim), argmax, logsumexp,
 // and the running sum (cumsum).
 
+import { autocastActive, autocastCall } from '../amp/autocast.js';
 import { noGrad, record } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
@@ -37,6 +38,7 @@ function sumDtype(d: DType): DType {
 }
 
 export function sum(x: Tensor, dim: number | number[] | undefined, keepdim: boolean): Tensor {
+  if (autocastActive()) return autocastCall('float32', sum, [x, dim, keepdim]);
   const dims = normDims(dim, x.ndim, 'sum');
   const out = reduceRaw(x, 'sum', dims, keepdim, sumDtype(x.dtype));
   return record(dim === undefined ? 'SumBackward0' : 'SumBackward1', out, [x], (g) => [
@@ -52,7 +54,9 @@ export function mean(x: Tensor, dim: number | number[] | undefined, keepdim: boo
   }
   const dims = normDims(dim, x.ndim, 'mean');
   const n = numelOf(dims.map((d) => x.shape[d]));
-  const s = noGrad(() => reduceRaw(x, 'sum', dims, keepdim, x.dtype).div(n));
+  // 16-bit floats sum in float32 and divide before rounding, as PyTorch (a float16 sum overflows at 65504).
+  const acc = x.dtype === 'float16' || x.dtype === 'bfloat16' ? 'float32' : x.dtype;
+  const s = noGrad(() => reduceRaw(x, 'sum', dims, keepdim, acc).div(n).to(x.dtype));
   return record(dim === undefined ? 'MeanBackward0' : 'MeanBackward1', s, [x], (g) => [
     keepDims(g, x.shape, dims, keepdim).div(n).expand(x.shape),
   ]);
@@ -178,6 +182,7 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim: boolean): 
  * prod / x; with exactly one zero only that element gets the product of the rest; with two or more, all 0.
  */
 export function prod(x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  if (autocastActive()) return autocastCall('float32', prod, [x, dim, keepdim]);
   const dims = normDims(dim, x.ndim, 'prod');
   const out = reduceRaw(x, 'prod', dims, keepdim, sumDtype(x.dtype));
   return record(
@@ -203,6 +208,7 @@ export function prod(x: Tensor, dim: number | undefined, keepdim: boolean): Tens
  * is the same scan run from the other end.
  */
 export function cumsum(x: Tensor, dim: number): Tensor {
+  if (autocastActive()) return autocastCall('float32', cumsum, [x, dim]);
   const d = normDim(dim, x.ndim, 'cumsum');
   const out = noGrad(() => scan(cast(x, sumDtype(x.dtype)), d, false));
   return record('CumsumBackward0', out, [x], (g) => [scan(g, d, true)]);

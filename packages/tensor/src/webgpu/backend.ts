@@ -15,6 +15,7 @@ import type {
 import type { DType, TypedArray } from '../dtype.js';
 import type { MemoryStats } from '../memory.js';
 import { contiguousStrides, isContiguousLayout } from '../shape.js';
+import { registerWebGpuKernels } from './fused.js';
 import type { GPUDevice } from './gpu-types.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './kernels/conv.js';
 import { assign, binary, copy, fill, unary, where } from './kernels/elementwise.js';
@@ -48,7 +49,12 @@ export class WebGpuBackend implements Backend {
     /** Asks the JS engine for a collection when the pool has grown by `threshold` bytes (see initWebGpu). */
     pressure: GcPressure = { collect: null, threshold: 0 },
   ) {
-    this.rt = new GpuRuntime(gpuDevice, pressure);
+    this.rt = new GpuRuntime(
+      gpuDevice,
+      pressure,
+      `"${adapterInfo.description || adapterInfo.device || adapterInfo.vendor || 'unknown'}"`,
+    );
+    registerWebGpuKernels(this, this.rt);
   }
 
   /** Kernel dispatches recorded since the backend was created (for profiling). */
@@ -57,6 +63,14 @@ export class WebGpuBackend implements Backend {
   }
   set dispatches(n: number) {
     this.rt.launcher.dispatches = n;
+  }
+
+  /**
+   * Kernel launches and queue submits since the backend was created: take the difference around a
+   * training step to see how many dispatches it records and how many command buffers it submits.
+   */
+  launchStats(): { launches: number; submits: number } {
+    return { launches: this.rt.launcher.dispatches, submits: this.rt.launcher.submits };
   }
 
   /** The pool's byte counts (allocated, in use, free). */
@@ -75,6 +89,11 @@ export class WebGpuBackend implements Backend {
       allocations: m.buffers,
       copiedBytes: 0,
     };
+  }
+
+  /** Whether this device holds float16 tensors (as f16; it was created with 'shader-f16'). */
+  get shaderF16(): boolean {
+    return this.rt.shaderF16;
   }
 
   /** Destroys the free buffers the pool keeps for reuse. */
@@ -106,7 +125,9 @@ export class WebGpuBackend implements Backend {
   }
   async read(x: View): Promise<TypedArray> {
     this.rt.check();
-    if (isContiguousLayout(x.shape, x.strides)) return readback(this.rt, x);
+    // Buffer copies start on 4-byte boundaries: a float16 view at an odd element is copied first.
+    const aligned = x.dtype !== 'float16' || x.offset % 2 === 0;
+    if (aligned && isContiguousLayout(x.shape, x.strides)) return readback(this.rt, x);
     const temp = copy(this.rt, x, x.dtype);
     // readback records its copy before it first awaits, so the temporary can go back to the pool now.
     const done = readback(this.rt, { ...x, storage: temp, strides: contiguousStrides(x.shape), offset: 0 });

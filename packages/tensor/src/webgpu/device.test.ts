@@ -1,5 +1,5 @@
 // The WebGPU runtime's own machinery, which no other device has: kernel error flags reported at the next
-// readback, adapters refused, dtypes stored in 32-bit GPU words and read back, async-only readback,
+// readback, adapters refused, dtypes stored in GPU words (float16 as f16) and read back, async-only readback,
 // disposal. What the ops compute is checked on every device by ops.golden/golden.test.ts and
 // cross-device.test.ts.
 

@@ -25,6 +25,12 @@ export interface WebGpuOptions {
    */
   collectGarbage?: (() => void) | null;
   gcThresholdBytes?: number;
+  /**
+   * Request the 'shader-f16' feature where the adapter offers it (default true): float16 tensors are
+   * then stored as f16 (2 bytes an element) and computed in f16 kernels. Without it, creating a
+   * float16 tensor on webgpu throws.
+   */
+  shaderF16?: boolean;
 }
 
 interface DawnModule {
@@ -137,7 +143,9 @@ export async function initWebGpu(opts: WebGpuOptions = {}): Promise<WebGpuBacken
     );
   }
   const lim = adapter.limits;
+  const f16 = (opts.shaderF16 ?? true) && adapter.features.has('shader-f16');
   const device = await adapter.requestDevice({
+    requiredFeatures: f16 ? ['shader-f16'] : [],
     requiredLimits: {
       maxBufferSize: lim.maxBufferSize,
       maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,

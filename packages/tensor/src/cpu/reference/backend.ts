@@ -62,8 +62,11 @@ export class ReferenceCpuBackend implements Backend {
     return new CpuStorage(data, this);
   }
 
-  /** A zeroed array for a new storage of `n` elements (JavaScript memory here; the heap in cpu-wasm). */
-  allocArray(dtype: DType, n: number): TypedArray {
+  /**
+   * An array for a new storage of `n` elements (JavaScript memory here; the heap in cpu-wasm): zeroed,
+   * or with `zero` false, of unspecified contents for callers that write every element.
+   */
+  allocArray(dtype: DType, n: number, _zero = true): TypedArray {
     return storageArrayFor(dtype, n);
   }
 
@@ -79,7 +82,7 @@ export class ReferenceCpuBackend implements Backend {
   }
 
   fill(dtype: DType, length: number, value: number): Storage {
-    const a = this.allocArray(dtype, length);
+    const a = this.allocArray(dtype, length, false);
     const v =
       dtype === 'float16'
         ? float32ToFloat16(value)
@@ -113,7 +116,7 @@ export class ReferenceCpuBackend implements Backend {
   copy(x: View, dtype: DType): Storage {
     const n = numelOf(x.shape);
     if (dtype === x.dtype) {
-      const out = this.allocArray(dtype, n);
+      const out = this.allocArray(dtype, n, false);
       const a = arr(x);
       const offs = stridedOffsets(x);
       if (!offs) out.set(a.subarray(x.offset, x.offset + n));
@@ -150,7 +153,7 @@ export class ReferenceCpuBackend implements Backend {
   unary(op: UnaryOp, x: View, outDtype: DType): Storage {
     const n = numelOf(x.shape);
     {
-      const out = this.allocArray(outDtype, n);
+      const out = this.allocArray(outDtype, n, false);
       if (fastUnary(op, x, arr(x), out, outDtype)) return this.store(out);
     }
     const f = unaryFn(op);
@@ -167,7 +170,7 @@ export class ReferenceCpuBackend implements Backend {
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
     const n = numelOf(a.shape);
     {
-      const out = this.allocArray(outDtype, n);
+      const out = this.allocArray(outDtype, n, false);
       if (fastBinary(op, a, b, arr(a), arr(b), out, outDtype)) return this.store(out);
     }
     const integer = !isFloating(a.dtype) && !isFloating(b.dtype);

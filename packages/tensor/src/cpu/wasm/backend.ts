@@ -155,9 +155,9 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
   }
 
   /** float32 arrays come from the WebAssembly heap (so kernels read them in place); others as in the reference. */
-  override allocArray(dtype: DType, n: number): TypedArray {
-    if (dtype === 'float32') return cpuHeap()?.float32(n) ?? new Float32Array(n);
-    return super.allocArray(dtype, n);
+  override allocArray(dtype: DType, n: number, zero = true): TypedArray {
+    if (dtype === 'float32') return cpuHeap()?.float32(n, zero) ?? new Float32Array(n);
+    return super.allocArray(dtype, n, zero);
   }
 
   /** Float32 data goes into the heap once, here, so no kernel has to copy it later. */

@@ -6,9 +6,11 @@
 import type { Conv2dParams, Storage, View } from '../../backend.js';
 import { numelOf } from '../../shape.js';
 import type { GpuRuntime } from '../runtime/device.js';
+import { gpuClass } from '../runtime/dtype.js';
 import { kernel } from '../runtime/params.js';
 import { type GemmBody, gemmShader, gemmTile } from './gemm.js';
-import { storeAs } from './wgsl.js';
+import { skinnyExtent, skinnyGemmShader, skinnyTile } from './gemm-skinny.js';
+import { loadAs, storeAs } from './wgsl.js';
 
 /** Layer geometry: x [N, C, IH, IW], weight [O, CG, KH, KW] in G groups (OG = O / G), out [N, O, OH, OW]. */
 const GEOMETRY = [
@@ -52,7 +54,10 @@ function geometry(
   return { C, IH, IW, O, CG, OG: O / p.groups, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, KC: CG * KH * KW };
 }
 
-/** One convolution as a GEMM per group g: C[g] (M x N) = A[g] (M x K) * B[g] (K x N). */
+/**
+ * One convolution as a GEMM per group g: C[g] (M x N) = A[g] (M x K) * B[g] (K x N). Loads go through
+ * LOAD_<operand>(), defined per launch as the conversion of that operand's storage to f32.
+ */
 interface ConvGemm {
   /** The operands bound at 2 and 3, in the order the backend method receives them. */
   inputs: readonly [Operand, Operand];
@@ -71,12 +76,12 @@ const CONVS = {
     sizes: (q, batch) => [q.OG, batch * q.OH * q.OW, q.KC],
     body: {
       aHoist: 'let aRow = WO + (g * OG + m) * KC;',
-      aLoad: 'av = WT[u32(aRow + k)];',
+      aLoad: 'av = LOAD_WT(WT[u32(aRow + k)]);',
       bHoist: `let KHW = KH * KW; let bImg = n / (OH * OW); let bP = n % (OH * OW);
   let bH0 = (bP / OW) * SH - PH; let bW0 = (bP % OW) * SW - PW; let bBase = XO + (bImg * C + g * CG) * IH * IW;`,
       bLoad: `let c = k / KHW; let r = k - c * KHW; let kh = r / KW; let kw = r - kh * KW;
   let h = bH0 + kh * DH; let w = bW0 + kw * DW;
-  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = X[u32(bBase + (c * IH + h) * IW + w)]; }`,
+  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = LOAD_X(X[u32(bBase + (c * IH + h) * IW + w)]); }`,
     },
     storeC: (value) => `let img = n / (p.OH * p.OW); let pp = n % (p.OH * p.OW);
   OUT[u32((img * p.O + g * p.OG + m) * p.OH * p.OW + pp)] = ${value};`,
@@ -87,14 +92,15 @@ const CONVS = {
     sizes: (q, batch) => [q.CG, batch * q.IH * q.IW, q.OG * q.KH * q.KW],
     body: {
       aHoist: 'let KHW = KH * KW;',
-      aLoad: 'let o = k / KHW; let r = k - o * KHW; av = WT[u32(WO + ((g * OG + o) * CG + m) * KHW + r)];',
+      aLoad:
+        'let o = k / KHW; let r = k - o * KHW; av = LOAD_WT(WT[u32(WO + ((g * OG + o) * CG + m) * KHW + r)]);',
       bHoist: `let bImg = n / (IH * IW); let bQ = n % (IH * IW); let bTh = bQ / IW + PH; let bTw = bQ % IW + PW;
   let bBase = GO + (bImg * O + g * OG) * OH * OW;`,
       bLoad: `let o = k / KHW; let r = k - o * KHW; let kh = r / KW; let kw = r - kh * KW;
   let th = bTh - kh * DH; let tw = bTw - kw * DW;
   if (th >= 0 && tw >= 0 && th % SH == 0 && tw % SW == 0) {
     let oh = th / SH; let ow = tw / SW;
-    if (oh < OH && ow < OW) { bv = GD[u32(bBase + (o * OH + oh) * OW + ow)]; }
+    if (oh < OH && ow < OW) { bv = LOAD_GD(GD[u32(bBase + (o * OH + oh) * OW + ow)]); }
   }`,
     },
     storeC: (value) => `let img = n / (p.IH * p.IW); let qq = n % (p.IH * p.IW);
@@ -106,12 +112,12 @@ const CONVS = {
     sizes: (q, batch) => [q.OG, q.KC, batch * q.OH * q.OW],
     body: {
       aHoist: 'let OHW = OH * OW; let aRow = GO + (g * OG + m) * OHW;',
-      aLoad: 'let img = k / OHW; let pp = k - img * OHW; av = GD[u32(aRow + img * O * OHW + pp)];',
+      aLoad: 'let img = k / OHW; let pp = k - img * OHW; av = LOAD_GD(GD[u32(aRow + img * O * OHW + pp)]);',
       bHoist: `let KHW = KH * KW; let bC = n / KHW; let bR = n - bC * KHW; let bKh = bR / KW;
   let bOffH = bKh * DH - PH; let bOffW = (bR - bKh * KW) * DW - PW; let bBase = XO + (g * CG + bC) * IH * IW;`,
       bLoad: `let img = k / OHW; let pp = k - img * OHW; let oh = pp / OW; let ow = pp - oh * OW;
   let h = oh * SH + bOffH; let w = ow * SW + bOffW;
-  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = X[u32(bBase + img * C * IH * IW + h * IW + w)]; }`,
+  if (h >= 0 && h < IH && w >= 0 && w < IW) { bv = LOAD_X(X[u32(bBase + img * C * IH * IW + h * IW + w)]); }`,
     },
     storeC: (value) => `OUT[u32((g * p.OG + m) * p.KC + n)] = ${value};`,
   },
@@ -133,22 +139,34 @@ function convolve(
   outLength: number,
 ): Storage {
   rt.check();
-  const out = rt.newStorage(outLength);
-  if (outLength === 0) return out;
   const spec: ConvGemm = CONVS[kind];
   const dtype = operands[0].dtype;
+  const out = rt.newStorage(outLength, dtype);
+  if (outLength === 0) return out;
   const [M, N, K] = spec.sizes(q, batch);
   const tile = gemmTile(M, N);
-  const k = kernel(`${kind}:${dtype}:${tile.tm}x${tile.tn}`, ['M', 'N', 'K', ...OFFSETS, ...GEOMETRY], () =>
-    gemmShader(tile, {
+  const classes = operands.map((v) => gpuClass(v.dtype));
+  const bind = (i: number) => {
+    const name = spec.inputs[i];
+    return `@group(0) @binding(${i + 2}) var<storage, read> ${name}: array<${classes[i]}>;
+fn LOAD_${name}(v: ${classes[i]}) -> f32 { return ${loadAs(classes[i], 'f32', 'v')}; }`;
+  };
+  // Skinny products (a 1x1 or 2x2 map, a weight gradient over few positions) get tiles without the
+  // square tiles' padding (gemm-skinny.ts).
+  const skinny = skinnyTile(M, N, K);
+  const { tm, tn } = skinny ? skinnyExtent(skinny) : tile;
+  const key = `${kind}:${dtype}:${classes.join(',')}:${tm}x${tn}${skinny ? `x${skinny.tk}` : ''}`;
+  const k = kernel(key, ['M', 'N', 'K', ...OFFSETS, ...GEOMETRY], () => {
+    const body: GemmBody = {
       ...spec.body,
-      bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
-@group(0) @binding(2) var<storage, read> ${spec.inputs[0]}: array<f32>;
-@group(0) @binding(3) var<storage, read> ${spec.inputs[1]}: array<f32>;`,
+      bindings: `@group(0) @binding(1) var<storage, read_write> OUT: array<${gpuClass(dtype)}>;
+${bind(0)}
+${bind(1)}`,
       locals: [...OFFSETS, ...GEOMETRY],
       storeC: spec.storeC(storeAs(dtype, 'f32', 'v')),
-    }),
-  );
+    };
+    return skinny ? skinnyGemmShader(skinny, body) : gemmShader(tile, body);
+  });
   const offsets = { XO: 0, WO: 0, GO: 0 };
   spec.inputs.forEach((name, i) => {
     offsets[OFFSET_OF[name]] = operands[i].offset;
@@ -157,7 +175,7 @@ function convolve(
     k,
     { M, N, K, ...offsets, ...q },
     [out._buffer!, ...operands.map((v) => rt.buffer(v, kind))],
-    [Math.ceil(N / tile.tn), Math.ceil(M / tile.tm), groups],
+    [Math.ceil(N / tn), Math.ceil(M / tm), groups],
   );
   return out;
 }

@@ -205,9 +205,11 @@ function mapShader(
         ? loadAs(c, lt, raw)
         : c === 'f32'
           ? `nz(${raw})`
-          : c === 'i32'
-            ? `(${raw} != 0)`
-            : `(${raw} != 0u)`;
+          : c === 'f16'
+            ? `nz(from_f16(${raw}))`
+            : c === 'i32'
+              ? `(${raw} != 0)`
+              : `(${raw} != 0u)`;
     lines.push(`  let v${j + 1} = ${v};`);
   });
   lines.push(`  var r: ${ct};`, `  ${body}`, `  OUT[u32(o0)] = ${storeAs(outDtype, ct, 'r')};`);
@@ -231,7 +233,7 @@ function map(
   rt.check();
   const shape = into ? into.shape : inputs[0].shape;
   const n = numelOf(shape);
-  const out = into ? null : rt.newStorage(n);
+  const out = into ? null : rt.newStorage(n, outDtype);
   if (n === 0) return out;
   const c = coalesce(shape, [
     into ? into.strides : contiguousStrides(shape),
@@ -262,9 +264,17 @@ function map(
 /** `length` elements of `dtype`, all `value`. */
 export function fill(rt: GpuRuntime, dtype: DType, length: number, value: number): WebGpuStorage {
   rt.check();
-  const s = rt.newStorage(length);
+  const s = rt.newStorage(length, dtype);
   const bits = fillBits(dtype, value);
-  if (length > 0) {
+  if (length > 0 && gpuClass(dtype) === 'f16') {
+    const k = kernel('fill:f16', ['n', 'bits'], () =>
+      elementShader(
+        '@group(0) @binding(1) var<storage, read_write> OUT: array<f16>;',
+        '  if (i >= u32(p.n)) { return; }\n  OUT[i] = bitcast<vec2<f16>>(u32(p.bits)).x;',
+      ),
+    );
+    rt.launch(k, { n: length, bits }, [s._buffer!], rt.grid1(length));
+  } else if (length > 0) {
     const k = kernel('fill', ['n', 'bits'], () =>
       elementShader(
         '@group(0) @binding(1) var<storage, read_write> OUT: array<i32>;',
@@ -274,6 +284,17 @@ export function fill(rt: GpuRuntime, dtype: DType, length: number, value: number
     rt.launch(k, { n: length, bits }, [s._buffer!], rt.grid1(length));
   }
   return s;
+}
+
+/**
+ * `f32` (n float32 elements, as the atomic-add kernels accumulate) as a storage of `dtype`: itself for
+ * dtypes held as f32, else a converted copy (f32 is released).
+ */
+export function narrowFrom32(rt: GpuRuntime, f32: WebGpuStorage, n: number, dtype: DType): Storage {
+  if (gpuClass(dtype) !== 'f16') return f32;
+  const out = copy(rt, { storage: f32, shape: [n], strides: [1], offset: 0, dtype: 'float32' }, dtype);
+  f32.dispose();
+  return out;
 }
 
 /** Contiguous copy of `x` converted to `dtype`. */

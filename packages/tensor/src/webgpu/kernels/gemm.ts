@@ -119,7 +119,7 @@ export function matmul(rt: GpuRuntime, a: View, b: View, outDtype: DType): Stora
   rt.check();
   const [B, M, K] = a.shape;
   const N = b.shape[2];
-  const out = rt.newStorage(B * M * N);
+  const out = rt.newStorage(B * M * N, outDtype);
   if (B * M * N === 0) return out;
   const ac = gpuClass(a.dtype);
   const bc = gpuClass(b.dtype);

@@ -4,9 +4,9 @@
 import type { Storage, View } from '../../backend.js';
 import { contiguousStrides, numelOf } from '../../shape.js';
 import type { GpuRuntime } from '../runtime/device.js';
-import { type ComputeType, gpuClass } from '../runtime/dtype.js';
+import { type ComputeType, type GpuClass, gpuClass, isFloatClass } from '../runtime/dtype.js';
 import { kernel } from '../runtime/params.js';
-import { fill } from './elementwise.js';
+import { fill, narrowFrom32 } from './elementwise.js';
 import { ATOMIC_ADD, decompose, dot, elementShader, loadAs } from './wgsl.js';
 
 /** WGSL wrapping a possibly negative `idx_raw` into [0, p.size) as `v`, or flagging error `code` and returning. */
@@ -22,26 +22,30 @@ const ERR_BINDING = '@group(0) @binding(4) var<storage, read_write> ERR: array<a
 /** Shape and strides of a possibly 0-d operand as rank >= 1 lists. */
 const dims = (a: readonly number[], zeroD: number) => (a.length ? [...a] : [zeroD]);
 
+/** The element type gather and indexSelect move unchanged: f16, or any 32-bit word. */
+const word = (c: GpuClass) => (c === 'f16' ? 'f16' : 'u32');
+
 export function gather(rt: GpuRuntime, x: View, dim: number, index: View): Storage {
   rt.check();
   const shape = dims(index.shape, 1);
   const R = shape.length;
   const n = numelOf(index.shape);
-  const out = rt.newStorage(n);
+  const out = rt.newStorage(n, x.dtype);
   if (n === 0) return out;
+  const w = word(gpuClass(x.dtype));
   const k = kernel(
-    `gather:${R}:${dim}`,
+    `gather:${R}:${dim}:${w}`,
     ['n', 'XO', 'IO', 'size', ['shape', R], ['xStrides', R], ['iStrides', R]],
     () =>
       elementShader(
-        `@group(0) @binding(1) var<storage, read_write> OUT: array<u32>;
-@group(0) @binding(2) var<storage, read> X: array<u32>;
+        `@group(0) @binding(1) var<storage, read_write> OUT: array<${w}>;
+@group(0) @binding(2) var<storage, read> X: array<${w}>;
 @group(0) @binding(3) var<storage, read> IDX: array<i32>;
 ${ERR_BINDING}`,
         `  if (i >= u32(p.n)) { return; }
 ${decompose(R, 'shape')}
   let idx_raw = IDX[u32(p.IO + ${dot(R, 'iStrides')})];
-${checkIndex(1, 'OUT[i] = 0u;')}
+${checkIndex(1, `OUT[i] = ${w}(0);`)}
   OUT[i] = X[u32(p.XO + ${dot(R, 'xStrides', { [dim]: 'v' })})];`,
       ),
   );
@@ -71,7 +75,7 @@ export function scatterAdd(
 ): Storage {
   const out = fill(rt, 'float32', numelOf(shape), 0);
   const n = numelOf(index.shape);
-  if (n === 0) return out;
+  if (n === 0) return narrowFrom32(rt, out, numelOf(shape), src.dtype);
   const R = Math.max(index.shape.length, 1);
   const sc = gpuClass(src.dtype);
   const k = kernel(
@@ -106,7 +110,7 @@ ${checkIndex(2, '')}
     [out._buffer!, rt.buffer(index, 'scatterAdd'), rt.buffer(src, 'scatterAdd'), rt.errorFlag],
     rt.grid1(n),
   );
-  return out;
+  return narrowFrom32(rt, out, numelOf(shape), src.dtype);
 }
 
 export function indexSelect(rt: GpuRuntime, x: View, dim: number, index: View): Storage {
@@ -115,22 +119,23 @@ export function indexSelect(rt: GpuRuntime, x: View, dim: number, index: View): 
   const d = x.shape.length ? dim : 0;
   outShape[d] = numelOf(index.shape);
   const n = numelOf(outShape);
-  const out = rt.newStorage(n);
+  const out = rt.newStorage(n, x.dtype);
   if (n === 0) return out;
   const R = outShape.length;
+  const w = word(gpuClass(x.dtype));
   const k = kernel(
-    `indexSelect:${R}:${d}`,
+    `indexSelect:${R}:${d}:${w}`,
     ['n', 'XO', 'IO', 'iStride', 'size', ['shape', R], ['xStrides', R]],
     () =>
       elementShader(
-        `@group(0) @binding(1) var<storage, read_write> OUT: array<u32>;
-@group(0) @binding(2) var<storage, read> X: array<u32>;
+        `@group(0) @binding(1) var<storage, read_write> OUT: array<${w}>;
+@group(0) @binding(2) var<storage, read> X: array<${w}>;
 @group(0) @binding(3) var<storage, read> IDX: array<i32>;
 ${ERR_BINDING}`,
         `  if (i >= u32(p.n)) { return; }
 ${decompose(R, 'shape')}
   let idx_raw = IDX[u32(p.IO + c${d} * p.iStride)];
-${checkIndex(3, 'OUT[i] = 0u;')}
+${checkIndex(3, `OUT[i] = ${w}(0);`)}
   OUT[i] = X[u32(p.XO + ${dot(R, 'xStrides', { [d]: 'v' })})];`,
       ),
   );
@@ -160,7 +165,7 @@ export function indexAdd(
 ): Storage {
   const out = fill(rt, 'float32', numelOf(shape), 0);
   const n = numelOf(src.shape);
-  if (n === 0) return out;
+  if (n === 0) return narrowFrom32(rt, out, numelOf(shape), src.dtype);
   const srcShape = dims(src.shape, 1);
   const d = src.shape.length ? dim : 0;
   const R = srcShape.length;
@@ -197,7 +202,7 @@ ${checkIndex(4, '')}
     [out._buffer!, rt.buffer(index, 'indexAdd'), rt.buffer(src, 'indexAdd'), rt.errorFlag],
     rt.grid1(n),
   );
-  return out;
+  return narrowFrom32(rt, out, numelOf(shape), src.dtype);
 }
 
 /** WGSL body of before(va, ia, vb, ib): a ranks ahead of b in the output order (NaN counts as the largest). */
@@ -222,15 +227,15 @@ export function topk(
   const outShape = [...shape];
   outShape[d] = k;
   const n = numelOf(outShape);
-  const values = rt.newStorage(n);
-  const indices = rt.newStorage(n);
+  const values = rt.newStorage(n, x.dtype);
+  const indices = rt.newStorage(n, 'int64');
   const rows = L === 0 ? 0 : numelOf(shape) / L;
   if (n === 0 || rows === 0) return { values, indices };
   const rest = shape.map((_, e) => e).filter((e) => e !== d);
   const R = Math.max(rest.length, 1);
   const outStrides = contiguousStrides(outShape);
   const xc = gpuClass(x.dtype);
-  const ct: ComputeType = xc === 'f32' ? 'f32' : 'i32';
+  const ct: ComputeType = isFloatClass(xc) ? 'f32' : 'i32';
   const at = (e: string) => loadAs(xc, ct, `X[u32(xb + ${e} * xStride)]`);
   const kern = kernel(
     `topk:${xc}:${R}:${largest}`,

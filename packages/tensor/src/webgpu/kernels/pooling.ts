@@ -6,7 +6,7 @@ import { numelOf } from '../../shape.js';
 import type { GpuRuntime } from '../runtime/device.js';
 import { gpuClass } from '../runtime/dtype.js';
 import { kernel } from '../runtime/params.js';
-import { fill } from './elementwise.js';
+import { fill, narrowFrom32 } from './elementwise.js';
 import { ATOMIC_ADD, elementShader, loadAs, storeAs } from './wgsl.js';
 
 /** Input and output planes, window, stride, padding and dilation (height then width). */
@@ -37,8 +37,8 @@ export function maxPool2d(
 ): { values: Storage; indices: Storage } {
   rt.check();
   const n = numelOf(outShape);
-  const values = rt.newStorage(n);
-  const indices = rt.newStorage(n);
+  const values = rt.newStorage(n, x.dtype);
+  const indices = rt.newStorage(n, 'int64');
   const xc = gpuClass(x.dtype);
   const k = kernel(`maxPool2d:${x.dtype}`, ['n', 'XO', ...GEOMETRY], () =>
     elementShader(
@@ -84,6 +84,7 @@ export function maxPool2dBackward(
 ): Storage {
   const out = fill(rt, 'float32', numelOf(inputShape), 0);
   const n = numelOf(gradOut.shape);
+  const total = numelOf(inputShape);
   const gc = gpuClass(gradOut.dtype);
   const k = kernel(`maxPool2dBackward:${gc}`, ['n', 'GO', 'IO', 'planeOut', 'planeIn'], () =>
     elementShader(
@@ -109,7 +110,7 @@ export function maxPool2dBackward(
     [out._buffer!, rt.buffer(gradOut, 'maxPool2dBackward'), rt.buffer(indices, 'maxPool2dBackward')],
     rt.grid1(n),
   );
-  return out;
+  return narrowFrom32(rt, out, total, gradOut.dtype);
 }
 
 /** The clipped window h0..h1, w0..w1 of output (oh, ow) and its divisor, as the CPU's avgWindow. */
@@ -149,7 +150,7 @@ const AVG_PARAMS = ['n', 'offset', ...GEOMETRY, 'divisorOverride', 'countInclude
 export function avgPool2d(rt: GpuRuntime, x: View, p: Pool2dParams, outShape: readonly number[]): Storage {
   rt.check();
   const n = numelOf(outShape);
-  const out = rt.newStorage(n);
+  const out = rt.newStorage(n, x.dtype);
   const xc = gpuClass(x.dtype);
   const k = kernel(`avgPool2d:${x.dtype}`, AVG_PARAMS, () =>
     elementShader(
@@ -183,12 +184,12 @@ export function avgPool2dBackward(
 ): Storage {
   rt.check();
   const n = numelOf(inputShape);
-  const out = rt.newStorage(n);
+  const out = rt.newStorage(n, gradOut.dtype);
   const gc = gpuClass(gradOut.dtype);
   // Gather form (deterministic): each input element sums g / divisor over the windows that cover it.
-  const k = kernel(`avgPool2dBackward:${gc}`, AVG_PARAMS, () =>
+  const k = kernel(`avgPool2dBackward:${gradOut.dtype}`, AVG_PARAMS, () =>
     elementShader(
-      `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
+      `@group(0) @binding(1) var<storage, read_write> OUT: array<${gc}>;
 @group(0) @binding(2) var<storage, read> G: array<${gc}>;`,
       `${pixel(true)}
   let lh = h + p.PH - p.KH + 1;
@@ -206,7 +207,7 @@ export function avgPool2dBackward(
       }
     }
   }
-  OUT[i] = s;`,
+  OUT[i] = ${storeAs(gradOut.dtype, 'f32', 's')};`,
       AVG_WINDOW,
     ),
   );
@@ -229,7 +230,7 @@ fn end_(o: i32, I: i32, O: i32) -> i32 { return ((o + 1) * I + O - 1) / O; }`;
 export function adaptiveAvgPool2d(rt: GpuRuntime, x: View, outShape: readonly number[]): Storage {
   rt.check();
   const n = numelOf(outShape);
-  const out = rt.newStorage(n);
+  const out = rt.newStorage(n, x.dtype);
   const xc = gpuClass(x.dtype);
   const k = kernel(`adaptiveAvgPool2d:${x.dtype}`, ADAPTIVE_PARAMS, () =>
     elementShader(
@@ -262,11 +263,11 @@ export function adaptiveAvgPool2dBackward(
 ): Storage {
   rt.check();
   const n = numelOf(inputShape);
-  const out = rt.newStorage(n);
+  const out = rt.newStorage(n, gradOut.dtype);
   const gc = gpuClass(gradOut.dtype);
-  const k = kernel(`adaptiveAvgPool2dBackward:${gc}`, ADAPTIVE_PARAMS, () =>
+  const k = kernel(`adaptiveAvgPool2dBackward:${gradOut.dtype}`, ADAPTIVE_PARAMS, () =>
     elementShader(
-      `@group(0) @binding(1) var<storage, read_write> OUT: array<f32>;
+      `@group(0) @binding(1) var<storage, read_write> OUT: array<${gc}>;
 @group(0) @binding(2) var<storage, read> G: array<${gc}>;`,
       `${pixel(true)}
   var s = 0.0;
@@ -279,7 +280,7 @@ export function adaptiveAvgPool2dBackward(
       s += ${loadAs(gc, 'f32', 'G[u32(p.offset + (nc * OH + oh) * OW + ow)]')} / f32((h1 - h0) * (w1 - w0));
     }
   }
-  OUT[i] = s;`,
+  OUT[i] = ${storeAs(gradOut.dtype, 'f32', 's')};`,
       ADAPTIVE_WINDOW,
     ),
   );

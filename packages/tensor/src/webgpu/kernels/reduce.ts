@@ -152,7 +152,7 @@ export function reduce(
   const kept = [...Array(x.shape.length).keys()].filter((d) => !dims.includes(d));
   const outer = numelOf(kept.map((d) => x.shape[d]));
   const inner = numelOf(dims.map((d) => x.shape[d]));
-  const out = rt.newStorage(outer);
+  const out = rt.newStorage(outer, outDtype);
   if (outer === 0) return out;
   if (inner === 0 && (op === 'max' || op === 'min' || op === 'argmax' || op === 'argmin')) {
     out.dispose();

@@ -10,15 +10,16 @@ import { PRELUDE } from './math.js';
 /** Expression converting a loaded storage value `v` of class `c` to compute type `ct`. */
 export function loadAs(c: GpuClass, ct: ComputeType, v: string): string {
   if (c === ct) return v;
+  if (c === 'f16') return ct === 'f32' ? `from_f16(${v})` : `f2i(from_f16(${v}))`;
   return `${ct}(${v})`;
 }
 
 /** Expression converting a value of compute type `ct` to the storage value of `dtype`. */
 export function storeAs(dtype: DType, ct: ComputeType, v: string): string {
   const c = gpuClass(dtype);
+  if (c === 'f16') return `to_f16(${ct === 'f32' ? v : `f32(${v})`})`;
   if (c === 'f32') {
     const f = ct === 'f32' ? v : `f32(${v})`;
-    if (dtype === 'float16') return `round_f16(${f})`;
     if (dtype === 'bfloat16') return `round_bf16(${f})`;
     return f;
   }

@@ -2,9 +2,10 @@
 // storages from a buffer pool (returned on dispose or by the FinalizationRegistry), and the launcher.
 
 import type { Storage, View } from '../../backend.js';
+import type { DType } from '../../dtype.js';
 import { nextStorageSerial } from '../../serial.js';
 import type { GPUBuffer, GPUDevice } from '../gpu-types.js';
-import { ELEM } from './dtype.js';
+import { elemBytes } from './dtype.js';
 import { type Grid, Launcher } from './launch.js';
 import type { Kernel, ParamField, ParamValues } from './params.js';
 import { BufferPool, type PoolStats, USAGE } from './pool.js';
@@ -14,7 +15,7 @@ interface StorageOwner {
   _releaseStorage(s: WebGpuStorage, buffer: GPUBuffer): void;
 }
 
-/** A tensor's storage on the GPU: a pooled buffer holding `length` 32-bit elements. */
+/** A tensor's storage on the GPU: a pooled buffer holding `length` elements (2 or 4 bytes each). */
 export class WebGpuStorage implements Storage {
   readonly device = 'webgpu' as const;
   readonly serial = nextStorageSerial();
@@ -53,11 +54,16 @@ export class GpuRuntime implements StorageOwner {
   private readonly registry: FinalizationRegistry<GPUBuffer>;
   private lost: string | null = null;
   private pendingError: string | null = null;
+  /** Whether the device was created with 'shader-f16' (float16 tensors need it). */
+  readonly shaderF16: boolean;
 
   constructor(
     readonly device: GPUDevice,
     pressure: GcPressure,
+    /** The adapter, in words, for error messages. */
+    readonly adapterName = 'this adapter',
   ) {
+    this.shaderF16 = device.features.has('shader-f16');
     const fail = (m: string) => {
       this.pendingError ??= m;
     };
@@ -91,9 +97,24 @@ export class GpuRuntime implements StorageOwner {
     }
   }
 
-  /** A storage of `length` elements (contents undefined) from the pool. */
-  newStorage(length: number): WebGpuStorage {
-    const bytes = Math.max(length, 1) * ELEM;
+  /** Throws unless the device can hold `dtype` (float16 needs the 'shader-f16' feature). */
+  requireDtype(dtype: DType): void {
+    if (dtype === 'float16' && !this.shaderF16) {
+      throw new Error(
+        `webgpu: float16 tensors need the WebGPU feature 'shader-f16', which the device on adapter ${this.adapterName} ` +
+          'was created without (the adapter does not offer it, or initWebGpu was called with { shaderF16: false }); ' +
+          'use float32 here, or bfloat16 (stored as f32 on the GPU)',
+      );
+    }
+  }
+
+  /**
+   * A storage of `length` elements of `dtype` (contents undefined) from the pool. Without a dtype it
+   * sizes 4-byte elements, which holds any dtype.
+   */
+  newStorage(length: number, dtype?: DType): WebGpuStorage {
+    if (dtype) this.requireDtype(dtype);
+    const bytes = Math.max(length, 1) * (dtype ? elemBytes(dtype) : 4);
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > maxBinding) {
       throw new Error(

@@ -2,6 +2,7 @@
 // into one arena buffer that is written just before the submit, at most MAX_BATCH dispatches a submit.
 
 import type { GPUBuffer, GPUCommandEncoder, GPUDevice } from '../gpu-types.js';
+import { F16_HELPERS, usesF16 } from './dtype.js';
 import { type Kernel, type ParamField, ParamLayout, type ParamValues } from './params.js';
 import { USAGE } from './pool.js';
 
@@ -23,6 +24,8 @@ export class Launcher {
   private batched = 0;
   /** Kernel dispatches recorded since creation (for profiling). */
   dispatches = 0;
+  /** Command buffers submitted to the queue since creation (for profiling). */
+  submits = 0;
   private readonly align: number;
   private readonly maxGroups: number;
 
@@ -56,6 +59,7 @@ export class Launcher {
     if (this.arenaUsed > 0)
       this.device.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed / 4);
     this.device.queue.submit([this.encoder.finish()]);
+    this.submits++;
     this.encoder = null;
     this.arenaUsed = 0;
     this.batched = 0;
@@ -67,7 +71,9 @@ export class Launcher {
       const layout = new ParamLayout(k.key, k.params);
       const d = this.device;
       d.pushErrorScope('validation');
-      const module = d.createShaderModule({ code: layout.wgsl + k.wgsl(), label: k.key });
+      let code = layout.wgsl + k.wgsl();
+      if (usesF16(code)) code = `enable f16;\n${code}\n${F16_HELPERS}`;
+      const module = d.createShaderModule({ code, label: k.key });
       const pipeline = d.createComputePipeline({
         layout: 'auto',
         compute: { module, entryPoint: 'main' },

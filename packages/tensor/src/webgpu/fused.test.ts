@@ -1,0 +1,299 @@
+// The WebGPU backend's registered fused kernels (webgpu/fused.ts) against the composed fallback of
+// their op on the same device (the kernel taken out of the registry), forward and backward, with the
+// conformance suite's WebGPU tolerance (compareValues in test-utils/conformance.ts); and the launch
+// counts they save.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noGrad } from '../autograd.js';
+import type { Backend } from '../backend.js';
+import { randn, tensor, zeros } from '../creation.js';
+import type { DType } from '../dtype.js';
+import { batchNorm, conv2d, fusedBatchNorm, fusedConv2d } from '../ops/nn.js';
+import { sgdUpdate_ } from '../ops/optim.js';
+import { manualSeed } from '../random.js';
+import { findKernel, type KernelName, registeredKernels, registerKernel } from '../registry.js';
+import type { Tensor } from '../tensor.js';
+import { compareValues, webgpuDevice } from '../test-utils/conformance.js';
+import { requireWebGpu, webGpuTestsEnabled } from '../test-utils/webgpu-adapter.js';
+import type { WebGpuBackend } from './backend.js';
+
+let gpu: WebGpuBackend;
+
+/** Runs `fn` with `backend`'s kernel `name` out of the registry, so the op takes its composed fallback. */
+async function withoutKernel<T>(backend: Backend, name: KernelName, fn: () => Promise<T>): Promise<T> {
+  const impl = findKernel(backend, name);
+  registerKernel(backend, name, undefined as never);
+  try {
+    return await fn();
+  } finally {
+    if (impl) registerKernel(backend, name, impl);
+  }
+}
+
+/** Values of the named tensors, read back (null stays null). */
+async function values(ts: Record<string, Tensor | null>): Promise<Record<string, Float64Array | null>> {
+  const out: Record<string, Float64Array | null> = {};
+  for (const [k, t] of Object.entries(ts)) out[k] = t ? Float64Array.from(await t.read()) : null;
+  return out;
+}
+
+/**
+ * Compares the fused run's values with the fallback's: the WebGPU tolerance of the conformance suite
+ * for tensors each of whose elements stands on at most `L` terms.
+ */
+function problems(
+  fused: Record<string, Float64Array | null>,
+  composed: Record<string, Float64Array | null>,
+  L: number,
+  dtype: DType = 'float32',
+): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(composed)) {
+    const a = fused[k];
+    const e = composed[k];
+    if (!a || !e) {
+      if (a !== e) out.push(`${k}: ${a ? 'value' : 'null'} vs ${e ? 'value' : 'null'}`);
+      continue;
+    }
+    const p = compareValues(webgpuDevice, a, e, dtype, L, k);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+const gpuT = (t: Tensor) => t.to('webgpu');
+
+describe.skipIf(!webGpuTestsEnabled)('webgpu fused kernels equal their composed fallbacks', () => {
+  beforeAll(async () => {
+    gpu = await requireWebGpu();
+  }, 60_000);
+
+  it('registers every named kernel', () => {
+    expect(registeredKernels(gpu)).toEqual([
+      'conv2dEpilogue',
+      'batchNormForward',
+      'batchNormBackward',
+      'sgdStep',
+      'reluBackward',
+      'binaryInto',
+    ]);
+  });
+
+  for (const [residual, relu, affine] of [
+    [false, false, true],
+    [false, true, true],
+    [true, true, true],
+    [true, false, false],
+  ] as const) {
+    it(`batch norm in training (residual ${residual}, relu ${relu}, affine ${affine}): output, running stats, gradients`, async () => {
+      manualSeed(5);
+      const shape = [3, 6, 5, 7];
+      const [N, , H, W] = shape;
+      const x0 = randn(shape);
+      const r0 = randn(shape);
+      const w0 = randn(6);
+      const b0 = randn(6);
+      const u = gpuT(randn(shape));
+      const run = async () => {
+        const x = gpuT(x0).requiresGrad_();
+        const r = gpuT(r0).requiresGrad_();
+        const w = affine ? gpuT(w0).requiresGrad_() : null;
+        const b = affine ? gpuT(b0).requiresGrad_() : null;
+        const rm = zeros(6, { device: 'webgpu' });
+        const rv = zeros(6, { device: 'webgpu' }).add(1);
+        const opts = { training: true, momentum: 0.1, eps: 1e-5 };
+        const y =
+          residual || relu
+            ? fusedBatchNorm(x, rm, rv, w, b, { ...opts, residual: residual ? r : null, relu })
+            : batchNorm(x, rm, rv, w, b, opts);
+        y.mul(u).sum().backward();
+        return values({ y, rm, rv, gx: x.grad, gw: w?.grad ?? null, gb: b?.grad ?? null, gr: r.grad });
+      };
+      const fused = await run();
+      const composed = await withoutKernel(gpu, 'batchNormForward', () =>
+        withoutKernel(gpu, 'batchNormBackward', run),
+      );
+      // Each element stands on the channel's statistics: sums over N * H * W values.
+      expect(problems(fused, composed, N * H * W)).toEqual([]);
+    });
+  }
+
+  it('training batch norm takes 2 launches forward and 2 backward', async () => {
+    manualSeed(6);
+    const x = gpuT(randn([2, 4, 3, 3])).requiresGrad_();
+    const w = gpuT(randn(4)).requiresGrad_();
+    const b = gpuT(randn(4)).requiresGrad_();
+    const count = (fn: () => void) => {
+      const before = gpu.launchStats().launches;
+      fn();
+      return gpu.launchStats().launches - before;
+    };
+    let y: Tensor | null = null;
+    const forward = count(() => {
+      y = batchNorm(x, null, null, w, b, { training: true });
+    });
+    const g = gpuT(randn([2, 4, 3, 3]));
+    const backward = count(() => (y as unknown as Tensor).backward(g));
+    expect(forward).toBe(2);
+    // The two kernels; the leaves' .grad take their outputs without a copy.
+    expect(backward).toBe(2);
+    await (y as unknown as Tensor).sum().item();
+  });
+
+  const sgdCombos = [
+    { momentum: 0, dampening: 0, nesterov: false, maximize: false, weightDecay: 0 },
+    { momentum: 0, dampening: 0, nesterov: false, maximize: true, weightDecay: 0.01 },
+    { momentum: 0.9, dampening: 0, nesterov: false, maximize: false, weightDecay: 0 },
+    { momentum: 0.9, dampening: 0.1, nesterov: false, maximize: false, weightDecay: 1e-4 },
+    { momentum: 0.9, dampening: 0, nesterov: true, maximize: false, weightDecay: 1e-2 },
+    { momentum: 0.5, dampening: 0, nesterov: true, maximize: true, weightDecay: 0 },
+  ];
+  for (const c of sgdCombos) {
+    it(`sgdStep over three steps ${JSON.stringify(c)}`, async () => {
+      manualSeed(3);
+      const p0 = randn(6, 5);
+      const grads = [randn(6, 5), randn(6, 5), randn(6, 5)].map(gpuT);
+      const run = async () => {
+        const p = gpuT(p0);
+        let buf: Tensor | null = null;
+        for (const g of grads) buf = sgdUpdate_(p, g, buf, { lr: 0.1, ...c });
+        return values({ p, buf });
+      };
+      const fused = await run();
+      const composed = await withoutKernel(gpu, 'sgdStep', run);
+      expect(problems(fused, composed, 4)).toEqual([]);
+    });
+  }
+
+  it('sgdStep is one launch per parameter, momentum buffer included', () => {
+    const p = zeros(10, { device: 'webgpu' });
+    const g = zeros(10, { device: 'webgpu' }).add(1);
+    const buf = zeros(10, { device: 'webgpu' });
+    const before = gpu.launchStats().launches;
+    sgdUpdate_(p, g, buf, {
+      lr: 0.1,
+      momentum: 0.9,
+      dampening: 0,
+      nesterov: false,
+      maximize: false,
+      weightDecay: 1e-4,
+    });
+    expect(gpu.launchStats().launches - before).toBe(1);
+  });
+
+  it('reluBackward: the gradient of relu from its output, zeros and NaN included', async () => {
+    // Zeros get gradient 0. A NaN output passes its gradient, as PyTorch's threshold_backward and the
+    // CPU kernels do (the composed fallback gives 0 there, so that element is checked on its own).
+    const nanAt = 10;
+    const data = Array.from({ length: 36 }, (_, i) =>
+      i % 7 === 0 ? 0 : i === nanAt ? Number.NaN : Math.sin(i * 1.7),
+    );
+    const x0 = tensor(data).reshape(4, 9);
+    const g0 = randn(4, 9);
+    const run = async () => {
+      const x = gpuT(x0).requiresGrad_();
+      const g = gpuT(g0);
+      x.relu().backward(g);
+      return values({ gx: x.grad });
+    };
+    const fused = await run();
+    const composed = await withoutKernel(gpu, 'reluBackward', run);
+    const gNan = g0.readSync()[nanAt];
+    expect(fused.gx![nanAt]).toBeCloseTo(gNan, 6);
+    fused.gx![nanAt] = composed.gx![nanAt];
+    expect(problems(fused, composed, 1)).toEqual([]);
+  });
+
+  it('binaryInto: in-place ops on contiguous, strided and broadcast operands', async () => {
+    manualSeed(9);
+    const a0 = randn(5, 6);
+    const b0 = randn(6);
+    const c0 = randn(6, 5);
+    const i0 = randn(5, 6).mul(10).to('int32');
+    const run = async () =>
+      noGrad(() => {
+        const a = gpuT(a0);
+        a.add_(gpuT(b0)); // broadcast operand
+        a.mul_(gpuT(c0).t()); // strided operand
+        a.sub_(2.5); // scalar
+        const t = gpuT(c0).t(); // strided destination
+        t.div_(gpuT(a0));
+        const i = gpuT(i0);
+        i.add_(3);
+        return values({ a, t: t.contiguous(), i: i.to('float32') });
+      });
+    const fused = await run();
+    const composed = await withoutKernel(gpu, 'binaryInto', run);
+    expect(problems(fused, composed, 1)).toEqual([]);
+  });
+
+  it('conv2dEpilogue: relu(conv2d(x, w) * scale + shift + residual) without gradients', async () => {
+    manualSeed(10);
+    const x0 = randn(2, 3, 7, 6);
+    const w0 = randn(4, 3, 3, 3);
+    const s0 = randn(4);
+    const h0 = randn(4);
+    const r0 = randn(2, 4, 4, 3);
+    const run = async () =>
+      noGrad(() =>
+        values({
+          full: fusedConv2d(gpuT(x0), gpuT(w0), {
+            stride: 2,
+            padding: 1,
+            scale: gpuT(s0),
+            shift: gpuT(h0),
+            residual: gpuT(r0),
+            relu: true,
+          }),
+          affine: fusedConv2d(gpuT(x0), gpuT(w0), {
+            stride: 2,
+            padding: 1,
+            scale: gpuT(s0),
+            shift: gpuT(h0),
+          }),
+        }),
+      );
+    const fused = await run();
+    const composed = await withoutKernel(gpu, 'conv2dEpilogue', run);
+    // A convolution output sums C * KH * KW = 27 products; the epilogue adds three more terms.
+    expect(problems(fused, composed, 30)).toEqual([]);
+  });
+});
+
+describe.skipIf(!webGpuTestsEnabled)('webgpu skinny convolutions (gemm-skinny.ts)', () => {
+  beforeAll(async () => {
+    gpu = await requireWebGpu();
+  }, 60_000);
+
+  // [x shape, weight shape, stride, padding]: 1x1 and 2x2 output maps (N of 1 to 8 GEMM columns) and
+  // weight gradients over 2 to 8 positions (K of 2 to 8), the shapes of a ResNet's last stages.
+  const cases: [number[], number[], number, number][] = [
+    [[2, 40, 1, 1], [24, 40, 3, 3], 1, 1],
+    [[1, 40, 1, 1], [300, 40, 3, 3], 1, 1],
+    [[2, 24, 2, 2], [36, 24, 3, 3], 1, 1],
+    [[1, 20, 4, 4], [70, 20, 3, 3], 2, 1],
+    [[3, 16, 3, 3], [5, 16, 1, 1], 2, 0],
+  ];
+  for (const [xs, ws, stride, padding] of cases) {
+    it(`conv2d x [${xs}] w [${ws}] stride ${stride}: forward and both gradients equal the CPU's`, async () => {
+      manualSeed(12);
+      const x0 = randn(xs);
+      const w0 = randn(ws);
+      const run = async (device: 'cpu' | 'webgpu') => {
+        const x = x0.to(device).requiresGrad_();
+        const w = w0.to(device).requiresGrad_();
+        const y = conv2d(x, w, null, { stride, padding });
+        y.mul(y).sum().backward();
+        return values({ y, gx: x.grad, gw: w.grad });
+      };
+      const gpuValues = await run('webgpu');
+      const cpuValues = await run('cpu');
+      // The conformance suite's reduction length: the case's elements per element of each tensor.
+      const total = x0.numel() + w0.numel() + cpuValues.y!.length;
+      for (const k of ['y', 'gx', 'gw']) {
+        const L = Math.ceil(total / cpuValues[k]!.length);
+        expect(problems({ [k]: gpuValues[k] }, { [k]: cpuValues[k] }, L)).toEqual([]);
+      }
+    });
+  }
+});

@@ -1,0 +1,170 @@
+// WebGPU kernels for the registry's fused elementwise entries (registry.ts): the SGD step of one
+// parameter in one dispatch, ReLU's gradient from its output, and in-place binary ops written straight
+// into the destination (no temporary, no copy back).
+
+import type { BinaryOp, SgdStepOptions, Storage, View } from '../../backend.js';
+import type { DType } from '../../dtype.js';
+import { isContiguousLayout, numelOf } from '../../shape.js';
+import type { GpuRuntime } from '../runtime/device.js';
+import { computeType, gpuClass } from '../runtime/dtype.js';
+import { kernel } from '../runtime/params.js';
+import { coalesce } from './coalesce.js';
+import { binaryStmt } from './elementwise.js';
+import { elementShader, loadAs, storeAs } from './wgsl.js';
+
+const bits = new Int32Array(1);
+const floats = new Float32Array(bits.buffer);
+
+/** The bit pattern of `v` as a float32, for a parameter the WGSL reads with `bitcast<f32>(p.NAME)`. */
+export function f32Bits(v: number): number {
+  floats[0] = v;
+  return bits[0];
+}
+
+/** Dtypes whose GPU storage these kernels read and write as plain f32 words. */
+export function f32Storage(...views: (View | null)[]): boolean {
+  return views.every((v) => !v || v.dtype === 'float32' || v.dtype === 'float64');
+}
+
+function requireF32(op: string, ...views: (View | null)[]): void {
+  if (!f32Storage(...views)) {
+    const d = views.find((v) => v && v.dtype !== 'float32' && v.dtype !== 'float64')?.dtype;
+    throw new Error(`webgpu ${op}: expected float32 or float64 operands, got ${d}`);
+  }
+}
+
+/**
+ * One SGD step in place (PyTorch 1.13's single-tensor formula, as sgdStepLoop in cpu/norm.ts): one
+ * thread per element reads param, grad and the momentum buffer once and writes param and buffer.
+ * All operands contiguous and of one shape.
+ */
+export function sgdStep(rt: GpuRuntime, param: View, grad: View, buf: View | null, o: SgdStepOptions): void {
+  rt.check();
+  requireF32('sgdStep', param, grad, buf);
+  const n = numelOf(param.shape);
+  if (n === 0) return;
+  const momentum = buf !== null;
+  const k = kernel(
+    `fused-sgd:${momentum}:${o.nesterov}:${o.maximize}:${o.first}`,
+    ['n', 'po', 'go', 'bo', 'lr', 'momentum', 'keep', 'wd'],
+    () =>
+      elementShader(
+        [
+          '@group(0) @binding(1) var<storage, read_write> P: array<f32>;',
+          '@group(0) @binding(2) var<storage, read> G: array<f32>;',
+          momentum ? '@group(0) @binding(3) var<storage, read_write> B: array<f32>;' : '',
+        ].join('\n'),
+        `  if (i >= u32(p.n)) { return; }
+  let pi = u32(p.po) + i;
+  let x = P[pi];
+  let d = ${o.maximize ? '-' : ''}G[u32(p.go) + i] + bitcast<f32>(p.wd) * x;
+  ${
+    momentum
+      ? `let bi = u32(p.bo) + i;
+  let mom = bitcast<f32>(p.momentum);
+  let b = ${o.first ? 'd' : 'mom * B[bi] + bitcast<f32>(p.keep) * d'};
+  B[bi] = b;
+  P[pi] = x - bitcast<f32>(p.lr) * ${o.nesterov ? '(d + mom * b)' : 'b'};`
+      : 'P[pi] = x - bitcast<f32>(p.lr) * d;'
+  }`,
+      ),
+  );
+  const buffers = [rt.buffer(param, 'sgdStep'), rt.buffer(grad, 'sgdStep')];
+  if (buf) buffers.push(rt.buffer(buf, 'sgdStep'));
+  rt.launch(
+    k,
+    {
+      n,
+      po: param.offset,
+      go: grad.offset,
+      bo: buf?.offset ?? 0,
+      lr: f32Bits(o.lr),
+      momentum: f32Bits(o.momentum),
+      keep: f32Bits(1 - o.dampening),
+      wd: f32Bits(o.weightDecay),
+    },
+    buffers,
+    rt.grid1(n),
+  );
+}
+
+/** ReLU's gradient from its output (threshold_backward): 0 where out <= 0, else g; contiguous operands. */
+export function reluBackward(rt: GpuRuntime, g: View, out: View): Storage {
+  rt.check();
+  requireF32('reluBackward', g, out);
+  const n = numelOf(g.shape);
+  const gx = rt.newStorage(n);
+  if (n === 0) return gx;
+  const k = kernel('fused-relu-backward', ['n', 'go', 'yo'], () =>
+    elementShader(
+      `@group(0) @binding(1) var<storage, read_write> GX: array<f32>;
+@group(0) @binding(2) var<storage, read> G: array<f32>;
+@group(0) @binding(3) var<storage, read> Y: array<f32>;`,
+      `  if (i >= u32(p.n)) { return; }
+  GX[i] = select(G[u32(p.go) + i], 0.0, Y[u32(p.yo) + i] <= 0.0);`,
+    ),
+  );
+  rt.launch(
+    k,
+    { n, go: g.offset, yo: out.offset },
+    [gx._buffer!, rt.buffer(g, 'reluBackward'), rt.buffer(out, 'reluBackward')],
+    rt.grid1(n),
+  );
+  return gx;
+}
+
+/** Dtypes `binaryInto` writes in place: those held as one 32-bit word with no rounding on store. */
+const INTO_DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64'];
+
+/**
+ * `dst = dst op b` in one dispatch, dst bound once (read and written by the same thread), b shaped like
+ * dst (any strides, broadcast included). False where it does not apply: b sharing dst's storage, an
+ * overlapping (broadcast) destination, or a dtype outside INTO_DTYPES.
+ */
+export function binaryInto(rt: GpuRuntime, op: BinaryOp, dst: View, b: View): boolean {
+  if (b.storage === dst.storage || !INTO_DTYPES.includes(dst.dtype) || !INTO_DTYPES.includes(b.dtype))
+    return false;
+  if (dst.strides.some((s, d) => s === 0 && dst.shape[d] > 1)) return false;
+  rt.check();
+  const n = numelOf(dst.shape);
+  if (n === 0) return true;
+  const ct = computeType(dst.dtype, b.dtype);
+  const c = coalesce(dst.shape, [dst.strides, b.strides]);
+  const rank = c.shape.length;
+  const contiguous = isContiguousLayout(dst.shape, dst.strides) && isContiguousLayout(b.shape, b.strides);
+  const dc = gpuClass(dst.dtype);
+  const bc = gpuClass(b.dtype);
+  const k = kernel(
+    `fused-into:${op}:${ct}:${dst.dtype}:${bc}:${contiguous ? 'c' : rank}`,
+    ['n', 'dOff', 'bOff', ['shape', rank], ['ds', rank], ['bs', rank]],
+    () => {
+      const index = contiguous
+        ? '  let od = p.dOff + i32(i); let ob = p.bOff + i32(i);'
+        : [
+            '  var od = p.dOff; var ob = p.bOff; var rem = i;',
+            ...Array.from({ length: rank }, (_, j) => rank - 1 - j).map(
+              (d) =>
+                `  { let s = u32(p.shape[${d}]); let q = i32(rem % s); rem = rem / s; od += q * p.ds[${d}]; ob += q * p.bs[${d}]; }`,
+            ),
+          ].join('\n');
+      return elementShader(
+        `@group(0) @binding(1) var<storage, read_write> D: array<${dc}>;
+@group(0) @binding(2) var<storage, read> BV: array<${bc}>;`,
+        `  if (i >= u32(p.n)) { return; }
+${index}
+  let a = ${loadAs(dc, ct, 'D[u32(od)]')};
+  let b = ${loadAs(bc, ct, 'BV[u32(ob)]')};
+  var r: ${ct};
+  ${binaryStmt(op, ct)}
+  D[u32(od)] = ${storeAs(dst.dtype, ct, 'r')};`,
+      );
+    },
+  );
+  rt.launch(
+    k,
+    { n, dOff: dst.offset, bOff: b.offset, shape: c.shape, ds: c.strides[0], bs: c.strides[1] },
+    [rt.buffer(dst, 'binaryInto'), rt.buffer(b, 'binaryInto')],
+    rt.grid1(n),
+  );
+  return true;
+}
