@@ -3,7 +3,7 @@
 // the playground on CPU and on WebGPU (SwiftShader's software adapter), drops an image on it, and runs the
 // guides' browser-only code blocks in its editor. Screenshots go to docs/test-results/.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +11,15 @@ import { type Browser, type BrowserContext, chromium, type Page, type Request } 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES } from '../.vitepress/playground/examples';
 import { serve } from '../scripts/serve.mjs';
-import { CHROMIUM, dist, docsDir, FLAGS, shots } from './chromium';
+import {
+  CHROMIUM,
+  dist,
+  docsDir,
+  FLAGS,
+  requireSiteAndChromium,
+  shots,
+  waitForTrainingEnd,
+} from './chromium';
 import { allBlocks } from './markdown-blocks';
 
 let server: Server;
@@ -83,15 +91,7 @@ async function newPage(): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(dist, 'index.html'))) {
-    throw new Error(`no built site at ${dist}: run \`pnpm --filter @graft/docs docs:build\` first`);
-  }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no chromium at ${CHROMIUM}: install Debian's (\`pnpm test\` runs scripts/setup-system.mjs, which does) ` +
-        'or set CHROMIUM_PATH when running vitest directly; playwright-core never downloads a browser',
-    );
-  }
+  requireSiteAndChromium();
   mkdirSync(shots, { recursive: true });
   ({ server, url: base } = await serve(dist));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 60_000 });
@@ -291,13 +291,7 @@ async function trainRun(
   await page.check(`[data-test=recipe-${recipe}]`);
   await page.fill('[data-test=steps]', String(steps));
   await page.click('[data-test=train]');
-  await page.waitForFunction(
-    () =>
-      /^(Done|Stopped)/.test(document.querySelector('[data-test=status]')?.textContent ?? '') ||
-      document.querySelector('[data-test=errors]') !== null,
-    null,
-    { timeout: 240_000, polling: 250 },
-  );
+  await waitForTrainingEnd(page);
   const errors = await page.locator('[data-test=errors]').count();
   if (errors)
     throw new Error(`the playground reported: ${await page.locator('[data-test=errors]').textContent()}`);

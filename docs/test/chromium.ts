@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { serve } from '../scripts/serve.mjs';
 
 export const docsDir = fileURLToPath(new URL('..', import.meta.url));
@@ -31,10 +31,8 @@ export const FLAGS = [
 /** Chromium's fake webcam (a moving test pattern), granted without a prompt. */
 export const FAKE_CAMERA_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-/** Serves docs/dist and launches chromium; throws saying what to do when either is missing. */
-export async function startSiteAndBrowser(
-  extraFlags: string[] = [],
-): Promise<{ server: Server; base: string; browser: Browser }> {
+/** Throws saying what to do when the built site or chromium is missing. */
+export function requireSiteAndChromium(): void {
   if (!existsSync(join(dist, 'index.html'))) {
     throw new Error(`no built site at ${dist}: run \`pnpm --filter @graft/docs docs:build\` first`);
   }
@@ -44,6 +42,24 @@ export async function startSiteAndBrowser(
         'or set CHROMIUM_PATH when running vitest directly; playwright-core never downloads a browser',
     );
   }
+}
+
+/** Waits until the playground's run ends (Done or Stopped) or shows an error. */
+export async function waitForTrainingEnd(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      /^(Done|Stopped)/.test(document.querySelector('[data-test=status]')?.textContent ?? '') ||
+      document.querySelector('[data-test=errors]') !== null,
+    null,
+    { timeout: 240_000, polling: 250 },
+  );
+}
+
+/** Serves docs/dist and launches chromium; throws saying what to do when either is missing. */
+export async function startSiteAndBrowser(
+  extraFlags: string[] = [],
+): Promise<{ server: Server; base: string; browser: Browser }> {
+  requireSiteAndChromium();
   const { server, url } = await serve(dist);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -8,7 +8,13 @@ import { isOrderedDict, loadBytes, readSafetensors, type StateDict } from '@graf
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SmallNet } from '../.vitepress/playground/small-net';
-import { FAKE_CAMERA_FLAGS, shots, startSiteAndBrowser, stopSiteAndBrowser } from './chromium';
+import {
+  FAKE_CAMERA_FLAGS,
+  shots,
+  startSiteAndBrowser,
+  stopSiteAndBrowser,
+  waitForTrainingEnd,
+} from './chromium';
 
 let site: Awaited<ReturnType<typeof startSiteAndBrowser>> | undefined;
 let page: Page;
@@ -138,13 +144,7 @@ test('fine-tunes on the two classes, predicts the webcam frame live, and offers 
   await page.check('[data-test=recipe-groups]');
   await page.fill('[data-test=steps]', '12');
   await page.click('[data-test=train-mine]');
-  await page.waitForFunction(
-    () =>
-      /^(Done|Stopped)/.test(document.querySelector('[data-test=status]')?.textContent ?? '') ||
-      document.querySelector('[data-test=errors]') !== null,
-    null,
-    { timeout: 240_000, polling: 250 },
-  );
+  await waitForTrainingEnd(page);
   expect(await takeErrors()).toBe('');
   const m = await page.locator('[data-test=metrics]').evaluate((e) => ({ ...(e as HTMLElement).dataset }));
   expect(Number(m.step)).toBe(12);

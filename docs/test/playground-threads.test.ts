@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { shots, startSiteAndBrowser, stopSiteAndBrowser } from './chromium';
+import { shots, startSiteAndBrowser, stopSiteAndBrowser, waitForTrainingEnd } from './chromium';
 
 let site: Awaited<ReturnType<typeof startSiteAndBrowser>> | undefined;
 const problems: string[] = [];
@@ -34,13 +34,7 @@ async function trainOnCpu(page: Page, threads: number, steps: number): Promise<R
   await page.check('[data-test=recipe-groups]');
   await page.fill('[data-test=steps]', String(steps));
   await page.click('[data-test=train]');
-  await page.waitForFunction(
-    () =>
-      /^(Done|Stopped)/.test(document.querySelector('[data-test=status]')?.textContent ?? '') ||
-      document.querySelector('[data-test=errors]') !== null,
-    null,
-    { timeout: 240_000, polling: 250 },
-  );
+  await waitForTrainingEnd(page);
   if (await page.locator('[data-test=errors]').count()) {
     throw new Error(`the playground reported: ${await page.locator('[data-test=errors]').textContent()}`);
   }

@@ -2,6 +2,7 @@
 // per-channel sums accumulate in float64 lanes and every pass runs on the thread pool, split by
 // channel or by image. Plain JavaScript loops spend ~4 ns per element per pass here; these ~0.5.
 
+import type { SgdStepOptions } from '../../backend.js';
 import { withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
@@ -168,22 +169,11 @@ export function wasmBatchNormBackward(
   });
 }
 
-/** Options of one SGD step (registry's SgdStepOptions). */
-interface SgdOptions {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  maximize: boolean;
-  weightDecay: number;
-  first: boolean;
-}
-
 /**
  * One SGD step in place over `n` float32s at heap byte addresses p (parameter), g (gradient) and buf
  * (momentum buffer, 0 for none), in SIMD on the pool: chunks of at least 64 KiB, a few per thread.
  */
-export function wasmSgdStep(k: K, p: number, g: number, buf: number, n: number, o: SgdOptions): void {
+export function wasmSgdStep(k: K, p: number, g: number, buf: number, n: number, o: SgdStepOptions): void {
   const chunk = Math.max(1 << 14, Math.ceil(n / (4 * getNumThreads()) / 16) * 16);
   const tasks: number[][] = [];
   for (let i0 = 0; i0 < n; i0 += chunk) {
