@@ -173,10 +173,12 @@ describe.skipIf(!webgpuEnabled)('mixed precision training on webgpu (Fashion-MNI
     );
     expect(f32.accuracy).toBeGreaterThan(0.7);
     expect(Math.abs(amp.accuracy - f32.accuracy)).toBeLessThanOrEqual(0.01);
-    // Not 0.5: max-pool indices are 32-bit in both runs, and batch norm in float16 takes the composite
-    // path, which keeps its input and the normalised input (float32 has fused kernels that keep the input
-    // only). Measured on lavapipe: 5966400 B float32, 4428576 B autocast (0.74).
-    expect(amp.activationBytes / f32.activationBytes).toBeLessThan(0.78);
+    // Not 0.5 (the issue's target, not met): max-pool indices are 32-bit in both runs, and batch norm in
+    // float16 takes the composite path, which keeps its input and the normalised input, while float32
+    // runs WebGPU's fused batch-norm kernels, which keep the input only. Measured on lavapipe: 0.74 before
+    // the fused kernels were registered, 0.80 after; fused float16 batch-norm kernels would bring it
+    // to about 0.55. The bound checks that autocast saves activation memory at all.
+    expect(amp.activationBytes / f32.activationBytes).toBeLessThan(0.85);
   }, 600_000);
 
   it('a float16 copy of the parameters takes half the bytes of a float32 copy', () => {
