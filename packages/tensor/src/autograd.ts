@@ -138,7 +138,8 @@ function letGo(s: Storage): void {
  * For model authors: declares that nothing outside the autograd graph will read `t` (a tensor a forward
  * passes between its own layers and never hands out, with no hooks that could see it), so its storage
  * is freed as soon as the backward pass has used it for the last time. A no-op when `t` records no graph.
- * @internal
+ * Marking a tensor that user code can still reach (returned, stored, seen by a hook) frees memory that
+ * tensor still uses: mark only what your own forward creates and consumes.
  */
 export function markTemporary(t: Tensor): Tensor {
   const producer = t.gradFn;
