@@ -4,7 +4,7 @@
 // an overflow or grows it after `growthInterval` clean steps.
 
 import { checkOptions, noGrad, type Tensor } from '@graft/tensor';
-import type { Optimizer } from './optimizer.js';
+import { defineSnakeCaseAliases, type Optimizer } from './optimizer.js';
 
 /** Options of `new GradScaler()`, as torch.cuda.amp.GradScaler's keyword arguments. */
 export interface GradScalerOptions {
@@ -280,12 +280,4 @@ const SNAKE_CASE_ALIASES: Record<string, string> = {
   state_dict: 'stateDict',
   load_state_dict: 'loadStateDict',
 };
-for (const [snake, camel] of Object.entries(SNAKE_CASE_ALIASES)) {
-  Object.defineProperty(GradScaler.prototype, snake, {
-    configurable: true,
-    enumerable: false,
-    get(this: GradScaler) {
-      return (this as unknown as Record<string, (...a: unknown[]) => unknown>)[camel].bind(this);
-    },
-  });
-}
+defineSnakeCaseAliases(GradScaler.prototype, 'GradScaler', SNAKE_CASE_ALIASES);

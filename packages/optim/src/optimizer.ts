@@ -394,18 +394,30 @@ const SNAKE_CASE_ALIASES: Record<string, string> = {
   load_state_dict: 'loadStateDict',
   add_param_group: 'addParamGroup',
 };
-for (const [snake, camel] of Object.entries(SNAKE_CASE_ALIASES)) {
-  Object.defineProperty(Optimizer.prototype, snake, {
-    configurable: true,
-    enumerable: false,
-    get(this: Optimizer) {
-      const value = (this as unknown as Record<string, unknown>)[camel];
-      return typeof value === 'function' ? value.bind(this) : value;
-    },
-    set() {
-      throw new TypeError(`Optimizer.${snake} (${camel} in graft) cannot be assigned`);
-    },
-  });
+defineSnakeCaseAliases(Optimizer.prototype, 'Optimizer', SNAKE_CASE_ALIASES);
+
+/**
+ * Defines PyTorch's snake_case names on `proto` as read-only aliases of the camelCase members (methods
+ * come bound); assigning one throws, naming the class and the camelCase name.
+ */
+export function defineSnakeCaseAliases(
+  proto: object,
+  className: string,
+  aliases: Record<string, string>,
+): void {
+  for (const [snake, camel] of Object.entries(aliases)) {
+    Object.defineProperty(proto, snake, {
+      configurable: true,
+      enumerable: false,
+      get(this: object) {
+        const value = (this as Record<string, unknown>)[camel];
+        return typeof value === 'function' ? value.bind(this) : value;
+      },
+      set() {
+        throw new TypeError(`${className}.${snake} (${camel} in graft) cannot be assigned`);
+      },
+    });
+  }
 }
 
 // ---- helpers shared by the optimizers ----
