@@ -5,16 +5,16 @@
 //   node packages/models/bench/ab.mjs /tmp/main-tree .
 // Env: BENCH_PAIRS (3), BENCH_BATCH (16), BENCH_SIZE (224), BENCH_THREADS (2), BENCH_REPS (3).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, time as timeReps, vmHwmMb } from './timing.mjs';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 16);
 const SIZE = Number(process.env.BENCH_SIZE ?? 224);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = (fn) => timeReps(fn, REPS);
 
 if (process.argv[2] === '--side') {
   // Child: one tree's packages, by path, so the two sides never share a module.
@@ -29,16 +29,6 @@ if (process.argv[2] === '--side') {
   model.fc = new Linear(512, 10);
   const x = T.randn(BATCH, 3, SIZE, SIZE);
   const y = T.randint(0, 10, [BATCH]);
-  const time = async (fn) => {
-    await fn();
-    const ts = [];
-    for (let i = 0; i < REPS; i++) {
-      const t0 = performance.now();
-      await fn();
-      ts.push((performance.now() - t0) / 1000);
-    }
-    return median(ts);
-  };
   model.eval();
   const w1 = await time(() => T.noGrad(() => model.call(x)));
   model.train();
@@ -55,8 +45,7 @@ if (process.argv[2] === '--side') {
     opt.step();
     await loss.item();
   });
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  const peakMb = hwm ? Number(hwm[1]) / 1024 : Number.NaN;
+  const peakMb = vmHwmMb();
   console.log(JSON.stringify({ w1, w2, rssMb: process.memoryUsage().rss / 2 ** 20, peakMb }));
   process.exit(0);
 }

@@ -13,7 +13,7 @@
 // BENCH_REPS (3), BENCH_PAIRS (3).
 // `--memory`: 200 fine-tune steps (BENCH_MEMORY_STEPS) printing the CPU heap's live and reserved bytes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { F, Identity, Linear } from '@graft/nn';
 import { SGD } from '@graft/optim';
@@ -34,6 +34,7 @@ import {
   WasmCpuBackend,
 } from '@graft/tensor';
 import { resnet18 } from '../dist/index.js';
+import { median, time as timeReps, vmHwmMb } from './timing.mjs';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 224);
 const BATCH = Number(process.env.BENCH_BATCH ?? 16);
@@ -41,22 +42,7 @@ const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const W3_IMAGES = Number(process.env.BENCH_W3_IMAGES ?? 256);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function time(fn, reps = REPS) {
-  await fn(); // warm-up
-  const ts = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
-}
+const time = (fn) => timeReps(fn, REPS);
 
 async function graftWorkloads() {
   setNumThreads(THREADS);
@@ -114,12 +100,6 @@ async function graftWorkloads() {
   }
   const w3 = (performance.now() - t0) / 1000;
   return { w1, w2, w3, copiedPerStep, peakRssMb };
-}
-
-/** This process's peak resident set (VmHWM), in MiB. */
-function vmHwmMb() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 }
 
 const PYTORCH = `
@@ -356,10 +336,9 @@ for (let i = 0; i < PAIRS; i++) {
     `pair ${i + 1}: W1 graft ${g.w1.toFixed(3)} s${t ? `, PyTorch ${t.w1.toFixed(3)} s` : ''}${o ? `, onnxruntime ${o.w1.toFixed(3)} s` : ''} | W2 graft ${g.w2.toFixed(3)} s${t ? `, PyTorch ${t.w2.toFixed(3)} s` : ''} | W3 graft ${g.w3.toFixed(2)} s${t ? `, PyTorch ${t.w3.toFixed(2)} s` : ''} | peak RSS graft ${g.peakRssMb.toFixed(0)} MB${t ? `, PyTorch ${t.peakRssMb.toFixed(0)} MB` : ''}`,
   );
 }
-const med = (xs) => median(xs);
 const pairRatio = (other, key, invert = false) =>
-  med(runs.graft.map((g, i) => (invert ? g[key] / other[i][key] : other[i][key] / g[key])));
-const col = (xs, key, digits = 3) => med(xs.map((r) => r[key])).toFixed(digits);
+  median(runs.graft.map((g, i) => (invert ? g[key] / other[i][key] : other[i][key] / g[key])));
+const col = (xs, key, digits = 3) => median(xs.map((r) => r[key])).toFixed(digits);
 console.log(
   `\n${'workload (medians)'.padEnd(44)} ${'graft'.padStart(9)} ${'PyTorch'.padStart(9)}  speed ratio (PyTorch time / graft time, median of pairs)`,
 );
