@@ -9,7 +9,7 @@ import { batchDims } from '../norm.js';
 import { ReferenceCpuBackend } from '../reference/backend.js';
 import { arr, CpuStorage } from '../storage.js';
 import { type ConvEpilogue, wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './conv.js';
-import { BINARY_CODES, contiguousRun, MIN_ELEMENTWISE, wasmBinary } from './elementwise.js';
+import { heapBinary, wasmBinary } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
@@ -104,19 +104,13 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
 
   /** float32 add/sub/mul/div over contiguous runs in the heap: SIMD on the pool (see elementwise.ts). */
   override binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
-    const code = BINARY_CODES[op];
     const heap = cpuHeap();
-    let n = 1;
-    for (const d of a.shape) n *= d;
-    if (code !== undefined && heap && outDtype === 'float32' && f32(a, b) && n >= MIN_ELEMENTWISE) {
-      const run = contiguousRun(a, b);
-      if (run && heap.owns(arr(a)) && heap.owns(arr(b))) {
-        const out = heap.float32(n, false);
-        if (heap.owns(out)) {
-          const at = (v: View, i: number) => arr(v).byteOffset + i * 4;
-          wasmBinary(heap.kernels, code, at(a, run.ia), at(b, run.ib), out.byteOffset, n, run.bStep);
-          return this.store(out);
-        }
+    const k = outDtype === 'float32' ? heapBinary(heap, op, a, b) : null;
+    if (heap && k) {
+      const out = heap.float32(k.n, false);
+      if (heap.owns(out)) {
+        wasmBinary(heap.kernels, k.code, k.a, k.b, out.byteOffset, k.n, k.bStep);
+        return this.store(out);
       }
     }
     return super.binary(op, a, b, outDtype);
@@ -124,20 +118,11 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
 
   /** In-place float32 add/sub/mul/div (dst = dst op b) over contiguous runs in the heap, on the pool. */
   protected override binaryInto(op: BinaryOp, dst: View, b: View): boolean {
-    const code = BINARY_CODES[op];
     const heap = cpuHeap();
-    let n = 1;
-    for (const d of dst.shape) n *= d;
-    if (code !== undefined && heap && f32(dst, b) && n >= MIN_ELEMENTWISE && b.storage !== dst.storage) {
-      const run = contiguousRun(dst, b);
-      if (run && heap.owns(arr(dst)) && heap.owns(arr(b))) {
-        const at = (v: View, i: number) => arr(v).byteOffset + i * 4;
-        const d = at(dst, run.ia);
-        wasmBinary(heap.kernels, code, d, at(b, run.ib), d, n, run.bStep);
-        return true;
-      }
-    }
-    return super.binaryInto(op, dst, b);
+    const k = b.storage !== dst.storage ? heapBinary(heap, op, dst, b) : null;
+    if (!heap || !k) return super.binaryInto(op, dst, b);
+    wasmBinary(heap.kernels, k.code, k.a, k.b, k.a, k.n, k.bStep);
+    return true;
   }
 
   /** SGD in SIMD on the pool where the parameter, gradient and buffer live in the heap (in place there). */

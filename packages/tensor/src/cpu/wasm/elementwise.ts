@@ -3,7 +3,10 @@
 // composed from tensor ops. Other layouts take the reference backend's loops.
 
 import type { BinaryOp, View } from '../../backend.js';
+import { numelOf } from '../../shape.js';
 import { rowPlan } from '../loops.js';
+import { arr } from '../storage.js';
+import type { Heap } from './heap.js';
 import type { wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
 
@@ -22,6 +25,30 @@ export function contiguousRun(a: View, b: View): { ia: number; ib: number; bStep
   const bStep = p.len > 1 ? p.steps[1] : 1;
   if (bStep !== 0 && bStep !== 1) return null;
   return { ia: p.bases[0][0], ib: p.bases[1][0], bStep };
+}
+
+/** A float32 op the SIMD kernel runs: its code, element count and operands' heap byte addresses. */
+export interface HeapBinary {
+  code: number;
+  n: number;
+  a: number;
+  b: number;
+  bStep: number;
+}
+
+/**
+ * Where `a op b` can run on `binaryF32`: a known op, float32 operands living in `heap`, at least
+ * MIN_ELEMENTWISE elements, each operand one contiguous run (or `b` a single value). Null otherwise.
+ */
+export function heapBinary(heap: Heap | null, op: BinaryOp, a: View, b: View): HeapBinary | null {
+  const code = BINARY_CODES[op];
+  const n = numelOf(a.shape);
+  if (code === undefined || !heap || a.dtype !== 'float32' || b.dtype !== 'float32' || n < MIN_ELEMENTWISE)
+    return null;
+  const run = contiguousRun(a, b);
+  if (!run || !heap.owns(arr(a)) || !heap.owns(arr(b))) return null;
+  const at = (v: View, i: number) => arr(v).byteOffset + i * 4;
+  return { code, n, a: at(a, run.ia), b: at(b, run.ib), bStep: run.bStep };
 }
 
 /** out = a op b over `n` floats at heap byte addresses (out may equal a), split over the pool. */
