@@ -146,7 +146,7 @@ export class BasicBlock extends Module {
     }
     if (canFuse(...this.modules())) {
       // BatchNorm, residual add and ReLU as one node each (training included).
-      const own = keepsNothing(this.downsample) && [...this.children()].every(keepsNothing);
+      const own = [...this.children()].every(keepsNothing); // downsample is a child when set
       const c1 = this.conv1.call(x);
       const out = bnAct(this.bn1, c1, { relu: true });
       const identity = this.downsample ? (this.downsample.call(x) as Tensor) : x;
@@ -206,7 +206,7 @@ export class Bottleneck extends Module {
       return y;
     }
     if (canFuse(...this.modules())) {
-      const own = keepsNothing(this.downsample) && [...this.children()].every(keepsNothing);
+      const own = [...this.children()].every(keepsNothing); // downsample is a child when set
       const c1 = this.conv1.call(x);
       const out1 = bnAct(this.bn1, c1, { relu: true });
       const c2 = this.conv2.call(out1);
