@@ -1,15 +1,16 @@
 // @graft/serialize: safetensors and PyTorch checkpoints (.pth zip and legacy) on bytes, browser-safe.
 
 import { Tensor, type TypedArray } from '@graft/tensor';
+import { collect, type Encoded } from './chunks.js';
 import { SerializeError } from './errors.js';
 import { readCheckpoint } from './format.js';
 import { checkLoadOptions, checkSaveOptions } from './options.js';
 import type { TensorSource } from './pickler.js';
 import type { PickleDict, PickleKey, PickleValue } from './python-value.js';
-import { parseSafetensors, type SafetensorsEntry, serializeSafetensors } from './safetensors.js';
+import { parseSafetensors, planSafetensors, type SafetensorsSource } from './safetensors.js';
 import { prefetchTensors, tensorFactory, tensorSourceOf } from './tensor-bridge.js';
 import { contiguousStrides } from './tensor-geometry.js';
-import { writeTorchZip } from './torch-zip.js';
+import { planTorchZip } from './torch-zip.js';
 
 export { SerializeError } from './errors.js';
 export { detectFormat, type FileFormat } from './format.js';
@@ -96,7 +97,7 @@ export function readSafetensors(bytes: Uint8Array): { tensors: StateDict; metada
 function safetensorsEntries(
   value: SaveInput,
   prefetched: ReadonlyMap<Tensor, TypedArray>,
-): Map<string, SafetensorsEntry> {
+): Map<string, SafetensorsSource> {
   if (
     typeof value !== 'object' ||
     value === null ||
@@ -106,7 +107,7 @@ function safetensorsEntries(
   ) {
     throw new SerializeError('safetensors: can only save a flat object of tensors (a state dict)');
   }
-  const entries = new Map<string, SafetensorsEntry>();
+  const entries = new Map<string, SafetensorsSource>();
   for (const [name, t] of Object.entries(value)) {
     if (!(t instanceof Tensor)) {
       throw new SerializeError(
@@ -114,12 +115,7 @@ function safetensorsEntries(
       );
     }
     const source = tensorSourceOf(t, prefetched);
-    const bytes = (source as TensorSource).storage.bytes;
-    entries.set(name, {
-      dtype: t.dtype,
-      shape: [...t.shape],
-      bytes: typeof bytes === 'function' ? bytes() : bytes,
-    });
+    entries.set(name, { dtype: t.dtype, shape: [...t.shape], bytes: (source as TensorSource).storage.bytes });
   }
   return entries;
 }
@@ -131,14 +127,15 @@ function describeJs(v: unknown): string {
   return typeof v;
 }
 
+/** The file's bytes as chunks; tensor data is read (zero-copy for contiguous CPU tensors) as it is emitted. */
 function encode(
   value: SaveInput,
   options: SaveOptions,
   prefetched: ReadonlyMap<Tensor, TypedArray>,
-): Uint8Array {
+): Encoded {
   if (options.format === 'safetensors')
-    return serializeSafetensors(safetensorsEntries(value, prefetched), options.metadata);
-  return writeTorchZip(value, {
+    return planSafetensors(safetensorsEntries(value, prefetched), options.metadata);
+  return planTorchZip(value, {
     tensorSource: (v) => tensorSourceOf(v, prefetched),
     archiveName: options.archiveName,
   });
@@ -151,13 +148,23 @@ function encode(
 export async function saveBytes(value: SaveInput, options: SaveOptions = {}): Promise<Uint8Array> {
   checkSaveOptions('saveBytes', options);
   const prefetched = await prefetchTensors(value);
+  return collect(encode(value, options, prefetched));
+}
+
+/**
+ * `saveBytes` as chunks for a writer that streams them (Node's `save` writes them to the file one by
+ * one): emit them synchronously, since a chunk may view WebAssembly memory. Not part of the public API.
+ * @internal
+ */
+export async function planSave(value: SaveInput, options: SaveOptions): Promise<Encoded> {
+  const prefetched = await prefetchTensors(value);
   return encode(value, options, prefetched);
 }
 
 /** Synchronous `saveBytes` for CPU tensors. */
 export function saveBytesSync(value: SaveInput, options: SaveOptions = {}): Uint8Array {
   checkSaveOptions('saveBytesSync', options);
-  return encode(value, options, new Map());
+  return collect(encode(value, options, new Map()));
 }
 
 /**

@@ -1,17 +1,12 @@
 // Node file helpers: load a checkpoint from a path, save one atomically (temp file, fsync, rename).
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { SerializeError } from './errors.js';
-import {
-  type LoadOptions,
-  loadBytes,
-  type PyValue,
-  type SaveInput,
-  type SaveOptions,
-  saveBytes,
-} from './index.js';
+import type { Encoded } from './chunks.js';
+import { type LoadOptions, loadBytes, planSave, type PyValue, type SaveInput, type SaveOptions } from './index.js';
 import { checkLoadOptions, checkSaveOptions } from './options.js';
 
 export * from './index.js';
@@ -27,15 +22,26 @@ export async function load(path: string | URL, options: LoadOptions = {}): Promi
 
 /** Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a torn one. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await writeAtomic(path, { size: bytes.length, emit: (sink) => sink(bytes) });
+}
+
+/**
+ * Writes the chunks to a temporary file beside `path`, syncs it and renames it over `path`. The chunks
+ * are written synchronously as they are produced (a chunk may view WebAssembly memory), so the file's
+ * bytes never exist as one more whole copy in memory.
+ */
+async function writeAtomic(path: string, encoded: Encoded): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx');
+  const fd = openSync(temp, 'wx');
   try {
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
+      encoded.emit((chunk) => {
+        for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+      });
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     await rename(temp, path);
   } catch (e) {
@@ -73,8 +79,7 @@ export async function save(value: SaveInput, path: string, options: SaveOptions 
   const cleaned = basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_');
   const stem = /^\.*$/.test(cleaned) ? 'archive' : cleaned;
   const zipName = format === 'pytorch-zip' ? { archiveName: stem } : {};
-  const bytes = await saveBytes(value, { ...zipName, ...options, format });
-  await writeFileAtomic(path, bytes);
+  await writeAtomic(path, await planSave(value, { ...zipName, ...options, format }));
 }
 
 function typeName(v: unknown): string {

@@ -2,6 +2,7 @@
 // {name: {dtype, shape, data_offsets}} plus optional string-only __metadata__, then the data,
 // packed with no gaps or overlaps. Validation mirrors the reference implementation's errors.
 
+import { collect, type Encoded } from './chunks.js';
 import { decodeUtf8 } from './byte-reader.js';
 import { DTYPE_FROM_SAFETENSORS, type DType, ELEMENT_SIZE, SAFETENSORS_NAME } from './dtypes.js';
 import { SerializeError } from './errors.js';
@@ -14,6 +15,13 @@ export interface SafetensorsEntry {
   dtype: DType;
   shape: number[];
   bytes: Uint8Array;
+}
+
+/** A tensor to write: its bytes, or a function giving them when the file is written. */
+export interface SafetensorsSource {
+  dtype: DType;
+  shape: number[];
+  bytes: Uint8Array | (() => Uint8Array);
 }
 
 export interface ParsedSafetensors {
@@ -148,9 +156,17 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
 
 /** Serializes contiguous tensors (largest element size first, then by name, as the reference does). */
 export function serializeSafetensors(
-  tensors: ReadonlyMap<string, SafetensorsEntry>,
+  tensors: ReadonlyMap<string, SafetensorsSource>,
   metadata: Readonly<Record<string, string>> = {},
 ): Uint8Array {
+  return collect(planSafetensors(tensors, metadata));
+}
+
+/** `serializeSafetensors` as chunks: a lazy tensor's bytes are produced as they are written. */
+export function planSafetensors(
+  tensors: ReadonlyMap<string, SafetensorsSource>,
+  metadata: Readonly<Record<string, string>> = {},
+): Encoded {
   const sorted = [...tensors.entries()].sort(
     ([an, a], [bn, b]) => ELEMENT_SIZE[b.dtype] - ELEMENT_SIZE[a.dtype] || (an < bn ? -1 : an > bn ? 1 : 0),
   );
@@ -166,37 +182,43 @@ export function serializeSafetensors(
     );
   }
   let offset = 0;
+  const sizes: number[] = [];
   for (const [name, t] of sorted) {
     if (name === '__metadata__') fail('a tensor cannot be named __metadata__');
     let numel = 1;
     for (const n of t.shape) numel *= n;
     const nbytes = numel * ELEMENT_SIZE[t.dtype];
-    if (t.bytes.length !== nbytes) {
-      fail(
-        `tensor ${JSON.stringify(name)} has ${t.bytes.length} bytes but ${t.dtype} shape [${t.shape.join(', ')}] needs ${nbytes}`,
-      );
-    }
+    if (typeof t.bytes !== 'function') checkLength(name, t, t.bytes, nbytes);
     parts.push(
       `${JSON.stringify(name)}:{"dtype":"${SAFETENSORS_NAME[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + nbytes}]}`,
     );
+    sizes.push(nbytes);
     offset += nbytes;
   }
-  let header = new TextEncoder().encode(`{${parts.join(',')}}`);
-  const padded = Math.ceil(header.length / 8) * 8;
-  if (padded !== header.length) {
-    const withPad = new Uint8Array(padded).fill(0x20);
-    withPad.set(header);
-    header = withPad;
+  const text = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const padded = Math.ceil(text.length / 8) * 8;
+  const head = new Uint8Array(8 + padded).fill(0x20, 8);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, padded % 0x100000000, true);
+  view.setUint32(4, Math.floor(padded / 0x100000000), true);
+  head.set(text, 8);
+  return {
+    size: head.length + offset,
+    emit(sink) {
+      sink(head);
+      sorted.forEach(([name, t], i) => {
+        const bytes = typeof t.bytes === 'function' ? t.bytes() : t.bytes;
+        checkLength(name, t, bytes, sizes[i]);
+        sink(bytes);
+      });
+    },
+  };
+}
+
+function checkLength(name: string, t: SafetensorsSource, bytes: Uint8Array, nbytes: number): void {
+  if (bytes.length !== nbytes) {
+    fail(
+      `tensor ${JSON.stringify(name)} has ${bytes.length} bytes but ${t.dtype} shape [${t.shape.join(', ')}] needs ${nbytes}`,
+    );
   }
-  const out = new Uint8Array(8 + header.length + offset);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, header.length % 0x100000000, true);
-  view.setUint32(4, Math.floor(header.length / 0x100000000), true);
-  out.set(header, 8);
-  let at = 8 + header.length;
-  for (const [, t] of sorted) {
-    out.set(t.bytes, at);
-    at += t.bytes.length;
-  }
-  return out;
 }

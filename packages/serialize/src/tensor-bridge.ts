@@ -1,7 +1,7 @@
 // Where file records meet @graft/tensor: storages become typed arrays wrapped without copying,
 // tensors become strided views of them; graft tensors become storages for the writers.
 
-import { fromTypedArray, Tensor, type DType as TensorDType, type TypedArray } from '@graft/tensor';
+import { fromTypedArray, rawViewSync, Tensor, type DType as TensorDType, type TypedArray } from '@graft/tensor';
 import { bytesFromStorageArray, type DType, type StorageArray, storageArrayFromBytes } from './dtypes.js';
 import { SerializeError } from './errors.js';
 import type { StorageSource, TensorSource } from './pickler.js';
@@ -56,8 +56,9 @@ export function tensorSourceOf(
   if (!(value instanceof Tensor)) return undefined;
   const t = value;
   const dtype = t.dtype;
+  // Contiguous CPU tensors are viewed, not copied: the writers use each chunk before the next is made.
   const read = (): Uint8Array => {
-    const data = prefetched?.get(t) ?? t.readRawSync();
+    const data = prefetched?.get(t) ?? rawViewSync(t);
     return bytesFromStorageArray(data, dtype);
   };
   const storage: StorageSource = { id: t, dtype, numel: t.numel(), bytes: read };

@@ -1,13 +1,14 @@
 // PyTorch's zip checkpoint format (torch.save since 1.6): <prefix>/data.pkl holds the pickle,
 // <prefix>/data/<key> each storage's raw bytes, plus version and byteorder records.
 
+import { collect, type Encoded } from './chunks.js';
 import { type DType, ELEMENT_SIZE } from './dtypes.js';
 import { SerializeError } from './errors.js';
 import { type PickleWriteOptions, pickle } from './pickler.js';
 import type { PickleValue } from './python-value.js';
 import { type TensorRecord, unpickle } from './unpickler.js';
 import { ZipArchive } from './zip-reader.js';
-import { writeZip } from './zip-writer.js';
+import { planZip } from './zip-writer.js';
 
 /** A storage's bytes as found in the file (a view where possible), in the file's byte order. */
 export interface StorageData {
@@ -99,6 +100,11 @@ export interface WriteZipOptions extends PickleWriteOptions {
 
 /** Writes a zip-format checkpoint that `torch.load(path, weights_only=True)` accepts. */
 export function writeTorchZip(value: unknown, options: WriteZipOptions): Uint8Array {
+  return collect(planTorchZip(value, options));
+}
+
+/** `writeTorchZip` as chunks: tensor data is read as it is written. */
+export function planTorchZip(value: unknown, options: WriteZipOptions): Encoded {
   const archive = options.archiveName ?? 'archive';
   if (!/^[A-Za-z0-9_.-]+$/.test(archive) || archive === '.' || archive === '..') {
     throw new SerializeError(
@@ -109,7 +115,7 @@ export function writeTorchZip(value: unknown, options: WriteZipOptions): Uint8Ar
   const text = new TextEncoder();
   const little = text.encode('little');
   const version = text.encode('3\n');
-  return writeZip(
+  return planZip(
     [
       { name: `${archive}/data.pkl`, data: pkl, size: pkl.length },
       { name: `${archive}/byteorder`, data: little, size: little.length },

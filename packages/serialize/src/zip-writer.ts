@@ -1,6 +1,7 @@
 // Writes an uncompressed zip whose entry data starts on 64-byte boundaries, the way torch.save lays
 // out its archives (padding lives in an "FB" extra field), so readers can view tensors in place.
 
+import { type ByteSink, collect, type Encoded } from './chunks.js';
 import { crc32 } from './crc32.js';
 import { SerializeError } from './errors.js';
 
@@ -28,8 +29,8 @@ interface Planned {
   zip64Offset: boolean;
 }
 
-/** Builds the archive in one buffer; `forceZip64` writes ZIP64 fields even when not needed (for tests). */
-export function writeZip(inputs: readonly ZipInput[], options: { forceZip64?: boolean } = {}): Uint8Array {
+/** Lays out the archive; its bytes come out chunk by chunk. `forceZip64` writes ZIP64 fields even when not needed (for tests). */
+export function planZip(inputs: readonly ZipInput[], options: { forceZip64?: boolean } = {}): Encoded {
   const force = options.forceZip64 === true;
   const seen = new Set<string>();
   const planned: Planned[] = [];
@@ -68,10 +69,19 @@ export function writeZip(inputs: readonly ZipInput[], options: { forceZip64?: bo
   const total = centralStart + centralSize + 56 + 20 + 22;
   if (total > Number.MAX_SAFE_INTEGER) throw new SerializeError('zip: archive larger than 2^53 bytes');
 
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
+  return {
+    size: total,
+    emit: (sink) => emitZip(planned, centralStart, centralSize, sink),
+  };
+}
+
+/** Builds the archive in one buffer; `forceZip64` writes ZIP64 fields even when not needed (for tests). */
+export function writeZip(inputs: readonly ZipInput[], options: { forceZip64?: boolean } = {}): Uint8Array {
+  return collect(planZip(inputs, options));
+}
+
+function emitZip(planned: Planned[], centralStart: number, centralSize: number, sink: ByteSink): void {
   for (const p of planned) {
-    let at = p.offset;
     const data = typeof p.input.data === 'function' ? p.input.data() : p.input.data;
     if (data.length !== p.size) {
       throw new SerializeError(
@@ -79,26 +89,28 @@ export function writeZip(inputs: readonly ZipInput[], options: { forceZip64?: bo
       );
     }
     p.crc = crc32(data);
-    view.setUint32(at, 0x04034b50, true);
-    view.setUint16(at + 4, p.zip64Size ? 45 : 20, true);
-    view.setUint16(at + 6, 0, true);
-    view.setUint16(at + 8, 0, true);
-    view.setUint16(at + 10, 0, true);
-    view.setUint16(at + 12, DOS_DATE_1980_01_01, true);
-    view.setUint32(at + 14, p.crc, true);
-    view.setUint32(at + 18, p.zip64Size ? U32_LIMIT : p.size, true);
-    view.setUint32(at + 22, p.zip64Size ? U32_LIMIT : p.size, true);
-    view.setUint16(at + 26, p.name.length, true);
-    view.setUint16(at + 28, p.localExtra.length, true);
-    at += 30;
-    out.set(p.name, at);
-    at += p.name.length;
-    out.set(p.localExtra, at);
-    at += p.localExtra.length;
-    out.set(data, at);
+    const head = new Uint8Array(30 + p.name.length + p.localExtra.length);
+    const view = new DataView(head.buffer);
+    view.setUint32(0, 0x04034b50, true);
+    view.setUint16(4, p.zip64Size ? 45 : 20, true);
+    view.setUint16(6, 0, true);
+    view.setUint16(8, 0, true);
+    view.setUint16(10, 0, true);
+    view.setUint16(12, DOS_DATE_1980_01_01, true);
+    view.setUint32(14, p.crc, true);
+    view.setUint32(18, p.zip64Size ? U32_LIMIT : p.size, true);
+    view.setUint32(22, p.zip64Size ? U32_LIMIT : p.size, true);
+    view.setUint16(26, p.name.length, true);
+    view.setUint16(28, p.localExtra.length, true);
+    head.set(p.name, 30);
+    head.set(p.localExtra, 30 + p.name.length);
+    sink(head);
+    sink(data);
   }
 
-  let at = centralStart;
+  const out = new Uint8Array(centralSize + 56 + 20 + 22);
+  const view = new DataView(out.buffer);
+  let at = 0;
   for (const p of planned) {
     const extraLength = centralZip64Length(p);
     view.setUint32(at, 0x02014b50, true);
@@ -136,7 +148,7 @@ export function writeZip(inputs: readonly ZipInput[], options: { forceZip64?: bo
   }
 
   // ZIP64 end of central directory, its locator, then the classic record (torch writes all three).
-  const zip64At = at;
+  const zip64At = centralStart + at;
   view.setUint32(at, 0x06064b50, true);
   setU64(view, at + 4, 44);
   view.setUint16(at + 12, 45, true);
@@ -161,7 +173,7 @@ export function writeZip(inputs: readonly ZipInput[], options: { forceZip64?: bo
   view.setUint32(at + 12, Math.min(centralSize, U32_LIMIT), true);
   view.setUint32(at + 16, Math.min(centralStart, U32_LIMIT), true);
   view.setUint16(at + 20, 0, true);
-  return out;
+  sink(out);
 }
 
 function centralZip64Length(p: Planned): number {

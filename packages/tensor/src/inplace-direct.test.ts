@@ -1,7 +1,7 @@
 // In-place ops without a graph write straight into their destination; these check that the direct
 // path keeps the semantics of the general one (closed-form expected values).
 import { describe, expect, it } from 'vitest';
-import { arange, noGrad, tensor } from './index.js';
+import { arange, Generator, noGrad, tensor, zeros } from './index.js';
 
 describe('in-place ops written directly into the destination', () => {
   it('add_ with alpha, sub_, mul_, div_ and broadcasting operands', () => {
@@ -54,5 +54,21 @@ describe('in-place ops written directly into the destination', () => {
     i.add_(2);
     expect(i.dtype).toBe('int64');
     expect(i.tolistSync()).toEqual([3, 4, 5]);
+  });
+
+  it('uniform_ and normal_ drawn into contiguous storage equal the general path (a non-contiguous view)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const fill of [
+        (t: ReturnType<typeof zeros>, g: Generator) => t.uniform_(-2, 3, { generator: g }),
+        (t: ReturnType<typeof zeros>, g: Generator) => t.normal_(0.5, 2, { generator: g }),
+      ]) {
+        const direct = fill(zeros([3, 401], { dtype }), new Generator(7));
+        // A transposed view is not contiguous, so it takes the general path (draws, then a strided copy).
+        const general = fill(zeros([401, 3], { dtype }).t(), new Generator(7));
+        expect(general.isContiguous()).toBe(false);
+        expect(Array.from(direct.readSync())).toEqual(Array.from(general.readSync()));
+        expect(new Set(direct.readSync()).size).toBeGreaterThan(1000);
+      }
+    }
   });
 });

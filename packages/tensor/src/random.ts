@@ -67,6 +67,73 @@ export class Generator {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * Fills `out` with `a + (b - a) * random()`, draw by draw: the values and the state afterwards are
+   * exactly those of calling `random()` out.length times, with the state kept in locals meanwhile.
+   */
+  fillUniform(out: Float32Array | Float64Array, a: number, b: number): void {
+    const st = this.s;
+    let s0 = st[0] | 0;
+    let s1 = st[1] | 0;
+    let s2 = st[2] | 0;
+    let s3 = st[3] | 0;
+    for (let i = 0; i < out.length; i++) {
+      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const hi = r >>> 5;
+      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = a + (b - a) * ((hi * 67108864 + (r >>> 6)) / 9007199254740992);
+    }
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
+  }
+
+  /**
+   * Fills `out` with `mean + std * normal()`, exactly as that many `normal()` calls would (the spare
+   * Box-Muller value included). The uniforms come in chunks from `fillUniform`; a pair that meets an
+   * exact 0 (which `normal()` redraws) takes one more, from the chunk or, past its end, from `random()`.
+   */
+  fillNormal(out: Float32Array | Float64Array, mean: number, std: number): void {
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.spare !== null) {
+      out[i++] = mean + std * this.spare;
+      this.spare = null;
+    }
+    const scratch = new Float64Array(Math.min(4096, 2 * Math.ceil((n - i) / 2)));
+    while (i < n) {
+      const pairs = Math.min(scratch.length / 2, Math.ceil((n - i) / 2));
+      const need = 2 * pairs;
+      this.fillUniform(scratch.subarray(0, need), 0, 1);
+      let p = 0;
+      for (let k = 0; k < pairs; k++, i += 2) {
+        let u = p < need ? scratch[p++] : this.random();
+        while (u === 0) u = p < need ? scratch[p++] : this.random();
+        const v = p < need ? scratch[p++] : this.random();
+        const r = Math.sqrt(-2 * Math.log(u));
+        const second = r * Math.sin(2 * Math.PI * v);
+        out[i] = mean + std * (r * Math.cos(2 * Math.PI * v));
+        if (i + 1 < n) out[i + 1] = mean + std * second;
+        else this.spare = second;
+      }
+    }
+  }
+
   /** The generator's state as plain numbers (for checkpoints). */
   getState(): number[] {
     return [...this.s, this.spare === null ? Number.NaN : this.spare];

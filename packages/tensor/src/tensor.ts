@@ -663,6 +663,7 @@ export class Tensor {
     return E.inplace(this, 'zero_', 'ZeroBackward0', (x) => E.fullLikeRaw(x, 0), []);
   }
   uniform_(from = 0, to = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
+    if (E.randomInto(this, 'uniform', from, to, opts.generator)) return this;
     return E.inplace(
       this,
       'uniform_',
@@ -672,6 +673,7 @@ export class Tensor {
     );
   }
   normal_(mean = 0, std = 1, opts: { generator?: import('./random.js').Generator } = {}): this {
+    if (E.randomInto(this, 'normal', mean, std, opts.generator)) return this;
     return E.inplace(
       this,
       'normal_',

@@ -6,6 +6,7 @@ import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type DType, isFloating } from '../dtype.js';
 import { defaultGenerator, type Generator } from '../random.js';
+import { rawViewSync } from '../raw-view.js';
 import { findKernel } from '../registry.js';
 import { broadcastShapes, fmtShape, numelOf, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -338,10 +339,31 @@ export function randomLike(
   // float64 tensors get float64 draws; everything else is drawn in float32 and cast.
   const dtype = x.dtype === 'float64' ? 'float64' : 'float32';
   const data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  if (kind === 'uniform') for (let i = 0; i < n; i++) data[i] = a + (b - a) * g.random();
-  else for (let i = 0; i < n; i++) data[i] = a + b * g.normal();
+  if (kind === 'uniform') g.fillUniform(data, a, b);
+  else g.fillNormal(data, a, b);
   const t = wrap(backendOf(x).fromArray(data, dtype), x.shape, dtype);
   return t.dtype === x.dtype ? t : cast(t, x.dtype);
+}
+
+/**
+ * `uniform_` / `normal_` drawn straight into a contiguous CPU float storage when nothing records:
+ * the same draws in the same order as `randomLike`, without its temporary and copy. False otherwise.
+ */
+export function randomInto(
+  self: Tensor,
+  kind: 'uniform' | 'normal',
+  a: number,
+  b: number,
+  gen?: Generator,
+): boolean {
+  if (self.device !== 'cpu' || (self.dtype !== 'float32' && self.dtype !== 'float64')) return false;
+  if ((isGradEnabled() && self.requiresGrad) || !self.isContiguous()) return false;
+  const data = rawViewSync(self) as Float32Array | Float64Array;
+  const g = gen ?? defaultGenerator;
+  if (kind === 'uniform') g.fillUniform(data, a, b);
+  else g.fillNormal(data, a, b);
+  self._ref.version++;
+  return true;
 }
 
 /**

@@ -8,7 +8,14 @@ import { registerKernel } from '../../registry.js';
 import { batchDims } from '../norm.js';
 import { ReferenceCpuBackend } from '../reference/backend.js';
 import { arr, CpuStorage } from '../storage.js';
-import { type ConvEpilogue, wasmConv2d, wasmConv2dBackwardInput, wasmConv2dBackwardWeight } from './conv.js';
+import {
+  type ConvEpilogue,
+  type WeightMatrix,
+  wasmConv2d,
+  wasmConv2dBackwardInput,
+  wasmConv2dBackwardWeight,
+} from './conv.js';
+import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
 import { heapBinary, wasmBinary } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
@@ -201,34 +208,35 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     p: Conv2dParams,
     inputShape: readonly number[],
   ): Storage {
-    if (f32(gradOut, weight)) {
-      // gradInput = conv2d(gradOut, W rotated and channel-swapped, padding 2 - p): the forward Winograd path.
-      const args = [arr(gradOut) as Float32Array, gradOut.offset] as const;
-      const r =
-        this.winograd && useWinograd(weight.shape, p, gradOut.shape)
-          ? winogradConv2dBackwardInput(
-              ...args,
-              gradOut.shape,
-              arr(weight) as Float32Array,
-              weight.offset,
-              weight.shape,
-              p,
-              inputShape,
-            )
-          : useWasmConv(weight.shape, gradOut.shape)
-            ? wasmConv2dBackwardInput(
-                ...args,
-                arr(weight) as Float32Array,
-                weight.offset,
-                weight.shape,
-                p,
-                inputShape,
-                gradOut.shape,
-              )
-            : null;
-      if (r) return this.store(r);
-    }
-    return super.conv2dBackwardInput(gradOut, weight, p, inputShape);
+    return (
+      (f32(gradOut, weight) && this.backwardInput(gradOut, weight, p, inputShape)) ||
+      super.conv2dBackwardInput(gradOut, weight, p, inputShape)
+    );
+  }
+
+  /** The float32 input gradient in WebAssembly; null where it does not run (small products). */
+  private backwardInput(
+    gradOut: View,
+    weight: View,
+    p: Conv2dParams,
+    inputShape: readonly number[],
+    wm?: WeightMatrix,
+  ): Storage | null {
+    const crop = wm ? null : cropTaps(weight.shape, p, inputShape, gradOut.shape);
+    const cropped =
+      crop &&
+      this.withKeptTaps(weight, crop, (w, m) => this.backwardInput(gradOut, w, crop.p, inputShape, m));
+    if (cropped) return cropped;
+    // gradInput = conv2d(gradOut, W rotated and channel-swapped, padding 2 - p): the forward Winograd path.
+    const args = [arr(gradOut) as Float32Array, gradOut.offset] as const;
+    const w = [arr(weight) as Float32Array, weight.offset, weight.shape, p, inputShape] as const;
+    const r =
+      !wm && this.winograd && useWinograd(weight.shape, p, gradOut.shape)
+        ? winogradConv2dBackwardInput(...args, gradOut.shape, ...w)
+        : useWasmConv(weight.shape, gradOut.shape)
+          ? wasmConv2dBackwardInput(...args, ...w, gradOut.shape, wm)
+          : null;
+    return r ? this.store(r) : null;
   }
 
   override conv2dBackwardWeight(
@@ -237,6 +245,18 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     p: Conv2dParams,
     weightShape: readonly number[],
   ): Storage {
+    const crop = f32(x, gradOut) ? cropTaps(weightShape, p, x.shape, gradOut.shape) : null;
+    if (crop) {
+      // The kept taps' gradient, written into a zero gradient of the full kernel.
+      const kept = this.conv2dBackwardWeight(x, gradOut, crop.p, crop.shape);
+      const full = this.allocArray(
+        'float32',
+        weightShape.reduce((a, b) => a * b, 1),
+      ) as Float32Array;
+      scatterKeptTaps((kept as CpuStorage).data as Float32Array, crop, weightShape, full);
+      kept.dispose();
+      return this.store(full);
+    }
     if (f32(x, gradOut)) {
       const conv =
         this.winograd && useWinogradWeight(weightShape, p, gradOut.shape)
@@ -293,25 +313,42 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     p: Conv2dParams,
     outShape: readonly number[],
     ep: ConvEpilogue | null,
+    wm?: WeightMatrix,
   ): Storage | null {
-    const conv =
-      this.winograd && useWinograd(weight.shape, p, outShape)
-        ? winogradConv2d
+    const crop = wm ? null : cropTaps(weight.shape, p, x.shape, outShape);
+    const cropped =
+      crop && this.withKeptTaps(weight, crop, (w, m) => this.forward(x, w, crop.p, outShape, ep, m));
+    if (cropped) return cropped;
+    const w = [arr(weight) as Float32Array, weight.offset, weight.shape, p, outShape, ep] as const;
+    const args = [arr(x) as Float32Array, x.offset, x.shape] as const;
+    const r =
+      !wm && this.winograd && useWinograd(weight.shape, p, outShape)
+        ? winogradConv2d(...args, ...w)
         : useWasmConv(weight.shape, outShape)
-          ? wasmConv2d
+          ? wasmConv2d(...args, ...w, wm)
           : null;
-    const r = conv?.(
-      arr(x) as Float32Array,
-      x.offset,
-      x.shape,
-      arr(weight) as Float32Array,
-      weight.offset,
-      weight.shape,
-      p,
-      outShape,
-      ep,
-    );
     return r ? this.store(r) : null;
+  }
+
+  /**
+   * Runs `fn` on the kept taps of `weight` (see conv-taps.ts): one tap is viewed in place as a strided
+   * [O, Cg] matrix (`m`); more are copied to a contiguous block, freed after.
+   */
+  private withKeptTaps<T>(weight: View, crop: TapCrop, fn: (w: View, m?: WeightMatrix) => T): T {
+    if (crop.shape[2] * crop.shape[3] === 1)
+      return fn(keptTaps(weight, crop), { row: weight.strides[0], col: weight.strides[1] });
+    const kept = this.allocArray(
+      'float32',
+      crop.shape.reduce((a, b) => a * b, 1),
+      false,
+    ) as Float32Array;
+    copyKeptTaps(weight, arr(weight) as Float32Array, crop, kept);
+    const copy = this.store(kept);
+    try {
+      return fn(denseView({ storage: copy, dtype: 'float32' }, crop.shape));
+    } finally {
+      copy.dispose();
+    }
   }
 }
 

@@ -40,6 +40,24 @@ function geo(x: readonly number[], w: readonly number[], out: readonly number[],
   return { N, C, H, W, O, Cg, KH, KW, OH, OW, G: groups, Og: O / groups, P, Kc, nb };
 }
 
+/**
+ * The weight as the GEMM's [O, Kc] matrix: element (o, k) at o * row + k * col. Dense weights have
+ * row = Kc, col = 1; a 1x1 kernel viewed out of a larger one (conv-taps.ts) has col = KH * KW.
+ */
+export interface WeightMatrix {
+  row: number;
+  col: number;
+}
+
+function denseWeight(wShape: readonly number[]): WeightMatrix {
+  return { row: wShape[1] * wShape[2] * wShape[3], col: 1 };
+}
+
+/** Floats from the first weight element to the last. */
+function span(g: Geometry, wm: WeightMatrix): number {
+  return (g.O - 1) * wm.row + (g.Kc - 1) * wm.col + 1;
+}
+
 /** Arguments im2col/col2im take between the image pointer and the column pointer. */
 function shapeArgs(g: Geometry, p: Conv2dParams): number[] {
   return [
@@ -197,16 +215,16 @@ export function wasmConv2d(
   p: Conv2dParams,
   outShape: readonly number[],
   ep: ConvEpilogue | null = null,
+  wm: WeightMatrix = denseWeight(wShape),
 ): Float32Array | null {
   const g = geo(xShape, wShape, outShape, p.groups);
   const xLen = g.N * g.C * g.H * g.W;
-  const wLen = g.O * g.Kc;
   const oLen = g.N * g.O * g.P;
   return withFrame((f) => {
     const m = layout(f, g);
     const { cp, rp, sp } = m;
     const xp = f.input(x, xOff, xLen);
-    const wp = f.input(w, wOff, wLen);
+    const wp = f.input(w, wOff, span(g, wm));
     const o = f.output(oLen);
     const op = o.ptr;
     const args = shapeArgs(g, p);
@@ -220,9 +238,9 @@ export function wasmConv2d(
           g.Og,
           nb * g.P,
           g.Kc,
-          wp + gi * g.Og * g.Kc * 4,
-          g.Kc,
-          1,
+          wp + gi * g.Og * wm.row * 4,
+          wm.row,
+          wm.col,
           cp,
           nb * g.P,
           1,
@@ -250,16 +268,16 @@ export function wasmConv2dBackwardInput(
   p: Conv2dParams,
   inputShape: readonly number[],
   gShape: readonly number[],
+  wm: WeightMatrix = denseWeight(wShape),
 ): Float32Array | null {
   const g = geo(inputShape, wShape, gShape, p.groups);
   const gLen = g.N * g.O * g.P;
-  const wLen = g.O * g.Kc;
   const xLen = g.N * g.C * g.H * g.W;
   return withFrame((f) => {
     const m = layout(f, g);
     const { cp, rp, sp } = m;
     const gp = f.input(gOut, gOff, gLen);
-    const wp = f.input(w, wOff, wLen);
+    const wp = f.input(w, wOff, span(g, wm));
     const o = f.output(xLen, true);
     const xp = o.ptr;
     const args = shapeArgs(g, p);
@@ -274,9 +292,9 @@ export function wasmConv2dBackwardInput(
           g.Kc,
           cols,
           g.Og,
-          wp + gi * g.Og * g.Kc * 4,
-          1,
-          g.Kc,
+          wp + gi * g.Og * wm.row * 4,
+          wm.col,
+          wm.row,
           rp,
           cols,
           1,

@@ -60,6 +60,10 @@ describe('wasm kernels', () => {
     ['1x1 stride 2', [2, 32, 10, 10], [64, 32, 1, 1], { stride: 2 }],
     ['dilated grouped', [1, 16, 14, 14], [64, 8, 3, 3], { padding: 2, dilation: 2, groups: 2 }],
     ['odd sizes', [3, 13, 11, 9], [33, 13, 3, 3], { padding: 1 }],
+    // Maps smaller than the kernel's reach: taps that read only padding are skipped (conv-taps.ts).
+    ['3x3 over a 1x1 map', [20, 128, 1, 1], [256, 128, 3, 3], { padding: 1 }],
+    ['3x3 stride 2 over a 2x2 map', [10, 64, 2, 2], [128, 64, 3, 3], { stride: 2, padding: 1 }],
+    ['5x5 over a 2x3 map', [16, 32, 2, 3], [64, 32, 5, 5], { padding: 2 }],
   ];
   for (const [name, xs, ws, opts] of cases) {
     it(`conv2d forward and both gradients match the reference: ${name}`, () => {

@@ -1,0 +1,112 @@
+// Kernel taps that read only padding. When a feature map is smaller than the kernel's reach (a 3x3
+// convolution over a 1x1 map, as ResNet's last stage meets at small inputs), some kernel rows and
+// columns multiply zeros at every output position. The convolution over the other taps, with the
+// padding reduced by the dropped leading taps, gives the same output; the dropped taps' weight
+// gradient is zero. im2col and col2im take the output size explicitly and bound-check every input
+// position, so the trailing side needs no padding change.
+
+import type { Conv2dParams, View } from '../../backend.js';
+
+export interface TapCrop {
+  /** Kept kernel rows [kh0, kh1) and columns [kw0, kw1). */
+  kh0: number;
+  kh1: number;
+  kw0: number;
+  kw1: number;
+  /** The parameters for the kept taps (padding lowered by the dropped leading taps). */
+  p: Conv2dParams;
+  /** [O, Cg, kh1 - kh0, kw1 - kw0]. */
+  shape: number[];
+}
+
+/** The taps of one spatial dim that reach an input position for some output position: [k0, k1). */
+function reach(
+  K: number,
+  size: number,
+  out: number,
+  stride: number,
+  pad: number,
+  dil: number,
+): [number, number] {
+  let k0 = K;
+  let k1 = 0;
+  for (let k = 0; k < K; k++) {
+    for (let o = 0; o < out; o++) {
+      const i = o * stride - pad + k * dil;
+      if (i >= 0 && i < size) {
+        k0 = Math.min(k0, k);
+        k1 = k + 1;
+        break;
+      }
+    }
+  }
+  return k0 < k1 ? [k0, k1] : [0, K];
+}
+
+/** The kept taps, or null when every tap reaches the input somewhere (or cropping would need negative padding). */
+export function cropTaps(
+  wShape: readonly number[],
+  p: Conv2dParams,
+  inShape: readonly number[],
+  outShape: readonly number[],
+): TapCrop | null {
+  const [O, Cg, KH, KW] = wShape;
+  const [kh0, kh1] = reach(KH, inShape[2], outShape[2], p.stride[0], p.padding[0], p.dilation[0]);
+  const [kw0, kw1] = reach(KW, inShape[3], outShape[3], p.stride[1], p.padding[1], p.dilation[1]);
+  if ((kh1 - kh0) * (kw1 - kw0) === KH * KW) return null;
+  const padding: [number, number] = [p.padding[0] - kh0 * p.dilation[0], p.padding[1] - kw0 * p.dilation[1]];
+  if (padding[0] < 0 || padding[1] < 0) return null;
+  return { kh0, kh1, kw0, kw1, p: { ...p, padding }, shape: [O, Cg, kh1 - kh0, kw1 - kw0] };
+}
+
+/** The kept taps of a weight (or weight gradient) view, as a strided view of the same storage. */
+export function keptTaps(w: View, c: TapCrop): View {
+  return {
+    storage: w.storage,
+    dtype: w.dtype,
+    shape: c.shape,
+    strides: w.strides,
+    offset: w.offset + c.kh0 * w.strides[2] + c.kw0 * w.strides[3],
+  };
+}
+
+/** Copies the kept taps of the float32 weight `w` into `dst` (contiguous [O, Cg, KH', KW']). */
+export function copyKeptTaps(w: View, data: Float32Array, c: TapCrop, dst: Float32Array): void {
+  const [O, Cg, kh, kw] = c.shape;
+  const [so, sc, sh, sw] = w.strides;
+  const base = w.offset + c.kh0 * sh + c.kw0 * sw;
+  let j = 0;
+  for (let o = 0; o < O; o++) {
+    for (let ci = 0; ci < Cg; ci++) {
+      const at = base + o * so + ci * sc;
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) dst[j++] = data[at + y * sh + x * sw];
+    }
+  }
+}
+
+/** Writes the kept taps' gradient `kept` ([O, Cg, KH', KW']) into the zeroed full gradient `dst`. */
+export function scatterKeptTaps(
+  kept: Float32Array,
+  c: TapCrop,
+  wShape: readonly number[],
+  dst: Float32Array,
+): void {
+  const [O, Cg, kh, kw] = c.shape;
+  const [KH, KW] = [wShape[2], wShape[3]];
+  let j = 0;
+  for (let oc = 0; oc < O * Cg; oc++) {
+    const at = (oc * KH + c.kh0) * KW + c.kw0;
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) dst[at + y * KW + x] = kept[j++];
+  }
+}
+
+/** A contiguous view over a whole storage. */
+export function denseView(v: Pick<View, 'storage' | 'dtype'>, shape: readonly number[]): View {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return { storage: v.storage, dtype: v.dtype, shape, strides, offset: 0 };
+}
