@@ -4,9 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { SerializeError } from './errors.js';
 import type { Encoded } from './chunks.js';
-import { type LoadOptions, loadBytes, planSave, type PyValue, type SaveInput, type SaveOptions } from './index.js';
+import { SerializeError } from './errors.js';
+import {
+  type LoadOptions,
+  loadBytes,
+  type PyValue,
+  planSave,
+  type SaveInput,
+  type SaveOptions,
+} from './index.js';
 import { checkLoadOptions, checkSaveOptions } from './options.js';
 
 export * from './index.js';

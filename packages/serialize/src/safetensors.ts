@@ -2,8 +2,8 @@
 // {name: {dtype, shape, data_offsets}} plus optional string-only __metadata__, then the data,
 // packed with no gaps or overlaps. Validation mirrors the reference implementation's errors.
 
-import { collect, type Encoded } from './chunks.js';
 import { decodeUtf8 } from './byte-reader.js';
+import { collect, type Encoded } from './chunks.js';
 import { DTYPE_FROM_SAFETENSORS, type DType, ELEMENT_SIZE, SAFETENSORS_NAME } from './dtypes.js';
 import { SerializeError } from './errors.js';
 

@@ -1,7 +1,13 @@
 // Where file records meet @graft/tensor: storages become typed arrays wrapped without copying,
 // tensors become strided views of them; graft tensors become storages for the writers.
 
-import { fromTypedArray, rawViewSync, Tensor, type DType as TensorDType, type TypedArray } from '@graft/tensor';
+import {
+  fromTypedArray,
+  rawViewSync,
+  Tensor,
+  type DType as TensorDType,
+  type TypedArray,
+} from '@graft/tensor';
 import { bytesFromStorageArray, type DType, type StorageArray, storageArrayFromBytes } from './dtypes.js';
 import { SerializeError } from './errors.js';
 import type { StorageSource, TensorSource } from './pickler.js';
