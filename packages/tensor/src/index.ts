@@ -114,11 +114,14 @@ export { rawViewSync } from './raw-view.js';
 export {
   type BatchNormBackwardResult,
   type BatchNormForwardResult,
+  batchNormStatsDtype,
   type ConvEpilogueViews,
+  DEFAULT_KERNEL_DTYPES,
   type FastKernels,
   findKernel,
   KERNEL_NAMES,
   type KernelName,
+  kernelDtypes,
   registeredKernels,
   registerKernel,
 } from './registry.js';

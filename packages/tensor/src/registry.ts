@@ -3,6 +3,7 @@
 // ops/elementwise.ts), so a backend that registers nothing still runs every op.
 
 import type { Backend, BinaryOp, Conv2dParams, SgdStepOptions, Storage, View } from './backend.js';
+import type { DType } from './dtype.js';
 
 /** Operands of the `conv2dEpilogue` kernel; a null view skips its term. */
 export interface ConvEpilogueViews {
@@ -43,9 +44,11 @@ export interface FastKernels {
     ep: ConvEpilogueViews,
   ): Storage | null;
   /**
-   * batchNorm / fusedBatchNorm in training mode (ops/nn.ts) over dim 1 of contiguous x [N, C, ...]:
+   * batchNorm / fusedBatchNorm in training mode (ops/norm.ts) over dim 1 of contiguous x [N, C, ...]:
    * per-channel batch mean, biased variance, invstd = 1/sqrt(var + eps) and the normalised affine
-   * output, plus `residual` (same shape) and then ReLU when asked.
+   * output, plus `residual` (same shape) and then ReLU when asked. `out` has x's dtype; the statistics
+   * have `batchNormStatsDtype(x.dtype)` (float32 for a float16 x, whose weight and bias may be float32
+   * or float16, as cuDNN's batch norm takes them under torch.autocast).
    */
   batchNormForward(
     x: View,
@@ -58,6 +61,7 @@ export interface FastKernels {
   /**
    * The gradients of `batchNormForward` (gx only when `needInput`); all operands contiguous. With
    * `reluOut` (the fused ReLU's output), g is masked first and, when `wantMasked`, returned as `gm`.
+   * gx and gm have g's dtype, gw and gb the statistics' dtype (`batchNormStatsDtype`).
    */
   batchNormBackward(
     g: View,
@@ -92,10 +96,35 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'binaryInto',
 ];
 
-const registry = new WeakMap<Backend, Partial<FastKernels>>();
+/**
+ * The dtype of the batch-norm kernels' statistics and weight/bias gradients for an input of `dtype`:
+ * float32 for float16 (accumulated and kept in float32, cuDNN's save_mean / save_invstd), else `dtype`.
+ */
+export function batchNormStatsDtype(dtype: DType): DType {
+  return dtype === 'float16' ? 'float32' : dtype;
+}
 
-/** Registers `impl` as `backend`'s kernel `name` (replacing an earlier one). */
-export function registerKernel<K extends KernelName>(backend: Backend, name: K, impl: FastKernels[K]): void {
+/** The input dtypes a kernel takes when registered without a list. */
+export const DEFAULT_KERNEL_DTYPES: readonly DType[] = ['float32', 'float64'];
+
+interface Entry<K extends KernelName> {
+  impl: FastKernels[K];
+  dtypes: readonly DType[];
+}
+
+const registry = new WeakMap<Backend, { [K in KernelName]?: Entry<K> }>();
+
+/**
+ * Registers `impl` as `backend`'s kernel `name` (replacing an earlier one), for inputs of `dtypes`
+ * (what `findKernel(backend, name, dtype)` asks; kernels refuse other cases themselves where their
+ * signature lets them).
+ */
+export function registerKernel<K extends KernelName>(
+  backend: Backend,
+  name: K,
+  impl: FastKernels[K],
+  dtypes: readonly DType[] = DEFAULT_KERNEL_DTYPES,
+): void {
   if (!KERNEL_NAMES.includes(name)) {
     throw new Error(`registerKernel: unknown kernel '${String(name)}' (known: ${KERNEL_NAMES.join(', ')})`);
   }
@@ -104,12 +133,27 @@ export function registerKernel<K extends KernelName>(backend: Backend, name: K, 
     table = {};
     registry.set(backend, table);
   }
-  table[name] = impl;
+  // Tests take a kernel out by registering undefined: its entry goes too.
+  (table as Record<K, Entry<K> | undefined>)[name] = impl === undefined ? undefined : { impl, dtypes };
 }
 
-/** `backend`'s kernel `name`, or undefined: the caller then runs the op's composed fallback. */
-export function findKernel<K extends KernelName>(backend: Backend, name: K): FastKernels[K] | undefined {
-  return registry.get(backend)?.[name];
+/**
+ * `backend`'s kernel `name` (for inputs of `dtype` when given), or undefined: the caller then runs the
+ * op's composed fallback.
+ */
+export function findKernel<K extends KernelName>(
+  backend: Backend,
+  name: K,
+  dtype?: DType,
+): FastKernels[K] | undefined {
+  const entry = registry.get(backend)?.[name] as Entry<K> | undefined;
+  if (!entry || (dtype !== undefined && !entry.dtypes.includes(dtype))) return undefined;
+  return entry.impl;
+}
+
+/** The input dtypes `backend`'s kernel `name` was registered for (empty when it has none). */
+export function kernelDtypes(backend: Backend, name: KernelName): readonly DType[] {
+  return registry.get(backend)?.[name]?.dtypes ?? [];
 }
 
 /** The kernel names `backend` registered. */

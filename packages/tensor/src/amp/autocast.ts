@@ -27,8 +27,8 @@ export interface AutocastOptions {
  * - 'lower': float32 operands on the device to the autocast dtype (matmul, linear, conv);
  * - 'float32': float16/bfloat16 operands on the device to float32 (exp, log, softmax, losses, sum);
  * - a function of the arguments and `like`, which casts a float tensor to the first operand's dtype when
- *   that is the autocast dtype (batch norm's float32 affine parameters, which would otherwise promote
- *   a float16 activation back to float32).
+ *   that is the autocast dtype (batch norm's float32 affine parameters where its composed ops would
+ *   otherwise promote a float16 activation back to float32; ops/norm.ts).
  */
 export type AutocastPolicy = 'lower' | 'float32' | ((args: unknown[], like: <T>(t: T) => T) => unknown[]);
 
@@ -149,18 +149,6 @@ export function autocastCall<A extends unknown[], R>(
   const cast = castArgs(policy, args, state) as A;
   return withState(null, () => fn(...cast));
 }
-
-/**
- * Batch norm under autocast (not on PyTorch's lists; its CUDA kernel takes a float16 input with float32
- * parameters and returns float16): a float16 input keeps its dtype, the affine parameters are cast to
- * it, and in eval the running statistics too (in training they are buffers updated in place, so they
- * stay float32 and receive the float16 batch statistics). Statistics accumulate in float32 in the
- * reductions and are stored in float16.
- */
-export const BATCH_NORM: AutocastPolicy = (a, like) => {
-  const training = (a[5] as { training?: boolean } | undefined)?.training ?? false;
-  return a.map((t, i) => (i === 3 || i === 4 || (!training && (i === 1 || i === 2)) ? like(t) : t));
-};
 
 /** The unary ops of PyTorch's autocast float32 list (the table's names). */
 const FLOAT32_UNARY = new Set([

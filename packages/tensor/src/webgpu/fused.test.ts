@@ -1,19 +1,22 @@
 // The WebGPU backend's registered fused kernels (webgpu/fused.ts) against the composed fallback of
 // their op on the same device (the kernel taken out of the registry), forward and backward, with the
-// conformance suite's WebGPU tolerance (compareValues in test-utils/conformance.ts); and the launch
-// counts they save.
+// conformance suite's WebGPU tolerance (compareValues in test-utils/conformance.ts); the float16 batch
+// norm against the float32 kernels on the same float16-rounded data, with the float16 run's tolerance
+// (test-utils/conformance-f16.ts); and the launch counts and bytes they save.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../autograd.js';
 import type { Backend } from '../backend.js';
 import { randn, tensor, zeros } from '../creation.js';
 import type { DType } from '../dtype.js';
+import { memoryStats } from '../memory.js';
 import { batchNorm, conv2d, fusedBatchNorm, fusedConv2d } from '../ops/nn.js';
 import { sgdUpdate_ } from '../ops/optim.js';
 import { manualSeed } from '../random.js';
-import { findKernel, type KernelName, registeredKernels, registerKernel } from '../registry.js';
+import { findKernel, type KernelName, kernelDtypes, registeredKernels, registerKernel } from '../registry.js';
 import type { Tensor } from '../tensor.js';
 import { compareValues, webgpuDevice } from '../test-utils/conformance.js';
+import { webgpuFloat16Device } from '../test-utils/conformance-f16.js';
 import { requireWebGpu, webGpuTestsEnabled } from '../test-utils/webgpu-adapter.js';
 import type { WebGpuBackend } from './backend.js';
 
@@ -22,11 +25,12 @@ let gpu: WebGpuBackend;
 /** Runs `fn` with `backend`'s kernel `name` out of the registry, so the op takes its composed fallback. */
 async function withoutKernel<T>(backend: Backend, name: KernelName, fn: () => Promise<T>): Promise<T> {
   const impl = findKernel(backend, name);
+  const dtypes = kernelDtypes(backend, name);
   registerKernel(backend, name, undefined as never);
   try {
     return await fn();
   } finally {
-    if (impl) registerKernel(backend, name, impl);
+    if (impl) registerKernel(backend, name, impl, dtypes);
   }
 }
 
@@ -55,7 +59,7 @@ function problems(
       if (a !== e) out.push(`${k}: ${a ? 'value' : 'null'} vs ${e ? 'value' : 'null'}`);
       continue;
     }
-    const p = compareValues(webgpuDevice, a, e, dtype, L, k);
+    const p = compareValues(dtype === 'float16' ? webgpuFloat16Device : webgpuDevice, a, e, dtype, L, k);
     if (p) out.push(p);
   }
   return out;
@@ -257,6 +261,129 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu fused kernels equal their composed 
     const composed = await withoutKernel(gpu, 'conv2dEpilogue', run);
     // A convolution output sums C * KH * KW = 27 products; the epilogue adds three more terms.
     expect(problems(fused, composed, 30)).toEqual([]);
+  });
+});
+
+describe.skipIf(!webGpuTestsEnabled)('webgpu fused batch norm in float16 (autocast training)', () => {
+  beforeAll(async () => {
+    gpu = await requireWebGpu();
+  }, 60_000);
+
+  it('registers the batch-norm kernels for float16', () => {
+    for (const name of ['batchNormForward', 'batchNormBackward'] as const) {
+      expect(kernelDtypes(gpu, name)).toContain('float16');
+      expect(findKernel(gpu, name, 'bfloat16')).toBeUndefined();
+    }
+  });
+
+  // [residual, relu, affine, dtype of weight and bias]: float32 parameters are what autocast passes
+  // (PyTorch keeps them float32 and cuDNN takes them with a float16 input).
+  for (const [residual, relu, affine, paramDtype] of [
+    [false, false, true, 'float32'],
+    [false, true, true, 'float32'],
+    [true, true, true, 'float32'],
+    [false, false, true, 'float16'],
+    [true, true, true, 'float16'],
+    [true, false, false, 'float16'],
+  ] as const) {
+    it(`training (residual ${residual}, relu ${relu}, affine ${affine}, ${paramDtype} parameters) equals the float32 kernels on the same data`, async () => {
+      manualSeed(15);
+      const shape = [4, 5, 6, 7];
+      const [N, , H, W] = shape;
+      // float16-rounded data, so both runs see the same values and differ by float16 storage only.
+      const x0 = randn(shape).mul(3).add(1).half();
+      const r0 = randn(shape).half();
+      const w0 = randn(5).half();
+      const b0 = randn(5).half();
+      const u0 = randn(shape).half();
+      const run = (dtype: 'float16' | 'float32') => {
+        const act = (t: Tensor) => gpuT(t).to(dtype);
+        const par = (t: Tensor) =>
+          gpuT(t)
+            .to(dtype === 'float16' ? paramDtype : 'float32')
+            .requiresGrad_();
+        const x = act(x0).requiresGrad_();
+        const r = act(r0).requiresGrad_();
+        const w = affine ? par(w0) : null;
+        const b = affine ? par(b0) : null;
+        const rm = zeros(5, { device: 'webgpu' });
+        const rv = zeros(5, { device: 'webgpu' }).add(1);
+        const opts = { training: true, momentum: 0.1, eps: 1e-5 };
+        const y =
+          residual || relu
+            ? fusedBatchNorm(x, rm, rv, w, b, { ...opts, residual: residual ? r : null, relu })
+            : batchNorm(x, rm, rv, w, b, opts);
+        y.backward(act(u0));
+        return { y, rm, rv, gx: x.grad, gw: w?.grad ?? null, gb: b?.grad ?? null, gr: r.grad };
+      };
+      const half = run('float16');
+      expect(half.y.dtype).toBe('float16');
+      expect(half.y.gradFn?.name).toBe(
+        residual || relu ? 'FusedBatchNormBackward0' : 'NativeBatchNormBackward0',
+      );
+      const want = run('float32');
+      const found: string[] = [];
+      for (const [k, a] of Object.entries(half)) {
+        const e = want[k as keyof typeof want];
+        if (!a || !e) {
+          if (a !== e) found.push(`${k}: ${a ? 'value' : 'null'} vs ${e ? 'value' : 'null'}`);
+          continue;
+        }
+        // Activations and their gradients in float16, running statistics and parameter gradients in
+        // the dtypes of the tensors they belong to; the float32 answer rounded to that dtype.
+        const dtype = a.dtype;
+        expect(dtype).toBe(
+          k === 'y' || k === 'gx' || k === 'gr'
+            ? 'float16'
+            : k === 'rm' || k === 'rv'
+              ? 'float32'
+              : paramDtype,
+        );
+        const expected = Float64Array.from(await e.to(dtype).float().read());
+        const actual = Float64Array.from(await a.float().read());
+        // Both runs compute in f32 from the same values (the float16 run reads its float16 operands
+        // exactly), so a float16 result differs from the float32 one by its own rounding only: the
+        // float16 tolerance for one term (L = 1). The float32 results (statistics, float32 parameter
+        // gradients) meet the float32 tolerance for the N * H * W terms of a channel.
+        const p =
+          dtype === 'float16'
+            ? compareValues(webgpuFloat16Device, actual, expected, dtype, 1, k)
+            : compareValues(webgpuDevice, actual, expected, dtype, N * H * W, k);
+        if (p) found.push(p);
+      }
+      expect(found).toEqual([]);
+    });
+  }
+
+  it('takes 2 launches forward and 2 backward, and allocates the float16 output and float32 statistics only', async () => {
+    manualSeed(16);
+    const shape = [8, 4, 16, 16];
+    const x = gpuT(randn(shape)).half().requiresGrad_();
+    const w = gpuT(randn(4)).requiresGrad_();
+    const b = gpuT(randn(4)).requiresGrad_();
+    const g = gpuT(randn(shape)).half();
+    await g.sum().item();
+    // An empty free list: every buffer is then its own size's (no larger free one reused).
+    gpu.trimPool();
+    const before = { launches: gpu.launchStats().launches, live: memoryStats('webgpu').live };
+    const y = batchNorm(x, null, null, w, b, { training: true });
+    const forward = {
+      launches: gpu.launchStats().launches - before.launches,
+      bytes: memoryStats('webgpu').live - before.live,
+    };
+    expect(forward.launches).toBe(2);
+    // The output (2 bytes an element) and mean, variance, invstd (C float32s each, one small bucket
+    // each): no float16 copy of x, no normalised x, no float32 activation.
+    const out = x.numel() * 2;
+    expect(forward.bytes).toBeGreaterThanOrEqual(out);
+    expect(forward.bytes).toBeLessThanOrEqual(out + 3 * 256);
+    const launches = gpu.launchStats().launches;
+    y.backward(g);
+    expect(gpu.launchStats().launches - launches).toBe(2);
+    expect(x.grad!.dtype).toBe('float16');
+    expect(w.grad!.dtype).toBe('float32');
+    expect(b.grad!.dtype).toBe('float32');
+    await y.float().sum().item();
   });
 });
 

@@ -2,35 +2,56 @@
 // x [N, C, S]: the forward in two dispatches (per-channel statistics, then the normalised affine output
 // with the residual and ReLU folded in), the backward in two (per-channel sums and coefficients, then
 // the input gradient and the masked gradient). Formulas as batchNormForwardLoop / batchNormBackwardLoop
-// (cpu/norm.ts), in float32. Kernels bind at most seven buffers besides the parameters, the limit
-// initWebGpu asks for.
+// (cpu/norm.ts). Activations (x, residual, output, gradients) are float32 or float16 (f16 storage, 2
+// bytes an element); weight and bias float32 or float16 independently of x, as cuDNN takes them under
+// autocast. Everything is computed in f32 and the per-channel statistics and weight/bias gradients
+// are kept in f32, so a float16 run saves only its float16 input (and C floats) for the backward.
+// Kernels bind at most seven buffers besides the parameters, the limit initWebGpu asks for.
 
 import type { View } from '../../backend.js';
+import type { DType } from '../../dtype.js';
 import type { BatchNormBackwardResult, BatchNormForwardResult } from '../../registry.js';
 import { numelOf } from '../../shape.js';
 import type { GPUBuffer } from '../gpu-types.js';
 import type { GpuRuntime, WebGpuStorage } from '../runtime/device.js';
+import { type GpuClass, gpuClass } from '../runtime/dtype.js';
 import { type Grid, WORKGROUP } from '../runtime/launch.js';
 import { kernel } from '../runtime/params.js';
-import { f32Bits, f32Storage } from './fused-elementwise.js';
+import { f32Bits } from './fused-elementwise.js';
 import { PRELUDE } from './math.js';
-import { elementShader } from './wgsl.js';
+import { elementShader, loadAs, storeAs } from './wgsl.js';
 
-/** A buffer binding of a generated kernel: its WGSL name, whether the kernel writes it, the buffer. */
-type Binding = [name: string, write: boolean, buffer: GPUBuffer];
+/** Dtypes these kernels read and write (float32 and float64 as f32 words, float16 as f16): what fused.ts registers them for. */
+export const BATCH_NORM_DTYPES: readonly DType[] = ['float32', 'float64', 'float16'];
 
-/** WGSL declarations of `bindings` (f32 arrays) from binding 1 on, in order, and their buffers. */
+function requireBnDtypes(op: string, ...views: (View | null)[]): void {
+  const bad = views.find((v) => v && !BATCH_NORM_DTYPES.includes(v.dtype));
+  if (bad) throw new Error(`webgpu ${op}: expected float32, float64 or float16 operands, got ${bad.dtype}`);
+}
+
+/**
+ * A buffer binding of a generated kernel: its WGSL name, whether the kernel writes it, the buffer and
+ * the element class (f32 unless given).
+ */
+type Binding = [name: string, write: boolean, buffer: GPUBuffer, cls?: GpuClass];
+
+/** WGSL declarations of `bindings` from binding 1 on, in order, and their buffers. */
 function declare(bindings: readonly (Binding | null)[]): { wgsl: string; buffers: GPUBuffer[] } {
   const used = bindings.filter((b): b is Binding => b !== null);
   return {
     wgsl: used
       .map(
-        ([name, write], i) =>
-          `@group(0) @binding(${i + 1}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<f32>;`,
+        ([name, write, , cls], i) =>
+          `@group(0) @binding(${i + 1}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<${cls ?? 'f32'}>;`,
       )
       .join('\n'),
     buffers: used.map((b) => b[2]),
   };
+}
+
+/** `ARRAY[index]` of a binding of class `cls`, as an f32. */
+function load(cls: GpuClass, array: string, index: string): string {
+  return loadAs(cls, 'f32', `${array}[${index}]`);
 }
 
 /** [N, C, S] of an operand [N, C, ...]. */
@@ -107,8 +128,8 @@ ${body(TREE)}
 
 /**
  * batchNormForward: per channel, mean, biased variance and invstd = 1/sqrt(var + eps) (two passes over
- * the channel, the second centred), then out = x * a + (bias - mean * a) (+ residual, then ReLU) with
- * a = weight * invstd.
+ * the channel, the second centred, in f32 whatever x's dtype), then out = x * a + (bias - mean * a)
+ * (+ residual, then ReLU) with a = weight * invstd, rounded once to x's dtype. The statistics are f32.
  */
 export function batchNormForward(
   rt: GpuRuntime,
@@ -120,11 +141,14 @@ export function batchNormForward(
   relu: boolean,
 ): BatchNormForwardResult {
   rt.check();
-  if (!f32Storage(x, weight, bias, residual))
-    throw new Error(`webgpu batchNormForward: expected float32 or float64 operands, got ${x.dtype}`);
+  requireBnDtypes('batchNormForward', x, weight, bias, residual);
   const [N, C, S] = dims(x.shape);
   const total = N * C * S;
-  const out = rt.newStorage(total);
+  const xc = gpuClass(x.dtype);
+  const wc = weight && gpuClass(weight.dtype);
+  const bc = bias && gpuClass(bias.dtype);
+  const rc = residual && gpuClass(residual.dtype);
+  const out = rt.newStorage(total, x.dtype);
   const mean = rt.newStorage(C);
   const variance = rt.newStorage(C);
   const invstd = rt.newStorage(C);
@@ -134,20 +158,20 @@ export function batchNormForward(
     ['MEAN', true, mean._buffer!],
     ['VAR', true, variance._buffer!],
     ['INVSTD', true, invstd._buffer!],
-    ['X', false, xb],
+    ['X', false, xb, xc],
   ]);
   const small = N * S <= SMALL_CHANNEL;
-  const statsKernel = kernel(`fused-bn-stats:${small}`, ['N', 'C', 'S', 'xo', 'eps'], () =>
+  const statsKernel = kernel(`fused-bn-stats:${xc}:${small}`, ['N', 'C', 'S', 'xo', 'eps'], () =>
     channelShader(
       stats.wgsl,
       small,
       (r) => `  let xo = u32(p.xo);
   var a = 0.0;
-  for (var e = t; e < n; e += ${r.step}) { a += X[xo + at(c, e)]; }
+  for (var e = t; e < n; e += ${r.step}) { a += ${load(xc, 'X', 'xo + at(c, e)')}; }
 ${r.sum2('a', '0.0', 'total', 'unused0')}
   let m = total / f32(n);
   var q = 0.0;
-  for (var e = t; e < n; e += ${r.step}) { let d = X[xo + at(c, e)] - m; q += d * d; }
+  for (var e = t; e < n; e += ${r.step}) { let d = ${load(xc, 'X', 'xo + at(c, e)')} - m; q += d * d; }
 ${r.sum2('q', '0.0', 'sq', 'unused1')}
   if (t == 0u) {
     let v = sq / f32(n);
@@ -160,26 +184,26 @@ ${r.sum2('q', '0.0', 'sq', 'unused1')}
   const channelGrid = small ? rt.grid1(C) : ([C, 1, 1] as Grid);
   rt.launch(statsKernel, { N, C, S, xo: x.offset, eps: f32Bits(eps) }, stats.buffers, channelGrid);
   const apply = declare([
-    ['OUT', true, out._buffer!],
-    ['X', false, xb],
+    ['OUT', true, out._buffer!, xc],
+    ['X', false, xb, xc],
     ['MEAN', false, mean._buffer!],
     ['INVSTD', false, invstd._buffer!],
-    weight && ['W', false, rt.buffer(weight, 'batchNormForward')],
-    bias && ['B', false, rt.buffer(bias, 'batchNormForward')],
-    residual && ['R', false, rt.buffer(residual, 'batchNormForward')],
+    weight && ['W', false, rt.buffer(weight, 'batchNormForward'), wc!],
+    bias && ['B', false, rt.buffer(bias, 'batchNormForward'), bc!],
+    residual && ['R', false, rt.buffer(residual, 'batchNormForward'), rc!],
   ]);
   const applyKernel = kernel(
-    `fused-bn-apply:${weight !== null}:${bias !== null}:${residual !== null}:${relu}`,
+    `fused-bn-apply:${x.dtype}:${wc}:${bc}:${rc}:${relu}`,
     ['total', 'C', 'S', 'xo', 'wo', 'bo', 'ro'],
     () =>
       elementShader(
         apply.wgsl,
         `  if (i >= u32(p.total)) { return; }
   let c = (i / u32(p.S)) % u32(p.C);
-  let a = ${weight ? 'W[u32(p.wo) + c] * ' : ''}INVSTD[c];
-  let shift = ${bias ? 'B[u32(p.bo) + c]' : '0.0'} - MEAN[c] * a;
-  let v = X[u32(p.xo) + i] * a + shift${residual ? ' + R[u32(p.ro) + i]' : ''};
-  OUT[i] = ${relu ? 'relu_(v)' : 'v'};`,
+  let a = ${wc ? `${load(wc, 'W', 'u32(p.wo) + c')} * ` : ''}INVSTD[c];
+  let shift = ${bc ? load(bc, 'B', 'u32(p.bo) + c') : '0.0'} - MEAN[c] * a;
+  let v = ${load(xc, 'X', 'u32(p.xo) + i')} * a + shift${rc ? ` + ${load(rc, 'R', 'u32(p.ro) + i')}` : ''};
+  OUT[i] = ${storeAs(x.dtype, 'f32', relu ? 'relu_(v)' : 'v')};`,
       ),
   );
   rt.launch(
@@ -201,8 +225,9 @@ ${r.sum2('q', '0.0', 'sq', 'unused1')}
 
 /**
  * batchNormBackward: with g masked by the fused ReLU's output first (0 where out <= 0), per channel
- * gb = sum(g) and gw = sum(g * xhat); then gx = k * g - x * cx - c0 with k = weight * invstd,
- * cx = k * invstd * gw / n and c0 = k * gb / n - mean * cx (gx = k * (g - mean(g) - xhat * mean(g * xhat))).
+ * gb = sum(g) and gw = sum(g * xhat) in f32; then gx = k * g - x * cx - c0 with k = weight * invstd,
+ * cx = k * invstd * gw / n and c0 = k * gb / n - mean * cx (gx = k * (g - mean(g) - xhat * mean(g * xhat))),
+ * rounded once to g's dtype. gw and gb are f32.
  */
 export function batchNormBackward(
   rt: GpuRuntime,
@@ -216,15 +241,20 @@ export function batchNormBackward(
   wantMasked: boolean,
 ): BatchNormBackwardResult {
   rt.check();
-  if (!f32Storage(g, x, mean, invstd, weight, reluOut))
-    throw new Error(`webgpu batchNormBackward: expected float32 or float64 operands, got ${g.dtype}`);
+  requireBnDtypes('batchNormBackward', g, x, mean, invstd, weight, reluOut);
   const [N, C, S] = dims(x.shape);
   const total = N * C * S;
   const masked = reluOut !== null && wantMasked;
+  const gc = gpuClass(g.dtype);
+  const xc = gpuClass(x.dtype);
+  const mc = gpuClass(mean.dtype);
+  const ic = gpuClass(invstd.dtype);
+  const wc = weight && gpuClass(weight.dtype);
+  const yc = reluOut && gpuClass(reluOut.dtype);
   const gw = rt.newStorage(C);
   const gb = rt.newStorage(C);
-  const gx = needInput ? rt.newStorage(total) : null;
-  const gm = masked ? rt.newStorage(total) : null;
+  const gx = needInput ? rt.newStorage(total, g.dtype) : null;
+  const gm = masked ? rt.newStorage(total, g.dtype) : null;
   if (C === 0) return { gx, gw, gb, gm };
   // Per channel: gw, gb, k, cx, c0 (the coefficients the elementwise pass needs).
   const coef: WebGpuStorage = rt.newStorage(5 * C);
@@ -232,39 +262,42 @@ export function batchNormBackward(
   const G = rt.buffer(g, name);
   const X = rt.buffer(x, name);
   const Y = reluOut && rt.buffer(reluOut, name);
-  const mask = (v: string) => (reluOut ? `select(${v}, 0.0, Y[u32(p.yo) + idx] <= 0.0)` : v);
+  const gAt = (index: string) => {
+    const v = load(gc, 'G', `u32(p.go) + ${index}`);
+    return yc ? `select(${v}, 0.0, ${load(yc, 'Y', 'u32(p.yo) + idx')} <= 0.0)` : v;
+  };
   const sums = declare([
     ['COEF', true, coef._buffer!],
-    ['G', false, G],
-    ['X', false, X],
-    Y && ['Y', false, Y],
-    ['MEAN', false, rt.buffer(mean, name)],
-    ['INVSTD', false, rt.buffer(invstd, name)],
-    weight && ['W', false, rt.buffer(weight, name)],
+    ['G', false, G, gc],
+    ['X', false, X, xc],
+    Y && ['Y', false, Y, yc!],
+    ['MEAN', false, rt.buffer(mean, name), mc],
+    ['INVSTD', false, rt.buffer(invstd, name), ic],
+    weight && ['W', false, rt.buffer(weight, name), wc!],
   ]);
   const small = N * S <= SMALL_CHANNEL;
   const sumsKernel = kernel(
-    `fused-bn-backward-sums:${reluOut !== null}:${weight !== null}:${small}`,
+    `fused-bn-backward-sums:${gc}:${xc}:${mc}:${ic}:${yc}:${wc}:${small}`,
     ['N', 'C', 'S', 'go', 'xo', 'yo', 'mo', 'io', 'wo'],
     () =>
       channelShader(
         sums.wgsl,
         small,
-        (r) => `  let m = MEAN[u32(p.mo) + c];
+        (r) => `  let m = ${load(mc, 'MEAN', 'u32(p.mo) + c')};
   var a = 0.0;
   var b = 0.0;
   for (var e = t; e < n; e += ${r.step}) {
     let idx = at(c, e);
-    let gv = ${mask('G[u32(p.go) + idx]')};
+    let gv = ${gAt('idx')};
     a += gv;
-    b += gv * (X[u32(p.xo) + idx] - m);
+    b += gv * (${load(xc, 'X', 'u32(p.xo) + idx')} - m);
   }
 ${r.sum2('a', 'b', 'sg', 'sgx')}
   if (t == 0u) {
-    let is = INVSTD[u32(p.io) + c];
+    let is = ${load(ic, 'INVSTD', 'u32(p.io) + c')};
     let C = u32(p.C);
     let sgxhat = sgx * is;
-    let k = ${weight ? 'W[u32(p.wo) + c] * ' : ''}is;
+    let k = ${wc ? `${load(wc, 'W', 'u32(p.wo) + c')} * ` : ''}is;
     let cx = k * is * sgxhat / f32(n);
     COEF[c] = sgxhat;
     COEF[C + c] = sg;
@@ -287,28 +320,28 @@ ${r.sum2('a', 'b', 'sg', 'sgx')}
   );
   if (gx || gm) {
     const each = declare([
-      gx && ['GX', true, gx._buffer!],
-      gm && ['GM', true, gm._buffer!],
-      ['G', false, G],
-      gx && ['X', false, X],
-      Y && ['Y', false, Y],
+      gx && ['GX', true, gx._buffer!, gc],
+      gm && ['GM', true, gm._buffer!, gc],
+      ['G', false, G, gc],
+      gx && ['X', false, X, xc],
+      Y && ['Y', false, Y, yc!],
       gx && ['COEF', false, coef._buffer!],
     ]);
     const eachKernel = kernel(
-      `fused-bn-backward-input:${gx !== null}:${gm !== null}:${reluOut !== null}`,
+      `fused-bn-backward-input:${g.dtype}:${xc}:${yc}:${gx !== null}:${gm !== null}`,
       ['total', 'C', 'S', 'go', 'xo', 'yo'],
       () =>
         elementShader(
           each.wgsl,
           `  if (i >= u32(p.total)) { return; }
   let idx = i;
-  let gv = ${mask('G[u32(p.go) + i]')};
-  ${gm ? 'GM[i] = gv;' : ''}
+  let gv = ${gAt('i')};
+  ${gm ? `GM[i] = ${storeAs(g.dtype, 'f32', 'gv')};` : ''}
   ${
     gx
       ? `let C = u32(p.C);
   let c = (i / u32(p.S)) % C;
-  GX[i] = COEF[2u * C + c] * gv - X[u32(p.xo) + i] * COEF[3u * C + c] - COEF[4u * C + c];`
+  GX[i] = ${storeAs(g.dtype, 'f32', `COEF[2u * C + c] * gv - ${load(xc, 'X', 'u32(p.xo) + i')} * COEF[3u * C + c] - COEF[4u * C + c]`)};`
       : ''
   }`,
         ),
