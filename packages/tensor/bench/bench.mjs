@@ -2,9 +2,26 @@
 // shapes when /usr/bin/python3 has torch (run in a child process with torch.set_num_threads(2)).
 // Usage: pnpm bench (builds first), or node bench/bench.mjs after a build. BENCH_BATCH sets the convolutions'
 // batch (default 16, the ResNet workloads' batch).
+// `--threads`: the heavy kernels of a ResNet-18 training step at 1 thread and at 2 (or BENCH_MAX_THREADS),
+// each timed in a process of its own per thread count, alternating, 3 pairs, the median of the pairs'
+// speed-up printed beside the absolute times.
 
 import { spawnSync } from 'node:child_process';
-import { conv2d, matmul, noGrad, randn, setCpuBackend, setNumThreads } from '../dist/index.js';
+import { fileURLToPath } from 'node:url';
+import {
+  add,
+  batchNorm,
+  conv2d,
+  matmul,
+  maxPool2d,
+  noGrad,
+  ones,
+  randn,
+  setCpuBackend,
+  setNumThreads,
+  sgdUpdate_,
+  zeros,
+} from '../dist/index.js';
 
 const THREADS = 2;
 const BUDGET_MS = 700; // per shape and implementation, after warm-up
@@ -120,6 +137,158 @@ function torchRun() {
 
 const gflops = (c, s) => flops(c) / s / 1e9;
 const col = (s, n) => String(s).padStart(n);
+
+// ---- thread scaling (`--threads`) ----
+
+/** The heavy kernels of a ResNet-18 training step at 224x224, batch 16: [name, setup returning a call]. */
+const SCALING = [
+  [
+    'matmul 512x512x512',
+    () => {
+      const a = randn(512, 512);
+      const b = randn(512, 512);
+      return () => matmul(a, b);
+    },
+  ],
+  ...[
+    ['conv1 7x7/2 3->64, 224', 3, 64, 7, 2, 224],
+    ['layer1 3x3 64->64, 56 (Winograd)', 64, 64, 3, 1, 56],
+    ['layer2.0.conv1 3x3/2 64->128, 56', 64, 128, 3, 2, 56],
+    ['layer3.0.down 1x1/2 128->256, 28', 128, 256, 1, 2, 28],
+    ['layer4 3x3 512->512, 7 (Winograd)', 512, 512, 3, 1, 7],
+  ].flatMap(([name, cin, cout, k, stride, size]) => {
+    const opts = { stride, padding: k === 1 ? 0 : Math.floor(k / 2) };
+    return [
+      [
+        `conv forward ${name}`,
+        () => {
+          const x = randn(BATCH, cin, size, size);
+          const w = randn(cout, cin, k, k);
+          return () => noGrad(() => conv2d(x, w, null, opts));
+        },
+      ],
+      [
+        `conv backward (input + weight grads) ${name}`,
+        () => {
+          const x = randn([BATCH, cin, size, size], { requiresGrad: true });
+          const w = randn([cout, cin, k, k], { requiresGrad: true });
+          const y = conv2d(x, w, null, opts);
+          const g = randn(y.shape);
+          return () => {
+            x.grad = null;
+            w.grad = null;
+            y.backward(g, { retainGraph: true });
+          };
+        },
+      ],
+    ];
+  }),
+  [
+    'batch norm forward + backward, train, [16, 64, 112, 112]',
+    () => {
+      const x = randn([BATCH, 64, 112, 112], { requiresGrad: true });
+      const w = ones([64], { requiresGrad: true });
+      const b = zeros([64], { requiresGrad: true });
+      const g = randn(x.shape);
+      return () => {
+        x.grad = w.grad = b.grad = null;
+        batchNorm(x, zeros([64]), ones([64]), w, b, { training: true }).backward(g);
+      };
+    },
+  ],
+  [
+    'max pool 3x3/2 forward + backward, [16, 64, 112, 112]',
+    () => {
+      const x = randn([BATCH, 64, 112, 112], { requiresGrad: true });
+      const g = randn([BATCH, 64, 56, 56]);
+      return () => {
+        x.grad = null;
+        maxPool2d(x, 3, { stride: 2, padding: 1 }).backward(g);
+      };
+    },
+  ],
+  [
+    'add, 12.8 M floats (a residual of layer1)',
+    () => {
+      const a = randn(BATCH * 64 * 112 * 112);
+      const b = randn(BATCH * 64 * 112 * 112);
+      return () => noGrad(() => add(a, b));
+    },
+  ],
+  [
+    'SGD update (momentum, weight decay), 11.7 M parameters',
+    () => {
+      const p = randn(11_700_000);
+      const g = randn(11_700_000);
+      const buf = zeros([11_700_000]);
+      const o = {
+        lr: 0.01,
+        momentum: 0.9,
+        dampening: 0,
+        nesterov: false,
+        maximize: false,
+        weightDecay: 1e-4,
+      };
+      return () => sgdUpdate_(p, g, buf, o);
+    },
+  ],
+];
+
+/** One side of the scaling bench: every SCALING kernel at `n` threads, median ms each. */
+function scalingSide(n) {
+  setNumThreads(n);
+  return SCALING.map(([, setup]) => {
+    const fn = setup();
+    // Results are dropped as they come: free them now so the heap reuses its blocks (as models do).
+    return 1000 * time(() => fn()?.dispose?.());
+  });
+}
+
+if (process.argv[2] === '--scaling-side') {
+  console.log(JSON.stringify(scalingSide(Number(process.argv[3]))));
+  process.exit(0);
+}
+
+if (process.argv[2] === '--threads') {
+  const most = Number(process.env.BENCH_MAX_THREADS ?? 2);
+  const side = (n) => {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--scaling-side', String(n)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    if (r.status !== 0)
+      throw new Error(`scaling side (${n} threads) failed: ${r.stderr.trim().split('\n').pop()}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  };
+  const pairs = [];
+  for (let i = 0; i < 3; i++) {
+    // The order flips every pair.
+    if (i % 2 === 0) {
+      const one = side(1);
+      pairs.push({ one, many: side(most) });
+    } else {
+      const many = side(most);
+      pairs.push({ one: side(1), many });
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const W = 76;
+  console.log(
+    `thread scaling, batch ${BATCH}: ms per call at 1 and ${most} threads (median of 3 alternating pairs)`,
+  );
+  const head = `${'kernel'.padEnd(W)}${col('1 thread', 10)}${col(`${most} threads`, 11)}${col('speed-up', 10)}`;
+  console.log(head);
+  console.log('-'.repeat(head.length));
+  SCALING.forEach(([name], k) => {
+    const one = median(pairs.map((p) => p.one[k]));
+    const many = median(pairs.map((p) => p.many[k]));
+    const up = median(pairs.map((p) => p.one[k] / p.many[k]));
+    console.log(
+      `${name.padEnd(W)}${col(one.toFixed(1), 10)}${col(many.toFixed(1), 11)}${col(`${up.toFixed(2)}x`, 10)}`,
+    );
+  });
+  process.exit(0);
+}
 
 const threads = setNumThreads(THREADS);
 const graft = CASES.map(graftRun);
