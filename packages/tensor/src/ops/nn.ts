@@ -3,6 +3,7 @@
 import { autocastActive, autocastCall } from '../amp/autocast.js';
 import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { Conv2dParams, Pool2dParams } from '../backend.js';
+import { checkOptions } from '../options.js';
 import type { Generator } from '../random.js';
 import { findKernel } from '../registry.js';
 import { fmtShape, normDim } from '../shape.js';
@@ -31,6 +32,10 @@ function pair(v: IntPair, name: string, op: string): [number, number] {
   }
   return p;
 }
+
+const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups'];
+const POOL_KEYS = ['stride', 'padding', 'dilation', 'ceilMode'];
+const NLL_KEYS = ['weight', 'ignoreIndex', 'reduction'];
 
 export interface Conv2dOptions {
   stride?: IntPair;
@@ -117,6 +122,7 @@ export function conv2d(
   bias: Tensor | null = null,
   opts: Conv2dOptions = {},
 ): Tensor {
+  checkOptions('conv2d', opts, CONV_KEYS);
   if (autocastActive()) return autocastCall('lower', conv2d, [x, weight, bias, opts]);
   if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
   const { input, p, outShape } = prepareConv2d(x, weight, bias, opts);
@@ -168,6 +174,7 @@ export interface FusedConv2dOptions extends Conv2dOptions {
  * composed (with autograd), so the result is the same either way up to float rounding.
  */
 export function fusedConv2d(x: Tensor, weight: Tensor, opts: FusedConv2dOptions = {}): Tensor {
+  checkOptions('fusedConv2d', opts, [...CONV_KEYS, 'scale', 'shift', 'residual', 'relu']);
   if (autocastActive()) return autocastCall('lower', fusedConv2d, [x, weight, opts]);
   const { scale = null, shift = null, residual = null, relu = false } = opts;
   const O = weight.shape[0];
@@ -197,7 +204,8 @@ export function fusedConv2d(x: Tensor, weight: Tensor, opts: FusedConv2dOptions 
     });
     if (out) return wrap(out, outShape, x.dtype);
   }
-  let y = conv2d(x, weight, null, opts);
+  const { stride, padding, dilation, groups } = opts;
+  let y = conv2d(x, weight, null, { stride, padding, dilation, groups });
   const bshape = [1, O, 1, 1];
   if (scale) y = y.mul(scale.reshape(bshape));
   if (shift) y = y.add(shift.reshape(bshape));
@@ -282,6 +290,7 @@ export function maxPool2dWithIndices(
   kernelSize: IntPair,
   opts: Pool2dOptions = {},
 ): [Tensor, Tensor] {
+  checkOptions('maxPool2d', opts, POOL_KEYS);
   if (x.ndim === 3) {
     const [v, i] = maxPool2dWithIndices(x.unsqueeze(0), kernelSize, opts);
     return [v.squeeze(0), i.squeeze(0)];
@@ -305,6 +314,7 @@ export function maxPool2dWithIndices(
 }
 
 export function maxPool2d(x: Tensor, kernelSize: IntPair, opts: Pool2dOptions = {}): Tensor {
+  checkOptions('maxPool2d', opts, POOL_KEYS);
   if (x.ndim === 4 && !(isGradEnabled() && x.requiresGrad)) {
     // No gradient: the backend may skip the indices.
     const { p, outShape } = poolParams(x, kernelSize, opts, 'maxPool2d');
@@ -319,6 +329,7 @@ export interface AvgPool2dOptions extends Omit<Pool2dOptions, 'dilation'> {
 }
 
 export function avgPool2d(x: Tensor, kernelSize: IntPair, opts: AvgPool2dOptions = {}): Tensor {
+  checkOptions('avgPool2d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   if (x.ndim === 3) return avgPool2d(x.unsqueeze(0), kernelSize, opts).squeeze(0);
   const { p, outShape } = poolParams(x, kernelSize, opts, 'avgPool2d');
   const out = wrap(backendOf(x).avgPool2d(x.contiguous()._view, p, outShape), outShape, x.dtype);
@@ -343,6 +354,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null
 
 /** Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p) in training. */
 export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?: Generator } = {}): Tensor {
+  checkOptions('dropout', opts, ['generator']);
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
@@ -401,6 +413,7 @@ export interface NllLossOptions {
 
 /** Negative log-likelihood of class-index targets over log-probabilities [N, C, ...]. */
 export function nllLoss(logp: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  checkOptions('nllLoss', opts, NLL_KEYS);
   if (autocastActive()) return autocastCall('float32', nllLoss, [logp, target, opts]);
   const reduction = checkReduction(opts.reduction ?? 'mean', 'nllLoss');
   const ignoreIndex = opts.ignoreIndex ?? -100;
@@ -481,6 +494,7 @@ export interface CrossEntropyOptions extends NllLossOptions {
  * probabilities (float, same shape as the input), with weight, ignoreIndex and label smoothing.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkOptions('crossEntropy', opts, [...NLL_KEYS, 'labelSmoothing']);
   if (autocastActive()) return autocastCall('float32', crossEntropy, [logits, target, opts]);
   const reduction = checkReduction(opts.reduction ?? 'mean', 'crossEntropy');
   const eps = opts.labelSmoothing ?? 0;
@@ -504,7 +518,11 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
     if (reduction === 'sum') return losses.sum();
     return losses.sum().div(logits.numel() / C);
   }
-  const nll = nllLoss(logp, target, opts);
+  const nll = nllLoss(logp, target, {
+    weight: opts.weight,
+    ignoreIndex: opts.ignoreIndex,
+    reduction: opts.reduction,
+  });
   if (eps === 0) return nll;
   const ignore = target.eq(opts.ignoreIndex ?? -100);
   let smooth = opts.weight
@@ -529,6 +547,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
 }
 
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('mseLoss', opts, ['reduction']);
   const reduction = checkReduction(opts.reduction ?? 'mean', 'mseLoss');
   const d = input.sub(target);
   const l = d.mul(d);
@@ -541,6 +560,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
+  checkOptions('binaryCrossEntropyWithLogits', opts, ['weight', 'posWeight', 'reduction']);
   const reduction = checkReduction(opts.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
   if (target.shape.join() !== input.shape.join()) {
     throw new Error(

@@ -4,6 +4,7 @@
 import { type AutocastPolicy, autocastActive, autocastCall } from '../amp/autocast.js';
 import { noGrad, record } from '../autograd.js';
 import type { Storage } from '../backend.js';
+import { checkOptions } from '../options.js';
 import { batchNormStatsDtype, type FastKernels, findKernel } from '../registry.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -27,6 +28,7 @@ export function batchNorm(
   bias: Tensor | null = null,
   opts: BatchNormOptions = {},
 ): Tensor {
+  checkOptions('batchNorm', opts, ['training', 'momentum', 'eps']);
   return batchNormImpl(x, runningMean, runningVar, weight, bias, opts, null, false);
 }
 
@@ -51,6 +53,7 @@ export function fusedBatchNorm(
   bias: Tensor | null = null,
   opts: FusedBatchNormOptions = {},
 ): Tensor {
+  checkOptions('fusedBatchNorm', opts, ['training', 'momentum', 'eps', 'residual', 'relu']);
   const residual = opts.residual ?? null;
   if (residual && residual.shape.join() !== x.shape.join()) {
     throw new Error(
