@@ -7,6 +7,9 @@
 
 import type { Conv2dParams, View } from '../../backend.js';
 
+/** Output positions (batch x height x width) from which copying the kept taps of a kernel pays. */
+const MIN_COLUMNS_TO_COPY = 64;
+
 export interface TapCrop {
   /** Kept kernel rows [kh0, kh1) and columns [kw0, kw1). */
   kh0: number;
@@ -53,7 +56,11 @@ export function cropTaps(
   const [O, Cg, KH, KW] = wShape;
   const [kh0, kh1] = reach(KH, inShape[2], outShape[2], p.stride[0], p.padding[0], p.dilation[0]);
   const [kw0, kw1] = reach(KW, inShape[3], outShape[3], p.stride[1], p.padding[1], p.dilation[1]);
-  if ((kh1 - kh0) * (kw1 - kw0) === KH * KW) return null;
+  const kept = (kh1 - kh0) * (kw1 - kw0);
+  if (kept === KH * KW) return null;
+  // One kept tap is a strided view of the weight; more are copied, a pass over the whole weight that
+  // pays only when each weight element meets enough output positions.
+  if (kept > 1 && outShape[0] * outShape[2] * outShape[3] < MIN_COLUMNS_TO_COPY) return null;
   const padding: [number, number] = [p.padding[0] - kh0 * p.dilation[0], p.padding[1] - kw0 * p.dilation[1]];
   if (padding[0] < 0 || padding[1] < 0) return null;
   return { kh0, kh1, kw0, kw1, p: { ...p, padding }, shape: [O, Cg, kh1 - kh0, kw1 - kw0] };
