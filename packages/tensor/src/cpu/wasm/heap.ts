@@ -1,6 +1,7 @@
 // The CPU backend's memory: one WebAssembly memory that holds float32 tensors and the kernels'
-// scratch, carved up by a size-class allocator. Kernels take pointers into it, so a tensor that lives
-// here is never copied in or out of WebAssembly for a kernel call.
+// scratch, carved up by a best-fit allocator that splits free blocks and merges freed ones with free
+// neighbours (64-byte granules). Kernels take pointers into it, so a tensor that lives here is never
+// copied in or out of WebAssembly for a kernel call.
 //
 // Tensors live here only where the memory is shared (Node, cross-origin-isolated pages): growing a
 // shared memory leaves existing views valid, while growing an unshared one detaches every view, which
@@ -42,12 +43,21 @@ function ballastFor(bytes: number): ArrayBuffer {
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
-/** Rounds a request up to its size class: 64-byte steps to 64 KiB, then quarter powers of two. */
+/** The first index of ascending `a` whose value is at least `v`. */
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Rounds a request up to the allocator's granule: 64 bytes (the kernels' alignment). */
 export function sizeClass(bytes: number): number {
-  const b = Math.max(64, Math.ceil(bytes / 64) * 64);
-  if (b <= PAGE) return b;
-  const step = 2 ** Math.floor(Math.log2(b)) / 4;
-  return Math.ceil(b / step) * step;
+  return Math.max(64, Math.ceil(bytes / 64) * 64);
 }
 
 function mib(bytes: number): string {
@@ -56,7 +66,12 @@ function mib(bytes: number): string {
 
 export class Heap {
   private top = HEAP_BASE;
-  private readonly free = new Map<number, number[]>();
+  /** Free blocks: by start (-> size), by end (-> start), and in per-size bins (LIFO) for best fit. */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEndAt = new Map<number, number>();
+  private readonly bins = new Map<number, number[]>();
+  /** The sizes that have a non-empty bin, ascending. */
+  private readonly binSizes: number[] = [];
   private readonly sizes = new Map<number, number>();
   /** Buffer objects of this memory (a shared memory hands out a new one after each grow). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
@@ -100,43 +115,86 @@ export class Heap {
     return this.kernels.memory.buffer.byteLength;
   }
 
-  /** A 64-byte aligned block of at least `bytes`; throws with the sizes when 4 GiB would not hold it. */
+  /**
+   * A 64-byte aligned block of at least `bytes` (its size class); throws with the sizes when 4 GiB would
+   * not hold it. Best fit over the free blocks, split when larger (the rest stays free); else the end
+   * of the heap, extending a free block that ends there.
+   */
   alloc(bytes: number): number {
-    let size = sizeClass(bytes);
-    let ptr = this.free.get(size)?.pop();
-    if (ptr === undefined) {
-      // A free block of a larger class, up to twice the size, before growing: which classes a step's
-      // garbage lands in varies, and exact-class reuse alone would keep growing the memory.
-      let best = 0;
-      for (const [s, list] of this.free) {
-        if (s > size && s <= 2 * size && list.length > 0 && (best === 0 || s < best)) best = s;
-      }
-      if (best) {
-        size = best;
-        ptr = this.free.get(best)?.pop();
-      }
-    }
-    if (ptr !== undefined) {
+    const size = sizeClass(bytes);
+    let ptr: number;
+    const fit = this.bestFit(size);
+    if (fit !== undefined) {
+      ptr = fit;
+      const have = this.takeFree(ptr);
+      if (have > size) this.putFree(ptr + size, have - size);
       this.pooled -= size;
     } else {
-      ptr = this.top;
+      // A free block that ends at the top is the start of the new block: grow by the difference only.
+      const last = this.freeEndAt.get(this.top);
+      ptr = last ?? this.top;
+      if (last !== undefined) this.pooled -= this.takeFree(last);
       const end = ptr + size;
       const have = this.kernels.memory.buffer.byteLength;
       // Keep 64 bytes of slack past the last block: kernels may over-read a vector past their operand.
       if (end + 64 > have) {
-        if (end + 64 > MAX_BYTES) throw this.outOfMemory(bytes);
-        try {
-          this.kernels.memory.grow(Math.ceil((end + 64 - have) / PAGE));
-        } catch {
+        if (end + 64 > MAX_BYTES || !this.grow(Math.ceil((end + 64 - have) / PAGE))) {
+          if (last !== undefined) {
+            this.putFree(last, this.top - last);
+            this.pooled += this.top - last;
+          }
           throw this.outOfMemory(bytes);
         }
       }
-      this.top = end;
+      this.top = Math.max(this.top, end);
     }
     this.sizes.set(ptr, size);
     this.live += size;
     if (this.live > this.peak) this.peak = this.live;
     return ptr;
+  }
+
+  private grow(pages: number): boolean {
+    try {
+      this.kernels.memory.grow(pages);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The start of the smallest free block of at least `size` bytes, or undefined. */
+  private bestFit(size: number): number | undefined {
+    const at = lowerBound(this.binSizes, size);
+    if (at === this.binSizes.length) return undefined;
+    const bin = this.bins.get(this.binSizes[at]) as number[];
+    return bin[bin.length - 1];
+  }
+
+  /** Records the free block [ptr, ptr + size). */
+  private putFree(ptr: number, size: number): void {
+    this.freeAt.set(ptr, size);
+    this.freeEndAt.set(ptr + size, ptr);
+    let bin = this.bins.get(size);
+    if (!bin) {
+      bin = [];
+      this.bins.set(size, bin);
+    }
+    if (bin.length === 0) this.binSizes.splice(lowerBound(this.binSizes, size), 0, size);
+    bin.push(ptr);
+  }
+
+  /** Removes the free block starting at `ptr` from the free structures; returns its size. */
+  private takeFree(ptr: number): number {
+    const size = this.freeAt.get(ptr) as number;
+    this.freeAt.delete(ptr);
+    this.freeEndAt.delete(ptr + size);
+    const bin = this.bins.get(size) as number[];
+    const at = bin.lastIndexOf(ptr);
+    bin[at] = bin[bin.length - 1];
+    bin.pop();
+    if (bin.length === 0) this.binSizes.splice(lowerBound(this.binSizes, size), 1);
+    return size;
   }
 
   private outOfMemory(bytes: number): Error {
@@ -147,19 +205,25 @@ export class Heap {
     );
   }
 
-  /** Returns a block to its size class's free list. Unknown pointers are ignored (freed already). */
+  /**
+   * Returns a block to the free blocks, merged with free neighbours so that later requests of other
+   * sizes can use the space. Unknown pointers are ignored (freed already).
+   */
   release(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) return;
     this.sizes.delete(ptr);
     this.live -= size;
     this.pooled += size;
-    let list = this.free.get(size);
-    if (!list) {
-      list = [];
-      this.free.set(size, list);
+    let start = ptr;
+    let end = ptr + size;
+    if (this.freeAt.has(end)) end += this.takeFree(end);
+    const before = this.freeEndAt.get(start);
+    if (before !== undefined) {
+      this.takeFree(before);
+      start = before;
     }
-    list.push(ptr);
+    this.putFree(start, end - start);
   }
 
   /**
