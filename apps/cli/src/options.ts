@@ -35,6 +35,7 @@ export interface FinetuneOptions {
   onCorrupt: 'error' | 'skip';
   cacheFeatures: 'auto' | 'on' | 'off';
   device: 'cpu' | 'webgpu';
+  amp: boolean;
   threads: number;
   seed: number;
   out: string;
@@ -175,6 +176,12 @@ export const FINETUNE_OPTIONS: OptionSpec[] = [
     help: 'with a frozen backbone in eval mode and no augmentation, compute its features once and train the head on them',
   },
   { key: 'device', flag: 'device', kind: choice('cpu', 'webgpu'), help: 'where to compute' },
+  {
+    key: 'amp',
+    flag: 'amp',
+    kind: { type: 'boolean' },
+    help: "mixed precision: forward and loss under autocast (float16), backward through a GradScaler (--device webgpu with 'shader-f16')",
+  },
   { key: 'threads', flag: 'threads', kind: { type: 'number', min: 1, integer: true }, help: 'CPU threads' },
   { key: 'seed', flag: 'seed', kind: { type: 'number', integer: true }, help: 'random seed' },
   { key: 'out', flag: 'out', kind: { type: 'string' }, help: 'output folder' },
@@ -243,6 +250,10 @@ const CONFIG_ALIASES: Readonly<Record<string, keyof FinetuneOptions>> = {
   arch: 'model',
   dataset: 'data',
   outputdir: 'out',
+  // timm's and PyTorch recipes' use_amp, Hugging Face Trainer's fp16, mixed_precision in accelerate.
+  useamp: 'amp',
+  fp16: 'amp',
+  mixedprecision: 'amp',
 };
 
 /**

@@ -1,10 +1,20 @@
 // The training loop of `graft finetune`: epochs over a DataLoader, validation, per-step schedule,
-// progress display, checkpoints after every epoch, Ctrl-C handling and exact resume.
+// progress display, checkpoints after every epoch, Ctrl-C handling and exact resume; with a GradScaler,
+// PyTorch's mixed-precision recipe (forward and loss under autocast, scaled backward, unscaled step).
 
 import { DataLoader, type Dataset } from '@graft/data';
 import { F, type Linear, type Module } from '@graft/nn';
-import type { Optimizer } from '@graft/optim';
-import { cat, type Device, type Generator, noGrad, randperm, type Tensor, tensor } from '@graft/tensor';
+import type { GradScaler, Optimizer } from '@graft/optim';
+import {
+  autocast,
+  cat,
+  type Device,
+  type Generator,
+  noGrad,
+  randperm,
+  type Tensor,
+  tensor,
+} from '@graft/tensor';
 import { SingleBar } from 'cli-progress';
 import type { EpochMetrics } from './metrics.js';
 import type { Scheduler } from './optim-setup.js';
@@ -14,6 +24,8 @@ export interface TrainState {
   head: Linear;
   optimizer: Optimizer;
   scheduler: Scheduler | null;
+  /** Mixed precision (--amp): forward passes run under autocast and steps go through this scaler. */
+  scaler: GradScaler | null;
   /** Shuffling (and augmentation) stream, saved in checkpoints for exact resume. */
   generator: Generator;
   /** BatchNorm layers kept in eval mode while training (--bn eval on frozen layers). */
@@ -44,6 +56,11 @@ function setTrainMode(s: TrainState): void {
   for (const bn of s.evalBatchNorms) bn.eval();
 }
 
+/** `fn` under autocast on `device` when `amp`, else as is: float16 matmuls and convs, float32 losses. */
+function maybeAutocast<T>(amp: boolean, device: Device, fn: () => T): T {
+  return amp ? autocast(device, fn) : fn();
+}
+
 /** Readback is async so the same loop runs on CPU and WebGPU tensors. */
 async function correctCount(logits: Tensor, y: Tensor): Promise<number> {
   return noGrad(() => logits.argmax(1).eq(y).sum()).item();
@@ -62,6 +79,7 @@ async function computeFeatures(
   batchSize: number,
   device: Device,
 ): Promise<{ x: Tensor; y: Tensor }> {
+  const amp = s.scaler !== null;
   const feats: Tensor[] = [];
   const labels: Tensor[] = [];
   let captured: Tensor | null = null;
@@ -71,7 +89,8 @@ async function computeFeatures(
   s.model.eval();
   try {
     for await (const [x, y] of new DataLoader(data, { batchSize, prefetch: 2 }) as AsyncIterable<Batch>) {
-      noGrad(() => s.model.call(x.to(device)));
+      // Under --amp the head's input is float16, as it is when the backbone runs every step.
+      noGrad(() => maybeAutocast(amp, device, () => s.model.call(x.to(device))));
       feats.push(captured!);
       labels.push(y.to(device));
     }
@@ -86,6 +105,7 @@ export async function evaluateModel(
   data: Dataset<[Tensor, number]>,
   batchSize: number,
   device: Device = 'cpu',
+  amp = false,
 ): Promise<{ loss: number; accuracy: number; predicted: number[]; truth: number[] }> {
   model.eval();
   let loss = 0;
@@ -93,10 +113,12 @@ export async function evaluateModel(
   const predicted: number[] = [];
   const truth: number[] = [];
   for await (const [x, y] of new DataLoader(data, { batchSize, prefetch: 2 }) as AsyncIterable<Batch>) {
-    const [l, p] = noGrad(() => {
-      const logits = model.call(x.to(device)) as Tensor;
-      return [F.crossEntropy(logits, y.to(device), { reduction: 'sum' }), logits.argmax(1)];
-    });
+    const [l, p] = noGrad(() =>
+      maybeAutocast(amp, device, () => {
+        const logits = model.call(x.to(device)) as Tensor;
+        return [F.crossEntropy(logits, y.to(device), { reduction: 'sum' }), logits.argmax(1)];
+      }),
+    );
     loss += await l.item();
     predicted.push(...Array.from(await p.read()));
     truth.push(...Array.from(await y.read()));
@@ -112,6 +134,7 @@ export async function train(
   data: { train: Dataset<[Tensor, number]>; val: Dataset<[Tensor, number]> },
   o: TrainOptions,
 ): Promise<boolean> {
+  const amp = s.scaler !== null;
   let cache: FeatureCache | null = null;
   if (o.cacheFeatures) {
     const t0 = performance.now();
@@ -140,11 +163,21 @@ export async function train(
       : null;
     bar?.start(steps, 0, { loss: '-', acc: '-', speed: '-' });
     const step = async (x: Tensor, y: Tensor, forward: (x: Tensor) => Tensor) => {
-      const logits = forward(x);
-      const loss = F.crossEntropy(logits, y);
+      const [logits, loss] = maybeAutocast(amp, o.device, () => {
+        const z = forward(x);
+        return [z, F.crossEntropy(z, y)] as const;
+      });
       s.optimizer.zeroGrad();
-      loss.backward();
-      s.optimizer.step();
+      if (s.scaler) {
+        // PyTorch's AMP recipe: backward outside autocast on the scaled loss; step() unscales the
+        // gradients and skips the step when one is inf/NaN; update() adjusts the scale.
+        s.scaler.scale(loss).backward();
+        await s.scaler.step(s.optimizer);
+        s.scaler.update();
+      } else {
+        loss.backward();
+        s.optimizer.step();
+      }
       s.scheduler?.step();
       const b = y.shape[0];
       lossSum += (await loss.item()) * b;
@@ -188,13 +221,15 @@ export async function train(
     if (cache) {
       const c = cache;
       s.head.eval();
-      const [logits, l] = noGrad(() => {
-        const z = s.head.call(c.val.x) as Tensor;
-        return [z, F.crossEntropy(z, c.val.y)];
-      });
+      const [logits, l] = noGrad(() =>
+        maybeAutocast(amp, o.device, () => {
+          const z = s.head.call(c.val.x) as Tensor;
+          return [z, F.crossEntropy(z, c.val.y)];
+        }),
+      );
       val = { loss: await l.item(), accuracy: (await correctCount(logits, c.val.y)) / c.val.y.shape[0] };
     } else {
-      val = await evaluateModel(s.model, data.val, o.batchSize, o.device);
+      val = await evaluateModel(s.model, data.val, o.batchSize, o.device, amp);
     }
     const row: EpochMetrics = {
       epoch,

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summary } from '@graft/nn';
+import { GradScaler, type GradScalerStateDict } from '@graft/optim';
 import { orderedDict, type PyValue, save } from '@graft/serialize/node';
 import { defaultGenerator, Generator, initWebGpu, manualSeed, setNumThreads } from '@graft/tensor';
 import { extractStateDict, readCheckpointFile, saveStateDict } from '../checkpoint-files.js';
@@ -50,6 +51,7 @@ const DEFAULTS: Omit<FinetuneOptions, 'data' | 'out' | 'imageSize'> = {
   onCorrupt: 'error',
   cacheFeatures: 'auto',
   device: 'cpu',
+  amp: false,
   threads: Math.min(4, availableParallelism()),
   seed: 0,
   resume: null,
@@ -156,11 +158,13 @@ async function runOne(
   const stepsPerEpoch = Math.ceil(data.train.length / o.batchSize);
   const scheduler = buildScheduler(optimizer, o, stepsPerEpoch);
   const generator = new Generator(o.seed + 1);
+  const scaler = o.amp ? new GradScaler() : null;
   const state: TrainState = {
     model: setup.model,
     head: setup.head,
     optimizer,
     scheduler,
+    scaler,
     generator,
     evalBatchNorms,
     metrics: [],
@@ -172,6 +176,15 @@ async function runOne(
     setup.model.loadStateDict(extractStateDict(r, o.resume ?? 'checkpoint'));
     optimizer.loadStateDict(r.optimizer as never);
     if (scheduler && r.scheduler) scheduler.loadStateDict(r.scheduler as never);
+    // A checkpoint of a float32 run (or one PyTorch wrote) has no scaler state: the scaler starts afresh.
+    const scalerState = r.scaler as Partial<GradScalerStateDict> | null | undefined;
+    if (scaler && scalerState && Object.keys(scalerState).length > 0) {
+      try {
+        scaler.loadStateDict(scalerState);
+      } catch (e) {
+        throw new CliError(`--resume ${o.resume}: cannot restore the GradScaler of --amp: ${messageOf(e)}`);
+      }
+    }
     const rng = r.rng as { loader: number[]; global: number[] };
     generator.setState(rng.loader);
     defaultGenerator.setState(rng.global);
@@ -188,6 +201,11 @@ async function runOne(
     `${label}${o.model} from ${setup.weightsFrom}; head ${o.head} -> ${numClasses} classes; ${frozen.length} frozen tensors; ${data.train.length} train / ${data.val.length} val images`,
   );
   if (!o.json) log(`${label}${String(optimizer).split('\n').join(`\n${label}`)}`);
+  if (scaler) {
+    log(
+      `${label}mixed precision (--amp): forward and loss under autocast (float16 on ${o.device}), backward through a GradScaler (scale ${scaler.getScale()})`,
+    );
+  }
   if (cacheFeatures) log(`${label}backbone frozen in eval mode: training the head on cached features`);
   const saveLast = async (epoch: number) => {
     const ckpt = {
@@ -195,6 +213,7 @@ async function runOne(
       model: orderedDict({ ...setup.model.stateDict() }),
       optimizer: optimizer.stateDict(),
       scheduler: scheduler ? scheduler.stateDict() : null,
+      scaler: scaler ? scaler.stateDict() : null,
       rng: { loader: generator.getState(), global: defaultGenerator.getState() },
       config,
       metrics: state.metrics,
@@ -267,14 +286,25 @@ async function runOne(
 export async function runFinetuneCommand(given: Given): Promise<void> {
   const { options: o, demo, resume } = await resolveOptions(given);
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+  if (o.amp && o.device !== 'webgpu') {
+    throw new CliError(
+      `--amp runs the forward pass in float16 on a GPU, and --device is ${o.device}: autocast on the CPU would compute in bfloat16, which graft's CPU convolutions do not take; use --device webgpu (an adapter with 'shader-f16'), or leave --amp out`,
+    );
+  }
   if (o.device === 'webgpu') {
+    let backend: Awaited<ReturnType<typeof initWebGpu>>;
     try {
-      const backend = await initWebGpu();
-      log(
-        `WebGPU adapter: ${backend.adapterInfo.description || backend.adapterInfo.device || backend.adapterInfo.vendor}`,
-      );
+      backend = await initWebGpu();
     } catch (e) {
       throw new CliError(`--device webgpu: ${messageOf(e)}`);
+    }
+    const adapter =
+      backend.adapterInfo.description || backend.adapterInfo.device || backend.adapterInfo.vendor;
+    log(`WebGPU adapter: ${adapter}`);
+    if (o.amp && !backend.shaderF16) {
+      throw new CliError(
+        `--amp needs float16, and the WebGPU adapter ${adapter} does not offer the 'shader-f16' feature: leave --amp out (float32), or run on an adapter that has it`,
+      );
     }
   }
   setNumThreads(o.threads);
