@@ -147,7 +147,7 @@ const SCALING = [
     () => {
       const a = randn(512, 512);
       const b = randn(512, 512);
-      return () => matmul(a, b);
+      return () => matmul(a, b).dispose();
     },
   ],
   ...[
@@ -164,7 +164,7 @@ const SCALING = [
         () => {
           const x = randn(BATCH, cin, size, size);
           const w = randn(cout, cin, k, k);
-          return () => noGrad(() => conv2d(x, w, null, opts));
+          return () => noGrad(() => conv2d(x, w, null, opts)).dispose();
         },
       ],
       [
@@ -212,7 +212,7 @@ const SCALING = [
     () => {
       const a = randn(BATCH * 64 * 112 * 112);
       const b = randn(BATCH * 64 * 112 * 112);
-      return () => noGrad(() => add(a, b));
+      return () => noGrad(() => add(a, b)).dispose();
     },
   ],
   [
@@ -229,33 +229,43 @@ const SCALING = [
         maximize: false,
         weightDecay: 1e-4,
       };
-      return () => sgdUpdate_(p, g, buf, o);
+      return () => {
+        sgdUpdate_(p, g, buf, o);
+      };
     },
   ],
 ];
 
 /** One side of the scaling bench: every SCALING kernel at `n` threads, median ms each. */
-function scalingSide(n) {
+async function scalingSide(n) {
   setNumThreads(n);
-  return SCALING.map(([, setup]) => {
-    const fn = setup();
-    // Results are dropped as they come: free them now so the heap reuses its blocks (as models do).
-    return 1000 * time(() => fn()?.dispose?.());
-  });
+  const out = [];
+  for (const [, setup] of SCALING) {
+    out.push(1000 * time(setup()));
+    // Let the collector and the heap's finalizers return this kernel's tensors before the next one: a
+    // synchronous run of them all would pass the heap's limit and spill to copied JavaScript arrays.
+    globalThis.gc?.();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return out;
 }
 
 if (process.argv[2] === '--scaling-side') {
-  console.log(JSON.stringify(scalingSide(Number(process.argv[3]))));
+  console.log(JSON.stringify(await scalingSide(Number(process.argv[3]))));
   process.exit(0);
 }
 
 if (process.argv[2] === '--threads') {
   const most = Number(process.env.BENCH_MAX_THREADS ?? 2);
   const side = (n) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--scaling-side', String(n)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--scaling-side', String(n)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
     if (r.status !== 0)
       throw new Error(`scaling side (${n} threads) failed: ${r.stderr.trim().split('\n').pop()}`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
