@@ -77,25 +77,19 @@ export class Generator {
     let s1 = st[1] | 0;
     let s2 = st[2] | 0;
     let s3 = st[3] | 0;
-    for (let i = 0; i < out.length; i++) {
-      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      let t = s1 << 9;
+    // Two 32-bit draws make one value, as in random(): the first gives the high bits, the second the low.
+    let hi = 0;
+    for (let k = 0, draws = 2 * out.length; k < draws; k++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
       s2 ^= s0;
       s3 ^= s1;
       s1 ^= s2;
       s0 ^= s3;
       s2 ^= t;
       s3 = (s3 << 11) | (s3 >>> 21);
-      const hi = r >>> 5;
-      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = a + (b - a) * ((hi * 67108864 + (r >>> 6)) / 9007199254740992);
+      if ((k & 1) === 0) hi = r >>> 5;
+      else out[k >> 1] = a + (b - a) * ((hi * 67108864 + (r >>> 6)) / 9007199254740992);
     }
     st[0] = s0;
     st[1] = s1;

@@ -5,6 +5,7 @@
 import type { BinaryOp, Conv2dParams, Pool2dParams, SgdStepOptions, Storage, View } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerKernel } from '../../registry.js';
+import { numelOf } from '../../shape.js';
 import { batchDims } from '../norm.js';
 import { ReferenceCpuBackend } from '../reference/backend.js';
 import { arr, CpuStorage } from '../storage.js';
@@ -249,10 +250,7 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     if (crop) {
       // The kept taps' gradient, written into a zero gradient of the full kernel.
       const kept = this.conv2dBackwardWeight(x, gradOut, crop.p, crop.shape);
-      const full = this.allocArray(
-        'float32',
-        weightShape.reduce((a, b) => a * b, 1),
-      ) as Float32Array;
+      const full = this.allocArray('float32', numelOf(weightShape)) as Float32Array;
       scatterKeptTaps((kept as CpuStorage).data as Float32Array, crop, weightShape, full);
       kept.dispose();
       return this.store(full);
@@ -337,11 +335,7 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
   private withKeptTaps<T>(weight: View, crop: TapCrop, fn: (w: View, m?: WeightMatrix) => T): T {
     if (crop.shape[2] * crop.shape[3] === 1)
       return fn(keptTaps(weight, crop), { row: weight.strides[0], col: weight.strides[1] });
-    const kept = this.allocArray(
-      'float32',
-      crop.shape.reduce((a, b) => a * b, 1),
-      false,
-    ) as Float32Array;
+    const kept = this.allocArray('float32', numelOf(crop.shape), false) as Float32Array;
     copyKeptTaps(weight, arr(weight) as Float32Array, crop, kept);
     const copy = this.store(kept);
     try {

@@ -6,6 +6,7 @@
 // position, so the trailing side needs no padding change.
 
 import type { Conv2dParams, View } from '../../backend.js';
+import { contiguousStrides } from '../../shape.js';
 
 /** Output positions (batch x height x width) from which copying the kept taps of a kernel pays. */
 const MIN_COLUMNS_TO_COPY = 64;
@@ -109,11 +110,5 @@ export function scatterKeptTaps(
 
 /** A contiguous view over a whole storage. */
 export function denseView(v: Pick<View, 'storage' | 'dtype'>, shape: readonly number[]): View {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return { storage: v.storage, dtype: v.dtype, shape, strides, offset: 0 };
+  return { storage: v.storage, dtype: v.dtype, shape, strides: contiguousStrides(shape), offset: 0 };
 }
