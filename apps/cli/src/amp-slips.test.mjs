@@ -1,14 +1,12 @@
 // Plain JavaScript, as a user drives the built `graft` command: --amp where float16 is not available is
 // refused up front with the flag, the device and what to do; a misspelled or mistyped AMP key in a --config
 // file is refused with the option it was meant to be (timm's use_amp, Hugging Face's fp16).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runGraft } from './test-utils/run-graft.ts';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'graft.js');
 const dir = mkdtempSync(join(tmpdir(), 'graft-amp-slips-'));
 let files = 0;
 
@@ -19,16 +17,7 @@ function configFile(text, ext) {
 }
 
 function graft(args) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GRAFT_HOME: join(dir, 'graft-home') },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+  return runGraft(join(dir, 'graft-home'), args);
 }
 
 /** The one error line of a failed run (no stack trace, exit code 1). */

@@ -1,5 +1,4 @@
 // Drives the built `graft` command as a subprocess on small data the tests make.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,8 +8,8 @@ import { save } from '@graft/serialize/node';
 import { type Tensor, tensor } from '@graft/tensor';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { classPng, type GraftRun, runGraft } from './test-utils/run-graft.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'graft.js');
 const DEMO_WEIGHTS = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',
@@ -18,51 +17,17 @@ const DEMO_WEIGHTS = join(
   'resnet18-fashion-0to4.safetensors',
 );
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function graft(
   args: string[],
   opts: { onStdout?: (s: string, kill: (sig: NodeJS.Signals) => void) => void } = {},
-): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GRAFT_HOME: join(root, 'graft-home') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      opts.onStdout?.(stdout, (sig) => child.kill(sig));
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+): Promise<GraftRun> {
+  return runGraft(join(root, 'graft-home'), args, opts);
 }
 
 let root: string;
 let data: string;
 
-/** A small PNG whose colour depends on its class, so the task is learnable. */
-async function png(path: string, cls: number, i: number): Promise<void> {
-  const w = 20;
-  const px = Buffer.alloc(w * w * 3);
-  for (let k = 0; k < w * w; k++) {
-    const noise = ((k * 31 + i * 17) % 40) - 20;
-    px[k * 3] = cls === 0 ? 200 + noise / 2 : 30 + noise;
-    px[k * 3 + 1] = 60 + noise;
-    px[k * 3 + 2] = cls === 1 ? 200 + noise / 2 : 40 + noise;
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  await sharp(px, { raw: { width: w, height: w, channels: 3 } })
-    .png()
-    .toFile(path);
-}
+const png = classPng;
 
 /** A 20×20 PNG of one colour. */
 async function solidPng(path: string, [r, g, b]: readonly [number, number, number]): Promise<void> {
@@ -120,7 +85,7 @@ function colourProbabilities([r, , b]: readonly [number, number, number]): { blu
 
 const COMMON = ['--weights', 'none', '--image-size', '16', '--batch-size', '4', '--threads', '1'];
 
-function oneErrorLine(r: Run): string {
+function oneErrorLine(r: GraftRun): string {
   expect(r.code).not.toBe(0);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);

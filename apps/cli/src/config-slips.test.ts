@@ -1,15 +1,13 @@
 // The slips people make in a --config file and on the command line: an unknown key or flag is refused with
 // the option it was probably meant to be. The torch-side names are PyTorch's keyword arguments
 // (DataLoader(batch_size), SGD(weight_decay, nesterov), StepLR(step_size, gamma), torchvision's num_classes).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readConfigFile } from './options.js';
+import { type GraftRun, runGraft } from './test-utils/run-graft.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'graft.js');
 const dir = mkdtempSync(join(tmpdir(), 'graft-config-slips-'));
 let files = 0;
 
@@ -19,17 +17,8 @@ function configFile(text: string, ext = '.yaml'): string {
   return path;
 }
 
-function graft(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GRAFT_HOME: join(dir, 'graft-home') },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+function graft(args: string[]): Promise<GraftRun> {
+  return runGraft(join(dir, 'graft-home'), args);
 }
 
 describe('--config keys', () => {

@@ -1,39 +1,17 @@
 // `graft finetune --amp` on WebGPU (lavapipe in Node): the scaler's state through last.pth and --resume,
 // and cached features. The demo under --amp against float32 (the accuracy check) is scripts/amp-demo.mjs:
-// 24 minutes on lavapipe, too long for the test suite.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+// 10-24 minutes on lavapipe, too long for the test suite.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { load, save } from '@graft/serialize/node';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { classPng, type GraftRun, runGraft } from './test-utils/run-graft.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'graft.js');
 const webgpuEnabled = process.env.GRAFT_WEBGPU_TESTS !== '0';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function graft(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, GRAFT_HOME: join(root, 'graft-home') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function graft(args: string[]): Promise<GraftRun> {
+  return runGraft(join(root, 'graft-home'), args);
 }
 
 interface EpochRow {
@@ -64,22 +42,6 @@ async function scalerOf(checkpoint: string): Promise<ScalerState> {
 let root: string;
 let data: string;
 
-/** A small PNG whose colour depends on its class (cli.test.ts's), so the task is learnable. */
-async function png(path: string, cls: number, i: number): Promise<void> {
-  const w = 20;
-  const px = Buffer.alloc(w * w * 3);
-  for (let k = 0; k < w * w; k++) {
-    const noise = ((k * 31 + i * 17) % 40) - 20;
-    px[k * 3] = cls === 0 ? 200 + noise / 2 : 30 + noise;
-    px[k * 3 + 1] = 60 + noise;
-    px[k * 3 + 2] = cls === 1 ? 200 + noise / 2 : 40 + noise;
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  await sharp(px, { raw: { width: w, height: w, channels: 3 } })
-    .png()
-    .toFile(path);
-}
-
 // Three steps an epoch: 12 training images in batches of 4 (6 validation images).
 const TINY = ['--weights', 'none', '--image-size', '16', '--batch-size', '4', '--threads', '1'];
 
@@ -91,7 +53,7 @@ beforeAll(async () => {
     ['val', 3],
   ] as const) {
     for (const [c, name] of ['red', 'blue'].entries()) {
-      for (let i = 0; i < n; i++) await png(join(data, split, name, `${i}.png`), c, i);
+      for (let i = 0; i < n; i++) await classPng(join(data, split, name, `${i}.png`), c, i);
     }
   }
 });
