@@ -15,7 +15,8 @@ Writes apps/cli/fixtures/continue-in-torch/:
 The test (apps/cli/src/export-torch.test.ts) makes the same run, takes the same 3 steps in graft and compares.
 
 Also checks, without writing anything: the generated script runs end to end under `python` and under two
-DistributedDataParallel processes (gloo, CPU), and `graft finetune --resume` loads the checkpoint it writes.
+DistributedDataParallel processes (gloo, CPU), and `graft finetune --resume` loads the checkpoint it writes;
+and an --amp run's script (AMP = True) on the CPU trains in float32, says so, and keeps the scaler's state.
 """
 
 import copy
@@ -158,6 +159,35 @@ def continue_case(name, case, work, port):
         raise SystemExit(f'{name}: the generated script failed under DistributedDataParallel')
     graft(['finetune', '--resume', os.path.join('ddp', 'last.pth'), '--epochs', '4', '--threads', '1'], work)
     print(f'{name}: end to end under python, DDP (2 processes) and graft --resume of both: ok')
+    if name == 'sgd-warmup-step':
+        continue_amp(work)
+
+
+def continue_amp(work):
+    """An --amp run's script (AMP = True) on the CPU: it trains in float32, says so, and passes the
+    checkpoint's GradScaler state on unchanged; graft --resume (without --amp) then says it drops it."""
+    with open(os.path.join(work, 'run', 'train_torch.py')) as f:
+        text = f.read()
+    if '\nAMP = False' not in text:
+        raise SystemExit('the generated script has no AMP = False line')
+    with open(os.path.join(work, 'run', 'train_amp.py'), 'w') as f:
+        f.write(text.replace('\nAMP = False', '\nAMP = True', 1))
+    ckpt = torch.load(os.path.join(work, 'run', 'last.pth'))
+    scaler = {'scale': 4096.0, 'growth_factor': 2.0, 'backoff_factor': 0.5, 'growth_interval': 2000,
+              '_growth_tracker': 7}
+    torch.save(dict(ckpt, scaler=scaler), os.path.join(work, 'run', 'last-amp.pth'))
+    r = subprocess.run([sys.executable, os.path.join('run', 'train_amp.py'), '--workers', '0', '--epochs', '3',
+                        '--checkpoint', os.path.join('run', 'last-amp.pth'), '--out', 'amp'],
+                       cwd=work, check=True, capture_output=True, text=True)
+    if 'so this continues in float32 on cpu' not in r.stdout:
+        raise SystemExit(f'AMP = True on the CPU did not say it trains in float32:\n{r.stdout}')
+    if torch.load(os.path.join(work, 'amp', 'last.pth'))['scaler'] != scaler:
+        raise SystemExit('AMP = True on the CPU did not pass the GradScaler state on')
+    g = subprocess.run(['node', GRAFT, 'finetune', '--resume', os.path.join('amp', 'last.pth'), '--epochs', '4',
+                        '--threads', '1'], cwd=work, check=True, capture_output=True, text=True)
+    if 'holds the GradScaler of an --amp run (scale 4096)' not in g.stdout:
+        raise SystemExit(f'graft --resume did not say it drops the scaler:\n{g.stdout}')
+    print('AMP = True on the CPU: float32 with a note, scaler state passed on, graft --resume notes it: ok')
 
 
 def main():

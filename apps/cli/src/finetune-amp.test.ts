@@ -1,7 +1,7 @@
 // `graft finetune --amp` on WebGPU (lavapipe in Node): the scaler's state through last.pth and --resume,
 // and cached features. The demo under --amp against float32 (the accuracy check) is scripts/amp-demo.mjs:
 // 10-24 minutes on lavapipe, too long for the test suite.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, save } from '@graft/serialize/node';
@@ -124,5 +124,53 @@ describe.skipIf(!webgpuEnabled)('graft finetune --amp on webgpu', () => {
       growth_interval: 2000,
       _growth_tracker: 1,
     });
+  }, 300_000);
+});
+
+// On the CPU: what happens to an --amp run's scaler where --amp is not in effect.
+describe('an --amp checkpoint without --amp', () => {
+  let out: string;
+  let ckpt: string;
+  const scaler: ScalerState = {
+    scale: 4096,
+    growth_factor: 2,
+    backoff_factor: 0.5,
+    growth_interval: 2000,
+    _growth_tracker: 7,
+  };
+
+  beforeAll(async () => {
+    out = join(root, 'cpu-run');
+    const run = await graft(['finetune', '--data', data, ...TINY, '--epochs', '1', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    // As an --amp run on WebGPU leaves it: the scaler's state beside the model (and amp in config.json).
+    ckpt = join(out, 'last.pth');
+    const saved = (await load(ckpt)) as unknown as Record<string, unknown>;
+    await save({ ...saved, scaler } as never, ckpt);
+  }, 300_000);
+
+  it('--resume says that float32 training drops the scaler, and its checkpoint has none', async () => {
+    const resumed = await graft(['finetune', '--resume', ckpt, '--epochs', '2']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(
+      `holds the GradScaler of an --amp run (scale 4096); without --amp this run trains in float32`,
+    );
+    expect(((await load(ckpt)) as unknown as { scaler: unknown }).scaler).toBeNull();
+  }, 300_000);
+
+  it('graft export-torch writes AMP = True for an --amp run, and AMP = False otherwise', async () => {
+    const exported = await graft(['export-torch', out, '--output', join(root, 'f32.py')]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...config, amp: true }));
+    const ampExport = await graft(['export-torch', out, '--output', join(root, 'amp.py')]);
+    expect(ampExport.code, ampExport.stderr).toBe(0);
+    const f32 = readFileSync(join(root, 'f32.py'), 'utf8').split('\n');
+    const amp = readFileSync(join(root, 'amp.py'), 'utf8').split('\n');
+    // The two scripts differ in that one line; how it runs is checked in PyTorch by
+    // scripts/golden/continue_in_torch.py (on the CPU the scaler's state passes through unchanged).
+    const differing = f32.flatMap((line, i) => (line === amp[i] ? [] : [[line, amp[i]]]));
+    expect(amp.length).toBe(f32.length);
+    expect(differing.map(([a, b]) => [a.split('  #')[0], b.split('  #')[0]])).toEqual([['AMP = False', 'AMP = True']]);
   }, 300_000);
 });

@@ -24,6 +24,7 @@ export interface TorchScriptRecipe
     | 'augment'
     | 'valSplit'
     | 'seed'
+    | 'amp'
   > {
   model: string;
   head: 'replace' | 'cut';
@@ -76,6 +77,7 @@ are per process unless --sync-bn is given. Data order differs from graft's (torc
 """
 
 import argparse
+import contextlib
 import gzip
 import json
 import math
@@ -117,6 +119,7 @@ IMAGE_SIZE = ${c(r.imageSize)}
 AUGMENT = ${c(r.augment)}
 VAL_SPLIT = ${c(r.valSplit)}
 SEED = ${c(r.seed)}
+AMP = ${c(r.amp)}  # --amp: autocast (float16) and a GradScaler; PyTorch's float16 autocast needs CUDA
 DATA = ${c(r.data)}  # a relative folder is relative to where graft ran
 CHECKPOINT = os.path.join(HERE, ${c(r.checkpoint)})
 GROUP_SIZES = ${c(r.groupSizes)}  # parameters per optimizer group in the checkpoint
@@ -182,7 +185,7 @@ def build_scheduler(optimizer, steps_per_epoch):
     return S.SequentialLR(optimizer, schedulers=[warmup, main], milestones=[warm])
 
 
-Run = namedtuple('Run', 'model optimizer scheduler checkpoint')
+Run = namedtuple('Run', 'model optimizer scheduler scaler checkpoint')
 
 
 def restore(checkpoint=CHECKPOINT, steps_per_epoch=1, device='cpu'):
@@ -199,7 +202,11 @@ def restore(checkpoint=CHECKPOINT, steps_per_epoch=1, device='cpu'):
     optimizer.load_state_dict(ckpt['optimizer'])
     if scheduler is not None and ckpt.get('scheduler') is not None:
         scheduler.load_state_dict(ckpt['scheduler'])
-    return Run(model, optimizer, scheduler, ckpt)
+    # graft's GradScaler state has PyTorch's keys; disabled (a no-op) unless AMP and CUDA.
+    scaler = torch.cuda.amp.GradScaler(enabled=AMP and torch.device(device).type == 'cuda')
+    if scaler.is_enabled() and ckpt.get('scaler'):
+        scaler.load_state_dict(ckpt['scaler'])
+    return Run(model, optimizer, scheduler, scaler, ckpt)
 
 
 def set_train_mode(model):
@@ -211,13 +218,21 @@ def set_train_mode(model):
                 m.eval()
 
 
+def autocast(device, enabled):
+    """float16 autocast where AMP runs (CUDA); elsewhere nothing (CPU autocast takes bfloat16 only)."""
+    return torch.autocast(device.type, dtype=torch.float16) if enabled else contextlib.nullcontext()
+
+
 def train_step(run, x, y, forward=None):
-    """One step as graft takes it: cross-entropy, backward, optimizer step, scheduler step."""
-    logits = (forward or run.model)(x)
-    loss = F.cross_entropy(logits, y)
+    """One step as graft takes it: cross-entropy, backward, optimizer step, scheduler step (under AMP:
+    forward and loss in autocast, backward and step through the GradScaler)."""
+    with autocast(x.device, run.scaler.is_enabled()):
+        logits = (forward or run.model)(x)
+        loss = F.cross_entropy(logits, y)
     run.optimizer.zero_grad()
-    loss.backward()
-    run.optimizer.step()
+    run.scaler.scale(loss).backward()
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
     if run.scheduler is not None:
         run.scheduler.step()
     return loss.detach(), logits.detach()
@@ -282,14 +297,15 @@ def datasets(data):
 # ---- training ----
 
 
-def evaluate(model, data, batch_size, device):
+def evaluate(model, data, batch_size, device, amp=False):
     model.eval()
     loss, correct, n = 0.0, 0, 0
     with torch.no_grad():
         for x, y in torch.utils.data.DataLoader(data, batch_size=batch_size):
             x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss += F.cross_entropy(logits, y, reduction='sum').item()
+            with autocast(x.device, amp):
+                logits = model(x)
+            loss += F.cross_entropy(logits.float(), y, reduction='sum').item()
             correct += (logits.argmax(1) == y).sum().item()
             n += y.shape[0]
     return loss / max(n, 1), correct / max(n, 1)
@@ -305,6 +321,8 @@ def save_checkpoint(path, run, epoch, config, metrics, best):
         'model': run.model.state_dict(),
         'optimizer': run.optimizer.state_dict(),
         'scheduler': scheduler,
+        # An --amp run's scale goes on: from this scaler where it ran, else as the checkpoint had it.
+        'scaler': run.scaler.state_dict() if run.scaler.is_enabled() else run.checkpoint.get('scaler'),
         'rng': run.checkpoint.get('rng'),
         'config': config,
         'metrics': metrics,
@@ -346,6 +364,9 @@ def main(argv=None):
                                          num_workers=args.workers, pin_memory=device.type == 'cuda')
     run = restore(args.checkpoint, len(loader), device)
     model = run.model
+    if AMP and not run.scaler.is_enabled() and rank == 0:
+        print(f'note: the run trained with --amp; float16 autocast needs CUDA, so this continues in float32 on {device}',
+              flush=True)
     if distributed:
         if args.sync_bn:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -379,7 +400,7 @@ def main(argv=None):
             dist.all_reduce(totals)
             loss_sum, correct, seen = totals.tolist()
         if rank == 0:
-            val_loss, val_acc = evaluate(run.model, val_set, batch_size, device)
+            val_loss, val_acc = evaluate(run.model, val_set, batch_size, device, run.scaler.is_enabled())
             row = {'epoch': epoch, 'trainLoss': loss_sum / max(seen, 1), 'trainAccuracy': correct / max(seen, 1),
                    'valLoss': val_loss, 'valAccuracy': val_acc, 'lr': [g['lr'] for g in run.optimizer.param_groups],
                    'seconds': time.time() - t0, 'imagesPerSecond': seen / max(train_secs, 1e-9)}

@@ -120,6 +120,7 @@ export async function torchRecipe(
     augment: cfg.augment,
     valSplit: cfg.valSplit,
     seed: cfg.seed,
+    amp: cfg.amp ?? false,
     data: cfg.data,
     checkpoint: relative(resolve(scriptDir), resolve(checkpoint)).split('\\').join('/'),
     groupSizes,

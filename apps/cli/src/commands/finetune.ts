@@ -178,12 +178,17 @@ async function runOne(
     if (scheduler && r.scheduler) scheduler.loadStateDict(r.scheduler as never);
     // A checkpoint of a float32 run (or one PyTorch wrote) has no scaler state: the scaler starts afresh.
     const scalerState = r.scaler as Partial<GradScalerStateDict> | null | undefined;
-    if (scaler && scalerState && Object.keys(scalerState).length > 0) {
+    const hasScaler = !!scalerState && Object.keys(scalerState).length > 0;
+    if (scaler && hasScaler) {
       try {
         scaler.loadStateDict(scalerState);
       } catch (e) {
         throw new CliError(`--resume ${o.resume}: cannot restore the GradScaler of --amp: ${messageOf(e)}`);
       }
+    } else if (hasScaler) {
+      log(
+        `${label}note: ${o.resume} holds the GradScaler of an --amp run (scale ${scalerState.scale}); without --amp this run trains in float32 and its checkpoints do not keep that scaler`,
+      );
     }
     const rng = r.rng as { loader: number[]; global: number[] };
     generator.setState(rng.loader);
