@@ -171,6 +171,8 @@ describe('an --amp checkpoint without --amp', () => {
     // scripts/golden/continue_in_torch.py (on the CPU the scaler's state passes through unchanged).
     const differing = f32.flatMap((line, i) => (line === amp[i] ? [] : [[line, amp[i]]]));
     expect(amp.length).toBe(f32.length);
-    expect(differing.map(([a, b]) => [a.split('  #')[0], b.split('  #')[0]])).toEqual([['AMP = False', 'AMP = True']]);
+    expect(differing.map(([a, b]) => [a.split('  #')[0], b.split('  #')[0]])).toEqual([
+      ['AMP = False', 'AMP = True'],
+    ]);
   }, 300_000);
 });
