@@ -1,13 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Tensor, tensor } from '@graft/tensor';
+import { fromTypedArray, hostBytes, memoryStats, type Tensor, tensor } from '@graft/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectFormat, load, save } from './node.js';
 import { fixture } from './test-utils/fixtures.js';
 import { ZipArchive } from './zip-reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'graft-serialize-'));
+// Whether CPU tensors live in WebAssembly memory here (shared memory; see @graft/tensor's heap).
+const cpuHeld = hostBytes(64).buffer instanceof SharedArrayBuffer;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('node save/load', () => {
@@ -27,6 +29,32 @@ describe('node save/load', () => {
     for (const name of ['model.safetensors', 'model.pth', 'net_params.pkl']) {
       const back = (await load(join(dir, name))) as Record<string, Tensor>;
       expect([...back.w.readSync()], name).toEqual([1, 2, 3]);
+    }
+  });
+
+  it('reads float32 tensors straight into tensor memory: one copy of the file, not two', async () => {
+    const n = 1 << 18;
+    const sd: Record<string, Tensor> = {};
+    for (let k = 0; k < 4; k++)
+      sd[`w${k}`] = fromTypedArray(
+        new Float32Array(n).map((_, i) => i * k),
+        [n],
+      );
+    sd.steps = tensor([3], { dtype: 'int64' });
+    for (const name of ['big.pth', 'big.safetensors']) {
+      await save(sd, join(dir, name));
+      const size = statSync(join(dir, name)).size;
+      const live = memoryStats().live;
+      const buffers = process.memoryUsage().arrayBuffers;
+      const back = (await load(join(dir, name))) as Record<string, Tensor>;
+      if (cpuHeld) {
+        // The file in the heap, its float32 tensors inside it, nothing in JavaScript buffers.
+        expect(memoryStats().live - live, name).toBeLessThanOrEqual(size + 64);
+        expect(process.memoryUsage().arrayBuffers - buffers, name).toBeLessThan(size / 4);
+      }
+      for (let k = 0; k < 4; k++) expect(back[`w${k}`].readSync()[n - 1], name).toBe((n - 1) * k);
+      expect([...back.steps.readSync()].map(Number)).toEqual([3]);
+      for (const t of Object.values(back)) t.dispose();
     }
   });
 

@@ -2,8 +2,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { hostBytes } from '@graft/tensor';
 import type { Encoded } from './chunks.js';
 import { SerializeError } from './errors.js';
 import {
@@ -23,8 +24,30 @@ export async function load(path: string | URL, options: LoadOptions = {}): Promi
   if (typeof path !== 'string' && !(path instanceof URL))
     throw new SerializeError(`load: expected a file path (string or URL), got ${typeName(path)}`);
   checkLoadOptions('load', options);
-  const buffer = await readFile(path);
-  return loadBytes(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), options);
+  return loadBytes(await readIntoTensorMemory(path), options);
+}
+
+/**
+ * The file's bytes, read straight into CPU tensor memory (`hostBytes`), so that its float32 tensors
+ * become tensors in place: one copy of the file in memory, not the file plus the tensors.
+ */
+async function readIntoTensorMemory(path: string | URL): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const bytes = hostBytes(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await file.read(bytes, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got !== size)
+      throw new SerializeError(`load: ${String(path)} changed while it was read (${got} of ${size} bytes)`);
+    return bytes;
+  } finally {
+    await file.close();
+  }
 }
 
 /** Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a torn one. */

@@ -110,7 +110,7 @@ export { type SgdUpdateOptions, sgdUpdate_ } from './ops/optim.js';
 export { type PublicUnaryName, UNARY_OPS, type UnaryDef, type UnaryDtypeRule } from './ops/unary.js';
 export { checkOptions, didYouMean, toCamelCase, unknownOptionMessage } from './options.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
-export { rawViewSync } from './raw-view.js';
+export { hostBytes, rawViewSync } from './raw-view.js';
 export {
   type BatchNormBackwardResult,
   type BatchNormForwardResult,

@@ -1,6 +1,7 @@
 // Zero-copy access to a CPU tensor's values, for writers that consume them at once (checkpoint files).
 
 import { CpuStorage } from './cpu/storage.js';
+import { cpuHeap } from './cpu/wasm/heap.js';
 import type { TypedArray } from './dtype.js';
 import type { Tensor } from './tensor.js';
 
@@ -16,4 +17,17 @@ export function rawViewSync(t: Tensor): TypedArray {
     return v.storage.data.subarray(v.offset, v.offset + t.numel());
   }
   return t.readRawSync();
+}
+
+/**
+ * `n` zeroed-or-not bytes to read data into (a checkpoint file) that then becomes CPU tensors without a
+ * copy: a little-endian float32 view of it passed to `fromTypedArray` is adopted as the tensor's storage
+ * where CPU tensors live in WebAssembly memory, and the memory is freed once these bytes and every such
+ * tensor are gone. Views of other dtypes are copied. Elsewhere it is a plain `Uint8Array`, and
+ * `fromTypedArray` behaves as usual. The contents are unspecified until written.
+ */
+export function hostBytes(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`hostBytes: expected a byte count (a non-negative integer), got ${n}`);
+  return cpuHeap()?.hostBytes(n) ?? new Uint8Array(n);
 }

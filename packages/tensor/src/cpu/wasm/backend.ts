@@ -156,7 +156,14 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
   /** Float32 data goes into the heap once, here, so no kernel has to copy it later. */
   override fromArray(data: TypedArray): Storage {
     const heap = cpuHeap();
-    if (data instanceof Float32Array && heap?.holdsTensors && !heap.owns(data)) {
+    if (heap?.owns(data)) {
+      // A view of `hostBytes` (a file read into the heap): float32 is adopted in place; other dtypes
+      // are copied out, as nothing would keep that block alive for them.
+      if (data instanceof Float32Array && heap.adopt(data)) return this.store(data);
+      if (!(data instanceof Float32Array) && heap.inHostBlock(data)) return this.store(data.slice());
+      return this.store(data);
+    }
+    if (data instanceof Float32Array && heap?.holdsTensors) {
       const a = heap.float32(data.length, false);
       a.set(data);
       return this.store(a);

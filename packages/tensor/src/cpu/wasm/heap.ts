@@ -83,6 +83,14 @@ export class Heap {
   peak = 0;
   copiedBytes = 0;
   private readonly registry = new FinalizationRegistry<number>((ptr) => this.release(ptr));
+  /**
+   * Host blocks (`hostBytes`): start -> [end, references]. The byte view and every float32 view
+   * adopted from it hold one reference; the block is released when the last goes.
+   */
+  private readonly hostBlocks = new Map<number, [number, number]>();
+  /** Adopted views and host byte views -> their block's start. */
+  private readonly hostOf = new WeakMap<ArrayBufferView, number>();
+  private readonly hostRegistry = new FinalizationRegistry<number>((ptr) => this.unrefHost(ptr));
 
   constructor(
     readonly kernels: Kernels,
@@ -250,8 +258,65 @@ export class Heap {
 
   /** Frees a block from `float32` now (explicit dispose); a no-op for other arrays. */
   dispose(a: Float32Array): void {
-    if (!this.owns(a) || !this.registry.unregister(a)) return;
-    this.release(a.byteOffset);
+    if (!this.owns(a)) return;
+    if (this.registry.unregister(a)) this.release(a.byteOffset);
+    else this.dropHostView(a);
+  }
+
+  /**
+   * `n` bytes in this memory for data that becomes tensors in place, as a file's contents: float32
+   * views of it are adopted by `adopt` without a copy. The block is freed when the byte view and every
+   * adopted view are gone (collected or disposed). Null where tensors cannot live here.
+   */
+  hostBytes(n: number): Uint8Array | null {
+    if (!this.holdsTensors || n === 0 || this.live + sizeClass(n) > this.limit) return null;
+    const ptr = this.alloc(n);
+    const bytes = new Uint8Array(this.kernels.memory.buffer, ptr, n);
+    this.buffers.add(bytes.buffer);
+    this.hostBlocks.set(ptr, [ptr + n, 1]);
+    this.hostOf.set(bytes, ptr);
+    this.hostRegistry.register(bytes, ptr, bytes);
+    return bytes;
+  }
+
+  /**
+   * Takes `a`, a float32 view inside a live host block, as a tensor's storage: the block stays until
+   * `a` is collected or disposed. False for any other array.
+   */
+  adopt(a: Float32Array): boolean {
+    if (!this.owns(a) || this.hostOf.has(a)) return false;
+    for (const [start, entry] of this.hostBlocks) {
+      if (a.byteOffset >= start && a.byteOffset + a.byteLength <= entry[0]) {
+        entry[1]++;
+        this.hostOf.set(a, start);
+        this.hostRegistry.register(a, start, a);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether `a` views a host block (not a tensor block of its own). */
+  inHostBlock(a: ArrayBufferView): boolean {
+    if (!this.owns(a)) return false;
+    for (const [start, [end]] of this.hostBlocks)
+      if (a.byteOffset >= start && a.byteOffset + a.byteLength <= end) return true;
+    return false;
+  }
+
+  /** Drops a host byte view's or adopted view's reference now (a no-op if it holds none). */
+  dropHostView(a: ArrayBufferView): void {
+    const start = this.hostOf.get(a);
+    if (start === undefined || !this.hostRegistry.unregister(a)) return;
+    this.hostOf.delete(a);
+    this.unrefHost(start);
+  }
+
+  private unrefHost(start: number): void {
+    const entry = this.hostBlocks.get(start);
+    if (!entry || --entry[1] > 0) return;
+    this.hostBlocks.delete(start);
+    this.release(start);
   }
 
   stats(): MemoryStats {
