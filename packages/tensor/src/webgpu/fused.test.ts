@@ -387,40 +387,49 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu fused batch norm in float16 (autoca
   });
 });
 
-describe.skipIf(!webGpuTestsEnabled)('webgpu skinny convolutions (gemm-skinny.ts)', () => {
-  beforeAll(async () => {
-    gpu = await requireWebGpu();
-  }, 60_000);
+describe.skipIf(!webGpuTestsEnabled)(
+  'webgpu convolutions over few positions (conv-direct.ts, gemm-skinny.ts)',
+  () => {
+    beforeAll(async () => {
+      gpu = await requireWebGpu();
+    }, 60_000);
 
-  // [x shape, weight shape, stride, padding]: 1x1 and 2x2 output maps (N of 1 to 8 GEMM columns) and
-  // weight gradients over 2 to 8 positions (K of 2 to 8), the shapes of a ResNet's last stages.
-  const cases: [number[], number[], number, number][] = [
-    [[2, 40, 1, 1], [24, 40, 3, 3], 1, 1],
-    [[1, 40, 1, 1], [300, 40, 3, 3], 1, 1],
-    [[2, 24, 2, 2], [36, 24, 3, 3], 1, 1],
-    [[1, 20, 4, 4], [70, 20, 3, 3], 2, 1],
-    [[3, 16, 3, 3], [5, 16, 1, 1], 2, 0],
-  ];
-  for (const [xs, ws, stride, padding] of cases) {
-    it(`conv2d x [${xs}] w [${ws}] stride ${stride}: forward and both gradients equal the CPU's`, async () => {
-      manualSeed(12);
-      const x0 = randn(xs);
-      const w0 = randn(ws);
-      const run = async (device: 'cpu' | 'webgpu') => {
-        const x = x0.to(device).requiresGrad_();
-        const w = w0.to(device).requiresGrad_();
-        const y = conv2d(x, w, null, { stride, padding });
-        y.mul(y).sum().backward();
-        return values({ y, gx: x.grad, gw: w.grad });
-      };
-      const gpuValues = await run('webgpu');
-      const cpuValues = await run('cpu');
-      // The conformance suite's reduction length: the case's elements per element of each tensor.
-      const total = x0.numel() + w0.numel() + cpuValues.y!.length;
-      for (const k of ['y', 'gx', 'gw']) {
-        const L = Math.ceil(total / cpuValues[k]!.length);
-        expect(problems({ [k]: gpuValues[k] }, { [k]: cpuValues[k] }, L)).toEqual([]);
-      }
-    });
-  }
-});
+    // [x shape, weight shape, stride, padding]: 1x1 and 2x2 output maps (N of 1 to 8 GEMM columns) and
+    // weight gradients over 2 to 8 positions (K of 2 to 8), the shapes of a ResNet's last stages, then
+    // shapes for the direct kernels' edges.
+    const cases: [number[], number[], number, number][] = [
+      [[2, 40, 1, 1], [24, 40, 3, 3], 1, 1],
+      [[1, 40, 1, 1], [300, 40, 3, 3], 1, 1],
+      [[2, 24, 2, 2], [36, 24, 3, 3], 1, 1],
+      [[1, 20, 4, 4], [70, 20, 3, 3], 2, 1],
+      [[3, 16, 3, 3], [5, 16, 1, 1], 2, 0],
+      // Direct kernels: 18 columns (a partial chunk of 8), a strided input gradient, weight gradients
+      // over 18 and 108 positions with output channels not a multiple of 8.
+      [[2, 12, 5, 5], [20, 12, 3, 3], 2, 1],
+      [[3, 10, 6, 6], [70, 10, 3, 3], 1, 1],
+      [[1, 6, 9, 9], [9, 6, 5, 5], 2, 2],
+    ];
+    for (const [xs, ws, stride, padding] of cases) {
+      it(`conv2d x [${xs}] w [${ws}] stride ${stride}: forward and both gradients equal the CPU's`, async () => {
+        manualSeed(12);
+        const x0 = randn(xs);
+        const w0 = randn(ws);
+        const run = async (device: 'cpu' | 'webgpu') => {
+          const x = x0.to(device).requiresGrad_();
+          const w = w0.to(device).requiresGrad_();
+          const y = conv2d(x, w, null, { stride, padding });
+          y.mul(y).sum().backward();
+          return values({ y, gx: x.grad, gw: w.grad });
+        };
+        const gpuValues = await run('webgpu');
+        const cpuValues = await run('cpu');
+        // The conformance suite's reduction length: the case's elements per element of each tensor.
+        const total = x0.numel() + w0.numel() + cpuValues.y!.length;
+        for (const k of ['y', 'gx', 'gw']) {
+          const L = Math.ceil(total / cpuValues[k]!.length);
+          expect(problems({ [k]: gpuValues[k] }, { [k]: cpuValues[k] }, L)).toEqual([]);
+        }
+      });
+    }
+  },
+);

@@ -1,13 +1,25 @@
 // The three 2-D convolution kernels as implicit GEMMs on the shared tiled body (gemm.ts): forward,
 // input gradient and weight gradient differ only in their GEMM sizes, operand loads and store, so
 // each is one entry of a table and one launcher runs them all. Geometry is passed as parameters, so
-// one pipeline serves every layer shape.
+// one pipeline serves every layer shape. Products over few positions go to the direct kernels
+// (conv-direct.ts) instead.
 
 import type { Conv2dParams, Storage, View } from '../../backend.js';
 import { numelOf } from '../../shape.js';
 import type { GpuRuntime } from '../runtime/device.js';
 import { gpuClass } from '../runtime/dtype.js';
+import type { Grid } from '../runtime/launch.js';
 import { kernel } from '../runtime/params.js';
+import {
+  DIRECT_MAX_N,
+  directColumns,
+  directConvKernel,
+  directWeightGrad,
+  directWeightGradKernel,
+  TAP_WORKGROUP_CHANNELS,
+  tapWeightGradKernel,
+  WEIGHT_ROWS,
+} from './conv-direct.js';
 import { type GemmBody, gemmShader, gemmTile } from './gemm.js';
 import { skinnyExtent, skinnyGemmShader, skinnyTile } from './gemm-skinny.js';
 import { loadAs, storeAs } from './wgsl.js';
@@ -144,8 +156,36 @@ function convolve(
   const out = rt.newStorage(outLength, dtype);
   if (outLength === 0) return out;
   const [M, N, K] = spec.sizes(q, batch);
-  const tile = gemmTile(M, N);
   const classes = operands.map((v) => gpuClass(v.dtype));
+  const offsets = { XO: 0, WO: 0, GO: 0 };
+  spec.inputs.forEach((name, i) => {
+    offsets[OFFSET_OF[name]] = operands[i].offset;
+  });
+  const buffers = [out._buffer!, ...operands.map((v) => rt.buffer(v, kind))];
+  // Few output positions, or a weight gradient over few positions: the direct kernels (conv-direct.ts).
+  const direct = { M, N, K: batch, ...offsets, ...q };
+  const weightKernel = kind === 'conv2dBackwardWeight' ? directWeightGrad(K, groups * q.KH * q.KW) : null;
+  if (weightKernel === 'tap') {
+    const grid: Grid = [
+      Math.ceil(q.CG / TAP_WORKGROUP_CHANNELS),
+      Math.ceil(M / WEIGHT_ROWS),
+      groups * q.KH * q.KW,
+    ];
+    rt.launch(tapWeightGradKernel(dtype, classes), direct, buffers, grid);
+    return out;
+  }
+  if (weightKernel === 'column') {
+    const grid: Grid = [Math.ceil(N / 64), Math.ceil(M / WEIGHT_ROWS), groups];
+    rt.launch(directWeightGradKernel(dtype, classes), direct, buffers, grid);
+    return out;
+  }
+  if (kind !== 'conv2dBackwardWeight' && N <= DIRECT_MAX_N) {
+    const cols = directColumns(N);
+    const grid: Grid = [Math.ceil(M / 64), Math.ceil(N / cols), groups];
+    rt.launch(directConvKernel(kind, dtype, classes, cols), direct, buffers, grid);
+    return out;
+  }
+  const tile = gemmTile(M, N);
   const bind = (i: number) => {
     const name = spec.inputs[i];
     return `@group(0) @binding(${i + 2}) var<storage, read> ${name}: array<${classes[i]}>;
@@ -167,16 +207,7 @@ ${bind(1)}`,
     };
     return skinny ? skinnyGemmShader(skinny, body) : gemmShader(tile, body);
   });
-  const offsets = { XO: 0, WO: 0, GO: 0 };
-  spec.inputs.forEach((name, i) => {
-    offsets[OFFSET_OF[name]] = operands[i].offset;
-  });
-  rt.launch(
-    k,
-    { M, N, K, ...offsets, ...q },
-    [out._buffer!, ...operands.map((v) => rt.buffer(v, kind))],
-    [Math.ceil(N / tn), Math.ceil(M / tm), groups],
-  );
+  rt.launch(k, { M, N, K, ...offsets, ...q }, buffers, [Math.ceil(N / tn), Math.ceil(M / tm), groups]);
   return out;
 }
 
