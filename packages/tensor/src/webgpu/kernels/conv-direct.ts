@@ -13,6 +13,18 @@ import { kernel } from '../runtime/params.js';
 import { PRELUDE } from './math.js';
 import { loadAs, storeAs } from './wgsl.js';
 
+/**
+ * The conjunction of boolean WGSL expressions `terms` with the non-short-circuit `&` (each term in
+ * parentheses, as WGSL requires for relational operands of `&`). The kernels below never use `&&` or
+ * `||`: Tint lowers each short-circuit operator to a branch and a merge block, and SwiftShader (the
+ * adapter of headless Chromium) takes time exponential in how many of them one function has to compile
+ * it: the 8-column forward (40 of them in its loop) took minutes, long enough that the GPU process
+ * never answered, while with `&` and `|` it compiles in half a second.
+ */
+function all(...terms: string[]): string {
+  return terms.map((t) => `(${t})`).join(' & ');
+}
+
 /** Threads (output channels) per workgroup. */
 const ROWS = 64;
 
@@ -75,11 +87,11 @@ export function directConvKernel(kind: DirectKind, dtype: DType, classes: readon
     // Per (kh, kw) and column: the source element of channel 0 and whether the tap hits the source.
     const tap = fwd
       ? (i: number) => `let h${i} = y${i} * SH - PH + kh * DH; let w${i} = x${i} * SW - PW + kw * DW;
-  let ok${i} = in${i} && h${i} >= 0 && h${i} < IH && w${i} >= 0 && w${i} < IW;
+  let ok${i} = ${all(`in${i}`, `h${i} >= 0`, `h${i} < IH`, `w${i} >= 0`, `w${i} < IW`)};
   let b${i} = select(SO, SO + (img${i} * C + g * CG) * IH * IW + h${i} * IW + w${i}, ok${i});`
       : (i: number) => `let th${i} = y${i} + PH - kh * DH; let tw${i} = x${i} + PW - kw * DW;
   let oh${i} = th${i} / SH; let ow${i} = tw${i} / SW;
-  let ok${i} = in${i} && th${i} >= 0 && tw${i} >= 0 && oh${i} * SH == th${i} && ow${i} * SW == tw${i} && oh${i} < OH && ow${i} < OW;
+  let ok${i} = ${all(`in${i}`, `th${i} >= 0`, `tw${i} >= 0`, `oh${i} * SH == th${i}`, `ow${i} * SW == tw${i}`, `oh${i} < OH`, `ow${i} < OW`)};
   let b${i} = select(SO, SO + ((img${i} * O + g * OG) * OH + oh${i}) * OW + ow${i}, ok${i});`;
     return `@group(0) @binding(1) var<storage, read_write> OUT: array<${gpuClass(dtype)}>;
 @group(0) @binding(2) var<storage, read> SRC: array<${sc}>;
@@ -109,7 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       ${each(tap)}
       // Taps that hit padding (or, in the strided gradient, fall between outputs) for every column are
       // skipped: on a 1x1 map only the centre of a 3x3 window counts.
-      if (${s.map((i) => `ok${i}`).join(' || ')}) {
+      if (${s.map((i) => `ok${i}`).join(' | ')}) {
         var a = aRow + kh * KW + kw;
         ${each((i) => `var s${i} = b${i};`)}
         for (var j = 0; j < J; j++) {
@@ -181,11 +193,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var gp = gImg;
     for (var oh = 0; oh < OH; oh++) {
       let h = oh * SH + offH;
-      let okH = h >= 0 && h < IH;
+      let okH = ${all('h >= 0', 'h < IH')};
       let xRow = xImg + h * IW;
       for (var ow = 0; ow < OW; ow++) {
         let w = ow * SW + offW;
-        let ok = okH && w >= 0 && w < IW;
+        let ok = ${all('okH', 'w >= 0', 'w < IW')};
         let xv = select(0.0, ${loadAs(xc, 'f32', `X[u32(select(xImg, xRow + w, ok))]`)}, ok);
         ${each((i) => `acc${i} += ${loadAs(gc, 'f32', `GD[u32(gp + row${i} * OHW)]`)} * xv;`)}
         gp += 1;
@@ -245,7 +257,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let h = oh * SH + offH;
       for (var ow = 0; ow < OW; ow++) {
         let w = ow * SW + offW;
-        if (h >= 0 && h < IH && w >= 0 && w < IW) {
+        if (${all('h >= 0', 'h < IH', 'w >= 0', 'w < IW')}) {
           let xp = xImg + h * IW + w;
           let gp = gImg + oh * OW + ow;
           ${chans.map((t) => `let x${t} = ${loadAs(xc, 'f32', `X[u32(xp + ch${t} * IHW)]`)};`).join('\n          ')}
@@ -257,7 +269,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     xImg += C * IHW;
     gImg += O * OHW;
   }
-  ${both((i, t) => `if (o0 + ${i} < M && c0 + ${t * ROWS} < CG) { OUT[u32(((g * OG + o0 + ${i}) * CG + c0 + ${t * ROWS}) * KHW + r)] = ${storeAs(dtype, 'f32', `acc${i}_${t}`)}; }`)}
+  ${both((i, t) => `if (${all(`o0 + ${i} < M`, `c0 + ${t * ROWS} < CG`)}) { OUT[u32(((g * OG + o0 + ${i}) * CG + c0 + ${t * ROWS}) * KHW + r)] = ${storeAs(dtype, 'f32', `acc${i}_${t}`)}; }`)}
 }`;
   });
 }
