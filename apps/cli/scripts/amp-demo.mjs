@@ -3,14 +3,14 @@
 // on Fashion-MNIST 0-4, 100 images of the five other classes at 32x32, 6 epochs, batch 20, 500
 // validation images, seed 0), pretrained half only (--compare-scratch would double it).
 //
-// Not part of `pnpm test`: on a software adapter (lavapipe, 2 shared cores) the pair takes 10-24 minutes,
-// where the CPU backend runs the float32 demo in 20 s; on a GPU it takes seconds. Run it by hand:
+// `pnpm test` runs the --amp half against the CPU backend's float32 demo (src/amp-demo.test.ts, about 5
+// minutes on lavapipe); this script is the same-device pair, float32 and --amp both on WebGPU, which costs
+// lavapipe (2 shared cores) 10-12 minutes; on a GPU it takes seconds. Run it by hand:
 //   node apps/cli/scripts/amp-demo.mjs        (after `pnpm build`; exits 1 when the gap is over 1 point)
-// Measured on lavapipe, 2026-12-04 (best of 6 epochs): float32 89.4% (89.0% on the CPU backend, the
-// spread of float32 rounding alone), --amp 88.8% in two runs, with no step skipped (the scale stayed at
-// 65536); with experimental direct WebGPU convolution kernels (not on main) float32 gave 89.0% and --amp
-// 88.8%. 30 steps at the demo's learning rates carry rounding differences to a point or so, so the
-// 1-point bound is close to this recipe's noise.
+// Measured on lavapipe, 2026-12-04 (best of 6 epochs): float32 89.0% (89.0-89.2% on the CPU backend),
+// --amp 88.8%, a gap of 0.2 points, with no step skipped (the scale stayed at 65536). 30 steps at the
+// demo's learning rates carry rounding differences to a point or so, so the 1-point bound is close to
+// this recipe's noise.
 // --threads 1 keeps the WebAssembly worker pool out of the process that runs Dawn; on WebGPU it changes
 // no result.
 import { spawnSync } from 'node:child_process';
