@@ -6,25 +6,7 @@ import { cpuHeap, Heap } from './cpu/wasm/heap.js';
 import type { Kernels } from './cpu/wasm/kernels.js';
 import { fromTypedArray } from './creation.js';
 import { hostBytes } from './raw-view.js';
-
-/** A heap over a plain growable memory that may hold tensors. */
-function fakeHeap(): Heap {
-  let buffer = new ArrayBuffer(2 * 65536);
-  const memory = {
-    get buffer() {
-      return buffer;
-    },
-    grow(n: number): number {
-      const old = buffer.byteLength / 65536;
-      buffer = new ArrayBuffer((old + n) * 65536);
-      return old;
-    },
-  };
-  return new Heap(
-    { memory, exports: {}, module: {}, shared: false, relaxed: false } as unknown as Kernels,
-    true,
-  );
-}
+import { fakeHeap } from './test-utils/fake-heap.js';
 
 describe('host blocks', () => {
   it('lend float32 views to tensors and are released after the last reference, in any order', () => {
@@ -33,7 +15,7 @@ describe('host blocks', () => {
       ['a', 'bytes', 'b'],
       ['b', 'a', 'bytes'],
     ]) {
-      const h = fakeHeap();
+      const h = fakeHeap(64, true);
       const bytes = h.hostBytes(4096) as Uint8Array;
       expect(h.stats().live).toBe(4096);
       const a = new Float32Array(bytes.buffer, bytes.byteOffset + 64, 16);

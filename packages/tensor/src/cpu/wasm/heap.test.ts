@@ -11,9 +11,9 @@ import { manualSeed } from '../../random.js';
 import type { Tensor } from '../../tensor.js';
 import { on, reference, wasm } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
+import { fakeHeap } from '../../test-utils/fake-heap.js';
 import type { CpuStorage } from '../storage.js';
-import { cpuHeap, Heap, setCpuHeapLimit, sizeClass } from './heap.js';
-import type { Kernels } from './kernels.js';
+import { cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
 
 const heap = cpuHeap();
 
@@ -183,26 +183,6 @@ describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () =
     expect(reservedAt[9]).toBeLessThan(256 * 1024 * 1024);
   }, 120_000);
 });
-
-/** A heap over a fake memory that cannot grow past `pages`. */
-function fakeHeap(pages: number): Heap {
-  let buffer = new ArrayBuffer(2 * 65536);
-  const memory = {
-    get buffer() {
-      return buffer;
-    },
-    grow(n: number): number {
-      const old = buffer.byteLength / 65536;
-      if (old + n > pages) throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
-      buffer = new ArrayBuffer((old + n) * 65536);
-      return old;
-    },
-  };
-  return new Heap(
-    { memory, exports: {}, module: {}, shared: false, relaxed: false } as unknown as Kernels,
-    false,
-  );
-}
 
 describe('out of memory', () => {
   it('a block past 4 GiB is refused with the sizes and what to do, before any growth', () => {

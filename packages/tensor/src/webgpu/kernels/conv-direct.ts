@@ -40,14 +40,8 @@ export const DIRECT_MAX_N = 64;
 /** Which convolution: the forward (rows = output channels, j = input channels) or the input gradient. */
 export type DirectKind = 'conv2d' | 'conv2dBackwardInput';
 
-/** Parameters of the direct kernels: geometry as in conv.ts, offsets, the GEMM's M and N, K the batch. */
-export const DIRECT_PARAMS = [
-  'M',
-  'N',
-  'K',
-  'XO',
-  'WO',
-  'GO',
+/** Layer geometry: x [N, C, IH, IW], weight [O, CG, KH, KW] in G groups (OG = O / G), out [N, O, OH, OW]. */
+export const GEOMETRY = [
   'C',
   'IH',
   'IW',
@@ -66,6 +60,9 @@ export const DIRECT_PARAMS = [
   'DW',
   'KC',
 ] as const;
+
+/** Parameters of the direct kernels: geometry as in conv.ts, offsets, the GEMM's M and N, K the batch. */
+export const DIRECT_PARAMS = ['M', 'N', 'K', 'XO', 'WO', 'GO', ...GEOMETRY] as const;
 
 /** Columns a thread keeps for an N-column product: N rounded up to a power of two, at most 8. */
 export function directColumns(N: number): number {

@@ -16,6 +16,7 @@ import {
   directConvKernel,
   directWeightGrad,
   directWeightGradKernel,
+  GEOMETRY,
   TAP_WORKGROUP_CHANNELS,
   tapWeightGradKernel,
   WEIGHT_ROWS,
@@ -24,26 +25,6 @@ import { type GemmBody, gemmShader, gemmTile } from './gemm.js';
 import { skinnyExtent, skinnyGemmShader, skinnyTile } from './gemm-skinny.js';
 import { loadAs, storeAs } from './wgsl.js';
 
-/** Layer geometry: x [N, C, IH, IW], weight [O, CG, KH, KW] in G groups (OG = O / G), out [N, O, OH, OW]. */
-const GEOMETRY = [
-  'C',
-  'IH',
-  'IW',
-  'O',
-  'CG',
-  'OG',
-  'KH',
-  'KW',
-  'OH',
-  'OW',
-  'SH',
-  'SW',
-  'PH',
-  'PW',
-  'DH',
-  'DW',
-  'KC',
-] as const;
 type Geometry = Record<(typeof GEOMETRY)[number], number>;
 
 /** Element offsets of the operands: x (X), weight (WT) and gradOut (GD); 0 for the one a kernel does not bind. */
