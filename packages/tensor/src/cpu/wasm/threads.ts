@@ -48,6 +48,9 @@ const CALLS = [
   'col2im',
   'epilogue',
   'maxPool',
+  'chanSum',
+  'chanGradSum',
+  'chanAffine2',
   'winoInput',
   'winoOutput',
   'winoWeights',
@@ -58,16 +61,6 @@ const CALLS = [
   'winoWeightOut',
   'sgdStep',
   'binaryF32',
-  'maxPoolF64',
-  'maxPoolBackward',
-  'bnStats',
-  'bnApply',
-  'bnGradSums',
-  'bnGradInput',
-  'reluF32',
-  'reluBackwardF32',
-  'convColumns',
-  'convWeightTaps',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
