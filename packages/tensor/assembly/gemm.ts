@@ -177,6 +177,76 @@ export function sgemm(
   }
 }
 
+/** Output columns [lo, hi) of a row whose input column ow * s + w0 lies inside [0, W). */
+@inline
+function interiorLo(w0: i32, s: i32): i32 {
+  return w0 >= 0 ? 0 : (s - 1 - w0) / s;
+}
+
+@inline
+function interiorHi(w0: i32, s: i32, W: i32, OW: i32): i32 {
+  return W <= w0 ? 0 : min(OW, (W - w0 + s - 1) / s);
+}
+
+/**
+ * Writes columns [owa, owb) of one patch-matrix row segment to `dst`: input row `src` (0: the row is
+ * padding) read at column ow * sw + w0, zero outside [0, W). Interior runs are a copy at stride 1 and
+ * four columns per vector at stride 2.
+ */
+@inline
+function unfoldSegment(src: usize, W: i32, w0: i32, sw: i32, owa: i32, owb: i32, dst: usize): void {
+  if (!src) {
+    memory.fill(dst, 0, <usize>(owb - owa) << 2);
+    return;
+  }
+  const lo = min(max(interiorLo(w0, sw), owa), owb);
+  const hi = max(lo, min(interiorHi(w0, sw, W, owb), owb));
+  const d = dst - (<usize>owa << 2); // column ow goes to d + ow * 4
+  if (lo > owa) memory.fill(dst, 0, <usize>(lo - owa) << 2);
+  let ow = lo;
+  if (sw == 1) {
+    memory.copy(d + (<usize>lo << 2), src + (<usize>(lo + w0) << 2), <usize>(hi - lo) << 2);
+    ow = hi;
+  } else if (sw == 2) {
+    // Columns ow..ow+3 read inputs 2ow+w0 .. 2ow+w0+7: all inside the row.
+    for (; ow + 4 <= hi && 2 * ow + w0 + 8 <= W; ow += 4) {
+      const p = src + (<usize>(2 * ow + w0) << 2);
+      v128.store(d + (<usize>ow << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
+    }
+  }
+  for (; ow < hi; ow++) store<f32>(d + (<usize>ow << 2), load<f32>(src + (<usize>(ow * sw + w0) << 2)));
+  if (hi < owb) memory.fill(d + (<usize>hi << 2), 0, <usize>(owb - hi) << 2);
+}
+
+/**
+ * Rows [r0, r1) and columns [j0, j1) (output positions oh * OW + ow) of one image's patch matrix
+ * [C*KH*KW, OH*OW], row r = (c, i, j): row r goes to col + (r - r0) * ldcol, column j0 first.
+ */
+function unfoldColumns(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, j0: i32, j1: i32, col: usize, ldcol: i32,
+  r0: i32 = 0, r1: i32 = -1,
+): void {
+  if (r1 < 0) r1 = C * KH * KW;
+  for (let r = r0; r < r1; r++) {
+    const j = r % KW;
+    const i = (r / KW) % KH;
+    const c = r / (KW * KH);
+    const row = col + ((<usize>(r - r0) * <usize>ldcol) << 2);
+    const w0 = j * dw - pw;
+    let p = j0;
+    while (p < j1) {
+      const oh = p / OW;
+      const owa = p - oh * OW;
+      const owb = min(OW, owa + (j1 - p));
+      const h = oh * sh - ph + i * dh;
+      const src = h < 0 || h >= H ? 0 : x + ((<usize>(c * H + h) * <usize>W) << 2);
+      unfoldSegment(src, W, w0, sw, owa, owb, row + (<usize>(p - j0) << 2));
+      p += owb - owa;
+    }
+  }
+}
+
 /**
  * Unfolds one image's channels [C, H, W] into columns: row r = (c, i, j) of the [C*KH*KW, OH*OW]
  * patch matrix goes to col + r * ldcol, so several images can sit side by side in one wide matrix.
@@ -185,46 +255,87 @@ export function im2col(
   x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, col: usize, ldcol: i32,
 ): void {
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < KH; i++) {
-      for (let j = 0; j < KW; j++, r++) {
-        let dst = col + ((<usize>r * <usize>ldcol) << 2);
-        for (let oh = 0; oh < OH; oh++) {
-          const h = oh * sh - ph + i * dh;
-          if (h < 0 || h >= H) {
-            memory.fill(dst, 0, <usize>OW << 2);
-            dst += <usize>OW << 2;
-            continue;
-          }
-          const src = x + ((<usize>(c * H + h) * <usize>W) << 2);
-          const w0 = j * dw - pw;
-          if (sw == 1 && w0 >= 0 && w0 + OW <= W) {
-            memory.copy(dst, src + (<usize>w0 << 2), <usize>OW << 2);
-            dst += <usize>OW << 2;
-            continue;
-          }
-          for (let ow = 0; ow < OW; ow++) {
-            const w = ow * sw + w0;
-            store<f32>(dst, w >= 0 && w < W ? load<f32>(src + (<usize>w << 2)) : 0);
-            dst += 4;
-          }
-        }
-      }
+  unfoldColumns(x, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, 0, OH * OW, col, ldcol);
+}
+
+/**
+ * Weight gradient (groups 1) of patch rows (taps) [r0, r1) without a patch matrix: for each image n
+ * and block of `kb` output positions, the taps' rows of the block are unfolded into `scratch`
+ * ([r1 - r0, kb]) and gradW[:, r0:r1] [O, Kc] += gradOut_n[:, block] [O, kb] x block^T. Images and
+ * blocks go in order, so each element sums its products in the order one GEMM over all positions
+ * would (k blocks of 256 added into gradW in turn), whichever task runs it.
+ */
+export function convWeightTaps(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32,
+  g: usize, N: i32, O: i32, dw_: usize, r0: i32, r1: i32, kb: i32, scratch: usize,
+): void {
+  const P = OH * OW;
+  const Kc = C * KH * KW;
+  const taps = r1 - r0;
+  const gs = scratch + (<usize>((taps * kb + 15) & ~15) << 2);
+  for (let n = 0; n < N; n++) {
+    const xn = x + ((<usize>n * <usize>C * <usize>H * <usize>W) << 2);
+    const gn = g + ((<usize>n * <usize>O * <usize>P) << 2);
+    for (let s0 = 0; s0 < P; s0 += kb) {
+      const cols = min(kb, P - s0);
+      unfoldColumns(xn, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, s0, s0 + cols, scratch, cols, r0, r1);
+      sgemm(O, taps, cols, gn + (<usize>s0 << 2), P, 1, scratch, 1, cols, dw_ + (<usize>r0 << 2), Kc, true, gs);
     }
   }
 }
 
-/** Folds columns (rows at col + r * ldcol) back into an image [C, H, W], adding overlaps into `out`. */
+/** Floats of scratch one `convColumns` task needs for blocks of `nb` columns and Kc patch rows. */
+export function convColumnsScratchFloats(Kc: i32, nb: i32): i32 {
+  return ((Kc * nb + 15) & ~15) + sgemmScratchFloats();
+}
+
+/**
+ * Forward convolution (groups 1) without a whole patch matrix: output positions of each image go in
+ * blocks of `nb` columns, each unfolded into `scratch` (an L2-sized [Kc, nb] block) and multiplied by
+ * the weight [O, Kc] (element (o, k) at w + (o * wrs + k * wcs) * 4) straight into the batch-major
+ * output [N, O, P]. Blocks bi = b0, b0 + bstep, ... < blocks (blocksPerImage per image) are this
+ * task's; a block's arithmetic does not depend on which task runs it.
+ */
+export function convColumns(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32,
+  w: usize, wrs: i32, wcs: i32, O: i32, out: usize,
+  nb: i32, b0: i32, bstep: i32, blocks: i32, scratch: usize,
+): void {
+  const P = OH * OW;
+  const Kc = C * KH * KW;
+  const perImage = (P + nb - 1) / nb;
+  const gs = scratch + (<usize>((Kc * nb + 15) & ~15) << 2);
+  for (let bi = b0; bi < blocks; bi += bstep) {
+    const n = bi / perImage;
+    const j0 = (bi - n * perImage) * nb;
+    const cols = min(nb, P - j0);
+    const xn = x + ((<usize>n * <usize>C * <usize>H * <usize>W) << 2);
+    unfoldColumns(xn, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, j0, j0 + cols, scratch, cols);
+    const yn = out + ((<usize>n * <usize>O * <usize>P + <usize>j0) << 2);
+    sgemm(O, cols, Kc, w, wrs, wcs, scratch, cols, 1, yn, P, false, gs);
+  }
+}
+
+/**
+ * Folds columns (rows at col + r * ldcol) back into an image [C, H, W], adding overlaps into `out`.
+ * Each element receives its terms in row order, whatever the vector width (stride 2 adds four columns
+ * per pair of vectors, with -0 in the skipped lanes, which leaves every value as it is).
+ */
 export function col2im(
   col: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, out: usize, ldcol: i32,
 ): void {
+  const nz = f32x4.splat(-0.0);
   let r = 0;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < KH; i++) {
       for (let j = 0; j < KW; j++, r++) {
         let src = col + ((<usize>r * <usize>ldcol) << 2);
+        const w0 = j * dw - pw;
+        const lo = min(interiorLo(w0, sw), OW);
+        const hi = max(lo, interiorHi(w0, sw, W, OW));
         for (let oh = 0; oh < OH; oh++) {
           const h = oh * sh - ph + i * dh;
           if (h < 0 || h >= H) {
@@ -232,15 +343,25 @@ export function col2im(
             continue;
           }
           const dst = out + ((<usize>(c * H + h) * <usize>W) << 2);
-          const w0 = j * dw - pw;
-          for (let ow = 0; ow < OW; ow++) {
-            const w = ow * sw + w0;
-            if (w >= 0 && w < W) {
-              const p = dst + (<usize>w << 2);
-              store<f32>(p, load<f32>(p) + load<f32>(src));
+          let ow = lo;
+          if (sw == 1) {
+            for (; ow + 4 <= hi; ow += 4) {
+              const p = dst + (<usize>(ow + w0) << 2);
+              v128.store(p, f32x4.add(v128.load(p), v128.load(src + (<usize>ow << 2))));
             }
-            src += 4;
+          } else if (sw == 2) {
+            for (; ow + 4 <= hi && 2 * ow + w0 + 8 <= W; ow += 4) {
+              const p = dst + (<usize>(2 * ow + w0) << 2);
+              const v = v128.load(src + (<usize>ow << 2));
+              v128.store(p, f32x4.add(v128.load(p), v128.shuffle<f32>(v, nz, 0, 4, 1, 5)));
+              v128.store(p, f32x4.add(v128.load(p, 16), v128.shuffle<f32>(v, nz, 2, 6, 3, 7)), 16);
+            }
           }
+          for (; ow < hi; ow++) {
+            const p = dst + (<usize>(ow * sw + w0) << 2);
+            store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>ow << 2)));
+          }
+          src += <usize>OW << 2;
         }
       }
     }
@@ -379,138 +500,6 @@ export function maxPool(
         if (idx) store<i32>(idx + (o << 2), bi);
         ow++;
         o++;
-      }
-    }
-  }
-}
-
-/** Adds the four lanes of `v` to the float64 pair accumulators (lanes 0-1 to a, 2-3 to b). */
-@inline
-function widen(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-@inline
-function widenHigh(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-}
-
-/**
- * Per-channel sums over a batch-major block [N, C, S] for channels [c0, c1), accumulated in float64
- * and stored (not added) at out[c]: the sum of x where `mean` is 0, else the sum of (x - mean[c])^2.
- */
-export function chanSum(x: usize, N: i32, C: i32, S: i32, c0: i32, c1: i32, mean: usize, out: usize): void {
-  for (let c = c0; c < c1; c++) {
-    const m: f32 = mean ? load<f32>(mean + (<usize>c << 2)) : 0;
-    const vm = f32x4.splat(m);
-    let a = f64x2.splat(0);
-    let b = f64x2.splat(0);
-    let tail: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      const p = x + ((<usize>(n * C + c) * <usize>S) << 2);
-      let s = 0;
-      for (; s + 4 <= S; s += 4) {
-        let v = v128.load(p + (<usize>s << 2));
-        if (mean) {
-          v = f32x4.sub(v, vm);
-          // Squares in float64: the lanes widen first.
-          const lo = widen(v);
-          const hi = widenHigh(v);
-          a = f64x2.add(a, f64x2.mul(lo, lo));
-          b = f64x2.add(b, f64x2.mul(hi, hi));
-        } else {
-          a = f64x2.add(a, widen(v));
-          b = f64x2.add(b, widenHigh(v));
-        }
-      }
-      for (; s < S; s++) {
-        const v = <f64>load<f32>(p + (<usize>s << 2));
-        if (mean) {
-          const d = v - <f64>m;
-          tail += d * d;
-        } else tail += v;
-      }
-    }
-    const t = f64x2.add(a, b);
-    store<f64>(out + (<usize>c << 3), f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1) + tail);
-  }
-}
-
-/**
- * Batch-norm backward sums for channels [c0, c1) of [N, C, S]: sg[c] = sum(g) and
- * sgx[c] = sum(g * (x - mean[c])) in float64. With `y` (a fused ReLU's output), g is first masked
- * in place: 0 where y <= 0 (ReLU's backward).
- */
-export function chanGradSum(
-  g: usize, x: usize, y: usize, N: i32, C: i32, S: i32, c0: i32, c1: i32,
-  mean: usize, sg: usize, sgx: usize,
-): void {
-  const zero = f32x4.splat(0);
-  for (let c = c0; c < c1; c++) {
-    const m: f32 = load<f32>(mean + (<usize>c << 2));
-    const vm = f32x4.splat(m);
-    let a = f64x2.splat(0);
-    let b = f64x2.splat(0);
-    let ax = f64x2.splat(0);
-    let bx = f64x2.splat(0);
-    let tg: f64 = 0;
-    let tgx: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      const off = (<usize>(n * C + c) * <usize>S) << 2;
-      let s = 0;
-      for (; s + 4 <= S; s += 4) {
-        const o = off + (<usize>s << 2);
-        let gv = v128.load(g + o);
-        if (y) {
-          gv = v128.andnot(gv, f32x4.le(v128.load(y + o), zero));
-          v128.store(g + o, gv);
-        }
-        const d = f32x4.sub(v128.load(x + o), vm);
-        const glo = widen(gv);
-        const ghi = widenHigh(gv);
-        a = f64x2.add(a, glo);
-        b = f64x2.add(b, ghi);
-        ax = f64x2.add(ax, f64x2.mul(glo, widen(d)));
-        bx = f64x2.add(bx, f64x2.mul(ghi, widenHigh(d)));
-      }
-      for (; s < S; s++) {
-        const o = off + (<usize>s << 2);
-        let gv = load<f32>(g + o);
-        if (y && load<f32>(y + o) <= 0) {
-          gv = 0;
-          store<f32>(g + o, 0);
-        }
-        tg += <f64>gv;
-        tgx += <f64>gv * (<f64>load<f32>(x + o) - <f64>m);
-      }
-    }
-    const t = f64x2.add(a, b);
-    const tx = f64x2.add(ax, bx);
-    store<f64>(sg + (<usize>c << 3), f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1) + tg);
-    store<f64>(sgx + (<usize>c << 3), f64x2.extract_lane(tx, 0) + f64x2.extract_lane(tx, 1) + tgx);
-  }
-}
-
-/** out = a * ka[c] + b * kb[c] + k0[c] over a batch-major block [N, C, S] (out may alias a or b). */
-export function chanAffine2(a: usize, b: usize, N: i32, C: i32, S: i32, ka: usize, kb: usize, k0: usize, out: usize): void {
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const fa = load<f32>(ka + (<usize>c << 2));
-      const fb = load<f32>(kb + (<usize>c << 2));
-      const f0 = load<f32>(k0 + (<usize>c << 2));
-      const va = f32x4.splat(fa);
-      const vb = f32x4.splat(fb);
-      const v0 = f32x4.splat(f0);
-      const off = (<usize>(n * C + c) * <usize>S) << 2;
-      let s = 0;
-      for (; s + 4 <= S; s += 4) {
-        const o = off + (<usize>s << 2);
-        const v = f32x4.add(f32x4.add(f32x4.mul(v128.load(a + o), va), f32x4.mul(v128.load(b + o), vb)), v0);
-        v128.store(out + o, v);
-      }
-      for (; s < S; s++) {
-        const o = off + (<usize>s << 2);
-        store<f32>(out + o, load<f32>(a + o) * fa + load<f32>(b + o) * fb + f0);
       }
     }
   }

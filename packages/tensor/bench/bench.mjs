@@ -190,9 +190,15 @@ const SCALING = [
       const w = ones([64], { requiresGrad: true });
       const b = zeros([64], { requiresGrad: true });
       const g = randn(x.shape);
+      // Outputs and gradients are disposed, as the add below is: `time` is one synchronous loop, in
+      // which the heap cannot get dropped blocks back (a training loop gets them at its readback), so
+      // without it every call writes fresh pages and the figure is the kernel's page faults.
       return () => {
         x.grad = w.grad = b.grad = null;
-        batchNorm(x, zeros([64]), ones([64]), w, b, { training: true }).backward(g);
+        const y = batchNorm(x, zeros([64]), ones([64]), w, b, { training: true });
+        y.backward(g);
+        y.dispose();
+        x.grad?.dispose();
       };
     },
   ],
@@ -203,7 +209,10 @@ const SCALING = [
       const g = randn([BATCH, 64, 56, 56]);
       return () => {
         x.grad = null;
-        maxPool2d(x, 3, { stride: 2, padding: 1 }).backward(g);
+        const y = maxPool2d(x, 3, { stride: 2, padding: 1 });
+        y.backward(g);
+        y.dispose();
+        x.grad?.dispose();
       };
     },
   ],

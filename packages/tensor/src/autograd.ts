@@ -150,6 +150,20 @@ export function markTemporary(t: Tensor): Tensor {
   return t;
 }
 
+/**
+ * For ops: `t` is a tensor the op made for its own backward and never hands out (max pooling's
+ * indices when only the values are returned). Its storage is freed as soon as the backward of the
+ * node that produced `out` has run without `retainGraph`, as PyTorch frees saved variables, instead
+ * of waiting for the garbage collector. A no-op when `out` records no graph.
+ */
+export function freeAfterBackward(out: Tensor, t: Tensor): void {
+  const node = out.gradFn;
+  const s = t._ref.storage;
+  if (!node || tempHolders.has(s)) return;
+  tempHolders.set(s, 0);
+  hold(node, s);
+}
+
 /** Attaches a node to `out` when grad mode is on and any input requires grad. */
 export function record(
   name: string,

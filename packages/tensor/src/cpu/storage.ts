@@ -32,7 +32,7 @@ export class CpuStorage implements Storage {
   }
   /** Returns a heap block to the allocator now; later use of this storage is an error. */
   dispose(): void {
-    if (this.data instanceof Float32Array) cpuHeap()?.dispose(this.data);
+    if (this.data instanceof Float32Array || this.data instanceof Float64Array) cpuHeap()?.dispose(this.data);
   }
 }
 

@@ -1,7 +1,7 @@
 // Neural-network ops: convolution, pooling, dropout, softmax and the losses (normalisation: norm.ts).
 
 import { autocastActive, autocastCall } from '../amp/autocast.js';
-import { isGradEnabled, noGrad, record, relabel } from '../autograd.js';
+import { freeAfterBackward, isGradEnabled, noGrad, record, relabel } from '../autograd.js';
 import type { Conv2dParams, Pool2dParams } from '../backend.js';
 import { checkOptions } from '../options.js';
 import type { Generator } from '../random.js';
@@ -320,7 +320,11 @@ export function maxPool2d(x: Tensor, kernelSize: IntPair, opts: Pool2dOptions = 
     const { p, outShape } = poolParams(x, kernelSize, opts, 'maxPool2d');
     return wrap(backendOf(x).maxPool2d(x.contiguous()._view, p, outShape, false).values, outShape, x.dtype);
   }
-  return maxPool2dWithIndices(x, kernelSize, opts)[0];
+  const [values, indices] = maxPool2dWithIndices(x, kernelSize, opts);
+  // The indices live only for the pooling node's backward: freed once it has run (see
+  // freeAfterBackward). A 3-d input's values are a squeezed view, whose own node runs first.
+  if (x.ndim === 4) freeAfterBackward(values, indices);
+  return values;
 }
 
 export interface AvgPool2dOptions extends Omit<Pool2dOptions, 'dilation'> {

@@ -2,7 +2,15 @@
 // Winograd convolutions, batch norm, max pooling and the fused conv epilogue over float32 tensors that
 // live in the kernels' heap. Everything else, and every other dtype, runs the reference loops it extends.
 
-import type { BinaryOp, Conv2dParams, Pool2dParams, SgdStepOptions, Storage, View } from '../../backend.js';
+import type {
+  BinaryOp,
+  Conv2dParams,
+  Pool2dParams,
+  SgdStepOptions,
+  Storage,
+  UnaryOp,
+  View,
+} from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { registerKernel } from '../../registry.js';
 import { numelOf } from '../../shape.js';
@@ -17,12 +25,12 @@ import {
   wasmConv2dBackwardWeight,
 } from './conv.js';
 import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
-import { heapBinary, wasmBinary } from './elementwise.js';
+import { heapBinary, heapRun, wasmBinary, wasmRelu, wasmReluBackward } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
 import { wasmBatchNormBackward, wasmBatchNormForward, wasmSgdStep } from './norm.js';
-import { wasmMaxPool2d } from './pool.js';
+import { wasmMaxPool2d, wasmMaxPool2dBackward } from './pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './winograd.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
 
@@ -122,6 +130,37 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       }
     }
     return super.binary(op, a, b, outDtype);
+  }
+
+  /** float32 relu of a contiguous run in the heap: SIMD on the pool. */
+  override unary(op: UnaryOp, x: View, outDtype: DType): Storage {
+    const heap = op === 'relu' && outDtype === 'float32' ? cpuHeap() : null;
+    const xp = heap && heapRun(heap, x);
+    if (heap && xp) {
+      const n = numelOf(x.shape);
+      const out = heap.float32(n, false);
+      if (heap.owns(out)) {
+        wasmRelu(heap.kernels, xp, out.byteOffset, n);
+        return this.store(out);
+      }
+    }
+    return super.unary(op, x, outDtype);
+  }
+
+  /** ReLU's gradient from its output (both contiguous) for float32 in the heap: SIMD on the pool. */
+  protected override reluBackward(g: View, out: View): Storage {
+    const heap = cpuHeap();
+    const gp = heap && heapRun(heap, g);
+    const yp = heap && gp && heapRun(heap, out);
+    if (heap && gp && yp) {
+      const n = numelOf(g.shape);
+      const gx = heap.float32(n, false);
+      if (heap.owns(gx)) {
+        wasmReluBackward(heap.kernels, gp, yp, gx.byteOffset, n);
+        return this.store(gx);
+      }
+    }
+    return super.reluBackward(g, out);
   }
 
   /** In-place float32 add/sub/mul/div (dst = dst op b) over contiguous runs in the heap, on the pool. */
@@ -306,6 +345,26 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       if (r) return { values: this.store(r.values), indices: r.indices && this.store(r.indices) };
     }
     return super.maxPool2d(x, p, outShape, withIndices);
+  }
+
+  /** float32 gradients with float64 (int64) indices, both contiguous: WebAssembly on the pool, by plane. */
+  override maxPool2dBackward(gradOut: View, indices: View, inputShape: readonly number[]): Storage {
+    const I = arr(indices);
+    if (gradOut.dtype === 'float32' && I instanceof Float64Array) {
+      const [N, C, H, W] = inputShape;
+      const [, , OH, OW] = gradOut.shape;
+      const r = wasmMaxPool2dBackward(
+        arr(gradOut) as Float32Array,
+        gradOut.offset,
+        I,
+        indices.offset,
+        N * C,
+        H * W,
+        OH * OW,
+      );
+      if (r) return this.store(r);
+    }
+    return super.maxPool2dBackward(gradOut, indices, inputShape);
   }
 
   /**

@@ -11,6 +11,14 @@ import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
 /** Upper bound on the patch matrix, in floats (16 MB), which sets how many images go in one chunk. */
 const MAX_COL_FLOATS = 4 << 20;
 
+/**
+ * Output positions per image from which the forward convolution and the weight gradient (groups 1)
+ * skip the patch matrix: they unfold blocks of positions into per-task scratch and multiply them
+ * there (convColumns, convWeightTaps), reading and writing the batch-major tensors in place (no
+ * regroup pass). Wide maps, as the stem's 112x112: a 28x28 forward measured slower that way.
+ */
+const DIRECT_MIN_P = 4096;
+
 interface Geometry {
   N: number;
   C: number;
@@ -204,6 +212,69 @@ export function applyEpilogue(
   );
 }
 
+/** Most output positions per block of the fused unfold + GEMM (stem: a [147, 256] block, 147 KB). */
+const COLUMN_BLOCK = 256;
+
+/**
+ * The forward convolution (groups 1) of wide maps without a patch matrix: each pool task unfolds blocks
+ * of COLUMN_BLOCK output positions into its own scratch and multiplies them by the weight straight
+ * into the output (convColumns in assembly/gemm.ts). Blocks are dealt round-robin to a fixed number of
+ * tasks; each output element's arithmetic is the same whichever task runs it.
+ */
+function convColumns(
+  f: Frame,
+  g: Geometry,
+  args: number[],
+  xp: number,
+  wp: number,
+  wm: WeightMatrix,
+  op: number,
+): void {
+  const k = f.heap.kernels;
+  const threads = getNumThreads();
+  // A block of at most 2^16 floats (256 KB) stays in L2 next to the GEMM's packed copy of it.
+  const nb = Math.min(COLUMN_BLOCK, Math.max(64, Math.floor((1 << 16) / g.Kc / 8) * 8));
+  const blocks = g.N * Math.ceil(g.P / nb);
+  const count = Math.min(blocks, threads === 1 ? 1 : 4 * threads);
+  const per = k.exports.convColumnsScratchFloats(g.Kc, nb);
+  const scratch = f.region(Array.from({ length: count }, () => per));
+  const tasks = scratch.map((sp, t) => [xp, ...args, wp, wm.row, wm.col, g.O, op, nb, t, count, blocks, sp]);
+  parallelCalls(k, 'convColumns', tasks);
+}
+
+/**
+ * The weight gradient (groups 1) of wide maps without a patch matrix: each pool task owns a range of
+ * taps (8-aligned, so each is packed once) and runs every image and block of positions through
+ * convWeightTaps (assembly/gemm.ts), which unfolds just those taps' rows of the block and adds their
+ * product with the output gradient, read in place, into the zeroed gradient.
+ */
+function convWeightTaps(f: Frame, g: Geometry, args: number[], xp: number, gp: number, wp: number): void {
+  const k = f.heap.kernels;
+  const threads = getNumThreads();
+  const step = Math.ceil(g.Kc / threads / 8) * 8;
+  const ranges: [number, number][] = [];
+  for (let r0 = 0; r0 < g.Kc; r0 += step) ranges.push([r0, Math.min(g.Kc, r0 + step)]);
+  const scratch = f.region(
+    ranges.map(([r0, r1]) => k.exports.convColumnsScratchFloats(r1 - r0, WEIGHT_BLOCK)),
+  );
+  const tasks = ranges.map(([r0, r1], t) => [
+    xp,
+    ...args,
+    gp,
+    g.N,
+    g.O,
+    wp,
+    r0,
+    r1,
+    WEIGHT_BLOCK,
+    scratch[t],
+  ]);
+  parallelCalls(k, 'convWeightTaps', tasks);
+}
+
+/** Output positions per block of convWeightTaps: one k-block of the GEMM kernel. */
+const WEIGHT_BLOCK = 256;
+
 /** Forward convolution; null where WebAssembly is unavailable. */
 export function wasmConv2d(
   x: Float32Array,
@@ -221,6 +292,14 @@ export function wasmConv2d(
   const xLen = g.N * g.C * g.H * g.W;
   const oLen = g.N * g.O * g.P;
   return withFrame((f) => {
+    if (g.G === 1 && g.P >= DIRECT_MIN_P) {
+      const xp = f.input(x, xOff, xLen);
+      const wp = f.input(w, wOff, span(g, wm));
+      const o = f.output(oLen);
+      convColumns(f, g, shapeArgs(g, p), xp, wp, wm, o.ptr);
+      if (ep) applyEpilogue(f, o.ptr, g.N, g.O, g.P, ep);
+      return f.result(o, oLen);
+    }
     const m = layout(f, g);
     const { cp, rp, sp } = m;
     const xp = f.input(x, xOff, xLen);
@@ -334,6 +413,13 @@ export function wasmConv2dBackwardWeight(
   const gLen = g.N * g.O * g.P;
   const wLen = g.O * g.Kc;
   return withFrame((f) => {
+    if (g.G === 1 && g.P >= DIRECT_MIN_P) {
+      const xp = f.input(x, xOff, xLen);
+      const gp = f.input(gOut, gOff, gLen);
+      const o = f.output(wLen, true);
+      convWeightTaps(f, g, shapeArgs(g, p), xp, gp, o.ptr);
+      return f.result(o, wLen);
+    }
     const m = layout(f, g);
     const { cp, rp, sp } = m;
     const xp = f.input(x, xOff, xLen);

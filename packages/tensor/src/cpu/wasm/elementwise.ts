@@ -66,3 +66,40 @@ export function wasmBinary(
   for (let i0 = 0; i0 < n; i0 += chunk) tasks.push([code, a, b, out, i0, Math.min(n, i0 + chunk), bStep]);
   parallelCalls(k, 'binaryF32', tasks);
 }
+
+/** Range tasks [i0, i1) over `n` elements for the pool: chunks of at least 64 KiB, a few per thread. */
+function rangeTasks(n: number, build: (i0: number, i1: number) => number[]): number[][] {
+  const chunk = Math.max(1 << 14, Math.ceil(n / (4 * getNumThreads()) / 16) * 16);
+  const tasks: number[][] = [];
+  for (let i0 = 0; i0 < n; i0 += chunk) tasks.push(build(i0, Math.min(n, i0 + chunk)));
+  return tasks;
+}
+
+/**
+ * The heap byte address of float32 `v`'s data where it is one contiguous run living in `heap` with
+ * at least MIN_ELEMENTWISE elements; null otherwise.
+ */
+export function heapRun(heap: Heap, v: View): number | null {
+  if (v.dtype !== 'float32' || numelOf(v.shape) < MIN_ELEMENTWISE || !heap.owns(arr(v))) return null;
+  const p = rowPlan(v.shape, [v.strides], [v.offset]);
+  if (p.rows !== 1 || (p.len > 1 && p.steps[0] !== 1)) return null;
+  return arr(v).byteOffset + p.bases[0][0] * 4;
+}
+
+/** out = relu(x) over `n` floats at heap byte addresses, split over the pool. */
+export function wasmRelu(k: K, x: number, out: number, n: number): void {
+  parallelCalls(
+    k,
+    'reluF32',
+    rangeTasks(n, (i0, i1) => [x, out, i0, i1]),
+  );
+}
+
+/** out = y <= 0 ? 0 : g (ReLU's backward from its output) over `n` floats at heap byte addresses. */
+export function wasmReluBackward(k: K, g: number, y: number, out: number, n: number): void {
+  parallelCalls(
+    k,
+    'reluBackwardF32',
+    rangeTasks(n, (i0, i1) => [g, y, out, i0, i1]),
+  );
+}

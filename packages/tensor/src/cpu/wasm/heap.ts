@@ -26,7 +26,7 @@ const BALLAST_MIN_FLOATS = 1 << 14;
  * resident memory of a training step.)
  */
 const BALLAST_CHUNK = 64 * 1024 * 1024;
-const ballast = new WeakMap<Float32Array, ArrayBuffer>();
+const ballast = new WeakMap<object, ArrayBuffer>();
 let ballastChunk: ArrayBuffer | null = null;
 let ballastLeft = 0;
 
@@ -256,8 +256,23 @@ export class Heap {
     return a;
   }
 
-  /** Frees a block from `float32` now (explicit dispose); a no-op for other arrays. */
-  dispose(a: Float32Array): void {
+  /**
+   * A fresh float64 array of `n` elements in this memory (the storage of an int64 tensor, such as
+   * max-pool indices a kernel writes in place), freed as `float32`'s are. Where tensors cannot live
+   * here it is a plain JavaScript array.
+   */
+  float64(n: number): Float64Array {
+    if (!this.holdsTensors || this.live + sizeClass(n * 8) > this.limit) return new Float64Array(n);
+    const ptr = this.alloc(n * 8);
+    const a = new Float64Array(this.kernels.memory.buffer, ptr, n);
+    this.buffers.add(a.buffer);
+    this.registry.register(a, ptr, a);
+    if (2 * n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 8));
+    return a;
+  }
+
+  /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
+  dispose(a: Float32Array | Float64Array): void {
     if (!this.owns(a)) return;
     if (this.registry.unregister(a)) this.release(a.byteOffset);
     else this.dropHostView(a);
@@ -414,6 +429,31 @@ export class Frame {
     const o = this.output(len);
     this.copyTo(o.ptr, src, off, len);
     return o;
+  }
+
+  /** A float64 output block of `len` elements (int64 values); `resultF64` turns it into an array. */
+  outputF64(len: number): { ptr: number; array: Float64Array | null } {
+    if (this.heap.holdsTensors) {
+      const array = this.heap.float64(len);
+      if (this.heap.owns(array)) return { ptr: array.byteOffset, array };
+    }
+    return { ptr: this.scratch(2 * len), array: null };
+  }
+
+  /** The float64 output as an array: the heap block itself, or a counted copy out of scratch. */
+  resultF64(o: { ptr: number; array: Float64Array | null }, len: number): Float64Array {
+    if (o.array) return o.array;
+    this.heap.copiedBytes += len * 8;
+    return new Float64Array(this.heap.kernels.memory.buffer, o.ptr, len).slice();
+  }
+
+  /** A pointer to float64 `src[off, off + len)`: its own address in the heap, else a counted copy. */
+  inputF64(src: Float64Array, off: number, len: number): number {
+    if (this.heap.owns(src)) return src.byteOffset + off * 8;
+    const p = this.scratch(2 * len);
+    new Float64Array(this.heap.kernels.memory.buffer, p, len).set(src.subarray(off, off + len));
+    this.heap.copiedBytes += len * 8;
+    return p;
   }
 
   /** The output as a float32 array: the heap block itself, or a counted copy out of scratch. */

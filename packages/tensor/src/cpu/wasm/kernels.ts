@@ -47,14 +47,14 @@ export interface KernelExports {
   ): void;
   /** x, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, col, ldcol */
   im2col(...args: number[]): void;
+  /** Forward convolution in blocks of columns, unfolded and multiplied in one pass (see conv.ts). */
+  convColumns(...args: number[]): void;
+  /** Weight gradient of a range of taps over every image, unfolded block by block (see conv.ts). */
+  convWeightTaps(...args: number[]): void;
+  /** Kc, nb: floats of scratch one convColumns (or convWeightTaps: taps, block) task needs. */
+  convColumnsScratchFloats(Kc: number, nb: number): number;
   /** col, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, out, ldcol */
   col2im(...args: number[]): void;
-  /** x, N, C, S, c0, c1, mean, out: per-channel float64 sums (of (x - mean)^2 when mean is set) */
-  chanSum(...args: number[]): void;
-  /** g, x, y, N, C, S, c0, c1, mean, sg, sgx: batch-norm backward sums (g masked by y > 0 when y is set) */
-  chanGradSum(...args: number[]): void;
-  /** a, b, N, C, S, ka, kb, k0, out: out = a * ka[c] + b * kb[c] + k0[c] */
-  chanAffine2(...args: number[]): void;
   /** p, g, buf, i0, i1, lr, momentum, dampening, nesterov, maximize, wd, first: SGD over [i0, i1) */
   sgdStep(...args: number[]): void;
   /** op, a, b, out, i0, i1, bStep: out = a op b over [i0, i1) (op 0 add, 1 sub, 2 mul, 3 div) */
@@ -75,6 +75,22 @@ export interface KernelExports {
   winoWeightOut(...args: number[]): void;
   /** x, planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, out, idx (idx 0: values only) */
   maxPool(...args: number[]): void;
+  /** As maxPool, with the indices stored as float64 (PyTorch's int64 as the CPU backend holds it). */
+  maxPoolF64(...args: number[]): void;
+  /** g, idx (float64), HW, P, p0, p1, out: max-pool input gradient of planes [p0, p1) (assembly/pool.ts) */
+  maxPoolBackward(...args: number[]): void;
+  /** x, N, C, S, c0, c1, out: per-channel shift, sum and sum of squares about it, float64 (assembly/norm.ts) */
+  bnStats(...args: number[]): void;
+  /** x, out, C, S, p0, p1, scale, shift, residual, relu: batch-norm output of planes [p0, p1) */
+  bnApply(...args: number[]): void;
+  /** g, x, y, N, C, S, c0, c1, mean, out: batch-norm backward sums (g masked by y > 0 when y is set) */
+  bnGradSums(...args: number[]): void;
+  /** g, x, y, C, S, p0, p1, ka, kb, k0, gx, gm: batch-norm input gradient (and masked gradient) */
+  bnGradInput(...args: number[]): void;
+  /** x, out, i0, i1: relu over [i0, i1) (assembly/elementwise.ts) */
+  reluF32(...args: number[]): void;
+  /** g, y, out, i0, i1: relu backward from its output over [i0, i1) */
+  reluBackwardF32(...args: number[]): void;
   /** x, N, C, P, scale, shift, residual, relu (in place; zero pointers skip a term) */
   epilogue(
     x: number,

@@ -1,10 +1,14 @@
-// Training-mode batch norm (with an optional fused residual add and ReLU) in WebAssembly SIMD: the
-// per-channel sums accumulate in float64 lanes and every pass runs on the thread pool, split by
-// channel or by image. Plain JavaScript loops spend ~4 ns per element per pass here; these ~0.5.
+// Training-mode batch norm (with an optional fused residual add and ReLU) in WebAssembly SIMD
+// (assembly/norm.ts) on the thread pool: forward, one statistics pass over x and one pass writing
+// the output; backward, one pass for both per-channel sums and one writing the input gradient (and
+// the masked gradient a fused ReLU's residual needs). Nothing is copied: operands are read where
+// they live in the heap and outputs are written into the blocks that become the result tensors.
+// Sums split by channel and elementwise passes by plane, so any thread count gives the same bits.
 
 import type { SgdStepOptions } from '../../backend.js';
 import { withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
+import { planeRanges } from './pool.js';
 import { getNumThreads, parallelCalls } from './threads.js';
 
 type K = NonNullable<ReturnType<typeof wasmKernels>>;
@@ -17,13 +21,8 @@ function channelRanges(C: number): [number, number][] {
   return out;
 }
 
-/** Per-image tasks for the kernels that walk [N, C, S] blocks: (pointer offsets by image). */
-function imageTasks(N: number, perImage: number, build: (byteOff: number) => number[]): number[][] {
-  return Array.from({ length: N }, (_, n) => build(n * perImage * 4));
-}
-
-function f64s(k: K, ptr: number, C: number): Float64Array {
-  return new Float64Array(k.memory.buffer, ptr, C);
+function f64s(k: K, ptr: number, n: number): Float64Array {
+  return new Float64Array(k.memory.buffer, ptr, n);
 }
 
 export interface WasmBnForward {
@@ -49,48 +48,42 @@ export function wasmBatchNormForward(
 ): WasmBnForward | null {
   return withFrame((f, k) => {
     const n = N * C * S;
-    // out (x, normalised in place), mean, scale, shift (f32), sums (f64); x and the residual read in place.
-    const o = f.outputCopy(x, xo, n);
-    const xp = o.ptr;
+    const xp = f.input(x, xo, n);
     const rp = r ? f.input(r, ro, n) : 0;
-    const [mp, sp, tp, fp] = f.region([C, C, C, 2 * C]);
-    const ranges = channelRanges(C);
+    const [sp, tp, fp] = f.region([C, C, 6 * C]);
     parallelCalls(
       k,
-      'chanSum',
-      ranges.map(([c0, c1]) => [xp, N, C, S, c0, c1, 0, fp]),
+      'bnStats',
+      channelRanges(C).map(([c0, c1]) => [xp, N, C, S, c0, c1, fp]),
     );
+    // Per channel: shift, sum and sum of squares about the shift (float64).
+    const st = f64s(k, fp, 3 * C);
     const count = N * S;
     const mean = f.heap.float32(C);
-    const sums = f64s(k, fp, C);
-    for (let c = 0; c < C; c++) mean[c] = sums[c] / count;
-    f.heap.f32().set(mean, mp / 4);
-    parallelCalls(
-      k,
-      'chanSum',
-      ranges.map(([c0, c1]) => [xp, N, C, S, c0, c1, mp, fp]),
-    );
-    const sq = f64s(k, fp, C);
     const variance = f.heap.float32(C);
     const invstd = f.heap.float32(C);
     const scale = new Float32Array(C);
     const shift = new Float32Array(C);
     for (let c = 0; c < C; c++) {
-      const v = sq[c] / count;
+      const d = st[3 * c + 1] / count;
+      const m = st[3 * c] + d;
+      const v = Math.max(0, st[3 * c + 2] / count - d * d);
       const is = 1 / Math.sqrt(v + eps);
+      mean[c] = m;
       variance[c] = v;
       invstd[c] = is;
       const a = w ? w[c] * is : is;
       scale[c] = a;
-      shift[c] = (b ? b[c] : 0) - mean[c] * a;
+      shift[c] = (b ? b[c] : 0) - m * a;
     }
     const h = f.heap.f32();
     h.set(scale, sp / 4);
     h.set(shift, tp / 4);
+    const o = f.output(n);
     parallelCalls(
       k,
-      'epilogue',
-      imageTasks(N, C * S, (o) => [xp + o, 1, C, S, sp, tp, r ? rp + o : 0, relu ? 1 : 0]),
+      'bnApply',
+      planeRanges(N * C).map(([p0, p1]) => [xp, o.ptr, C, S, p0, p1, sp, tp, rp, relu ? 1 : 0]),
     );
     return { out: f.result(o, n), mean, variance, invstd };
   });
@@ -98,7 +91,8 @@ export function wasmBatchNormForward(
 
 /**
  * Gradients of training-mode batch norm over contiguous float32 [N, C, S]: gx (when `needInput`),
- * gw, gb and, with `y` (a fused ReLU's output), the masked upstream gradient gm. Null without WebAssembly.
+ * gw, gb and, with `y` (a fused ReLU's output) and `wantMasked`, the masked upstream gradient gm.
+ * Null without WebAssembly.
  */
 export function wasmBatchNormBackward(
   g: Float32Array,
@@ -118,21 +112,18 @@ export function wasmBatchNormBackward(
 ): { gx: Float32Array | null; gw: Float32Array; gb: Float32Array; gm: Float32Array | null } | null {
   return withFrame((f, k) => {
     const n = N * C * S;
-    // g (masked in place when y is given: then it is the gm output), x, y and mean read in place, three
-    // gx coefficients (f32), two sums (f64).
-    const gm = y ? f.outputCopy(g, go, n) : null;
-    const gp = gm ? gm.ptr : f.input(g, go, n);
+    // g, x, y and mean read in place; three gx coefficients (f32) and the two sums (f64) in scratch.
+    const gp = f.input(g, go, n);
     const xp = f.input(x, xo, n);
     const yp = y ? f.input(y, yo, n) : 0;
     const mp = f.input(mean, 0, C);
-    const [kap, kbp, k0p, sgp, sxp] = f.region([C, C, C, 2 * C, 2 * C]);
+    const [kap, kbp, k0p, sp] = f.region([C, C, C, 4 * C]);
     parallelCalls(
       k,
-      'chanGradSum',
-      channelRanges(C).map(([c0, c1]) => [gp, xp, y ? yp : 0, N, C, S, c0, c1, mp, sgp, sxp]),
+      'bnGradSums',
+      channelRanges(C).map(([c0, c1]) => [gp, xp, yp, N, C, S, c0, c1, mp, sp]),
     );
-    const sg = f64s(k, sgp, C);
-    const sgx = f64s(k, sxp, C);
+    const sums = f64s(k, sp, 2 * C);
     const gw = f.heap.float32(C);
     const gb = f.heap.float32(C);
     const ka = new Float32Array(C);
@@ -141,31 +132,49 @@ export function wasmBatchNormBackward(
     const count = N * S;
     for (let c = 0; c < C; c++) {
       const is = invstd[c];
-      const sgxhat = sgx[c] * is;
-      gb[c] = sg[c];
+      const sg = sums[2 * c];
+      const sgxhat = sums[2 * c + 1] * is;
+      gb[c] = sg;
       gw[c] = sgxhat;
       // gx = kk * (g - mean(g) - (x - m) * is * mean(g * xhat)) = g * kk - x * cx - (kk * mean(g) - m * cx)
       const kk = (w ? w[c] : 1) * is;
       const cx = (kk * is * sgxhat) / count;
       ka[c] = kk;
       kb[c] = -cx;
-      k0[c] = -(kk * (sg[c] / count) - mean[c] * cx);
+      k0[c] = -(kk * (sg / count) - mean[c] * cx);
     }
-    const h = f.heap.f32();
-    let gx: Float32Array | null = null;
-    if (needInput) {
+    const gx = needInput ? f.output(n) : null;
+    const gm = y && wantMasked ? f.output(n) : null;
+    if (gx || gm) {
+      const h = f.heap.f32();
       h.set(ka, kap / 4);
       h.set(kb, kbp / 4);
       h.set(k0, k0p / 4);
-      const out = f.output(n);
       parallelCalls(
         k,
-        'chanAffine2',
-        imageTasks(N, C * S, (o) => [gp + o, xp + o, 1, C, S, kap, kbp, k0p, out.ptr + o]),
+        'bnGradInput',
+        planeRanges(N * C).map(([p0, p1]) => [
+          gp,
+          xp,
+          yp,
+          C,
+          S,
+          p0,
+          p1,
+          kap,
+          kbp,
+          k0p,
+          gx ? gx.ptr : 0,
+          gm ? gm.ptr : 0,
+        ]),
       );
-      gx = f.result(out, n);
     }
-    return { gx, gw, gb, gm: gm && wantMasked ? f.result(gm, n) : null };
+    return {
+      gx: gx && f.result(gx, n),
+      gw,
+      gb,
+      gm: gm && f.result(gm, n),
+    };
   });
 }
 

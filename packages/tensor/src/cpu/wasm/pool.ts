@@ -1,8 +1,18 @@
-// Max pooling in WebAssembly: branch-free selects instead of the data-dependent branches that make
-// the JavaScript loop slow on real activations.
+// Max pooling in WebAssembly on the thread pool, split by plane: branch-free selects instead of the
+// data-dependent branches that make the JavaScript loop slow on real activations, and the indices
+// written as float64 (the CPU backend's int64) straight into the tensor that holds them.
 
 import type { Pool2dParams } from '../../backend.js';
 import { withFrame } from './heap.js';
+import { getNumThreads, parallelCalls } from './threads.js';
+
+/** Plane ranges [p0, p1) for the pool: a few per thread. */
+export function planeRanges(planes: number): [number, number][] {
+  const step = Math.max(1, Math.ceil(planes / (4 * getNumThreads())));
+  const out: [number, number][] = [];
+  for (let p = 0; p < planes; p += step) out.push([p, Math.min(planes, p + step)]);
+  return out;
+}
 
 /**
  * Values and, when asked, in-plane indices (PyTorch's int64, held in float64); null where WebAssembly
@@ -25,27 +35,52 @@ export function wasmMaxPool2d(
     // slack after its last block, so that read stays in bounds (its value is never used).
     const xp = f.input(X, offset, planes * H * W);
     const v = f.output(n);
-    const vp = v.ptr;
-    const ip = withIndices ? f.scratch(n) : 0;
-    k.exports.maxPool(
-      xp,
-      planes,
-      H,
-      W,
-      OH,
-      OW,
-      ...p.kernelSize,
-      ...p.stride,
-      ...p.padding,
-      ...p.dilation,
-      vp,
-      withIndices ? ip : 0,
+    const ix = withIndices ? f.outputF64(n) : null;
+    const P = OH * OW;
+    const params = [...p.kernelSize, ...p.stride, ...p.padding, ...p.dilation];
+    parallelCalls(
+      k,
+      'maxPoolF64',
+      planeRanges(planes).map(([p0, p1]) => [
+        xp + p0 * H * W * 4,
+        p1 - p0,
+        H,
+        W,
+        OH,
+        OW,
+        ...params,
+        v.ptr + p0 * P * 4,
+        ix ? ix.ptr + p0 * P * 8 : 0,
+      ]),
     );
-    const values = f.result(v, n);
-    if (!withIndices) return { values, indices: null };
-    const src = new Int32Array(k.memory.buffer, ip, n);
-    const indices = new Float64Array(n);
-    for (let i = 0; i < n; i++) indices[i] = src[i];
-    return { values, indices };
+    return { values: f.result(v, n), indices: ix && f.resultF64(ix, n) };
+  });
+}
+
+/**
+ * The input gradient of max pooling over `planes` planes of H*W from the output gradient (float32)
+ * and the forward's float64 in-plane indices (both contiguous from their offsets): zeroed, then the
+ * gradient of every output added at its index (windows that overlap add up). Null without WebAssembly.
+ */
+export function wasmMaxPool2dBackward(
+  G: Float32Array,
+  go: number,
+  I: Float64Array,
+  io: number,
+  planes: number,
+  HW: number,
+  P: number,
+): Float32Array | null {
+  return withFrame((f, k) => {
+    const n = planes * HW;
+    const gp = f.input(G, go, planes * P);
+    const ip = f.inputF64(I, io, planes * P);
+    const out = f.output(n);
+    parallelCalls(
+      k,
+      'maxPoolBackward',
+      planeRanges(planes).map(([p0, p1]) => [gp, ip, HW, P, p0, p1, out.ptr]),
+    );
+    return f.result(out, n);
   });
 }

@@ -48,9 +48,6 @@ const CALLS = [
   'col2im',
   'epilogue',
   'maxPool',
-  'chanSum',
-  'chanGradSum',
-  'chanAffine2',
   'winoInput',
   'winoOutput',
   'winoWeights',
@@ -61,6 +58,16 @@ const CALLS = [
   'winoWeightOut',
   'sgdStep',
   'binaryF32',
+  'maxPoolF64',
+  'maxPoolBackward',
+  'bnStats',
+  'bnApply',
+  'bnGradSums',
+  'bnGradInput',
+  'reluF32',
+  'reluBackwardF32',
+  'convColumns',
+  'convWeightTaps',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;

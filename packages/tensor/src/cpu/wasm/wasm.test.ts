@@ -64,6 +64,12 @@ describe('wasm kernels', () => {
     ['3x3 over a 1x1 map', [20, 128, 1, 1], [256, 128, 3, 3], { padding: 1 }],
     ['3x3 stride 2 over a 2x2 map', [64, 32, 2, 2], [64, 32, 3, 3], { stride: 2, padding: 1 }],
     ['5x5 over a 2x3 map', [16, 32, 2, 3], [64, 32, 5, 5], { padding: 2 }],
+    // Stride 2: im2col / col2im move four columns per vector inside a row, scalar at its edges.
+    ['3x3 stride 2, odd sizes', [2, 6, 23, 37], [10, 6, 3, 3], { stride: 2, padding: 1 }],
+    ['3x3 stride 2, no padding, batch 1', [1, 5, 16, 19], [9, 5, 3, 3], { stride: 2 }],
+    ['1x1 stride 2, odd sizes', [2, 16, 17, 21], [24, 16, 1, 1], { stride: 2 }],
+    // >= 4096 output positions per image: forward and weight gradient unfold blocks of positions (no patch matrix).
+    ['7x7 stride 2, wide maps (per-image GEMMs)', [2, 3, 131, 129], [20, 3, 7, 7], { stride: 2, padding: 3 }],
   ];
   for (const [name, xs, ws, opts] of cases) {
     it(`conv2d forward and both gradients match the reference: ${name}`, () => {
@@ -114,6 +120,33 @@ describe('wasm kernels', () => {
     const one = compute().map((t) => t.readSync());
     expect(setNumThreads(2)).toBe(2);
     expect(getNumThreads()).toBe(2);
+    const two = compute().map((t) => t.readSync());
+    setNumThreads(1);
+    for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
+  });
+
+  it('two threads give bit-identical strided convolutions (unfolded in blocks, or a patch matrix)', () => {
+    manualSeed(4);
+    const shapes: [number[], number[], { stride: number; padding: number }][] = [
+      [[2, 3, 131, 129], [24, 3, 7, 7], { stride: 2, padding: 3 }],
+      [[3, 16, 23, 37], [32, 16, 3, 3], { stride: 2, padding: 1 }],
+    ];
+    const inputs = shapes.map(([xs, ws]) => [
+      randn(xs, { requiresGrad: true }),
+      randn(ws, { requiresGrad: true }),
+    ]);
+    const compute = () =>
+      shapes.flatMap(([, , opts], i) => {
+        const [x, w] = inputs[i];
+        x.grad = null;
+        w.grad = null;
+        const y = conv2d(x, w, null, opts);
+        y.square().sum().backward();
+        return [y, x.grad!, w.grad!];
+      });
+    setNumThreads(1);
+    const one = compute().map((t) => t.readSync());
+    expect(setNumThreads(2)).toBe(2);
     const two = compute().map((t) => t.readSync());
     setNumThreads(1);
     for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
