@@ -60,7 +60,7 @@ function graft(args: string[], cwd: string): Promise<{ code: number | null; out:
 function batch(step: number): [Tensor, Tensor] {
   const n = BATCH * 3 * IMAGE_SIZE * IMAGE_SIZE;
   const x = new Float32Array(n);
-  for (let k = 0; k < n; k++) x[k] = 1.5 * Math.sin(0.37 * k + 1.3 * step);
+  for (let k = 0; k < n; k++) x[k] = 1.5 * Math.sin(0.37 * k + 1.3 * step + 1);
   const y = Array.from({ length: BATCH }, (_, i) => (i + step) % 3);
   return [tensor(x).reshape(BATCH, 3, IMAGE_SIZE, IMAGE_SIZE), tensor(y, { dtype: 'int64' })];
 }
