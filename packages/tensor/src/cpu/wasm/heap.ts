@@ -299,24 +299,26 @@ export class Heap {
    * `a` is collected or disposed. False for any other array.
    */
   adopt(a: Float32Array): boolean {
-    if (!this.owns(a) || this.hostOf.has(a)) return false;
-    for (const [start, entry] of this.hostBlocks) {
-      if (a.byteOffset >= start && a.byteOffset + a.byteLength <= entry[0]) {
-        entry[1]++;
-        this.hostOf.set(a, start);
-        this.hostRegistry.register(a, start, a);
-        return true;
-      }
-    }
-    return false;
+    if (this.hostOf.has(a)) return false;
+    const start = this.hostBlockOf(a);
+    if (start === undefined) return false;
+    (this.hostBlocks.get(start) as [number, number])[1]++;
+    this.hostOf.set(a, start);
+    this.hostRegistry.register(a, start, a);
+    return true;
   }
 
   /** Whether `a` views a host block (not a tensor block of its own). */
   inHostBlock(a: ArrayBufferView): boolean {
-    if (!this.owns(a)) return false;
+    return this.hostBlockOf(a) !== undefined;
+  }
+
+  /** The start of the live host block that `a` lies inside, if any. */
+  private hostBlockOf(a: ArrayBufferView): number | undefined {
+    if (!this.owns(a)) return undefined;
     for (const [start, [end]] of this.hostBlocks)
-      if (a.byteOffset >= start && a.byteOffset + a.byteLength <= end) return true;
-    return false;
+      if (a.byteOffset >= start && a.byteOffset + a.byteLength <= end) return start;
+    return undefined;
   }
 
   /** Drops a host byte view's or adopted view's reference now (a no-op if it holds none). */
