@@ -1,6 +1,6 @@
 // Adam and AdamW (decoupled weight decay), with AMSGrad and maximize: torch 1.13's single-tensor updates.
 
-import { maximum, type Tensor, tensor, zerosLike } from '@graft/tensor';
+import { adamUpdate_, type Tensor, tensor, zerosLike } from '@graft/tensor';
 import {
   checkNonNegative,
   Optimizer,
@@ -81,35 +81,25 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
         state.exp_avg_sq = zerosLike(param);
         if (amsgrad) state.max_exp_avg_sq = zerosLike(param);
       }
-      let grad: Tensor = maximize ? param.grad.neg() : param.grad;
-      const expAvg = state.exp_avg as Tensor;
-      const expAvgSq = state.exp_avg_sq as Tensor;
       const stepTensor = (state.step as Tensor).add_(1);
-
-      if (this.decoupled) param.mul_(1 - lr * weightDecay);
-      else if (weightDecay !== 0) grad = grad.add(param, { alpha: weightDecay });
-
-      expAvg.mul_(beta1).add_(grad, { alpha: 1 - beta1 });
-      expAvgSq.mul_(beta2).add_(grad.mul(grad), { alpha: 1 - beta2 });
-
       const step = stepTensor.itemSync();
-      const biasCorrection1 = 1 - beta1 ** step;
-      const biasCorrection2 = 1 - beta2 ** step;
-      const stepSize = lr / biasCorrection1;
-      const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
-
-      let second = expAvgSq;
+      let maxExpAvgSq: Tensor | null = null;
       if (amsgrad) {
-        let maxSq = state.max_exp_avg_sq as Tensor | undefined;
-        if (!maxSq) {
-          maxSq = zerosLike(param);
-          state.max_exp_avg_sq = maxSq;
-        }
-        maxSq.copy_(maximum(maxSq, expAvgSq));
-        second = maxSq;
+        maxExpAvgSq = (state.max_exp_avg_sq as Tensor | undefined) ?? zerosLike(param);
+        state.max_exp_avg_sq = maxExpAvgSq;
       }
-      const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
-      param.add_(expAvg.div(denom), { alpha: -stepSize });
+      // One fused pass per parameter where the backend has the kernel (tensor's adamUpdate_).
+      adamUpdate_(param, param.grad, state.exp_avg as Tensor, state.exp_avg_sq as Tensor, maxExpAvgSq, {
+        lr,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        decoupled: this.decoupled,
+        maximize,
+        stepSize: lr / (1 - beta1 ** step),
+        biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
+      });
     }
   }
 }

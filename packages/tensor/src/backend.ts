@@ -98,6 +98,23 @@ export interface SgdStepOptions {
   first: boolean;
 }
 
+/**
+ * One Adam/AdamW step (PyTorch 1.13's single-tensor formula) with the per-step scalars already worked
+ * out: `stepSize` = lr / (1 - beta1^step) and `biasCorrection2Sqrt` = sqrt(1 - beta2^step).
+ */
+export interface AdamStepOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: `param *= 1 - lr * weightDecay` before the update; Adam: `grad += weightDecay * param`. */
+  decoupled: boolean;
+  maximize: boolean;
+  stepSize: number;
+  biasCorrection2Sqrt: number;
+}
+
 export interface Backend {
   readonly device: Device;
   /** A name for listings and errors ('cpu-wasm', 'cpu-reference', 'webgpu'). */

@@ -106,7 +106,12 @@ export {
   type Reduction,
   softmax,
 } from './ops/nn.js';
-export { type SgdUpdateOptions, sgdUpdate_ } from './ops/optim.js';
+export {
+  type AdamUpdateOptions,
+  adamUpdate_,
+  type SgdUpdateOptions,
+  sgdUpdate_,
+} from './ops/optim.js';
 export { type PublicUnaryName, UNARY_OPS, type UnaryDef, type UnaryDtypeRule } from './ops/unary.js';
 export { checkOptions, didYouMean, toCamelCase, unknownOptionMessage } from './options.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';

@@ -2,7 +2,15 @@
 // one fallback composed from core kernels, written next to the op that uses it (ops/nn.ts, ops/optim.ts,
 // ops/elementwise.ts), so a backend that registers nothing still runs every op.
 
-import type { Backend, BinaryOp, Conv2dParams, SgdStepOptions, Storage, View } from './backend.js';
+import type {
+  AdamStepOptions,
+  Backend,
+  BinaryOp,
+  Conv2dParams,
+  SgdStepOptions,
+  Storage,
+  View,
+} from './backend.js';
 import type { DType } from './dtype.js';
 
 /** Operands of the `conv2dEpilogue` kernel; a null view skips its term. */
@@ -75,6 +83,18 @@ export interface FastKernels {
   ): BatchNormBackwardResult;
   /** sgdUpdate_ (ops/optim.ts): one SGD step in place over contiguous float operands of one shape. */
   sgdStep(param: View, grad: View, buf: View | null, o: SgdStepOptions): void;
+  /**
+   * adamUpdate_ (ops/optim.ts): one Adam/AdamW step in place over contiguous float operands of one
+   * shape; `maxExpAvgSq` (AMSGrad's running maximum) is null without AMSGrad.
+   */
+  adamStep(
+    param: View,
+    grad: View,
+    expAvg: View,
+    expAvgSq: View,
+    maxExpAvgSq: View | null,
+    o: AdamStepOptions,
+  ): void;
   /** ReLU's gradient from its output: 0 where out <= 0, else g (contiguous, same shape). */
   reluBackward(g: View, out: View): Storage;
   /**
@@ -92,6 +112,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'batchNormForward',
   'batchNormBackward',
   'sgdStep',
+  'adamStep',
   'reluBackward',
   'binaryInto',
 ];

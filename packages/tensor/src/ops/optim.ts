@@ -2,11 +2,12 @@
 // formula composed from tensor ops elsewhere.
 
 import { noGrad } from '../autograd.js';
-import type { SgdStepOptions } from '../backend.js';
+import type { AdamStepOptions, SgdStepOptions } from '../backend.js';
 import { zerosLike } from '../creation.js';
 import { findKernel } from '../registry.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf } from './core.js';
+import { maximum } from './elementwise.js';
 
 export type SgdUpdateOptions = Omit<SgdStepOptions, 'first'>;
 
@@ -48,5 +49,56 @@ export function sgdUpdate_(
     }
     param.add_(d, { alpha: -o.lr });
     return next;
+  });
+}
+
+export type AdamUpdateOptions = AdamStepOptions;
+
+/**
+ * One Adam or AdamW step on `param` in place, PyTorch 1.13's single-tensor formula, given the step's
+ * bias corrections (`stepSize` = lr / (1 - beta1^t), `biasCorrection2Sqrt` = sqrt(1 - beta2^t)):
+ * g = ±grad; AdamW: param *= 1 - lr * weightDecay, Adam: g += weightDecay * param; expAvg = beta1 *
+ * expAvg + (1 - beta1) * g; expAvgSq = beta2 * expAvgSq + (1 - beta2) * g * g; with AMSGrad
+ * `maxExpAvgSq` = max(maxExpAvgSq, expAvgSq) takes expAvgSq's place below; param += -stepSize * expAvg
+ * / (sqrt(expAvgSq) / biasCorrection2Sqrt + eps). One pass where the backend has the kernel (every
+ * operand contiguous, of param's shape and dtype); composed from tensor ops otherwise. Runs without
+ * recording gradients.
+ */
+export function adamUpdate_(
+  param: Tensor,
+  grad: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+  maxExpAvgSq: Tensor | null,
+  o: AdamUpdateOptions,
+): void {
+  noGrad(() => {
+    const b = backendOf(param);
+    const float = param.dtype === 'float32' || param.dtype === 'float64';
+    const fits = (t: Tensor | null) =>
+      !t ||
+      (t.dtype === param.dtype &&
+        t.device === param.device &&
+        t.isContiguous() &&
+        t.shape.join() === param.shape.join());
+    const adamStep = findKernel(b, 'adamStep');
+    const state = [expAvg, expAvgSq, maxExpAvgSq];
+    if (adamStep && float && param.isContiguous() && fits(grad) && state.every(fits)) {
+      adamStep(param._view, grad._view, expAvg._view, expAvgSq._view, maxExpAvgSq?._view ?? null, o);
+      for (const t of [param, ...state]) if (t) t._ref.version++;
+      return;
+    }
+    let g: Tensor = o.maximize ? grad.neg() : grad;
+    if (o.decoupled) param.mul_(1 - o.lr * o.weightDecay);
+    else if (o.weightDecay !== 0) g = g.add(param, { alpha: o.weightDecay });
+    expAvg.mul_(o.beta1).add_(g, { alpha: 1 - o.beta1 });
+    expAvgSq.mul_(o.beta2).add_(g.mul(g), { alpha: 1 - o.beta2 });
+    let second = expAvgSq;
+    if (maxExpAvgSq) {
+      maxExpAvgSq.copy_(maximum(maxExpAvgSq, expAvgSq));
+      second = maxExpAvgSq;
+    }
+    const denom = second.sqrt().div(o.biasCorrection2Sqrt).add(o.eps);
+    param.add_(expAvg.div(denom), { alpha: -o.stepSize });
   });
 }

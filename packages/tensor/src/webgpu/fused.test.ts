@@ -11,7 +11,7 @@ import { randn, tensor, zeros } from '../creation.js';
 import type { DType } from '../dtype.js';
 import { memoryStats } from '../memory.js';
 import { batchNorm, conv2d, fusedBatchNorm, fusedConv2d } from '../ops/nn.js';
-import { sgdUpdate_ } from '../ops/optim.js';
+import { adamUpdate_, sgdUpdate_ } from '../ops/optim.js';
 import { manualSeed } from '../random.js';
 import { findKernel, type KernelName, kernelDtypes, registeredKernels, registerKernel } from '../registry.js';
 import type { Tensor } from '../tensor.js';
@@ -181,6 +181,67 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu fused kernels equal their composed 
       nesterov: false,
       maximize: false,
       weightDecay: 1e-4,
+    });
+    expect(gpu.launchStats().launches - before).toBe(1);
+  });
+
+  const adamCombos = [
+    { decoupled: false, weightDecay: 0, amsgrad: false, maximize: false },
+    { decoupled: false, weightDecay: 1e-2, amsgrad: true, maximize: true },
+    { decoupled: true, weightDecay: 1e-2, amsgrad: false, maximize: false },
+    { decoupled: true, weightDecay: 0, amsgrad: true, maximize: true },
+  ];
+  for (const c of adamCombos) {
+    // [6, 5]: one element a thread; [8, 4]: four.
+    for (const shape of [
+      [6, 5],
+      [8, 4],
+    ]) {
+      it(`adamStep over three steps ${JSON.stringify(c)} [${shape}]`, async () => {
+        manualSeed(4);
+        const p0 = randn(...shape);
+        const grads = [randn(...shape), randn(...shape), randn(...shape)].map(gpuT);
+        const run = async () => {
+          const p = gpuT(p0);
+          const m = zeros(shape, { device: 'webgpu' });
+          const v = zeros(shape, { device: 'webgpu' });
+          const vmax = c.amsgrad ? zeros(shape, { device: 'webgpu' }) : null;
+          grads.forEach((g, i) => {
+            adamUpdate_(p, g, m, v, vmax, {
+              lr: 0.01,
+              beta1: 0.9,
+              beta2: 0.999,
+              eps: 1e-8,
+              weightDecay: c.weightDecay,
+              decoupled: c.decoupled,
+              maximize: c.maximize,
+              stepSize: 0.01 / (1 - 0.9 ** (i + 1)),
+              biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** (i + 1)),
+            });
+          });
+          return values({ p, m, v, vmax });
+        };
+        const fused = await run();
+        const composed = await withoutKernel(gpu, 'adamStep', run);
+        expect(problems(fused, composed, 4)).toEqual([]);
+      });
+    }
+  }
+
+  it('adamStep is one launch per parameter, AMSGrad included', () => {
+    const [p, m, v, vmax] = [0, 1, 2, 3].map(() => zeros(10, { device: 'webgpu' }));
+    const g = zeros(10, { device: 'webgpu' }).add(1);
+    const before = gpu.launchStats().launches;
+    adamUpdate_(p, g, m, v, vmax, {
+      lr: 0.01,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 1e-2,
+      decoupled: true,
+      maximize: false,
+      stepSize: 0.1,
+      biasCorrection2Sqrt: Math.sqrt(0.001),
     });
     expect(gpu.launchStats().launches - before).toBe(1);
   });

@@ -6,7 +6,7 @@
 import type { Backend } from '../backend.js';
 import { registerKernel } from '../registry.js';
 import { conv2dEpilogue } from './kernels/fused-conv.js';
-import { binaryInto, reluBackward, sgdStep } from './kernels/fused-elementwise.js';
+import { adamStep, binaryInto, reluBackward, sgdStep } from './kernels/fused-elementwise.js';
 import { BATCH_NORM_DTYPES, batchNormBackward, batchNormForward } from './kernels/fused-norm.js';
 import type { GpuRuntime } from './runtime/device.js';
 
@@ -28,6 +28,9 @@ export function registerWebGpuKernels(backend: Backend, rt: GpuRuntime): void {
     BATCH_NORM_DTYPES,
   );
   registerKernel(backend, 'sgdStep', (param, grad, buf, o) => sgdStep(rt, param, grad, buf, o));
+  registerKernel(backend, 'adamStep', (param, grad, m, v, vmax, o) =>
+    adamStep(rt, param, grad, m, v, vmax, o),
+  );
   registerKernel(backend, 'reluBackward', (g, out) => reluBackward(rt, g, out));
   registerKernel(backend, 'binaryInto', (op, dst, b) => binaryInto(rt, op, dst, b));
 }

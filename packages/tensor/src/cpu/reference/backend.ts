@@ -2,6 +2,7 @@
 // (cpu/wasm/backend.ts) is tested against. Its storage is shared with that backend (cpu/storage.ts).
 
 import type {
+  AdamStepOptions,
   Backend,
   BinaryOp,
   Conv2dParams,
@@ -27,6 +28,7 @@ import { contiguousStrides, numelOf } from '../../shape.js';
 import { type FloatArray, gemmNN, gemmNT } from '../gemm.js';
 import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from '../loops.js';
 import {
+  adamStepLoop,
   batchDims,
   batchNormBackwardLoop,
   batchNormForwardLoop,
@@ -53,6 +55,7 @@ export class ReferenceCpuBackend implements Backend {
       this.batchNormBackward(g, x, m, is, w, ni, y, wm),
     );
     registerKernel(this, 'sgdStep', (p, g, b, o) => this.sgdStep(p, g, b, o));
+    registerKernel(this, 'adamStep', (p, g, m, v, vmax, o) => this.adamStep(p, g, m, v, vmax, o));
     registerKernel(this, 'reluBackward', (g, out) => this.reluBackward(g, out));
     registerKernel(this, 'binaryInto', (op, dst, b) => this.binaryInto(op, dst, b));
   }
@@ -546,6 +549,31 @@ export class ReferenceCpuBackend implements Backend {
       o.maximize,
       o.weightDecay,
       o.first,
+    );
+  }
+
+  protected adamStep(
+    param: View,
+    grad: View,
+    expAvg: View,
+    expAvgSq: View,
+    maxExpAvgSq: View | null,
+    o: AdamStepOptions,
+  ): void {
+    const f = (v: View) => floats(v, 'adamStep');
+    adamStepLoop(
+      f(param),
+      param.offset,
+      f(grad),
+      grad.offset,
+      f(expAvg),
+      expAvg.offset,
+      f(expAvgSq),
+      expAvgSq.offset,
+      maxExpAvgSq && f(maxExpAvgSq),
+      maxExpAvgSq?.offset ?? 0,
+      numelOf(param.shape),
+      o,
     );
   }
 

@@ -3,6 +3,7 @@
 // live in the kernels' heap. Everything else, and every other dtype, runs the reference loops it extends.
 
 import type {
+  AdamStepOptions,
   BinaryOp,
   Conv2dParams,
   Pool2dParams,
@@ -25,7 +26,7 @@ import {
   wasmConv2dBackwardWeight,
 } from './conv.js';
 import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
-import { heapBinary, heapRun, wasmBinary, wasmRelu, wasmReluBackward } from './elementwise.js';
+import { heapBinary, heapRun, wasmAdamStep, wasmBinary, wasmRelu, wasmReluBackward } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
@@ -184,6 +185,27 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     let n = 1;
     for (const d of param.shape) n *= d;
     wasmSgdStep(heap.kernels, at(param), at(grad), buf ? at(buf) : 0, n, o);
+  }
+
+  /** Adam/AdamW in SIMD on the pool where every operand is float32 in the heap (in place there). */
+  protected override adamStep(
+    param: View,
+    grad: View,
+    expAvg: View,
+    expAvgSq: View,
+    maxExpAvgSq: View | null,
+    o: AdamStepOptions,
+  ): void {
+    const heap = cpuHeap();
+    const views = [param, grad, expAvg, expAvgSq, ...(maxExpAvgSq ? [maxExpAvgSq] : [])];
+    if (!heap || !f32(...views) || !views.every((v) => heap.owns(arr(v)))) {
+      super.adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, o);
+      return;
+    }
+    const at = (v: View) => arr(v).byteOffset + v.offset * 4;
+    const n = numelOf(param.shape);
+    const vmax = maxExpAvgSq ? at(maxExpAvgSq) : 0;
+    wasmAdamStep(heap.kernels, at(param), at(grad), at(expAvg), at(expAvgSq), vmax, n, o);
   }
 
   /** float32 arrays come from the WebAssembly heap (so kernels read them in place); others as in the reference. */

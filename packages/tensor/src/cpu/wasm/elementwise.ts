@@ -2,7 +2,7 @@
 // contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, optimizer updates
 // composed from tensor ops. Other layouts take the reference backend's loops.
 
-import type { BinaryOp, View } from '../../backend.js';
+import type { AdamStepOptions, BinaryOp, View } from '../../backend.js';
 import { numelOf } from '../../shape.js';
 import { rowPlan } from '../loops.js';
 import { arr } from '../storage.js';
@@ -101,5 +101,39 @@ export function wasmReluBackward(k: K, g: number, y: number, out: number, n: num
     k,
     'reluBackwardF32',
     rangeTasks(n, (i0, i1) => [g, y, out, i0, i1]),
+  );
+}
+
+/**
+ * One Adam/AdamW step in place over `n` float32s at heap byte addresses (vmax 0: no AMSGrad), in
+ * SIMD on the pool; the scalars are PyTorch's, rounded to float32 where the kernel takes them.
+ */
+export function wasmAdamStep(
+  k: K,
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  vmax: number,
+  n: number,
+  o: AdamStepOptions,
+): void {
+  const flags = (o.maximize ? 1 : 0) | (o.decoupled ? 2 : 0) | (!o.decoupled && o.weightDecay !== 0 ? 4 : 0);
+  const scalars = [
+    1 - o.lr * o.weightDecay,
+    o.weightDecay,
+    o.beta1,
+    1 - o.beta1,
+    o.beta2,
+    1 - o.beta2,
+    o.biasCorrection2Sqrt,
+    o.eps,
+    -o.stepSize,
+    flags,
+  ];
+  parallelCalls(
+    k,
+    'adamStep',
+    rangeTasks(n, (i0, i1) => [p, g, m, v, vmax, i0, i1, ...scalars]),
   );
 }

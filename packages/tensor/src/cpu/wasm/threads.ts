@@ -57,6 +57,7 @@ const CALLS = [
   'winoWeightGemm',
   'winoWeightOut',
   'sgdStep',
+  'adamStep',
   'binaryF32',
   'maxPoolF64',
   'maxPoolBackward',

@@ -1,8 +1,8 @@
 // WebGPU kernels for the registry's fused elementwise entries (registry.ts): the SGD step of one
-// parameter in one dispatch, ReLU's gradient from its output, and in-place binary ops written straight
+// parameter in one dispatch (and the Adam/AdamW step), ReLU's gradient from its output, and in-place binary ops written straight
 // into the destination (no temporary, no copy back).
 
-import type { BinaryOp, SgdStepOptions, Storage, View } from '../../backend.js';
+import type { AdamStepOptions, BinaryOp, SgdStepOptions, Storage, View } from '../../backend.js';
 import type { DType } from '../../dtype.js';
 import { isContiguousLayout, numelOf } from '../../shape.js';
 import type { GpuRuntime } from '../runtime/device.js';
@@ -86,6 +86,90 @@ export function sgdStep(rt: GpuRuntime, param: View, grad: View, buf: View | nul
       momentum: f32Bits(o.momentum),
       keep: f32Bits(1 - o.dampening),
       wd: f32Bits(o.weightDecay),
+    },
+    buffers,
+    rt.grid1(n / w),
+  );
+}
+
+/**
+ * One Adam/AdamW step in place (PyTorch 1.13's single-tensor formula, as adamStepLoop in cpu/norm.ts):
+ * one thread per element (four where every operand is 16-byte aligned) reads param, grad and the
+ * moments once and writes them back. All operands contiguous and of one shape; `maxExpAvgSq` is
+ * AMSGrad's running maximum (WGSL's max may drop a NaN where the CPU keeps it).
+ */
+export function adamStep(
+  rt: GpuRuntime,
+  param: View,
+  grad: View,
+  expAvg: View,
+  expAvgSq: View,
+  maxExpAvgSq: View | null,
+  o: AdamStepOptions,
+): void {
+  rt.check();
+  const views = [param, grad, expAvg, expAvgSq, maxExpAvgSq];
+  requireF32('adamStep', ...views);
+  const n = numelOf(param.shape);
+  if (n === 0) return;
+  const ams = maxExpAvgSq !== null;
+  const w = n % 4 === 0 && views.every((v) => !v || v.offset % 4 === 0) ? 4 : 1;
+  const t = w === 4 ? 'vec4<f32>' : 'f32';
+  const addWd = !o.decoupled && o.weightDecay !== 0;
+  const f = (name: string) => `bitcast<f32>(p.${name})`;
+  const k = kernel(
+    `fused-adam:${o.decoupled}:${addWd}:${o.maximize}:${ams}:${w}`,
+    ['n', 'po', 'go', 'mo', 'vo', 'xo', 'decay', 'wd', 'b1', 'c1', 'b2', 'c2', 'bc2', 'eps', 'neg'],
+    () =>
+      elementShader(
+        [
+          `@group(0) @binding(1) var<storage, read_write> P: array<${t}>;`,
+          `@group(0) @binding(2) var<storage, read> G: array<${t}>;`,
+          `@group(0) @binding(3) var<storage, read_write> M: array<${t}>;`,
+          `@group(0) @binding(4) var<storage, read_write> V: array<${t}>;`,
+          ams ? `@group(0) @binding(5) var<storage, read_write> X: array<${t}>;` : '',
+        ].join('\n'),
+        `  if (i >= u32(p.n)) { return; }
+  let pi = u32(p.po) + i;
+  let mi = u32(p.mo) + i;
+  let vi = u32(p.vo) + i;
+  var x = P[pi];
+  var d = ${o.maximize ? '-' : ''}G[u32(p.go) + i];
+  ${o.decoupled ? `x = x * ${f('decay')};` : addWd ? `d = d + ${f('wd')} * x;` : ''}
+  let a = M[mi] * ${f('b1')} + ${f('c1')} * d;
+  var s = V[vi] * ${f('b2')} + ${f('c2')} * d * d;
+  M[mi] = a;
+  V[vi] = s;
+  ${
+    ams
+      ? `let xi = u32(p.xo) + i;
+  s = max(X[xi], s);
+  X[xi] = s;`
+      : ''
+  }
+  P[pi] = x + (${f('neg')} * a) / (sqrt(s) / ${f('bc2')} + ${f('eps')});`,
+      ),
+  );
+  const buffers = [param, grad, expAvg, expAvgSq].map((v) => rt.buffer(v, 'adamStep'));
+  if (maxExpAvgSq) buffers.push(rt.buffer(maxExpAvgSq, 'adamStep'));
+  rt.launch(
+    k,
+    {
+      n: n / w,
+      po: param.offset / w,
+      go: grad.offset / w,
+      mo: expAvg.offset / w,
+      vo: expAvgSq.offset / w,
+      xo: (maxExpAvgSq?.offset ?? 0) / w,
+      decay: f32Bits(1 - o.lr * o.weightDecay),
+      wd: f32Bits(o.weightDecay),
+      b1: f32Bits(o.beta1),
+      c1: f32Bits(1 - o.beta1),
+      b2: f32Bits(o.beta2),
+      c2: f32Bits(1 - o.beta2),
+      bc2: f32Bits(o.biasCorrection2Sqrt),
+      eps: f32Bits(o.eps),
+      neg: f32Bits(-o.stepSize),
     },
     buffers,
     rt.grid1(n / w),
