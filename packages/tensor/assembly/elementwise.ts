@@ -90,3 +90,193 @@ export function adamStep(
     store<f32>(p + o, x + (neg * a) / (sqrt<f32>(s) / bc2 + eps));
   }
 }
+
+/** f64x2 of lanes 2 and 3 of the f32x4 `v`. */
+@inline
+function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+}
+
+/** The four float64 lanes of `lo` and `hi` rounded to one f32x4. */
+@inline
+function narrow(lo: v128, hi: v128): v128 {
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/**
+ * Reduction of float32 x viewed as [A, R1, K, R2] over r1 and r2, for outputs (a, k) with a in
+ * [a0, a1) and k in [k0, k1), written to out[a * K + k]: float32, or float64 when `wide` (sums only).
+ * op 0: sum, accumulated in float64 (columns, R2 == 1: in r1 order, as a sequential loop; rows: four
+ * lanes, then added in lane order); 1: max, 2: min (NaN wins, as torch.max).
+ */
+export function reduceF32(
+  op: i32, x: usize, R1: i32, K: i32, R2: i32, a0: i32, a1: i32, k0: i32, k1: i32, out: usize, wide: bool,
+): void {
+  const block = <usize>R1 * <usize>K * <usize>R2;
+  for (let a = a0; a < a1; a++) {
+    const xa = x + ((<usize>a * block) << 2);
+    const oa = <usize>a * <usize>K;
+    if (R2 == 1) {
+      // Columns: sixteen, then four outputs side by side (independent chains), rows r1 in order.
+      let k = k0;
+      for (; k + 16 <= k1; k += 16) {
+        const col = xa + (<usize>k << 2);
+        const row = <usize>K << 2;
+        if (op == 0) {
+          let s0 = f64x2.splat(0);
+          let s1 = f64x2.splat(0);
+          let s2 = f64x2.splat(0);
+          let s3 = f64x2.splat(0);
+          let s4 = f64x2.splat(0);
+          let s5 = f64x2.splat(0);
+          let s6 = f64x2.splat(0);
+          let s7 = f64x2.splat(0);
+          for (let r = 0; r < R1; r++) {
+            const p = col + <usize>r * row;
+            const v0 = v128.load(p);
+            const v1 = v128.load(p, 16);
+            const v2 = v128.load(p, 32);
+            const v3 = v128.load(p, 48);
+            s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v0));
+            s1 = f64x2.add(s1, promoteHigh(v0));
+            s2 = f64x2.add(s2, f64x2.promote_low_f32x4(v1));
+            s3 = f64x2.add(s3, promoteHigh(v1));
+            s4 = f64x2.add(s4, f64x2.promote_low_f32x4(v2));
+            s5 = f64x2.add(s5, promoteHigh(v2));
+            s6 = f64x2.add(s6, f64x2.promote_low_f32x4(v3));
+            s7 = f64x2.add(s7, promoteHigh(v3));
+          }
+          if (wide) {
+            const o = out + ((oa + <usize>k) << 3);
+            v128.store(o, s0);
+            v128.store(o, s1, 16);
+            v128.store(o, s2, 32);
+            v128.store(o, s3, 48);
+            v128.store(o, s4, 64);
+            v128.store(o, s5, 80);
+            v128.store(o, s6, 96);
+            v128.store(o, s7, 112);
+          } else {
+            const o = out + ((oa + <usize>k) << 2);
+            v128.store(o, narrow(s0, s1));
+            v128.store(o, narrow(s2, s3), 16);
+            v128.store(o, narrow(s4, s5), 32);
+            v128.store(o, narrow(s6, s7), 48);
+          }
+        } else {
+          let m0 = v128.load(col);
+          let m1 = v128.load(col, 16);
+          let m2 = v128.load(col, 32);
+          let m3 = v128.load(col, 48);
+          for (let r = 1; r < R1; r++) {
+            const p = col + <usize>r * row;
+            if (op == 1) {
+              m0 = f32x4.max(m0, v128.load(p));
+              m1 = f32x4.max(m1, v128.load(p, 16));
+              m2 = f32x4.max(m2, v128.load(p, 32));
+              m3 = f32x4.max(m3, v128.load(p, 48));
+            } else {
+              m0 = f32x4.min(m0, v128.load(p));
+              m1 = f32x4.min(m1, v128.load(p, 16));
+              m2 = f32x4.min(m2, v128.load(p, 32));
+              m3 = f32x4.min(m3, v128.load(p, 48));
+            }
+          }
+          const o = out + ((oa + <usize>k) << 2);
+          v128.store(o, m0);
+          v128.store(o, m1, 16);
+          v128.store(o, m2, 32);
+          v128.store(o, m3, 48);
+        }
+      }
+      for (; k + 4 <= k1; k += 4) {
+        const col = xa + (<usize>k << 2);
+        const row = <usize>K << 2;
+        if (op == 0) {
+          let lo = f64x2.splat(0);
+          let hi = f64x2.splat(0);
+          for (let r = 0; r < R1; r++) {
+            const v = v128.load(col + <usize>r * row);
+            lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+            hi = f64x2.add(hi, promoteHigh(v));
+          }
+          if (wide) {
+            v128.store(out + ((oa + <usize>k) << 3), lo);
+            v128.store(out + ((oa + <usize>k) << 3), hi, 16);
+          } else {
+            v128.store(out + ((oa + <usize>k) << 2), narrow(lo, hi));
+          }
+        } else {
+          let m = v128.load(col);
+          for (let r = 1; r < R1; r++) {
+            const v = v128.load(col + <usize>r * row);
+            m = op == 1 ? f32x4.max(m, v) : f32x4.min(m, v);
+          }
+          v128.store(out + ((oa + <usize>k) << 2), m);
+        }
+      }
+      for (; k < k1; k++) {
+        const col = xa + (<usize>k << 2);
+        const row = <usize>K << 2;
+        if (op == 0) {
+          let s: f64 = 0;
+          for (let r = 0; r < R1; r++) s += <f64>load<f32>(col + <usize>r * row);
+          if (wide) store<f64>(out + ((oa + <usize>k) << 3), s);
+          else store<f32>(out + ((oa + <usize>k) << 2), <f32>s);
+        } else {
+          let m = load<f32>(col);
+          for (let r = 1; r < R1; r++) {
+            const v = load<f32>(col + <usize>r * row);
+            m = op == 1 ? max<f32>(m, v) : min<f32>(m, v);
+          }
+          store<f32>(out + ((oa + <usize>k) << 2), m);
+        }
+      }
+      continue;
+    }
+    // Rows: each output reduces R1 runs of R2 contiguous floats.
+    for (let k = k0; k < k1; k++) {
+      if (op == 0) {
+        let l0 = f64x2.splat(0);
+        let l1 = f64x2.splat(0);
+        let t: f64 = 0;
+        for (let r = 0; r < R1; r++) {
+          const p = xa + ((<usize>(r * K + k) * <usize>R2) << 2);
+          let j = 0;
+          for (; j + 4 <= R2; j += 4) {
+            const v = v128.load(p + (<usize>j << 2));
+            l0 = f64x2.add(l0, f64x2.promote_low_f32x4(v));
+            l1 = f64x2.add(l1, promoteHigh(v));
+          }
+          for (; j < R2; j++) t += <f64>load<f32>(p + (<usize>j << 2));
+        }
+        const s =
+          f64x2.extract_lane(l0, 0) + f64x2.extract_lane(l0, 1) + f64x2.extract_lane(l1, 0) + f64x2.extract_lane(l1, 1) + t;
+        if (wide) store<f64>(out + ((oa + <usize>k) << 3), s);
+        else store<f32>(out + ((oa + <usize>k) << 2), <f32>s);
+      } else {
+        const first = load<f32>(xa + ((<usize>k * <usize>R2) << 2));
+        let m = f32x4.splat(first);
+        let t = first;
+        for (let r = 0; r < R1; r++) {
+          const p = xa + ((<usize>(r * K + k) * <usize>R2) << 2);
+          let j = 0;
+          for (; j + 4 <= R2; j += 4) {
+            const v = v128.load(p + (<usize>j << 2));
+            m = op == 1 ? f32x4.max(m, v) : f32x4.min(m, v);
+          }
+          for (; j < R2; j++) {
+            const v = load<f32>(p + (<usize>j << 2));
+            t = op == 1 ? max<f32>(t, v) : min<f32>(t, v);
+          }
+        }
+        for (let l = 0; l < 4; l++) {
+          const v = f32x4.extract_lane(m, 0);
+          t = op == 1 ? max<f32>(t, v) : min<f32>(t, v);
+          m = i32x4.shuffle(m, m, 1, 2, 3, 0);
+        }
+        store<f32>(out + ((oa + <usize>k) << 2), t);
+      }
+    }
+  }
+}

@@ -78,6 +78,7 @@ describe.skipIf(!webGpuTestsEnabled)('webgpu fused kernels equal their composed 
       'batchNormForward',
       'batchNormBackward',
       'sgdStep',
+      'adamStep',
       'reluBackward',
       'binaryInto',
     ]);

@@ -7,6 +7,7 @@ import type {
   BinaryOp,
   Conv2dParams,
   Pool2dParams,
+  ReduceOp,
   SgdStepOptions,
   Storage,
   UnaryOp,
@@ -26,7 +27,15 @@ import {
   wasmConv2dBackwardWeight,
 } from './conv.js';
 import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
-import { heapBinary, heapRun, wasmAdamStep, wasmBinary, wasmRelu, wasmReluBackward } from './elementwise.js';
+import {
+  heapBinary,
+  heapRun,
+  wasmAdamStep,
+  wasmBinary,
+  wasmReduce,
+  wasmRelu,
+  wasmReluBackward,
+} from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
@@ -131,6 +140,17 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       }
     }
     return super.binary(op, a, b, outDtype);
+  }
+
+  /** float32 sum / max / min of a contiguous tensor in the heap: SIMD on the pool (see wasmReduce). */
+  override reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
+    const heap = outDtype === 'float32' ? cpuHeap() : null;
+    if (heap) {
+      const kept = numelOf(x.shape.filter((_, d) => !dims.includes(d)));
+      const out = heap.float32(kept, false);
+      if (heap.owns(out) && wasmReduce(heap, op, x, dims, out.byteOffset)) return this.store(out);
+    }
+    return super.reduce(op, x, dims, outDtype);
   }
 
   /** float32 relu of a contiguous run in the heap: SIMD on the pool. */

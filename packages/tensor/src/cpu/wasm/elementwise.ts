@@ -2,11 +2,11 @@
 // contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, optimizer updates
 // composed from tensor ops. Other layouts take the reference backend's loops.
 
-import type { AdamStepOptions, BinaryOp, View } from '../../backend.js';
-import { numelOf } from '../../shape.js';
+import type { AdamStepOptions, BinaryOp, ReduceOp, View } from '../../backend.js';
+import { isContiguousLayout, numelOf } from '../../shape.js';
 import { rowPlan } from '../loops.js';
 import { arr } from '../storage.js';
-import type { Heap } from './heap.js';
+import { type Heap, withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
 
@@ -136,4 +136,103 @@ export function wasmAdamStep(
     'adamStep',
     rangeTasks(n, (i0, i1) => [p, g, m, v, vmax, i0, i1, ...scalars]),
   );
+}
+
+/** Kernel codes of the reductions `reduceF32` runs (assembly/elementwise.ts). */
+const REDUCE_CODES: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1, min: 2 };
+
+/** Floats per task of a reduction to one value: fixed, so any thread count adds the same partial sums. */
+const FULL_CHUNK = 1 << 16;
+
+/**
+ * A contiguous float32 `x` reduced over `dims`, seen as the kernel's [A, R1, K, R2] (reduced R1 and R2,
+ * kept A and K): the reduced and kept dims, size-1 dims left out, must form at most three runs with
+ * the reduced ones not both outside (`[K, R]`, `[R, K]`, `[K, R, K]`, `[R, K, R]`). Null otherwise.
+ */
+export function reduceGeometry(
+  shape: readonly number[],
+  dims: readonly number[],
+): { A: number; R1: number; K: number; R2: number } | null {
+  const runs: { size: number; reduced: boolean }[] = [];
+  shape.forEach((size, d) => {
+    if (size === 1) return;
+    const reduced = dims.includes(d);
+    const last = runs[runs.length - 1];
+    if (last && last.reduced === reduced) last.size *= size;
+    else runs.push({ size, reduced });
+  });
+  const pattern = runs.map((r) => (r.reduced ? 'R' : 'K')).join('');
+  const [a, b, c] = runs.map((r) => r.size);
+  switch (pattern) {
+    case 'R':
+      return { A: 1, R1: 1, K: 1, R2: a };
+    case 'KR':
+      return { A: 1, R1: 1, K: a, R2: b };
+    case 'RK':
+      return { A: 1, R1: a, K: b, R2: 1 };
+    case 'KRK':
+      return { A: a, R1: b, K: c, R2: 1 };
+    case 'RKR':
+      return { A: 1, R1: a, K: b, R2: c };
+    default:
+      return null;
+  }
+}
+
+/**
+ * sum / max / min of a contiguous float32 `x` in the heap over `dims` into the float32 block `out`
+ * (heap byte address), in SIMD on the pool; false where it does not apply (other ops, layouts, or
+ * fewer than MIN_ELEMENTWISE elements). Tasks split the outputs (each output is one task's, in a fixed
+ * order) or, for a reduction to one value, fixed chunks whose float64 partial sums are added in order,
+ * so any thread count gives the same bits.
+ */
+export function wasmReduce(heap: Heap, op: ReduceOp, x: View, dims: readonly number[], out: number): boolean {
+  const code = REDUCE_CODES[op];
+  const n = numelOf(x.shape);
+  if (code === undefined || x.dtype !== 'float32' || n < MIN_ELEMENTWISE || !heap.owns(arr(x))) return false;
+  if (!isContiguousLayout(x.shape, x.strides)) return false;
+  const g = reduceGeometry(x.shape, dims);
+  if (!g) return false;
+  const xp = arr(x).byteOffset + x.offset * 4;
+  const { A, R1, K, R2 } = g;
+  const k = heap.kernels;
+  if (A * K === 1) {
+    const ok = withFrame((f) => {
+      const chunks = Math.ceil(n / FULL_CHUNK);
+      const [pp] = f.region([2 * chunks]);
+      const tasks: number[][] = [];
+      for (let c = 0; c < chunks; c++) {
+        const len = Math.min(FULL_CHUNK, n - c * FULL_CHUNK);
+        const at = xp + c * FULL_CHUNK * 4;
+        // Sums go to float64 partials; max/min to float32 ones (exact either way).
+        tasks.push([code, at, 1, 1, len, 0, 1, 0, 1, pp + c * (code === 0 ? 8 : 4), code === 0 ? 1 : 0]);
+      }
+      parallelCalls(k, 'reduceF32', tasks);
+      const mem = k.memory.buffer;
+      const parts = code === 0 ? new Float64Array(mem, pp, chunks) : new Float32Array(mem, pp, chunks);
+      let acc = parts[0];
+      for (let c = 1; c < chunks; c++) {
+        const v = parts[c];
+        if (code === 0) acc += v;
+        else if (v !== v || acc !== acc) acc = Number.NaN;
+        else acc = code === 1 ? Math.max(acc, v) : Math.min(acc, v);
+      }
+      new Float32Array(mem, out, 1)[0] = acc;
+      return true;
+    });
+    return ok === true;
+  }
+  const want = 4 * getNumThreads();
+  const tasks: number[][] = [];
+  if (A >= want || K < 8) {
+    const step = Math.max(1, Math.ceil(A / want));
+    for (let a0 = 0; a0 < A; a0 += step) tasks.push([code, xp, R1, K, R2, a0, Math.min(A, a0 + step), 0, K, out, 0]);
+  } else {
+    const step = Math.max(4, Math.ceil(K / Math.ceil(want / A) / 4) * 4);
+    for (let a = 0; a < A; a++)
+      for (let k0 = 0; k0 < K; k0 += step)
+        tasks.push([code, xp, R1, K, R2, a, a + 1, k0, Math.min(K, k0 + step), out, 0]);
+  }
+  parallelCalls(k, 'reduceF32', tasks);
+  return true;
 }

@@ -59,6 +59,8 @@ export interface KernelExports {
   sgdStep(...args: number[]): void;
   /** p, g, m, v, vmax, i0, i1, decay, wd, b1, c1, b2, c2, bc2, eps, neg, flags: Adam over [i0, i1) */
   adamStep(...args: number[]): void;
+  /** op, x, R1, K, R2, a0, a1, k0, k1, out, wide: sum/max/min of [A, R1, K, R2] over r1, r2 */
+  reduceF32(...args: number[]): void;
   /** op, a, b, out, i0, i1, bStep: out = a op b over [i0, i1) (op 0 add, 1 sub, 2 mul, 3 div) */
   binaryF32(...args: number[]): void;
   /** Winograd input transform (see assembly/winograd.ts and winograd.ts). */

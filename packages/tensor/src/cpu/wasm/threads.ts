@@ -58,6 +58,7 @@ const CALLS = [
   'winoWeightOut',
   'sgdStep',
   'adamStep',
+  'reduceF32',
   'binaryF32',
   'maxPoolF64',
   'maxPoolBackward',
