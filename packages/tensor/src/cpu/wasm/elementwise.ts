@@ -226,7 +226,8 @@ export function wasmReduce(heap: Heap, op: ReduceOp, x: View, dims: readonly num
   const tasks: number[][] = [];
   if (A >= want || K < 8) {
     const step = Math.max(1, Math.ceil(A / want));
-    for (let a0 = 0; a0 < A; a0 += step) tasks.push([code, xp, R1, K, R2, a0, Math.min(A, a0 + step), 0, K, out, 0]);
+    for (let a0 = 0; a0 < A; a0 += step)
+      tasks.push([code, xp, R1, K, R2, a0, Math.min(A, a0 + step), 0, K, out, 0]);
   } else {
     const step = Math.max(4, Math.ceil(K / Math.ceil(want / A) / 4) * 4);
     for (let a = 0; a < A; a++)

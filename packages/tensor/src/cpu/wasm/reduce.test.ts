@@ -50,16 +50,24 @@ describe('wasmReduce', () => {
 
   // [9, 7, 17, 33]: 35,343 floats, odd sizes so every SIMD loop has a tail; [300000]: several chunks.
   const shapes: [number[], (number[] | undefined)[]][] = [
-    [[9, 7, 17, 33], [undefined, [3], [2, 3], [0], [0, 1], [1], [1, 2], [0, 2, 3], [0, 3]]],
+    [
+      [9, 7, 17, 33],
+      [undefined, [3], [2, 3], [0], [0, 1], [1], [1, 2], [0, 2, 3], [0, 3]],
+    ],
     [[300000], [undefined]],
-    [[40, 1000], [[0], [1]]],
+    [
+      [40, 1000],
+      [[0], [1]],
+    ],
   ];
   for (const op of ['sum', 'mean', 'amax', 'amin'] as const) {
     for (const [shape, dimsList] of shapes) {
       for (const dims of dimsList) {
         it(`${op} of [${shape}] over ${dims ? `[${dims}]` : 'everything'}: reference values; 2 threads = 1`, () => {
           manualSeed(7);
-          const x = randn(...shape).mul(3).add(0.5);
+          const x = randn(...shape)
+            .mul(3)
+            .add(0.5);
           const ref = reduceOn(on(reference, x), op, dims);
           const run = (threads: number) => {
             const before = setNumThreads(threads);
