@@ -280,3 +280,138 @@ export function reduceF32(
     }
   }
 }
+
+// ---- unary float32 ops ----
+// Codes (cpu/wasm/elementwise.ts UNARY_CODES): 0 neg, 1 abs, 2 square, 3 sqrt, 4 reciprocal, 5 floor,
+// 6 ceil, 7 round (half to even), 8 sign, 9 rsqrt, 10 exp, 11 log, 12 sigmoid. 0-8 are one float32 op,
+// the same bits as the reference loops (float64 arithmetic rounded once gives the correctly rounded
+// float32 result for each). 9-12 are computed in float64 and rounded once, as those loops do; exp and log
+// to about 1e-16, so their float32 results equal the loops' except where a value sits within that of a
+// rounding midpoint.
+
+/** e^x of float64 lanes: x = k ln2 + r (|r| <= ln2 / 2, Cody-Waite), Taylor to r^13, times 2^k. */
+@inline
+function expF64(x: v128): v128 {
+  const c = f64x2.min(f64x2.max(x, f64x2.splat(-200)), f64x2.splat(200)); // f32 results are 0 / inf past these; NaN stays
+  const k = f64x2.nearest(f64x2.mul(c, f64x2.splat(1.4426950408889634)));
+  const r = f64x2.sub(
+    f64x2.sub(c, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1))),
+    f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)),
+  );
+  let p = f64x2.splat(1.0 / 6227020800.0);
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 479001600.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 39916800.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  // 2^k from its exponent bits (|k| <= 289; a NaN k truncates to 0 and p is NaN already).
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
+  return f64x2.mul(p, scale);
+}
+
+/** ln x of float64 lanes: x = m 2^e (m in [sqrt(1/2), sqrt(2))), ln m = 2 atanh((m - 1) / (m + 1)). */
+@inline
+function logF64(x: v128): v128 {
+  const bits = x;
+  const ebits = i64x2.shr_u(bits, 52);
+  let m = v128.or(v128.and(bits, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  let e = f64x2.convert_low_i32x4_s(i32x4.shuffle(ebits, ebits, 0, 2, 0, 2));
+  e = f64x2.sub(e, f64x2.splat(1023));
+  const big = f64x2.gt(m, f64x2.splat(1.4142135623730951));
+  m = v128.bitselect(f64x2.mul(m, f64x2.splat(0.5)), m, big);
+  e = v128.bitselect(f64x2.add(e, f64x2.splat(1)), e, big);
+  const s = f64x2.div(f64x2.sub(m, f64x2.splat(1)), f64x2.add(m, f64x2.splat(1)));
+  const z = f64x2.mul(s, s);
+  let p = f64x2.splat(1.0 / 21.0);
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 19.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 17.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 15.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 13.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 11.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 9.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 7.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 5.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 3.0));
+  // 2 s (1 + z p) = 2s + 2s z p, then e ln2 in two parts.
+  const s2 = f64x2.add(s, s);
+  const lm = f64x2.add(s2, f64x2.mul(f64x2.mul(s2, z), p));
+  const r = f64x2.add(
+    f64x2.mul(e, f64x2.splat(6.93147180369123816490e-1)),
+    f64x2.add(f64x2.mul(e, f64x2.splat(1.90821492927058770002e-10)), lm),
+  );
+  // x < 0 or NaN: NaN; 0: -inf; +inf: +inf (the float32 inputs are never subnormal as float64).
+  const zero = f64x2.splat(0);
+  let out = v128.bitselect(f64x2.splat(-Infinity), r, f64x2.eq(x, zero));
+  out = v128.bitselect(x, out, f64x2.eq(x, f64x2.splat(Infinity)));
+  return v128.bitselect(f64x2.splat(NaN), out, v128.not(f64x2.ge(x, zero)));
+}
+
+/** Unary op `op` (float64 codes 9-12) of float64 lanes. */
+@inline
+function unaryF64(op: i32, x: v128): v128 {
+  const one = f64x2.splat(1);
+  if (op == 9) return f64x2.div(one, f64x2.sqrt(x));
+  if (op == 10) return expF64(x);
+  if (op == 11) return logF64(x);
+  return f64x2.div(one, f64x2.add(one, expF64(f64x2.neg(x))));
+}
+
+/** Unary op `op` (codes 0-8) of float32 lanes. */
+@inline
+function unaryF32x4(op: i32, v: v128): v128 {
+  switch (op) {
+    case 0:
+      return f32x4.neg(v);
+    case 1:
+      return f32x4.abs(v);
+    case 2:
+      return f32x4.mul(v, v);
+    case 3:
+      return f32x4.sqrt(v);
+    case 4:
+      return f32x4.div(f32x4.splat(1), v);
+    case 5:
+      return f32x4.floor(v);
+    case 6:
+      return f32x4.ceil(v);
+    case 7:
+      return f32x4.nearest(v);
+    default: {
+      // sign: 1, -1, or 0 for zeros and NaN, as the reference's (x > 0 ? 1 : x < 0 ? -1 : 0)
+      const zero = f32x4.splat(0);
+      const neg = v128.bitselect(f32x4.splat(-1), zero, f32x4.lt(v, zero));
+      return v128.bitselect(f32x4.splat(1), neg, f32x4.gt(v, zero));
+    }
+  }
+}
+
+/** out = op(x) over [i0, i1) (codes above); `out` may be x. */
+export function unaryF32(op: i32, x: usize, out: usize, i0: i32, i1: i32): void {
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    if (op < 9) v128.store(out + o, unaryF32x4(op, v));
+    else {
+      const lo = unaryF64(op, f64x2.promote_low_f32x4(v));
+      const hi = unaryF64(op, promoteHigh(v));
+      v128.store(out + o, narrow(lo, hi));
+    }
+  }
+  // The tail through the same vector code, one lane used.
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    const v = f32x4.splat(load<f32>(x + o));
+    const r = op < 9 ? unaryF32x4(op, v) : f32x4.demote_f64x2_zero(unaryF64(op, f64x2.promote_low_f32x4(v)));
+    store<f32>(out + o, f32x4.extract_lane(r, 0));
+  }
+}

@@ -30,11 +30,13 @@ import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapC
 import {
   heapBinary,
   heapRun,
+  UNARY_CODES,
   wasmAdamStep,
   wasmBinary,
   wasmReduce,
   wasmRelu,
   wasmReluBackward,
+  wasmUnary,
 } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
@@ -153,15 +155,17 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     return super.reduce(op, x, dims, outDtype);
   }
 
-  /** float32 relu of a contiguous run in the heap: SIMD on the pool. */
+  /** float32 relu and the UNARY_CODES ops of a contiguous run in the heap: SIMD on the pool. */
   override unary(op: UnaryOp, x: View, outDtype: DType): Storage {
-    const heap = op === 'relu' && outDtype === 'float32' ? cpuHeap() : null;
+    const code = op === 'relu' ? -1 : UNARY_CODES[op];
+    const heap = code !== undefined && outDtype === 'float32' ? cpuHeap() : null;
     const xp = heap && heapRun(heap, x);
     if (heap && xp) {
       const n = numelOf(x.shape);
       const out = heap.float32(n, false);
       if (heap.owns(out)) {
-        wasmRelu(heap.kernels, xp, out.byteOffset, n);
+        if (code === -1) wasmRelu(heap.kernels, xp, out.byteOffset, n);
+        else wasmUnary(heap.kernels, code!, xp, out.byteOffset, n);
         return this.store(out);
       }
     }

@@ -2,7 +2,7 @@
 // contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, optimizer updates
 // composed from tensor ops. Other layouts take the reference backend's loops.
 
-import type { AdamStepOptions, BinaryOp, ReduceOp, View } from '../../backend.js';
+import type { AdamStepOptions, BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
 import { isContiguousLayout, numelOf } from '../../shape.js';
 import { rowPlan } from '../loops.js';
 import { arr } from '../storage.js';
@@ -84,6 +84,35 @@ export function heapRun(heap: Heap, v: View): number | null {
   const p = rowPlan(v.shape, [v.strides], [v.offset]);
   if (p.rows !== 1 || (p.len > 1 && p.steps[0] !== 1)) return null;
   return arr(v).byteOffset + p.bases[0][0] * 4;
+}
+
+/**
+ * Kernel codes of the float32 unary ops `unaryF32` runs (assembly/elementwise.ts): exact for the first
+ * nine, float64 arithmetic rounded once for rsqrt, exp, log and sigmoid, as the reference loops.
+ */
+export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
+  neg: 0,
+  abs: 1,
+  square: 2,
+  sqrt: 3,
+  reciprocal: 4,
+  floor: 5,
+  ceil: 6,
+  round: 7,
+  sign: 8,
+  rsqrt: 9,
+  exp: 10,
+  log: 11,
+  sigmoid: 12,
+};
+
+/** out = op(x) over `n` floats at heap byte addresses (op a UNARY_CODES code), split over the pool. */
+export function wasmUnary(k: K, code: number, x: number, out: number, n: number): void {
+  parallelCalls(
+    k,
+    'unaryF32',
+    rangeTasks(n, (i0, i1) => [code, x, out, i0, i1]),
+  );
 }
 
 /** out = relu(x) over `n` floats at heap byte addresses, split over the pool. */

@@ -61,6 +61,8 @@ export interface KernelExports {
   adamStep(...args: number[]): void;
   /** op, x, R1, K, R2, a0, a1, k0, k1, out, wide: sum/max/min of [A, R1, K, R2] over r1, r2 */
   reduceF32(...args: number[]): void;
+  /** op, x, out, i0, i1: out = op(x) over [i0, i1) (codes in elementwise.ts UNARY_CODES) */
+  unaryF32(...args: number[]): void;
   /** op, a, b, out, i0, i1, bStep: out = a op b over [i0, i1) (op 0 add, 1 sub, 2 mul, 3 div) */
   binaryF32(...args: number[]): void;
   /** Winograd input transform (see assembly/winograd.ts and winograd.ts). */

@@ -59,6 +59,7 @@ const CALLS = [
   'sgdStep',
   'adamStep',
   'reduceF32',
+  'unaryF32',
   'binaryF32',
   'maxPoolF64',
   'maxPoolBackward',
