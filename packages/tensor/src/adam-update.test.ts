@@ -13,14 +13,7 @@ import {
   zerosLike,
 } from './index.js';
 import { on, reference, wasm } from './test-utils/backends.js';
-
-function maxAbs(a: Tensor, b: Tensor): number {
-  const x = a.readSync();
-  const y = b.readSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])));
-  return m;
-}
+import { maxAbsDiff } from './test-utils/compare.js';
 
 /** The first index where `a` and `b` differ (NaN equals NaN, +0 differs from -0); -1 when none does. */
 function firstDifference(a: Float32Array, b: Float32Array): number {
@@ -85,10 +78,10 @@ describe('adamUpdate_', () => {
         // The composed ops round `a + alpha * b` once where the kernel rounds the product and the sum.
         const tol = dtype === 'float32' ? 1e-6 : 1e-14;
         fused.forEach((t, i) => {
-          expect(maxAbs(t, composed[i])).toBeLessThan(tol);
+          expect(maxAbsDiff(t, composed[i])).toBeLessThan(tol);
         });
         // Adam moves each element by about lr per step.
-        expect(maxAbs(fused[0], p0)).toBeGreaterThan(0.02);
+        expect(maxAbsDiff(fused[0], p0)).toBeGreaterThan(0.02);
       });
     }
   }

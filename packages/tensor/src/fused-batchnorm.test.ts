@@ -4,16 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from './backend.js';
 import { batchNorm, fusedBatchNorm, manualSeed, randn, type Tensor, zeros } from './index.js';
 import { on, reference, wasm } from './test-utils/backends.js';
+import { maxAbsDiff } from './test-utils/compare.js';
 import { gradcheck } from './test-utils/gradcheck.js';
-
-function maxAbs(a: Tensor, b: Tensor): number {
-  const x = a.readSync();
-  const y = b.readSync();
-  expect(x.length).toBe(y.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])));
-  return m;
-}
 
 describe('fusedBatchNorm', () => {
   for (const [residual, relu] of [
@@ -49,13 +41,13 @@ describe('fusedBatchNorm', () => {
       const f = run(true);
       const c = run(false);
       expect(f.y.gradFn?.name).toBe('FusedBatchNormBackward0');
-      expect(maxAbs(f.y, c.y)).toBeLessThan(1e-5);
-      expect(maxAbs(f.rm, c.rm)).toBeLessThan(1e-6);
-      expect(maxAbs(f.rv, c.rv)).toBeLessThan(1e-6);
-      expect(maxAbs(f.gx, c.gx)).toBeLessThan(1e-5);
-      expect(maxAbs(f.gw, c.gw)).toBeLessThan(1e-5);
-      expect(maxAbs(f.gb, c.gb)).toBeLessThan(1e-5);
-      if (residual) expect(maxAbs(f.gr!, c.gr!)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(f.y, c.y)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(f.rm, c.rm)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(f.rv, c.rv)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(f.gx, c.gx)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(f.gw, c.gw)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(f.gb, c.gb)).toBeLessThan(1e-5);
+      if (residual) expect(maxAbsDiff(f.gr!, c.gr!)).toBeLessThan(1e-6);
       else expect(f.gr).toBeNull();
     });
   }
@@ -78,7 +70,7 @@ describe('fusedBatchNorm', () => {
     };
     const a = run(wasm);
     const t = run(reference);
-    for (let i = 0; i < a.length; i++) expect(maxAbs(a[i], t[i])).toBeLessThan(2e-5);
+    for (let i = 0; i < a.length; i++) expect(maxAbsDiff(a[i], t[i])).toBeLessThan(2e-5);
   });
 
   it('gradients match finite differences (float64)', () => {
@@ -102,7 +94,7 @@ describe('fusedBatchNorm', () => {
     const rm = randn(3);
     const rv = randn(3).abs().add(0.5);
     const y = fusedBatchNorm(x, rm, rv, null, null, { residual: r, relu: true });
-    expect(maxAbs(y, batchNorm(x, rm, rv).add(r).relu())).toBe(0);
+    expect(maxAbsDiff(y, batchNorm(x, rm, rv).add(r).relu())).toBe(0);
   });
 
   it('names the residual shape mismatch', () => {

@@ -3,14 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { manualSeed, randn, setNumThreads, sgdUpdate_, type Tensor } from './index.js';
 import { on, reference, wasm } from './test-utils/backends.js';
-
-function maxAbs(a: Tensor, b: Tensor): number {
-  const x = a.readSync();
-  const y = b.readSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])));
-  return m;
-}
+import { maxAbsDiff } from './test-utils/compare.js';
 
 describe('sgdUpdate_', () => {
   const combos = [
@@ -38,11 +31,11 @@ describe('sgdUpdate_', () => {
           bc = sgdUpdate_(pc, g, bc, { lr: 0.1, ...c });
         }
         const tol = dtype === 'float32' ? 1e-6 : 1e-14;
-        expect(maxAbs(pf, pc)).toBeLessThan(tol);
+        expect(maxAbsDiff(pf, pc)).toBeLessThan(tol);
         if (c.momentum === 0) {
           expect(bf).toBeNull();
           expect(bc).toBeNull();
-        } else expect(maxAbs(bf!, bc!)).toBeLessThan(tol);
+        } else expect(maxAbsDiff(bf!, bc!)).toBeLessThan(tol);
       });
     }
   }

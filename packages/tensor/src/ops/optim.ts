@@ -9,6 +9,23 @@ import type { Tensor } from '../tensor.js';
 import { backendOf } from './core.js';
 import { maximum } from './elementwise.js';
 
+/**
+ * Whether a fused update kernel may take `param` with `others`: a float32/float64 contiguous parameter,
+ * and operands (null: absent) of its dtype, device and shape, each contiguous.
+ */
+function fusable(param: Tensor, others: readonly (Tensor | null)[]): boolean {
+  if (param.dtype !== 'float32' && param.dtype !== 'float64') return false;
+  if (!param.isContiguous()) return false;
+  return others.every(
+    (t) =>
+      !t ||
+      (t.dtype === param.dtype &&
+        t.device === param.device &&
+        t.isContiguous() &&
+        t.shape.join() === param.shape.join()),
+  );
+}
+
 export type SgdUpdateOptions = Omit<SgdStepOptions, 'first'>;
 
 /**
@@ -25,15 +42,8 @@ export function sgdUpdate_(
 ): Tensor | null {
   return noGrad(() => {
     const b = backendOf(param);
-    const float = param.dtype === 'float32' || param.dtype === 'float64';
-    const fits = (t: Tensor | null) =>
-      !t ||
-      (t.dtype === param.dtype &&
-        t.device === param.device &&
-        t.isContiguous() &&
-        t.shape.join() === param.shape.join());
     const sgdStep = findKernel(b, 'sgdStep');
-    if (sgdStep && float && param.isContiguous() && fits(grad) && fits(buf)) {
+    if (sgdStep && fusable(param, [grad, buf])) {
       const next = o.momentum !== 0 ? (buf ?? zerosLike(param)) : null;
       sgdStep(param._view, grad._view, next?._view ?? null, { ...o, first: o.momentum !== 0 && !buf });
       param._ref.version++;
@@ -74,16 +84,9 @@ export function adamUpdate_(
 ): void {
   noGrad(() => {
     const b = backendOf(param);
-    const float = param.dtype === 'float32' || param.dtype === 'float64';
-    const fits = (t: Tensor | null) =>
-      !t ||
-      (t.dtype === param.dtype &&
-        t.device === param.device &&
-        t.isContiguous() &&
-        t.shape.join() === param.shape.join());
     const adamStep = findKernel(b, 'adamStep');
     const state = [expAvg, expAvgSq, maxExpAvgSq];
-    if (adamStep && float && param.isContiguous() && fits(grad) && state.every(fits)) {
+    if (adamStep && fusable(param, [grad, ...state])) {
       adamStep(param._view, grad._view, expAvg._view, expAvgSq._view, maxExpAvgSq?._view ?? null, o);
       for (const t of [param, ...state]) if (t) t._ref.version++;
       return;
