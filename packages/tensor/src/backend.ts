@@ -102,6 +102,15 @@ export interface SgdStepOptions {
  * One Adam/AdamW step (PyTorch 1.13's single-tensor formula) with the per-step scalars already worked
  * out: `stepSize` = lr / (1 - beta1^step) and `biasCorrection2Sqrt` = sqrt(1 - beta2^step).
  */
+/** The tensors one Adam step reads and updates in place; `maxExpAvgSq` is AMSGrad's (null without it). */
+export interface AdamOperands {
+  param: View;
+  grad: View;
+  expAvg: View;
+  expAvgSq: View;
+  maxExpAvgSq: View | null;
+}
+
 export interface AdamStepOptions {
   lr: number;
   beta1: number;

@@ -10,6 +10,8 @@ export {
 } from './amp/autocast.js';
 export { enableGrad, isGradEnabled, markTemporary, Node, noGrad, setGradEnabled } from './autograd.js';
 export {
+  type AdamOperands,
+  type AdamStepOptions,
   type Backend,
   type BinaryOp,
   type Conv2dParams,

@@ -3,6 +3,7 @@
 // ops/elementwise.ts), so a backend that registers nothing still runs every op.
 
 import type {
+  AdamOperands,
   AdamStepOptions,
   Backend,
   BinaryOp,
@@ -85,16 +86,9 @@ export interface FastKernels {
   sgdStep(param: View, grad: View, buf: View | null, o: SgdStepOptions): void;
   /**
    * adamUpdate_ (ops/optim.ts): one Adam/AdamW step in place over contiguous float operands of one
-   * shape; `maxExpAvgSq` (AMSGrad's running maximum) is null without AMSGrad.
+   * shape.
    */
-  adamStep(
-    param: View,
-    grad: View,
-    expAvg: View,
-    expAvgSq: View,
-    maxExpAvgSq: View | null,
-    o: AdamStepOptions,
-  ): void;
+  adamStep(t: AdamOperands, o: AdamStepOptions): void;
   /** ReLU's gradient from its output: 0 where out <= 0, else g (contiguous, same shape). */
   reluBackward(g: View, out: View): Storage;
   /**

@@ -87,7 +87,16 @@ export function adamUpdate_(
     const adamStep = findKernel(b, 'adamStep');
     const state = [expAvg, expAvgSq, maxExpAvgSq];
     if (adamStep && fusable(param, [grad, ...state])) {
-      adamStep(param._view, grad._view, expAvg._view, expAvgSq._view, maxExpAvgSq?._view ?? null, o);
+      adamStep(
+        {
+          param: param._view,
+          grad: grad._view,
+          expAvg: expAvg._view,
+          expAvgSq: expAvgSq._view,
+          maxExpAvgSq: maxExpAvgSq?._view ?? null,
+        },
+        o,
+      );
       for (const t of [param, ...state]) if (t) t._ref.version++;
       return;
     }

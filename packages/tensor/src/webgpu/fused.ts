@@ -28,9 +28,7 @@ export function registerWebGpuKernels(backend: Backend, rt: GpuRuntime): void {
     BATCH_NORM_DTYPES,
   );
   registerKernel(backend, 'sgdStep', (param, grad, buf, o) => sgdStep(rt, param, grad, buf, o));
-  registerKernel(backend, 'adamStep', (param, grad, m, v, vmax, o) =>
-    adamStep(rt, param, grad, m, v, vmax, o),
-  );
+  registerKernel(backend, 'adamStep', (t, o) => adamStep(rt, t, o));
   registerKernel(backend, 'reluBackward', (g, out) => reluBackward(rt, g, out));
   registerKernel(backend, 'binaryInto', (op, dst, b) => binaryInto(rt, op, dst, b));
 }

@@ -2,6 +2,7 @@
 // (cpu/wasm/backend.ts) is tested against. Its storage is shared with that backend (cpu/storage.ts).
 
 import type {
+  AdamOperands,
   AdamStepOptions,
   Backend,
   BinaryOp,
@@ -55,7 +56,7 @@ export class ReferenceCpuBackend implements Backend {
       this.batchNormBackward(g, x, m, is, w, ni, y, wm),
     );
     registerKernel(this, 'sgdStep', (p, g, b, o) => this.sgdStep(p, g, b, o));
-    registerKernel(this, 'adamStep', (p, g, m, v, vmax, o) => this.adamStep(p, g, m, v, vmax, o));
+    registerKernel(this, 'adamStep', (t, o) => this.adamStep(t, o));
     registerKernel(this, 'reluBackward', (g, out) => this.reluBackward(g, out));
     registerKernel(this, 'binaryInto', (op, dst, b) => this.binaryInto(op, dst, b));
   }
@@ -552,14 +553,8 @@ export class ReferenceCpuBackend implements Backend {
     );
   }
 
-  protected adamStep(
-    param: View,
-    grad: View,
-    expAvg: View,
-    expAvgSq: View,
-    maxExpAvgSq: View | null,
-    o: AdamStepOptions,
-  ): void {
+  protected adamStep(t: AdamOperands, o: AdamStepOptions): void {
+    const { param, grad, expAvg, expAvgSq, maxExpAvgSq } = t;
     const f = (v: View) => floats(v, 'adamStep');
     adamStepLoop(
       f(param),

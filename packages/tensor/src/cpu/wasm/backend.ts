@@ -3,6 +3,7 @@
 // live in the kernels' heap. Everything else, and every other dtype, runs the reference loops it extends.
 
 import type {
+  AdamOperands,
   AdamStepOptions,
   BinaryOp,
   Conv2dParams,
@@ -212,18 +213,12 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
   }
 
   /** Adam/AdamW in SIMD on the pool where every operand is float32 in the heap (in place there). */
-  protected override adamStep(
-    param: View,
-    grad: View,
-    expAvg: View,
-    expAvgSq: View,
-    maxExpAvgSq: View | null,
-    o: AdamStepOptions,
-  ): void {
+  protected override adamStep(t: AdamOperands, o: AdamStepOptions): void {
+    const { param, grad, expAvg, expAvgSq, maxExpAvgSq } = t;
     const heap = cpuHeap();
     const views = [param, grad, expAvg, expAvgSq, ...(maxExpAvgSq ? [maxExpAvgSq] : [])];
     if (!heap || !f32(...views) || !views.every((v) => heap.owns(arr(v)))) {
-      super.adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, o);
+      super.adamStep(t, o);
       return;
     }
     const at = (v: View) => arr(v).byteOffset + v.offset * 4;

@@ -2,7 +2,14 @@
 // parameter in one dispatch (and the Adam/AdamW step), ReLU's gradient from its output, and in-place binary ops written straight
 // into the destination (no temporary, no copy back).
 
-import type { AdamStepOptions, BinaryOp, SgdStepOptions, Storage, View } from '../../backend.js';
+import type {
+  AdamOperands,
+  AdamStepOptions,
+  BinaryOp,
+  SgdStepOptions,
+  Storage,
+  View,
+} from '../../backend.js';
 import type { DType } from '../../dtype.js';
 import { isContiguousLayout, numelOf } from '../../shape.js';
 import type { GpuRuntime } from '../runtime/device.js';
@@ -98,15 +105,8 @@ export function sgdStep(rt: GpuRuntime, param: View, grad: View, buf: View | nul
  * moments once and writes them back. All operands contiguous and of one shape; `maxExpAvgSq` is
  * AMSGrad's running maximum (WGSL's max may drop a NaN where the CPU keeps it).
  */
-export function adamStep(
-  rt: GpuRuntime,
-  param: View,
-  grad: View,
-  expAvg: View,
-  expAvgSq: View,
-  maxExpAvgSq: View | null,
-  o: AdamStepOptions,
-): void {
+export function adamStep(rt: GpuRuntime, ops: AdamOperands, o: AdamStepOptions): void {
+  const { param, grad, expAvg, expAvgSq, maxExpAvgSq } = ops;
   rt.check();
   const views = [param, grad, expAvg, expAvgSq, maxExpAvgSq];
   requireF32('adamStep', ...views);
