@@ -283,11 +283,11 @@ export function reduceF32(
 
 // ---- unary float32 ops ----
 // Codes (cpu/wasm/elementwise.ts UNARY_CODES): 0 neg, 1 abs, 2 square, 3 sqrt, 4 reciprocal, 5 floor,
-// 6 ceil, 7 round (half to even), 8 sign, 9 rsqrt, 10 exp, 11 log, 12 sigmoid. 0-8 are one float32 op,
-// the same bits as the reference loops (float64 arithmetic rounded once gives the correctly rounded
-// float32 result for each). 9-12 are computed in float64 and rounded once, as those loops do; exp and log
-// to about 1e-16, so their float32 results equal the loops' except where a value sits within that of a
-// rounding midpoint.
+// 6 ceil, 7 round (half to even), 8 sign, 9 rsqrt, 10 exp, 11 log, 12 sigmoid, 13 tanh, 14 geluTanh.
+// 0-8 are one float32 op: the same bits as the reference loops (float64 arithmetic rounded once gives
+// the correctly rounded float32 result for each). 9-14 are computed in float64 and rounded once, as
+// those loops do, with exp, log and tanh good to about 1e-16: their float32 results equal the loops'
+// except where a value sits within that of a rounding midpoint.
 
 /** e^x of float64 lanes: x = k ln2 + r (|r| <= ln2 / 2, Cody-Waite), Taylor to r^13, times 2^k. */
 @inline
@@ -355,14 +355,56 @@ function logF64(x: v128): v128 {
   return v128.bitselect(f64x2.splat(NaN), out, v128.not(f64x2.ge(x, zero)));
 }
 
-/** Unary op `op` (float64 codes 9-12) of float64 lanes. */
+/**
+ * tanh of float64 lanes: u = e^(2|x|) - 1 (Taylor in r with no constant term when k = 0, so small |x|
+ * keeps its relative accuracy; 2^k (u(r) + 1) - 1 otherwise), tanh = u / (u + 2) with x's sign.
+ */
+@inline
+function tanhF64(x: v128): v128 {
+  const y = f64x2.min(f64x2.abs(f64x2.add(x, x)), f64x2.splat(40)); // tanh(20) is 1 in float64; NaN stays
+  const k = f64x2.nearest(f64x2.mul(y, f64x2.splat(1.4426950408889634)));
+  const r = f64x2.sub(
+    f64x2.sub(y, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1))),
+    f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)),
+  );
+  // e^r - 1 = r (1 + r/2 + r^2/6 + ... + r^12/13!)
+  let p = f64x2.splat(1.0 / 6227020800.0);
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 479001600.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 39916800.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  const q = f64x2.mul(p, r);
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
+  const one = f64x2.splat(1);
+  const big = f64x2.add(f64x2.mul(scale, q), f64x2.sub(scale, one)); // 2^k q + (2^k - 1), exact 2^k - 1
+  const u = v128.bitselect(q, big, f64x2.eq(k, f64x2.splat(0)));
+  const t = f64x2.div(u, f64x2.add(u, f64x2.splat(2)));
+  const sign = i64x2.splat(0x8000000000000000);
+  return v128.or(v128.andnot(t, sign), v128.and(x, sign));
+}
+
+/** Unary op `op` (float64 codes 9-14) of float64 lanes. */
 @inline
 function unaryF64(op: i32, x: v128): v128 {
   const one = f64x2.splat(1);
   if (op == 9) return f64x2.div(one, f64x2.sqrt(x));
   if (op == 10) return expF64(x);
   if (op == 11) return logF64(x);
-  return f64x2.div(one, f64x2.add(one, expF64(f64x2.neg(x))));
+  if (op == 12) return f64x2.div(one, f64x2.add(one, expF64(f64x2.neg(x))));
+  if (op == 13) return tanhF64(x);
+  // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), in the reference's op order.
+  const x3 = f64x2.mul(f64x2.mul(f64x2.mul(f64x2.splat(0.044715), x), x), x);
+  const inner = f64x2.mul(f64x2.splat(0.7978845608028654), f64x2.add(x, x3));
+  return f64x2.mul(f64x2.mul(f64x2.splat(0.5), x), f64x2.add(one, tanhF64(inner)));
 }
 
 /** Unary op `op` (codes 0-8) of float32 lanes. */

@@ -88,7 +88,8 @@ export function heapRun(heap: Heap, v: View): number | null {
 
 /**
  * Kernel codes of the float32 unary ops `unaryF32` runs (assembly/elementwise.ts): exact for the first
- * nine, float64 arithmetic rounded once for rsqrt, exp, log and sigmoid, as the reference loops.
+ * nine, float64 arithmetic rounded once for rsqrt, exp, log, sigmoid, tanh and geluTanh, as the
+ * reference loops.
  */
 export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   neg: 0,
@@ -104,6 +105,8 @@ export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   exp: 10,
   log: 11,
   sigmoid: 12,
+  tanh: 13,
+  geluTanh: 14,
 };
 
 /** out = op(x) over `n` floats at heap byte addresses (op a UNARY_CODES code), split over the pool. */
