@@ -152,6 +152,7 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       const kept = numelOf(x.shape.filter((_, d) => !dims.includes(d)));
       const out = heap.float32(kept, false);
       if (heap.owns(out) && wasmReduce(heap, op, x, dims, out.byteOffset)) return this.store(out);
+      heap.dispose(out);
     }
     return super.reduce(op, x, dims, outDtype);
   }
