@@ -148,12 +148,8 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
   /** float32 sum / max / min of a contiguous tensor in the heap: SIMD on the pool (see wasmReduce). */
   override reduce(op: ReduceOp, x: View, dims: readonly number[], outDtype: DType): Storage {
     const heap = outDtype === 'float32' ? cpuHeap() : null;
-    if (heap) {
-      const kept = numelOf(x.shape.filter((_, d) => !dims.includes(d)));
-      const out = heap.float32(kept, false);
-      if (heap.owns(out) && wasmReduce(heap, op, x, dims, out.byteOffset)) return this.store(out);
-      heap.dispose(out);
-    }
+    const out = heap && wasmReduce(heap, op, x, dims);
+    if (out) return this.store(out);
     return super.reduce(op, x, dims, outDtype);
   }
 

@@ -212,19 +212,22 @@ export function reduceGeometry(
 }
 
 /**
- * sum / max / min of a contiguous float32 `x` in the heap over `dims` into the float32 block `out`
- * (heap byte address), in SIMD on the pool; false where it does not apply (other ops, layouts, or
- * fewer than MIN_ELEMENTWISE elements). Tasks split the outputs (each output is one task's, in a fixed
+ * sum / max / min of a contiguous float32 `x` in the heap over `dims` into a new float32 block, in
+ * SIMD on the pool; null where it does not apply (other ops, layouts, or fewer than MIN_ELEMENTWISE
+ * elements). Tasks split the outputs (each output is one task's, in a fixed
  * order) or, for a reduction to one value, fixed chunks whose float64 partial sums are added in order,
  * so any thread count gives the same bits.
  */
-export function wasmReduce(heap: Heap, op: ReduceOp, x: View, dims: readonly number[], out: number): boolean {
+export function wasmReduce(heap: Heap, op: ReduceOp, x: View, dims: readonly number[]): Float32Array | null {
   const code = REDUCE_CODES[op];
   const n = numelOf(x.shape);
-  if (code === undefined || x.dtype !== 'float32' || n < MIN_ELEMENTWISE || !heap.owns(arr(x))) return false;
-  if (!isContiguousLayout(x.shape, x.strides)) return false;
+  if (code === undefined || x.dtype !== 'float32' || n < MIN_ELEMENTWISE || !heap.owns(arr(x))) return null;
+  if (!isContiguousLayout(x.shape, x.strides)) return null;
   const g = reduceGeometry(x.shape, dims);
-  if (!g) return false;
+  if (!g) return null;
+  const result = heap.float32(g.A * g.K, false);
+  if (!heap.owns(result)) return null;
+  const out = result.byteOffset;
   const xp = arr(x).byteOffset + x.offset * 4;
   const { A, R1, K, R2 } = g;
   const k = heap.kernels;
@@ -249,10 +252,12 @@ export function wasmReduce(heap: Heap, op: ReduceOp, x: View, dims: readonly num
         else if (v !== v || acc !== acc) acc = Number.NaN;
         else acc = code === 1 ? Math.max(acc, v) : Math.min(acc, v);
       }
-      new Float32Array(mem, out, 1)[0] = acc;
+      result[0] = acc;
       return true;
     });
-    return ok === true;
+    if (ok) return result;
+    heap.dispose(result);
+    return null;
   }
   const want = 4 * getNumThreads();
   const tasks: number[][] = [];
@@ -267,5 +272,5 @@ export function wasmReduce(heap: Heap, op: ReduceOp, x: View, dims: readonly num
         tasks.push([code, xp, R1, K, R2, a, a + 1, k0, Math.min(K, k0 + step), out, 0]);
   }
   parallelCalls(k, 'reduceF32', tasks);
-  return true;
+  return result;
 }
