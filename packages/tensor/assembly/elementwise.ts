@@ -283,9 +283,9 @@ export function reduceF32(
 
 // ---- unary float32 ops ----
 // Codes (cpu/wasm/elementwise.ts UNARY_CODES): 0 neg, 1 abs, 2 square, 3 sqrt, 4 reciprocal, 5 floor,
-// 6 ceil, 7 round (half to even), 8 sign, 9 rsqrt, 10 exp, 11 log, 12 sigmoid, 13 tanh, 14 geluTanh.
-// 0-8 are one float32 op: the same bits as the reference loops (float64 arithmetic rounded once gives
-// the correctly rounded float32 result for each). 9-14 are computed in float64 and rounded once, as
+// 6 ceil, 7 round (half to even), 8 sign, 9 rsqrt, 10 exp, 11 log, 12 sigmoid, 13 tanh, 14 geluTanh,
+// 15 erf, 16 gelu. 0-8 are one float32 op: the same bits as the reference loops (float64 arithmetic
+// rounded once gives the correctly rounded float32 result for each). 9-16 are computed in float64 and rounded once, as
 // those loops do, with exp, log and tanh good to about 1e-16: their float32 results equal the loops'
 // except where a value sits within that of a rounding midpoint.
 
@@ -392,7 +392,55 @@ function tanhF64(x: v128): v128 {
   return v128.or(v128.andnot(t, sign), v128.and(x, sign));
 }
 
-/** Unary op `op` (float64 codes 9-14) of float64 lanes. */
+/** a * b + c in float64 lanes (two roundings, as the reference's `a * b + c`). */
+@inline
+function mad(a: v128, b: v128, c: f64): v128 {
+  return f64x2.add(f64x2.mul(a, b), f64x2.splat(c));
+}
+
+/**
+ * erf of float64 lanes by W. J. Cody's rational approximations, the reference's (cpu/ops.ts erf) op for
+ * op: |x| < 0.5 x p(x^2) / q(x^2); below 4 e^(-x^2) p(|x|) / q(|x|); beyond, e^(-x^2) / |x| times
+ * (1/sqrt(pi) - z p(z) / q(z)), z = 1 / x^2; the two last give erfc, so erf = ±(1 - r). Every lane runs
+ * the three and keeps its own.
+ */
+@inline
+function erfF64(x: v128): v128 {
+  const ax = f64x2.abs(x);
+  const t = f64x2.mul(x, x);
+  let p = mad(f64x2.splat(0.185777706184603153), t, 3.1611237438705656);
+  p = mad(mad(mad(p, t, 113.864154151050156), t, 377.485237685302021), t, 3209.37758913846947);
+  let q = f64x2.add(t, f64x2.splat(23.6012909523441209));
+  q = mad(mad(mad(q, t, 244.024637934444173), t, 1282.61652607737228), t, 2844.23683343917062);
+  const small = f64x2.div(f64x2.mul(x, p), q);
+  const e = expF64(f64x2.neg(f64x2.mul(ax, ax)));
+  let pm = mad(ax, f64x2.splat(2.15311535474403846e-8), 0.564188496988670089);
+  pm = mad(mad(mad(pm, ax, 8.88314979438837594), ax, 66.1191906371416295), ax, 298.635138197400131);
+  pm = mad(mad(mad(pm, ax, 881.95222124176909), ax, 1712.04761263407058), ax, 2051.07837782607147);
+  pm = mad(pm, ax, 1230.33935479799725);
+  let qm = f64x2.add(ax, f64x2.splat(15.7449261107098347));
+  qm = mad(mad(mad(qm, ax, 117.693950891312499), ax, 537.181101862009858), ax, 1621.38957456669019);
+  qm = mad(mad(mad(qm, ax, 3290.79923573345963), ax, 4362.61909014324716), ax, 3439.36767414372164);
+  qm = mad(qm, ax, 1230.33935480374942);
+  const mid = f64x2.div(f64x2.mul(e, pm), qm);
+  const z = f64x2.div(f64x2.splat(1), f64x2.mul(ax, ax));
+  let pl = mad(f64x2.splat(0.0163153871373020978), z, 0.305326634961232344);
+  pl = mad(mad(mad(pl, z, 0.360344899949804439), z, 0.125781726111229246), z, 0.0160837851487422766);
+  pl = mad(pl, z, 6.58749161529837803e-4);
+  let ql = f64x2.add(z, f64x2.splat(2.56852019228982242));
+  ql = mad(mad(mad(ql, z, 1.87295284992346725), z, 0.527905102951428412), z, 0.0605183413124413191);
+  ql = mad(ql, z, 0.00233520497626869185);
+  const large = f64x2.mul(
+    f64x2.div(e, ax),
+    f64x2.sub(f64x2.splat(0.564189583547755073), f64x2.div(f64x2.mul(z, pl), ql)),
+  );
+  const r = v128.bitselect(mid, large, f64x2.lt(ax, f64x2.splat(4)));
+  const one = f64x2.splat(1);
+  const tail = v128.bitselect(f64x2.sub(r, one), f64x2.sub(one, r), f64x2.lt(x, f64x2.splat(0)));
+  return v128.bitselect(small, tail, f64x2.lt(ax, f64x2.splat(0.5)));
+}
+
+/** Unary op `op` (float64 codes 9-16) of float64 lanes. */
 @inline
 function unaryF64(op: i32, x: v128): v128 {
   const one = f64x2.splat(1);
@@ -401,6 +449,12 @@ function unaryF64(op: i32, x: v128): v128 {
   if (op == 11) return logF64(x);
   if (op == 12) return f64x2.div(one, f64x2.add(one, expF64(f64x2.neg(x))));
   if (op == 13) return tanhF64(x);
+  if (op == 15) return erfF64(x);
+  if (op == 16) {
+    // GELU: 0.5 x (1 + erf(x / sqrt(2))), in the reference's op order.
+    const h = f64x2.mul(f64x2.splat(0.5), x);
+    return f64x2.mul(h, f64x2.add(one, erfF64(f64x2.div(x, f64x2.splat(1.4142135623730951)))));
+  }
   // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), in the reference's op order.
   const x3 = f64x2.mul(f64x2.mul(f64x2.mul(f64x2.splat(0.044715), x), x), x);
   const inner = f64x2.mul(f64x2.splat(0.7978845608028654), f64x2.add(x, x3));

@@ -88,8 +88,8 @@ export function heapRun(heap: Heap, v: View): number | null {
 
 /**
  * Kernel codes of the float32 unary ops `unaryF32` runs (assembly/elementwise.ts): exact for the first
- * nine, float64 arithmetic rounded once for rsqrt, exp, log, sigmoid, tanh and geluTanh, as the
- * reference loops.
+ * nine, float64 arithmetic rounded once for rsqrt, exp, log, sigmoid, tanh, erf and both GELUs,
+ * as the reference loops.
  */
 export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   neg: 0,
@@ -107,6 +107,8 @@ export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   sigmoid: 12,
   tanh: 13,
   geluTanh: 14,
+  erf: 15,
+  gelu: 16,
 };
 
 /** out = op(x) over `n` floats at heap byte addresses (op a UNARY_CODES code), split over the pool. */

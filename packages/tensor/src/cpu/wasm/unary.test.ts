@@ -60,7 +60,7 @@ function ulp(v: number): number {
 }
 
 const EXACT = ['neg', 'abs', 'square', 'sqrt', 'reciprocal', 'floor', 'ceil', 'round', 'sign'] as const;
-const ROUNDED = ['rsqrt', 'exp', 'log', 'sigmoid', 'tanh', 'geluTanh'] as const;
+const ROUNDED = ['rsqrt', 'exp', 'log', 'sigmoid', 'tanh', 'geluTanh', 'erf', 'gelu'] as const;
 
 describe('WebAssembly unary ops', () => {
   it('covers every op the kernel has a code for', () => {
