@@ -23,6 +23,7 @@ import {
   wasmConv2d,
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
+  wasmScatterKeptTaps,
 } from './conv.js';
 import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
 import { heapBinary, heapRun, wasmBinary, wasmRelu, wasmReluBackward } from './elementwise.js';
@@ -296,8 +297,13 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     if (crop) {
       // The kept taps' gradient, written into a zero gradient of the full kernel.
       const kept = this.conv2dBackwardWeight(x, gradOut, crop.p, crop.shape);
-      const full = this.allocArray('float32', numelOf(weightShape)) as Float32Array;
-      scatterKeptTaps((kept as CpuStorage).data as Float32Array, crop, weightShape, full);
+      const keptData = (kept as CpuStorage).data as Float32Array;
+      const [, , kh, kw] = crop.shape;
+      let full = wasmScatterKeptTaps(keptData, 0, weightShape, crop.kh0, kh, crop.kw0, kw);
+      if (!full) {
+        full = this.allocArray('float32', numelOf(weightShape), false) as Float32Array;
+        scatterKeptTaps(keptData, crop, weightShape, full);
+      }
       kept.dispose();
       return this.store(full);
     }

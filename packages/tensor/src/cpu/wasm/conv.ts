@@ -456,3 +456,33 @@ export function wasmConv2dBackwardWeight(
     return f.result(o, wLen);
   });
 }
+
+/**
+ * The weight gradient [O, Cg, KH, KW] from the gradient of its kept taps `kept` ([O, Cg, kh, kw] from
+ * `keptOff`, rows kh0.., columns kw0..; see conv-taps.ts), written in one pass on the pool (zeros
+ * around the kept window); null where WebAssembly is unavailable.
+ */
+export function wasmScatterKeptTaps(
+  kept: Float32Array,
+  keptOff: number,
+  wShape: readonly number[],
+  kh0: number,
+  kh: number,
+  kw0: number,
+  kw: number,
+): Float32Array | null {
+  const [O, Cg, KH, KW] = wShape;
+  const rows = O * Cg;
+  const len = rows * KH * KW;
+  return withFrame((f) => {
+    const kp = f.input(kept, keptOff, rows * kh * kw);
+    const o = f.output(len);
+    const step = Math.ceil(rows / (2 * getNumThreads()));
+    const tasks: number[][] = [];
+    for (let r0 = 0; r0 < rows; r0 += step) {
+      tasks.push([kp, o.ptr, r0, Math.min(rows, r0 + step), KH, KW, kh0, kh, kw0, kw]);
+    }
+    parallelCalls(f.heap.kernels, 'scatterTaps', tasks);
+    return f.result(o, len);
+  });
+}

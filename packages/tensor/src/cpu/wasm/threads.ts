@@ -68,6 +68,7 @@ const CALLS = [
   'reluBackwardF32',
   'convColumns',
   'convWeightTaps',
+  'scatterTaps',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
