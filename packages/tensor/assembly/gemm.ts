@@ -401,6 +401,27 @@ export function col2im(
   }
 }
 
+/**
+ * Copies the kept taps of a weight for outputs [o0, o1) to `dst` (contiguous [O, Cg, kh, kw]): element
+ * (o, c, y, x) of the kept window is at w + (o * so + c * sc + y * sh + x * sx) * 4.
+ */
+export function gatherTaps(
+  w: usize, so: i32, sc: i32, sh: i32, sx: i32, dst: usize, o0: i32, o1: i32, Cg: i32, kh: i32, kw: i32,
+): void {
+  let d = dst + ((<usize>o0 * <usize>(Cg * kh * kw)) << 2);
+  for (let o = o0; o < o1; o++) {
+    for (let c = 0; c < Cg; c++) {
+      const base = w + ((<usize>o * <usize>so + <usize>c * <usize>sc) << 2);
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) {
+          store<f32>(d, load<f32>(base + (<usize>(y * sh + x * sx) << 2)));
+          d += 4;
+        }
+      }
+    }
+  }
+}
+
 /** Rows scatterTaps zeroes at a time (a 3x3 kernel's: 36 KB). */
 const SCATTER_ROWS: i32 = 1024;
 

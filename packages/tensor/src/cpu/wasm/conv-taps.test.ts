@@ -1,16 +1,16 @@
-// Writing a kept-taps weight gradient back into the full kernel: the JavaScript fallback and the
-// WebAssembly kernel (on the pool) against an element-by-element closed form.
+// Copying the kept taps out of a weight and writing their gradient back into the full kernel: the
+// JavaScript fallbacks and the WebAssembly kernels (on the pool) against element-by-element closed forms.
 import { afterEach, describe, expect, it } from 'vitest';
 import { conv2dParams } from '../../test-utils/compare.js';
-import { cropTaps, scatterKeptTaps } from './conv-taps.js';
-import { wasmScatterKeptTaps } from './conv.js';
+import { copyKeptTaps, cropTaps, denseView, scatterKeptTaps } from './conv-taps.js';
+import { wasmCopyKeptTaps, wasmScatterKeptTaps } from './conv.js';
 import { setNumThreads } from './threads.js';
 
 afterEach(() => {
   setNumThreads(1);
 });
 
-describe('kept taps of a weight gradient', () => {
+describe('kept taps of a weight and of its gradient', () => {
   // [input shape, output shape, weight shape, padding, stride]: one centre tap, a middle kernel row, a
   // 2x2 corner.
   const cases: [number[], number[], number[], number, number][] = [
@@ -38,6 +38,20 @@ describe('kept taps of a weight gradient', () => {
         expect(Array.from(js)).toEqual(Array.from(want));
         const fast = wasmScatterKeptTaps(kept, 0, wShape, c.kh0, kh, c.kw0, kw);
         expect(Array.from(fast!)).toEqual(Array.from(want));
+        // And the other way: the kept taps of a weight stored after 3 leading floats.
+        const w = Float32Array.from({ length: 3 + want.length }, (_, i) => i * 0.5 - 7);
+        const view = { ...denseView({ storage: null as never, dtype: 'float32' }, wShape), offset: 3 };
+        const taps = new Float32Array(kept.length);
+        for (let oc = 0; oc < O * Cg; oc++)
+          for (let y = 0; y < kh; y++)
+            for (let x = 0; x < kw; x++)
+              taps[(oc * kh + y) * kw + x] = w[3 + (oc * KH + c.kh0 + y) * KW + c.kw0 + x];
+        const jsTaps = new Float32Array(kept.length).fill(Number.NaN);
+        copyKeptTaps(view, w, c, jsTaps);
+        expect(Array.from(jsTaps)).toEqual(Array.from(taps));
+        const base = 3 + c.kh0 * KW + c.kw0;
+        const fastTaps = wasmCopyKeptTaps(w, base, view.strides, c.shape);
+        expect(Array.from(fastTaps!)).toEqual(Array.from(taps));
       });
     }
   }

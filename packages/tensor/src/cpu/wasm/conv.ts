@@ -486,3 +486,31 @@ export function wasmScatterKeptTaps(
     return f.result(o, len);
   });
 }
+
+/**
+ * The kept taps of a weight as a contiguous [O, Cg, kh, kw] array, copied on the pool: element
+ * (o, c, y, x) of the kept window at w[off + o * so + c * sc + y * sh + x * sx] (non-negative strides);
+ * null where WebAssembly is unavailable.
+ */
+export function wasmCopyKeptTaps(
+  w: Float32Array,
+  off: number,
+  strides: readonly number[],
+  shape: readonly number[],
+): Float32Array | null {
+  const [O, Cg, kh, kw] = shape;
+  const [so, sc, sh, sx] = strides;
+  const len = O * Cg * kh * kw;
+  const extent = (O - 1) * so + (Cg - 1) * sc + (kh - 1) * sh + (kw - 1) * sx + 1;
+  return withFrame((f) => {
+    const wp = f.input(w, off, extent);
+    const o = f.output(len);
+    const step = Math.ceil(O / (2 * getNumThreads()));
+    const tasks: number[][] = [];
+    for (let o0 = 0; o0 < O; o0 += step) {
+      tasks.push([wp, so, sc, sh, sx, o.ptr, o0, Math.min(O, o0 + step), Cg, kh, kw]);
+    }
+    parallelCalls(f.heap.kernels, 'gatherTaps', tasks);
+    return f.result(o, len);
+  });
+}

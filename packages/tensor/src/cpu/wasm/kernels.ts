@@ -57,6 +57,8 @@ export interface KernelExports {
   col2im(...args: number[]): void;
   /** kept, dst, r0, r1, KH, KW, kh0, kh, kw0, kw: a full kernel gradient from its kept taps' (conv.ts) */
   scatterTaps(...args: number[]): void;
+  /** w, so, sc, sh, sx, dst, o0, o1, Cg, kh, kw: the kept taps of a strided weight, contiguous (conv.ts) */
+  gatherTaps(...args: number[]): void;
   /** p, g, buf, i0, i1, lr, momentum, dampening, nesterov, maximize, wd, first: SGD over [i0, i1) */
   sgdStep(...args: number[]): void;
   /** op, a, b, out, i0, i1, bStep: out = a op b over [i0, i1) (op 0 add, 1 sub, 2 mul, 3 div) */

@@ -69,6 +69,7 @@ const CALLS = [
   'convColumns',
   'convWeightTaps',
   'scatterTaps',
+  'gatherTaps',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
