@@ -435,7 +435,8 @@ export function wasmConv2dBackwardWeight(
     const { cp, rp, sp } = m;
     const xp = f.input(x, xOff, xLen);
     const gp = f.input(gOut, gOff, gLen);
-    const o = f.output(wLen, true);
+    // The first chunk's products are written, later chunks add (nothing to zero unless no chunk runs).
+    const o = f.output(wLen, g.N * g.P === 0);
     const wp = o.ptr;
     const args = shapeArgs(g, p);
     for (let gi = 0; gi < g.G; gi++) {
@@ -458,7 +459,7 @@ export function wasmConv2dBackwardWeight(
           cols,
           wp + gi * g.Og * g.Kc * 4,
           g.Kc,
-          1,
+          n0 > 0 ? 1 : 0,
           sp,
           m.stride,
         );
