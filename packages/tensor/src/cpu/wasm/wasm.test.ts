@@ -68,9 +68,15 @@ describe('wasm kernels', () => {
     ['3x3 stride 2, odd sizes', [2, 6, 23, 37], [10, 6, 3, 3], { stride: 2, padding: 1 }],
     ['3x3 stride 2, no padding, batch 1', [1, 5, 16, 19], [9, 5, 3, 3], { stride: 2 }],
     ['1x1 stride 2, odd sizes', [2, 16, 17, 21], [24, 16, 1, 1], { stride: 2 }],
-    // Output rows of at most 8 (small maps): im2col moves elements in plain loops, regroup too (each case
+    // Output rows of at most 16 (small maps): im2col moves elements in plain loops, regroup too (each case
     // has at least WASM_MIN_WORK multiply-adds, after cropping, so it runs in WebAssembly).
     ['3x3 pad 1 over 2x2 maps, batch 20 (not Winograd)', [20, 32, 2, 2], [40, 32, 3, 3], { padding: 1 }],
+    [
+      '7x7 stride 2 over 32x32 maps (output rows of 16)',
+      [2, 3, 32, 32],
+      [64, 3, 7, 7],
+      { stride: 2, padding: 3 },
+    ],
     ['3x3 pad 1 over 4x3 maps, channels not multiples of 4', [8, 19, 4, 3], [23, 19, 3, 3], { padding: 1 }],
     ['3x3 pad 2 dilation 2 over 5x7 maps', [4, 7, 5, 7], [40, 7, 3, 3], { padding: 2, dilation: 2 }],
     ['3x3 stride 2 pad 2 over 8x6 maps, batch 1', [1, 24, 8, 6], [72, 24, 3, 3], { stride: 2, padding: 2 }],
