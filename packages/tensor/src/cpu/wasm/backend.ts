@@ -26,6 +26,8 @@ import {
   wasmConv2d,
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
+  wasmCopyKeptTaps,
+  wasmScatterKeptTaps,
 } from './conv.js';
 import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
 import {
@@ -334,8 +336,13 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     if (crop) {
       // The kept taps' gradient, written into a zero gradient of the full kernel.
       const kept = this.conv2dBackwardWeight(x, gradOut, crop.p, crop.shape);
-      const full = this.allocArray('float32', numelOf(weightShape)) as Float32Array;
-      scatterKeptTaps((kept as CpuStorage).data as Float32Array, crop, weightShape, full);
+      const keptData = (kept as CpuStorage).data as Float32Array;
+      const [, , kh, kw] = crop.shape;
+      let full = wasmScatterKeptTaps(keptData, 0, weightShape, crop.kh0, kh, crop.kw0, kw);
+      if (!full) {
+        full = this.allocArray('float32', numelOf(weightShape), false) as Float32Array;
+        scatterKeptTaps(keptData, crop, weightShape, full);
+      }
       kept.dispose();
       return this.store(full);
     }
@@ -439,8 +446,14 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
   private withKeptTaps<T>(weight: View, crop: TapCrop, fn: (w: View, m?: WeightMatrix) => T): T {
     if (crop.shape[2] * crop.shape[3] === 1)
       return fn(keptTaps(weight, crop), { row: weight.strides[0], col: weight.strides[1] });
-    const kept = this.allocArray('float32', numelOf(crop.shape), false) as Float32Array;
-    copyKeptTaps(weight, arr(weight) as Float32Array, crop, kept);
+    const base = weight.offset + crop.kh0 * weight.strides[2] + crop.kw0 * weight.strides[3];
+    let kept = weight.strides.every((st) => st >= 0)
+      ? wasmCopyKeptTaps(arr(weight) as Float32Array, base, weight.strides, crop.shape)
+      : null;
+    if (!kept) {
+      kept = this.allocArray('float32', numelOf(crop.shape), false) as Float32Array;
+      copyKeptTaps(weight, arr(weight) as Float32Array, crop, kept);
+    }
     const copy = this.store(kept);
     try {
       return fn(denseView({ storage: copy, dtype: 'float32' }, crop.shape));

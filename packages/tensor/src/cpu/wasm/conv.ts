@@ -96,6 +96,13 @@ function layout(f: Frame, g: Geometry) {
 
 type Layout = ReturnType<typeof layout>;
 
+/**
+ * Floats below which a data-movement or elementwise pass over a convolution's output (regroup, the
+ * epilogue) runs as one call on the calling thread: waking the pool costs more (measured ~20-35 us per
+ * job on 2 threads, against ~20 us to regroup 80 KB).
+ */
+const SMALL_PASS_FLOATS = 1 << 15;
+
 /** regroup (see assembly/gemm.ts) over row blocks on the pool: rows are channels, disjoint per task. */
 function parallelRegroup(
   m: Layout,
@@ -107,7 +114,7 @@ function parallelRegroup(
   batchRows: number,
   toBatchMajor: number,
 ): void {
-  const rb = Math.max(1, Math.ceil(rows / (4 * getNumThreads())));
+  const rb = rows * N * P < SMALL_PASS_FLOATS ? rows : Math.max(1, Math.ceil(rows / (4 * getNumThreads())));
   const tasks: number[][] = [];
   for (let r0 = 0; r0 < rows; r0 += rb) {
     tasks.push([
@@ -196,6 +203,10 @@ export function applyEpilogue(
   const tp = ep.shift ? f.input(ep.shift, 0, O) : 0;
   const rp = ep.residual ? f.input(ep.residual, ep.residualOffset, N * O * P) : 0;
   const img = O * P * 4;
+  if (N * O * P < SMALL_PASS_FLOATS) {
+    f.heap.kernels.exports.epilogue(out, N, O, P, sp, tp, rp, ep.relu ? 1 : 0);
+    return;
+  }
   parallelCalls(
     f.heap.kernels,
     'epilogue',
@@ -424,7 +435,8 @@ export function wasmConv2dBackwardWeight(
     const { cp, rp, sp } = m;
     const xp = f.input(x, xOff, xLen);
     const gp = f.input(gOut, gOff, gLen);
-    const o = f.output(wLen, true);
+    // The first chunk's products are written, later chunks add (nothing to zero unless no chunk runs).
+    const o = f.output(wLen, g.N * g.P === 0);
     const wp = o.ptr;
     const args = shapeArgs(g, p);
     for (let gi = 0; gi < g.G; gi++) {
@@ -447,12 +459,70 @@ export function wasmConv2dBackwardWeight(
           cols,
           wp + gi * g.Og * g.Kc * 4,
           g.Kc,
-          1,
+          n0 > 0 ? 1 : 0,
           sp,
           m.stride,
         );
       }
     }
     return f.result(o, wLen);
+  });
+}
+
+/**
+ * The weight gradient [O, Cg, KH, KW] from the gradient of its kept taps `kept` ([O, Cg, kh, kw] from
+ * `keptOff`, rows kh0.., columns kw0..; see conv-taps.ts), written in one pass on the pool (zeros
+ * around the kept window); null where WebAssembly is unavailable.
+ */
+export function wasmScatterKeptTaps(
+  kept: Float32Array,
+  keptOff: number,
+  wShape: readonly number[],
+  kh0: number,
+  kh: number,
+  kw0: number,
+  kw: number,
+): Float32Array | null {
+  const [O, Cg, KH, KW] = wShape;
+  const rows = O * Cg;
+  const len = rows * KH * KW;
+  return withFrame((f) => {
+    const kp = f.input(kept, keptOff, rows * kh * kw);
+    const o = f.output(len);
+    const step = Math.ceil(rows / (2 * getNumThreads()));
+    const tasks: number[][] = [];
+    for (let r0 = 0; r0 < rows; r0 += step) {
+      tasks.push([kp, o.ptr, r0, Math.min(rows, r0 + step), KH, KW, kh0, kh, kw0, kw]);
+    }
+    parallelCalls(f.heap.kernels, 'scatterTaps', tasks);
+    return f.result(o, len);
+  });
+}
+
+/**
+ * The kept taps of a weight as a contiguous [O, Cg, kh, kw] array, copied on the pool: element
+ * (o, c, y, x) of the kept window at w[off + o * so + c * sc + y * sh + x * sx] (non-negative strides);
+ * null where WebAssembly is unavailable.
+ */
+export function wasmCopyKeptTaps(
+  w: Float32Array,
+  off: number,
+  strides: readonly number[],
+  shape: readonly number[],
+): Float32Array | null {
+  const [O, Cg, kh, kw] = shape;
+  const [so, sc, sh, sx] = strides;
+  const len = O * Cg * kh * kw;
+  const extent = (O - 1) * so + (Cg - 1) * sc + (kh - 1) * sh + (kw - 1) * sx + 1;
+  return withFrame((f) => {
+    const wp = f.input(w, off, extent);
+    const o = f.output(len);
+    const step = Math.ceil(O / (2 * getNumThreads()));
+    const tasks: number[][] = [];
+    for (let o0 = 0; o0 < O; o0 += step) {
+      tasks.push([wp, so, sc, sh, sx, o.ptr, o0, Math.min(O, o0 + step), Cg, kh, kw]);
+    }
+    parallelCalls(f.heap.kernels, 'gatherTaps', tasks);
+    return f.result(o, len);
   });
 }

@@ -55,6 +55,10 @@ export interface KernelExports {
   convColumnsScratchFloats(Kc: number, nb: number): number;
   /** col, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, out, ldcol */
   col2im(...args: number[]): void;
+  /** kept, dst, r0, r1, KH, KW, kh0, kh, kw0, kw: a full kernel gradient from its kept taps' (conv.ts) */
+  scatterTaps(...args: number[]): void;
+  /** w, so, sc, sh, sx, dst, o0, o1, Cg, kh, kw: the kept taps of a strided weight, contiguous (conv.ts) */
+  gatherTaps(...args: number[]): void;
   /** p, g, buf, i0, i1, lr, momentum, dampening, nesterov, maximize, wd, first: SGD over [i0, i1) */
   sgdStep(...args: number[]): void;
   /** p, g, m, v, vmax, i0, i1, decay, wd, b1, c1, b2, c2, bc2, eps, neg, flags: Adam over [i0, i1) */

@@ -71,6 +71,8 @@ const CALLS = [
   'reluBackwardF32',
   'convColumns',
   'convWeightTaps',
+  'scatterTaps',
+  'gatherTaps',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;

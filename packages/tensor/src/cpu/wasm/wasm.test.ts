@@ -68,6 +68,28 @@ describe('wasm kernels', () => {
     ['3x3 stride 2, odd sizes', [2, 6, 23, 37], [10, 6, 3, 3], { stride: 2, padding: 1 }],
     ['3x3 stride 2, no padding, batch 1', [1, 5, 16, 19], [9, 5, 3, 3], { stride: 2 }],
     ['1x1 stride 2, odd sizes', [2, 16, 17, 21], [24, 16, 1, 1], { stride: 2 }],
+    // Output rows of at most 16 (small maps): im2col moves elements in plain loops, regroup too (each case
+    // has at least WASM_MIN_WORK multiply-adds, after cropping, so it runs in WebAssembly).
+    ['3x3 pad 1 over 2x2 maps, batch 20 (not Winograd)', [20, 32, 2, 2], [40, 32, 3, 3], { padding: 1 }],
+    [
+      '7x7 stride 2 over 32x32 maps (output rows of 16)',
+      [2, 3, 32, 32],
+      [64, 3, 7, 7],
+      { stride: 2, padding: 3 },
+    ],
+    ['3x3 pad 1 over 4x3 maps, channels not multiples of 4', [8, 19, 4, 3], [23, 19, 3, 3], { padding: 1 }],
+    ['3x3 pad 2 dilation 2 over 5x7 maps', [4, 7, 5, 7], [40, 7, 3, 3], { padding: 2, dilation: 2 }],
+    ['3x3 stride 2 pad 2 over 8x6 maps, batch 1', [1, 24, 8, 6], [72, 24, 3, 3], { stride: 2, padding: 2 }],
+    ['1x1 stride 2 over 7x7 maps', [10, 40, 7, 7], [44, 40, 1, 1], { stride: 2 }],
+    // Kept taps (conv-taps.ts): the middle kernel row, copied out and its gradient written back; at batch
+    // 20 a 2x2 corner has too few output positions to pay for the copy, so the whole kernel runs.
+    ['3x3 over 1-row maps (the middle kernel row kept)', [8, 48, 1, 9], [64, 48, 3, 3], { padding: 1 }],
+    [
+      '3x3 stride 2 over 2x2 maps, batch 20 (not cropped)',
+      [20, 63, 2, 2],
+      [70, 63, 3, 3],
+      { stride: 2, padding: 1 },
+    ],
     // >= 4096 output positions per image: forward and weight gradient unfold blocks of positions (no patch matrix).
     ['7x7 stride 2, wide maps (per-image GEMMs)', [2, 3, 131, 129], [20, 3, 7, 7], { stride: 2, padding: 3 }],
   ];
@@ -125,11 +147,14 @@ describe('wasm kernels', () => {
     for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
   });
 
-  it('two threads give bit-identical strided convolutions (unfolded in blocks, or a patch matrix)', () => {
+  it('two threads give bit-identical strided and small-map convolutions (unfolded in blocks, or a patch matrix)', () => {
     manualSeed(4);
     const shapes: [number[], number[], { stride: number; padding: number }][] = [
       [[2, 3, 131, 129], [24, 3, 7, 7], { stride: 2, padding: 3 }],
       [[3, 16, 23, 37], [32, 16, 3, 3], { stride: 2, padding: 1 }],
+      // Small maps: short-row im2col, a 3x3 kernel cropped to its centre tap (gradient scattered on the pool).
+      [[20, 32, 2, 2], [48, 32, 3, 3], { stride: 1, padding: 1 }],
+      [[20, 128, 1, 1], [144, 128, 3, 3], { stride: 1, padding: 1 }],
     ];
     const inputs = shapes.map(([xs, ws]) => [
       randn(xs, { requiresGrad: true }),

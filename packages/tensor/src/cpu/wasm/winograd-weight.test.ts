@@ -133,5 +133,8 @@ describe('Winograd 3x3 weight gradient', () => {
     expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [2, 256, 7, 7])).toBe(true);
     expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [1, 256, 7, 7])).toBe(false);
     expect(useWinogradWeight([32, 32, 3, 3], conv2dParams(1), [2, 32, 7, 7])).toBe(false);
+    // 2x2 maps: each tile is 3/4 padding (winogradTilesPay); 4x4 ones fill their tiles.
+    expect(useWinogradWeight([256, 256, 3, 3], conv2dParams(1), [20, 256, 2, 2])).toBe(false);
+    expect(useWinogradWeight([128, 128, 3, 3], conv2dParams(1), [20, 128, 4, 4])).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ import type { Conv2dParams } from '../../backend.js';
 import { cpuHeap, Frame, type Heap } from './heap.js';
 import { gemmScratch, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
-import { planeStride, winogradShape } from './winograd.js';
+import { planeStride, winogradShape, winogradTilesPay } from './winograd.js';
 
 interface WeightExports {
   winoInputScratch(tilesH: number, tilesW: number): number;
@@ -43,7 +43,11 @@ export function useWinogradWeight(
   const [N, , OH, OW] = gShape;
   const tiles = N * Math.ceil(OH / 4) * Math.ceil(OW / 4);
   return (
-    winogradShape(wShape, p) && tiles >= 8 && tiles * 8192 >= O * C && O * C * 9 * N * OH * OW >= MIN_WORK
+    winogradShape(wShape, p) &&
+    winogradTilesPay(OH, OW) &&
+    tiles >= 8 &&
+    tiles * 8192 >= O * C &&
+    O * C * 9 * N * OH * OW >= MIN_WORK
   );
 }
 

@@ -79,6 +79,10 @@ describe('Winograd 3x3 convolution', () => {
     expect(useWinograd([512, 512, 3, 3], conv2dParams(1), [1, 512, 7, 7])).toBe(false);
     expect(useWinograd([512, 512, 3, 3], conv2dParams(1), [4, 512, 7, 7])).toBe(true);
     expect(useWinograd([16, 16, 3, 3], conv2dParams(1), [1, 16, 8, 8])).toBe(false);
+    // 2x2 maps: a 4x4 tile is 3/4 padding, so im2col + GEMM multiplies as much (winogradTilesPay).
+    expect(useWinograd([256, 256, 3, 3], conv2dParams(1), [20, 256, 2, 2])).toBe(false);
+    expect(useWinograd([128, 128, 3, 3], conv2dParams(1), [20, 128, 4, 4])).toBe(true);
+    expect(useWinograd([128, 128, 3, 3], conv2dParams(1), [20, 128, 3, 3])).toBe(true);
     expect(wasm.winograd).toBe(true);
     expect(wasmNoWinograd.winograd).toBe(false);
   });
