@@ -5,7 +5,9 @@
 // Chunks of images go to V[36][C][T] (the forward input transform) and Gt[36][O][T] (T tiles side by
 // side), the 36 products M[xi] [O, C] += Gt[xi] V[xi]^T accumulate over chunks (each pool task runs
 // whole products, so the long K = T reductions are never split and B is packed once), and
-// dW = A^T M A at the end.
+// dW = A^T M A at the end. Where steps of whole images have enough tiles (fusedWeightSteps), PARTS
+// pool tasks each transform and multiply their fixed range of images step by step into a partial M
+// of their own (V and Gt stay in cache), and the output transform adds the partials in order.
 // Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so
 // results differ from the float64 reference by about 1e-6..3e-6 of max |dW| (direct im2col: ~3e-7).
 

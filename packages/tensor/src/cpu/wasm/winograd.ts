@@ -1,7 +1,9 @@
 // 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) in WebAssembly (transforms in assembly/winograd.ts).
 // Each 4x4 output tile costs 36 multiply-adds per (input, output) channel pair instead of 144: filters
 // go to U[36][O][C], chunks of images to V[36][C][T] (T tiles side by side), the 36 products
-// M[xi] = U[xi] V[xi] run on the GEMM kernel (threaded), and M[36][O][T] is transformed back.
+// M[xi] = U[xi] V[xi] run on the GEMM kernel (one pool job for all 36), and M[36][O][T] is transformed
+// back. Where images are big enough (fusedImages), each pool task instead takes a few whole images
+// through all three steps, so that V and M stay in its cache rather than crossing memory twice.
 // The input gradient of such a convolution is itself one: conv2d(gradOut, W', padding 2 - p) with
 // W'[c, o] the filter W[o, c] rotated by 180 degrees, so it reuses the same path.
 // Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so results
