@@ -196,15 +196,25 @@ export function winoWeightGemm(
   }
 }
 
+/** The sum of `parts` vectors `step` bytes apart from q, in order. */
+@inline
+function sumParts(q: usize, parts: i32, step: usize): v128 {
+  let s = v128.load(q);
+  for (let p = 1; p < parts; p++) s = f32x4.add(s, v128.load(q + <usize>p * step));
+  return s;
+}
+
 /**
  * Output transform: dW[o][c] (3x3 floats, at dw + (o * ldw + c) * 36 bytes) for o < O, c < C from
- * M[xi][o][c] at m (row stride ldm, plane stride ldp floats), four input channels per vector. Reads up
- * to 3 floats past the last row. scratch: 27 * 4 floats.
+ * M[xi][o][c] at m (row stride ldm, plane stride ldp floats), four input channels per vector; M is the
+ * sum, in order, of `parts` partial sums partStride floats apart (winoWeightImages). Reads up to 3
+ * floats past the last row. scratch: 27 * 4 floats.
  */
 export function winoWeightOut(
-  m: usize, O: i32, C: i32, ldm: i32, ldp: i32, dw: usize, ldw: i32, scratch: usize,
+  m: usize, O: i32, C: i32, ldm: i32, ldp: i32, dw: usize, ldw: i32, scratch: usize, parts: i32, partStride: i32,
 ): void {
   const plane = <usize>ldp << 2;
+  const ps = <usize>partStride << 2;
   const z = scratch; // [3][6] vectors: A^T m
   const y = scratch + 18 * 16; // 9 vectors: the 3x3 results of four channels
   for (let o = 0; o < O; o++) {
@@ -215,12 +225,12 @@ export function winoWeightOut(
       for (let s = 0; s < 6; s++) {
         const q = p + <usize>s * plane;
         weightT(
-          v128.load(q),
-          v128.load(q + 6 * plane),
-          v128.load(q + 12 * plane),
-          v128.load(q + 18 * plane),
-          v128.load(q + 24 * plane),
-          v128.load(q + 30 * plane),
+          sumParts(q, parts, ps),
+          sumParts(q + 6 * plane, parts, ps),
+          sumParts(q + 12 * plane, parts, ps),
+          sumParts(q + 18 * plane, parts, ps),
+          sumParts(q + 24 * plane, parts, ps),
+          sumParts(q + 30 * plane, parts, ps),
           z + (<usize>s << 4),
           96,
         );
@@ -246,6 +256,46 @@ export function winoWeightOut(
         const src = y + (<usize>l << 2);
         for (let q = 0; q < 9; q++) store<f32>(d + (<usize>q << 2), load<f32>(src + (<usize>q << 4)));
       }
+    }
+  }
+}
+
+/**
+ * One partial sum of the weight gradient's products over `images` images, in steps of `per` images:
+ * per step, the steps' input transform into V [36][C][K] at work and gradient transform into Gt
+ * [36][O][K] at work + uOff bytes (K = the step's tiles; plane strides ldv and ldu floats), then
+ * M[xi] [O, C] (+)= Gt[xi] V[xi]^T into m (row stride C, plane stride ldm floats), the first step
+ * writing, the rest adding. V and Gt stay in the thread's cache. Scratch at work + tOff (transforms) and
+ * work + gOff (GEMM).
+ */
+export function winoWeightImages(
+  x: usize, C: i32, H: i32, W: i32, ph: i32, pw: i32, tilesH: i32, tilesW: i32,
+  g: usize, O: i32, OH: i32, OW: i32, images: i32, per: i32, m: usize, ldm: i32,
+  ldv: i32, ldu: i32, uOff: i32, tOff: i32, gOff: i32, work: usize,
+): void {
+  const tiles = tilesH * tilesW;
+  const v = work;
+  const u = work + <usize>uOff;
+  const ts = work + <usize>tOff;
+  const gs = work + <usize>gOff;
+  const xStep = <usize>C * <usize>H * <usize>W * 4;
+  const gStep = <usize>O * <usize>OH * <usize>OW * 4;
+  for (let n0 = 0; n0 < images; n0 += per) {
+    const cnt = min(per, images - n0);
+    const K = cnt * tiles;
+    for (let n = 0; n < cnt; n++) {
+      const i = <usize>(n0 + n);
+      winoInput(x + i * xStep, C, H, W, ph, pw, tilesH, tilesW, v, K, ldv, n * tiles, ts);
+      gradImage(g + i * gStep, O, OH, OW, tilesH, tilesW, u, K, ldu, n * tiles, ts);
+    }
+    for (let xi = 0; xi < 36; xi++) {
+      sgemm(
+        O, C, K,
+        u + ((<usize>xi * <usize>ldu) << 2), K, 1,
+        v + ((<usize>xi * <usize>ldv) << 2), 1, K,
+        m + ((<usize>xi * <usize>ldm) << 2), C,
+        n0 > 0, gs,
+      );
     }
   }
 }

@@ -24,6 +24,10 @@
 // The host transforms filters into U[36][O][C] and input tiles into V[36][C][T] (T tiles side by side),
 // runs the 36 products M[xi] = U[xi] V[xi] with the GEMM kernel, and transforms M[36][O][T] back.
 // Every transform works on f32x4 vectors: four filter channels, four image columns, or four tiles.
+// Where images have enough tiles, winoConvImages runs all three steps for a few images in one pool task
+// (V and M then stay in the thread's cache instead of going to memory and back between passes).
+
+import { sgemm } from './gemm';
 
 /** c + a * b, fused where the build enables relaxed SIMD. */
 @inline
@@ -100,22 +104,27 @@ function storeLanes(dst: usize, src: usize, n: i32): void {
 }
 
 /**
- * Filter transform: U[xi][o][c] (row stride C, plane stride ldp floats) from filters w [O, C, 3, 3],
- * each rotated by 180 degrees when `flip` (the input gradient). scratch: 4 * 36 floats.
+ * Filter transform: U[xi][o][c] (row stride C, plane stride ldp floats) from the 3x3 filter of (o, c) at
+ * w + (o * oStride + c * cStride) * 36 bytes, rotated by 180 degrees when `flip`. The input gradient
+ * reads W [C', O', 3, 3] with oStride 1 and cStride O', so its channel axes need no swapped copy.
+ * scratch: 4 * 36 floats.
  */
-export function winoWeights(w: usize, O: i32, C: i32, flip: bool, u: usize, ldp: i32, scratch: usize): void {
+export function winoWeights(
+  w: usize, O: i32, C: i32, oStride: i32, cStride: i32, flip: bool, u: usize, ldp: i32, scratch: usize,
+): void {
   const plane = <usize>ldp << 2;
   const g = scratch; // 9 vectors: the taps of four filters
   const t = scratch + 9 * 16; // 18 vectors: G g, [6][3]
   const part = scratch + 27 * 16; // 6 vectors for a partial group
+  const cStep = <usize>cStride * 36;
   for (let o = 0; o < O; o++) {
     for (let c0 = 0; c0 < C; c0 += 4) {
       const n = min(4, C - c0);
       // Filters (o, c0..c0+3) (the last one repeated past C), transposed into nine tap vectors.
-      const p0 = w + (<usize>(o * C + c0) * 36);
-      const p1 = n > 1 ? p0 + 36 : p0;
-      const p2 = n > 2 ? p0 + 72 : p0;
-      const p3 = n > 3 ? p0 + 108 : p0;
+      const p0 = w + (<usize>o * <usize>oStride + <usize>c0 * <usize>cStride) * 36;
+      const p1 = n > 1 ? p0 + cStep : p0;
+      const p2 = n > 2 ? p0 + 2 * cStep : p0;
+      const p3 = n > 3 ? p0 + 3 * cStep : p0;
       transposeStore(v128.load(p0), v128.load(p1), v128.load(p2), v128.load(p3), g);
       transposeStore(v128.load(p0, 16), v128.load(p1, 16), v128.load(p2, 16), v128.load(p3, 16), g + 64);
       let t8 = f32x4.splat(load<f32>(p0, 32));
@@ -140,28 +149,6 @@ export function winoWeights(w: usize, O: i32, C: i32, flip: bool, u: usize, ldp:
         } else {
           filterT(v128.load(tr), v128.load(tr, 16), v128.load(tr, 32), part, 16);
           for (let s = 0; s < 6; s++) storeLanes(ur + <usize>s * plane, part + (<usize>s << 4), n);
-        }
-      }
-    }
-  }
-}
-
-/**
- * dst [C, O, 9] = w [O, C, 9]: the filters with their two channel axes swapped (for the input
- * gradient), in 8 x 8 blocks so that both sides stay in cache.
- */
-export function winoSwapFilters(w: usize, O: i32, C: i32, dst: usize): void {
-  for (let ob = 0; ob < O; ob += 8) {
-    for (let cb = 0; cb < C; cb += 8) {
-      const oe = min(O, ob + 8);
-      const ce = min(C, cb + 8);
-      for (let c = cb; c < ce; c++) {
-        for (let o = ob; o < oe; o++) {
-          const s = w + (<usize>(o * C + c) * 36);
-          const d = dst + (<usize>(c * O + o) * 36);
-          v128.store(d, v128.load(s));
-          v128.store(d, v128.load(s, 16), 16);
-          store<f32>(d, load<f32>(s, 32), 32);
         }
       }
     }
@@ -320,5 +307,57 @@ export function winoOutput(
         memory.copy(yo + <usize>(4 * th + i) * ohB, stage + <usize>i * rowB, ohB);
       }
     }
+  }
+}
+
+/**
+ * winoOutput for `images` images whose tiles follow each other from t0 in M and whose outputs lie
+ * imageStride floats apart: one pool task covers an output-channel block of a whole chunk.
+ */
+export function winoOutputImages(
+  m: usize, O: i32, ldm: i32, ldp: i32, t0: i32, tilesH: i32, tilesW: i32, OH: i32, OW: i32, y: usize,
+  scratch: usize, images: i32, imageStride: i32,
+): void {
+  for (let n = 0; n < images; n++) {
+    const yn = y + ((<usize>n * <usize>imageStride) << 2);
+    winoOutput(m, O, ldm, ldp, t0 + n * tilesH * tilesW, tilesH, tilesW, OH, OW, yn, scratch);
+  }
+}
+
+/**
+ * The whole convolution of `images` images x [C, H, W] (C H W floats apart) into y [O, OH, OW] (O OH OW
+ * floats apart) for transformed filters U at u (plane stride ldu floats): the input transform into V
+ * [36][C][T] at work (T = images * tilesH * tilesW, plane stride ldv floats), the 36 products into M
+ * [36][O][T] at work + mOff bytes (plane stride ldm), and the output transform. Scratch at work + tOff
+ * (the transforms) and work + gOff (the GEMM). Each output element sums its C products in the order
+ * of the chunked path (same GEMM over C), so both paths give the same bits.
+ */
+export function winoConvImages(
+  x: usize, C: i32, H: i32, W: i32, ph: i32, pw: i32, tilesH: i32, tilesW: i32, images: i32,
+  u: usize, ldu: i32, O: i32, OH: i32, OW: i32, y: usize, ldv: i32, ldm: i32,
+  mOff: i32, tOff: i32, gOff: i32, work: usize,
+): void {
+  const tiles = tilesH * tilesW;
+  const T = images * tiles;
+  const v = work;
+  const m = work + <usize>mOff;
+  const ts = work + <usize>tOff;
+  const gs = work + <usize>gOff;
+  const xStep = <usize>C * <usize>H * <usize>W * 4;
+  const yStep = <usize>O * <usize>OH * <usize>OW * 4;
+  for (let n = 0; n < images; n++) {
+    winoInput(x + <usize>n * xStep, C, H, W, ph, pw, tilesH, tilesW, v, T, ldv, n * tiles, ts);
+  }
+  for (let xi = 0; xi < 36; xi++) {
+    sgemm(
+      O, T, C,
+      u + ((<usize>xi * <usize>ldu) << 2), C, 1,
+      v + ((<usize>xi * <usize>ldv) << 2), T, 1,
+      m + ((<usize>xi * <usize>ldm) << 2), T,
+      false, gs,
+    );
+  }
+  for (let n = 0; n < images; n++) {
+    winoOutput(m, O, T, ldm, n * tiles, tilesH, tilesW, OH, OW, y + <usize>n * yStep, ts);
   }
 }

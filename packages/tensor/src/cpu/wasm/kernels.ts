@@ -75,12 +75,18 @@ export interface KernelExports {
   winoWeights(...args: number[]): void;
   /** Winograd output transform. */
   winoOutput(...args: number[]): void;
-  /** Weight-gradient Winograd: winoInput over several images (assembly/winograd-weight.ts). */
+  /** Winograd output transform over several images (one pool task per output-channel block). */
+  winoOutputImages(...args: number[]): void;
+  /** Winograd convolution of a few images in one task: transforms and products (assembly/winograd.ts). */
+  winoConvImages(...args: number[]): void;
+  /** winoInput over several images (assembly/winograd-weight.ts), for both Winograd paths. */
   winoInputImages(...args: number[]): void;
   /** Weight-gradient Winograd: output-gradient transform. */
   winoGradOut(...args: number[]): void;
   /** Weight-gradient Winograd: a range of the 36 transformed-domain products. */
   winoWeightGemm(...args: number[]): void;
+  /** Weight-gradient Winograd: one partial sum of the products over a few images, transforms included. */
+  winoWeightImages(...args: number[]): void;
   /** Weight-gradient Winograd: transform of the products back to 3x3 filters. */
   winoWeightOut(...args: number[]): void;
   /** x, planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, out, idx (idx 0: values only) */

@@ -23,7 +23,8 @@ declare const process:
   | undefined;
 
 // Control block layout (Int32 slots): 0 job sequence, 1 ticket, 2 tasks done, 3 task count, 4 workers
-// ready, 5 stop flag, 6 job kind, 7 task-table width; then the job's parameters as Float64 from byte 64.
+// ready, 5 stop flag, 6 job kind, 7 task-table width; then the job's parameters as Float64 from byte 64
+// (19 of them, up to byte 216 of the 256).
 //
 // Tasks are claimed from the ticket: (job tag << 16) | next task index, advanced by compare-exchange.
 // A thread only claims under the tag of the job it read its parameters for, and between jobs the
@@ -56,6 +57,9 @@ const CALLS = [
   'winoGradOut',
   'winoWeightGemm',
   'winoWeightOut',
+  'winoOutputImages',
+  'winoConvImages',
+  'winoWeightImages',
   'sgdStep',
   'adamStep',
   'reduceF32',
@@ -85,7 +89,7 @@ const { module, memory, control, table } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
 const sgemm = inst.exports.sgemm;
 const c = new Int32Array(control);
-const p = new Float64Array(control, 64, 16);
+const p = new Float64Array(control, 64, 19);
 const tab = new Float64Array(table);
 const calls = ${JSON.stringify(CALLS)}.map((name) => inst.exports[name]);
 Atomics.add(c, ${READY}, 1);
@@ -110,9 +114,11 @@ for (;;) {
   const count = Atomics.load(c, ${COUNT});
   if (job >= 0) {
     const fn = calls[job], argc = Atomics.load(c, ${ARGC});
+    // A per-thread work block, when the job has one, goes after each task's arguments.
+    const work = p[0] > 0 ? [p[1] + (workerData.index + 1) * p[0]] : [];
     for (let t = claim(tag, count); t >= 0; t = claim(tag, count)) {
       try {
-        fn(...tab.subarray(t * argc, (t + 1) * argc));
+        fn(...tab.subarray(t * argc, (t + 1) * argc), ...work);
       } catch {
         Atomics.store(c, ${FAILED}, 1);
       }
@@ -124,11 +130,14 @@ for (;;) {
   }
   const scratch = p[13] + (workerData.index + 1) * p[14];
   const rpt = p[12], cpt = p[15], colTasks = Math.ceil(p[1] / cpt);
+  const perProduct = Math.ceil(p[0] / rpt) * colTasks;
   for (let t = claim(tag, count); t >= 0; t = claim(tag, count)) {
-    const ri = Math.floor(t / colTasks), r0 = ri * rpt, j0 = (t - ri * colTasks) * cpt;
+    const bi = Math.floor(t / perProduct), tb = t - bi * perProduct;
+    const ri = Math.floor(tb / colTasks), r0 = ri * rpt, j0 = (tb - ri * colTasks) * cpt;
     try {
-      sgemm(Math.min(rpt, p[0] - r0), Math.min(cpt, p[1] - j0), p[2], p[3] + r0 * p[4] * 4, p[4], p[5],
-        p[6] + j0 * p[8] * 4, p[7], p[8], p[9] + (r0 * p[10] + j0) * 4, p[10], p[11], scratch);
+      sgemm(Math.min(rpt, p[0] - r0), Math.min(cpt, p[1] - j0), p[2], p[3] + (bi * p[16] + r0 * p[4]) * 4,
+        p[4], p[5], p[6] + (bi * p[17] + j0 * p[8]) * 4, p[7], p[8],
+        p[9] + (bi * p[18] + r0 * p[10] + j0) * 4, p[10], p[11], scratch);
     } catch {
       Atomics.store(c, ${FAILED}, 1);
     }
@@ -216,7 +225,7 @@ export function setNumThreads(n: number): number {
       workers.push(w);
     }
   }
-  pool = { workers, control, params: new Float64Array(control.buffer, 64, 16), table };
+  pool = { workers, control, params: new Float64Array(control.buffer, 64, 19), table };
   return getNumThreads();
 }
 
@@ -263,40 +272,131 @@ export function parallelSgemm(
   scratch: number,
   scratchStride: number,
 ): void {
+  parallelSgemmBatch(
+    k,
+    1,
+    [0, 0, 0],
+    M,
+    N,
+    K,
+    a,
+    ars,
+    acs,
+    b,
+    brs,
+    bcs,
+    c,
+    ldc,
+    accumulate,
+    scratch,
+    scratchStride,
+  );
+}
+
+/**
+ * `batch` independent products C_i = A_i x B_i (+C_i), A_i, B_i and C_i `strides` floats after the
+ * previous ones, as one pool job: a single wake-up and wait for all of them (the 36 Winograd products
+ * of a chunk cost 36 of them one by one). With at least 4 products per thread each task is a whole
+ * product; otherwise products split as in parallelSgemm. Every element's sum runs in the same order
+ * however the work is split, so results do not depend on the thread count.
+ */
+export function parallelSgemmBatch(
+  k: Kernels,
+  batch: number,
+  strides: readonly [number, number, number],
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  ars: number,
+  acs: number,
+  b: number,
+  brs: number,
+  bcs: number,
+  c: number,
+  ldc: number,
+  accumulate: number,
+  scratch: number,
+  scratchStride: number,
+): void {
   const e: KernelExports = k.exports;
   const threads = getNumThreads();
-  if (!pool || M * N * K < 1 << 20) {
-    e.sgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, scratch);
+  const [sa, sb, sc] = strides;
+  const serial = () => {
+    for (let i = 0; i < batch; i++)
+      e.sgemm(
+        M,
+        N,
+        K,
+        a + i * sa * 4,
+        ars,
+        acs,
+        b + i * sb * 4,
+        brs,
+        bcs,
+        c + i * sc * 4,
+        ldc,
+        accumulate,
+        scratch,
+      );
+  };
+  if (!pool || batch * M * N * K < 1 << 20) {
+    serial();
     return;
   }
   let rpt = M;
   let cpt = N;
-  if (N >= 256 * threads) cpt = Math.min(256, Math.max(64, Math.ceil(N / (4 * threads) / 8) * 8));
-  else rpt = Math.max(4, Math.ceil(M / (2 * threads) / 4) * 4);
+  if (batch < 4 * threads) {
+    if (N >= 256 * threads) cpt = Math.min(256, Math.max(64, Math.ceil(N / (4 * threads) / 8) * 8));
+    else rpt = Math.max(4, Math.ceil(M / (2 * threads) / 4) * 4);
+  }
   const colTasks = Math.ceil(N / cpt);
-  const tasks = Math.ceil(M / rpt) * colTasks;
+  const perProduct = Math.ceil(M / rpt) * colTasks;
+  const tasks = batch * perProduct;
   if (tasks < 2 || tasks >= MAX_TASKS) {
-    e.sgemm(M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, scratch);
+    serial();
     return;
   }
   const { control, params } = pool;
-  params.set([M, N, K, a, ars, acs, b, brs, bcs, c, ldc, accumulate, rpt, scratch, scratchStride, cpt]);
+  params.set([
+    M,
+    N,
+    K,
+    a,
+    ars,
+    acs,
+    b,
+    brs,
+    bcs,
+    c,
+    ldc,
+    accumulate,
+    rpt,
+    scratch,
+    scratchStride,
+    cpt,
+    sa,
+    sb,
+    sc,
+  ]);
   Atomics.store(control, JOB, -1);
   runOnPool(control, tasks, (t) => {
-    const ri = Math.floor(t / colTasks);
+    const bi = Math.floor(t / perProduct);
+    const tb = t - bi * perProduct;
+    const ri = Math.floor(tb / colTasks);
     const r0 = ri * rpt;
-    const j0 = (t - ri * colTasks) * cpt;
+    const j0 = (tb - ri * colTasks) * cpt;
     e.sgemm(
       Math.min(rpt, M - r0),
       Math.min(cpt, N - j0),
       K,
-      a + r0 * ars * 4,
+      a + (bi * sa + r0 * ars) * 4,
       ars,
       acs,
-      b + j0 * bcs * 4,
+      b + (bi * sb + j0 * bcs) * 4,
       brs,
       bcs,
-      c + (r0 * ldc + j0) * 4,
+      c + (bi * sc + r0 * ldc + j0) * 4,
       ldc,
       accumulate,
       scratch,
@@ -306,20 +406,30 @@ export function parallelSgemm(
 
 /**
  * Calls kernel `fn` once per argument list in `tasks`, spread over the pool (the calling thread takes
- * tasks too). Tasks must write disjoint memory. Runs in order on one thread without a pool.
+ * tasks too). Tasks must write disjoint memory. Runs in order on one thread without a pool. With
+ * `work`, each call gets one more argument: a block of `work.bytes` bytes that only its thread uses
+ * (thread i's at work.ptr + i * work.bytes; `work.ptr` must hold getNumThreads() of them).
  */
-export function parallelCalls(k: Kernels, fn: TableCall, tasks: readonly (readonly number[])[]): void {
+export function parallelCalls(
+  k: Kernels,
+  fn: TableCall,
+  tasks: readonly (readonly number[])[],
+  work?: { ptr: number; bytes: number },
+): void {
   const f = k.exports[fn] as (...args: number[]) => void;
   const argc = tasks[0]?.length ?? 0;
+  const extra = work ? [work.ptr] : [];
   if (!pool || tasks.length < 2 || tasks.length * argc > TABLE_FLOATS) {
-    for (const t of tasks) f(...t);
+    for (const t of tasks) f(...t, ...extra);
     return;
   }
-  const { control, table } = pool;
+  const { control, table, params } = pool;
   for (let i = 0; i < tasks.length; i++) table.set(tasks[i], i * argc);
+  params[0] = work ? work.bytes : 0;
+  params[1] = work ? work.ptr : 0;
   Atomics.store(control, JOB, CALLS.indexOf(fn));
   Atomics.store(control, ARGC, argc);
-  runOnPool(control, tasks.length, (t) => f(...tasks[t]));
+  runOnPool(control, tasks.length, (t) => f(...tasks[t], ...extra));
 }
 
 /** Whether this thread may block in Atomics.wait (not a browser's main thread). */

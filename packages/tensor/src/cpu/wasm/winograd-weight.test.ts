@@ -4,7 +4,7 @@ import type { Backend } from '../../backend.js';
 import { conv2d, manualSeed, randn, setNumThreads, type Tensor } from '../../index.js';
 import { on, reference, wasm, wasmNoWinograd } from '../../test-utils/backends.js';
 import { conv2dParams, type Pad, relErr } from '../../test-utils/compare.js';
-import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
+import { fusedWeightSteps, useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
 
 /**
  * The weight gradient (through autograd) of conv2d(x, w, padding) for the output gradient `up`, on
@@ -40,6 +40,11 @@ describe('Winograd 3x3 weight gradient', () => {
     ['14x14 pad 1, batch 1, wide channels', [1, 130, 14, 14], [132, 130, 3, 3], 1],
     // 36 * 64 * 961 transformed floats per image: one image per chunk, three chunks accumulated.
     ['122x122, several chunks', [3, 64, 122, 122], [16, 64, 3, 3], 1],
+    // Fused (winoWeightImages): 4 partial sums of one image each; then steps of 4 images, the last
+    // part holding one; then 3 images a step, 6 a part, the last part 2 images (a short step).
+    ['40x40 pad 1, fused', [4, 16, 40, 40], [24, 16, 3, 3], 1],
+    ['20x18 pad 2, fused, short last part', [13, 18, 20, 18], [19, 18, 3, 3], 2],
+    ['24x24 pad 1, fused, two steps a part', [20, 16, 24, 24], [20, 16, 3, 3], 1],
   ];
   for (const [name, xs, ws, padding] of cases) {
     it(`matches the reference on 1 and 2 threads: ${name}`, () => {
@@ -57,10 +62,25 @@ describe('Winograd 3x3 weight gradient', () => {
       setNumThreads(1);
       expect(one.length).toBe(ref.length);
       expect(relErr(one, ref)).toBeLessThan(1e-5);
-      // Each product runs whole on one thread and the transforms are per element: bit-identical.
+      // Each product (or partial sum) runs whole on one thread over a split that does not depend on the
+      // thread count, and the transforms are per element: bit-identical.
       expect(Array.from(two)).toEqual(Array.from(one));
     }, 60_000);
   }
+
+  it('fuses the transforms into the products where steps of whole images reach enough tiles', () => {
+    // The fused cases above: [N, C, O, tiles per image].
+    expect(fusedWeightSteps(4, 16, 24, 100)).toEqual({ per: 1, images: 1, parts: 4 });
+    expect(fusedWeightSteps(13, 18, 19, 30)).toEqual({ per: 4, images: 4, parts: 4 });
+    expect(fusedWeightSteps(20, 16, 20, 36)).toEqual({ per: 3, images: 6, parts: 4 });
+    expect(fusedWeightSteps(3, 64, 16, 961)).toBeNull();
+    // ResNet-18 at batch 16: layer1 fused; layer2 chunked (4 partial sums would take 9.4 MB), as are
+    // layer3 and layer4.
+    expect(fusedWeightSteps(16, 64, 64, 196)).toEqual({ per: 1, images: 4, parts: 4 });
+    expect(fusedWeightSteps(16, 128, 128, 49)).toBeNull();
+    expect(fusedWeightSteps(16, 256, 256, 16)).toBeNull();
+    expect(fusedWeightSteps(16, 512, 512, 4)).toBeNull();
+  });
 
   it('handles fewer than 4 channels and maps smaller than a tile (called directly)', () => {
     const small: [number[], number[], Pad][] = [

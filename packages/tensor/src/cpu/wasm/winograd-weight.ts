@@ -5,7 +5,9 @@
 // Chunks of images go to V[36][C][T] (the forward input transform) and Gt[36][O][T] (T tiles side by
 // side), the 36 products M[xi] [O, C] += Gt[xi] V[xi]^T accumulate over chunks (each pool task runs
 // whole products, so the long K = T reductions are never split and B is packed once), and
-// dW = A^T M A at the end.
+// dW = A^T M A at the end. Where steps of whole images have enough tiles (fusedWeightSteps), PARTS
+// pool tasks each transform and multiply their fixed range of images step by step into a partial M
+// of their own (V and Gt stay in cache), and the output transform adds the partials in order.
 // Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so
 // results differ from the float64 reference by about 1e-6..3e-6 of max |dW| (direct im2col: ~3e-7).
 
@@ -51,6 +53,33 @@ export function useWinogradWeight(
   );
 }
 
+/** Tiles a fused step (winoWeightImages) should reach, and its V and Gt's bound in floats (2 MB). */
+const FUSED_TILES = 96;
+const FUSED_FLOATS = 1 << 19;
+/** Partial sums of a fused weight gradient: a constant, so that results do not depend on threads. */
+const PARTS = 4;
+
+/**
+ * The fused split (winoWeightImages: transforms and products of a few images at a time in one task,
+ * with V and Gt in cache), or null for the chunked path: steps of `per` images reaching FUSED_TILES
+ * tiles within FUSED_FLOATS, `images` per partial sum, `parts` partial sums of 36 O C floats (at most
+ * PARTS, each of at least one step, within 8 MB together; fused only with PARTS of them, so 2 tasks per
+ * thread on 2).
+ */
+export function fusedWeightSteps(
+  N: number,
+  C: number,
+  O: number,
+  tiles: number,
+): { per: number; images: number; parts: number } | null {
+  const per = Math.ceil(FUSED_TILES / tiles);
+  if (36 * Math.max(C, O) * per * tiles > FUSED_FLOATS || 36 * O * C * PARTS > 4 * FUSED_FLOATS) return null;
+  const steps = Math.ceil(N / per);
+  if (steps < PARTS) return null;
+  const images = Math.ceil(steps / PARTS) * per;
+  return { per, images, parts: Math.ceil(N / images) };
+}
+
 /** Pool tasks for the 36 products: a divisor of 36, a multiple of `threads`, about 4 per thread. */
 function productTasks(threads: number): number {
   if (threads === 1) return 1;
@@ -94,28 +123,86 @@ export function winogradConv2dBackwardWeight(
   const threads = getNumThreads();
   // Transform tasks: channel blocks over all the chunk's images (tasks write disjoint rows of V and Gt;
   // per-image tasks would share cache lines where an image has few tiles), about 4 per thread.
-  const parts = threads > 1 ? 4 * threads : 1;
-  const cBlock = Math.ceil(C / Math.min(C, parts));
-  const oBlock = Math.ceil(O / Math.min(O, parts));
+  const blocks = threads > 1 ? 4 * threads : 1;
+  const cBlock = Math.ceil(C / Math.min(C, blocks));
+  const oBlock = Math.ceil(O / Math.min(O, blocks));
   const tScratch =
     Math.ceil(Math.max(e.winoInputScratch(tilesH, tilesW), e.winoGradOutScratch(tilesW), 112) / 16) * 16;
   const tTasks = Math.max(Math.ceil(C / cBlock), Math.ceil(O / oBlock));
   // Product tasks: whole products, an equal number per thread, each with a GEMM scratch.
   const gTasks = productTasks(threads);
   const gStride = Math.ceil(gemmScratch() / 16) * 16;
+  const fused = fusedWeightSteps(N, C, O, tiles);
   const f = new Frame(cpuHeap() as Heap);
   try {
+    // The fused path keeps no chunk buffers, but PARTS partial sums of M.
     const [up, vp, mp, tp, sp] = f.region([
-      36 * ldU,
-      36 * ldV,
-      36 * ldM + 4,
+      fused ? 0 : 36 * ldU,
+      fused ? 0 : 36 * ldV,
+      36 * ldM * (fused ? fused.parts : 1) + 4,
       tScratch * tTasks,
-      gStride * gTasks,
+      fused ? 0 : gStride * gTasks,
     ]);
     const xp = f.input(x, xOff, xLen);
     const gp = f.input(gOut, gOff, gLen);
     const w = f.output(wLen);
     const wp = w.ptr;
+    // dW = A^T M A by output-channel blocks, M the sum of `count` partial sums `stride` floats apart.
+    const weightOut = (m: number, count: number, stride: number) => {
+      const outTasks: number[][] = [];
+      for (let o0 = 0; o0 < O; o0 += oBlock) {
+        const sc = tp + outTasks.length * tScratch * 4;
+        const ob = Math.min(oBlock, O - o0);
+        outTasks.push([m + o0 * C * 4, ob, C, C, ldM, wp + o0 * C * 36, C, sc, count, stride]);
+      }
+      parallelCalls(k, 'winoWeightOut', outTasks);
+    };
+    if (fused) {
+      // PARTS partial sums over fixed image ranges, one pool task each (the split does not depend on
+      // the thread count, so neither do the results), summed in order by the output transform.
+      const { per, parts, images } = fused;
+      const K = per * tiles;
+      const ldv = planeStride(C * K);
+      const ldu = planeStride(O * K);
+      const uOff = 36 * ldv * 4;
+      const tOff = uOff + 36 * ldu * 4;
+      const gOff = tOff + tScratch * 4;
+      const bytes = gOff + gStride * 4;
+      const partStride = 36 * ldM;
+      const mParts = mp;
+      const work = f.scratch((bytes / 4) * threads);
+      const tasks: number[][] = [];
+      for (let p = 0; p < parts; p++) {
+        const n0 = p * images;
+        const cnt = Math.min(images, N - n0);
+        tasks.push([
+          xp + n0 * C * H * W * 4,
+          C,
+          H,
+          W,
+          ph,
+          pw,
+          tilesH,
+          tilesW,
+          gp + n0 * O * OH * OW * 4,
+          O,
+          OH,
+          OW,
+          cnt,
+          per,
+          mParts + p * partStride * 4,
+          ldM,
+          ldv,
+          ldu,
+          uOff,
+          tOff,
+          gOff,
+        ]);
+      }
+      parallelCalls(k, 'winoWeightImages', tasks, { ptr: work, bytes });
+      weightOut(mParts, parts, partStride);
+      return f.result(w, wLen);
+    }
     for (let n0 = 0; n0 < N; n0 += nb) {
       const cnt = Math.min(nb, N - n0);
       const inTasks: number[][] = [];
@@ -159,13 +246,7 @@ export function winogradConv2dBackwardWeight(
       }
       parallelCalls(k, 'winoWeightGemm', mulTasks);
     }
-    const oBlockOut = Math.ceil(O / Math.min(O, parts));
-    const outTasks: number[][] = [];
-    for (let o0 = 0; o0 < O; o0 += oBlockOut) {
-      const sc = tp + outTasks.length * tScratch * 4;
-      outTasks.push([mp + o0 * C * 4, Math.min(oBlockOut, O - o0), C, C, ldM, wp + o0 * C * 36, C, sc]);
-    }
-    parallelCalls(k, 'winoWeightOut', outTasks);
+    weightOut(mp, 1, 0);
     return f.result(w, wLen);
   } finally {
     f.done();

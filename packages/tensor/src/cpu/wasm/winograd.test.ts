@@ -4,7 +4,7 @@ import type { Backend } from '../../backend.js';
 import { conv2d, manualSeed, randn, setNumThreads, type Tensor } from '../../index.js';
 import { on, reference, wasm, wasmNoWinograd } from '../../test-utils/backends.js';
 import { conv2dParams, type Pad, relErr } from '../../test-utils/compare.js';
-import { useWinograd } from './winograd.js';
+import { fusedImages, useWinograd } from './winograd.js';
 
 /** Forward output and input gradient (through autograd) of conv2d(x, w, padding) on `backend`. */
 function forwardAndGrad(backend: Backend, x0: Tensor, w0: Tensor, padding: Pad, up: Tensor): Float32Array[] {
@@ -29,6 +29,9 @@ describe('Winograd 3x3 convolution', () => {
     ['56x56 pad 1', [1, 16, 56, 56], [32, 16, 3, 3], 1],
     ['5x6 pad 1, wide channels', [3, 70, 5, 6], [66, 70, 3, 3], 1],
     ['28x28 pad 1, 64 channels', [2, 64, 28, 28], [64, 64, 3, 3], 1],
+    // Fused tasks (winoConvImages): one image each, then four each with a last task of one.
+    ['40x40 pad 1, fused', [4, 16, 40, 40], [24, 16, 3, 3], 1],
+    ['20x18 pad 2, fused 4 images per task', [13, 18, 20, 18], [19, 18, 3, 3], 2],
   ];
   for (const [name, xs, ws, padding] of cases) {
     it(`forward and input gradient match the reference: ${name}`, () => {
@@ -85,6 +88,32 @@ describe('Winograd 3x3 convolution', () => {
     expect(useWinograd([128, 128, 3, 3], conv2dParams(1), [20, 128, 3, 3])).toBe(true);
     expect(wasm.winograd).toBe(true);
     expect(wasmNoWinograd.winograd).toBe(false);
+  });
+
+  it('runs whole images per task where they have enough tiles and the batch enough tasks', () => {
+    // The test cases above: [N, C, O, tiles per image].
+    expect(fusedImages(4, 16, 24, 100)).toBe(1);
+    expect(fusedImages(13, 18, 19, 30)).toBe(4);
+    expect(fusedImages(2, 64, 64, 49)).toBe(0);
+    // ResNet-18 at batch 16: layer1 and layer2 fused, layer3 and layer4 chunked.
+    expect(fusedImages(16, 64, 64, 196)).toBe(1);
+    expect(fusedImages(16, 128, 128, 49)).toBe(2);
+    expect(fusedImages(16, 256, 256, 16)).toBe(0);
+    expect(fusedImages(16, 512, 512, 4)).toBe(0);
+  });
+
+  it('two threads give bit-identical results to one, fused', () => {
+    manualSeed(10);
+    const x = randn([8, 32, 30, 31], { requiresGrad: true });
+    const w = randn([40, 32, 3, 3], { requiresGrad: true });
+    const up = randn([8, 40, 30, 31]);
+    expect(fusedImages(8, 32, 40, 64)).toBe(2);
+    setNumThreads(1);
+    const one = forwardAndGrad(wasm, x, w, 1, up);
+    expect(setNumThreads(2)).toBe(2);
+    const two = forwardAndGrad(wasm, x, w, 1, up);
+    setNumThreads(1);
+    for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
   });
 
   it('two threads give bit-identical results to one', () => {

@@ -1,7 +1,9 @@
 // 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) in WebAssembly (transforms in assembly/winograd.ts).
 // Each 4x4 output tile costs 36 multiply-adds per (input, output) channel pair instead of 144: filters
 // go to U[36][O][C], chunks of images to V[36][C][T] (T tiles side by side), the 36 products
-// M[xi] = U[xi] V[xi] run on the GEMM kernel (threaded), and M[36][O][T] is transformed back.
+// M[xi] = U[xi] V[xi] run on the GEMM kernel (one pool job for all 36), and M[36][O][T] is transformed
+// back. Where images are big enough (fusedImages), each pool task instead takes a few whole images
+// through all three steps, so that V and M stay in its cache rather than crossing memory twice.
 // The input gradient of such a convolution is itself one: conv2d(gradOut, W', padding 2 - p) with
 // W'[c, o] the filter W[o, c] rotated by 180 degrees, so it reuses the same path.
 // Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so results
@@ -12,41 +14,11 @@ import type { Conv2dParams } from '../../backend.js';
 import { applyEpilogue, type ConvEpilogue } from './conv.js';
 import { cpuHeap, Frame, type Heap } from './heap.js';
 import { gemmScratch, type Kernels, wasmKernels } from './kernels.js';
-import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
+import { getNumThreads, parallelCalls, parallelSgemmBatch } from './threads.js';
 
 interface WinogradExports {
-  winoWeights(w: number, O: number, C: number, flip: number, u: number, ldp: number, scratch: number): void;
-  winoSwapFilters(w: number, O: number, C: number, dst: number): void;
   winoInputScratch(tilesH: number, tilesW: number): number;
-  winoInput(
-    x: number,
-    C: number,
-    H: number,
-    W: number,
-    ph: number,
-    pw: number,
-    tilesH: number,
-    tilesW: number,
-    v: number,
-    ldv: number,
-    ldp: number,
-    t0: number,
-    scratch: number,
-  ): void;
   winoOutputScratch(tilesW: number): number;
-  winoOutput(
-    m: number,
-    O: number,
-    ldm: number,
-    ldp: number,
-    t0: number,
-    tilesH: number,
-    tilesW: number,
-    OH: number,
-    OW: number,
-    y: number,
-    scratch: number,
-  ): void;
 }
 
 /** Upper bound on each of the transformed input and product buffers, in floats (16 MB). */
@@ -108,6 +80,25 @@ export function winogradShape(wShape: readonly number[], p: Conv2dParams): boole
   );
 }
 
+/** Tiles a fused task (winoConvImages) should reach: enough columns for the GEMM kernel's panels. */
+const FUSED_TILES = 96;
+
+/** Upper bound on a fused task's V (or M), in floats (2 MB: about a core's share of cache). */
+const FUSED_FLOATS = 1 << 19;
+
+/**
+ * Images per fused task (winoConvImages: transforms and products of a few images in one task, whose V
+ * and M stay in cache), or 0 for the chunked path: fused where a task of whole images reaches
+ * FUSED_TILES tiles within FUSED_FLOATS and the batch gives at least 4 such tasks (2 per thread on 2
+ * threads). The choice does not depend on the thread count (nor would the results: see
+ * winoConvImages).
+ */
+export function fusedImages(N: number, C: number, O: number, tiles: number): number {
+  const images = Math.ceil(FUSED_TILES / tiles);
+  if (36 * Math.max(C, O) * images * tiles > FUSED_FLOATS) return 0;
+  return Math.ceil(N / images) >= 4 ? images : 0;
+}
+
 /** Floats between the 36 planes of a transformed operand: 16 floats past a multiple of 1024. */
 export function planeStride(floats: number): number {
   return Math.ceil(floats / 1024) * 1024 + 16;
@@ -157,36 +148,43 @@ function run(
   const ldM = planeStride(O * T);
   const scratch = gemmScratch();
   const threads = getNumThreads();
-  // Transform tasks: per image, a few channel blocks each so the pool has work; one scratch each.
-  const blocks = Math.max(1, Math.ceil((4 * threads) / nb));
-  const cBlock = Math.ceil(C / blocks);
-  const oBlock = Math.ceil(O / blocks);
-  const oBlockW = Math.max(1, Math.ceil(O / (4 * threads)));
+  // Transform tasks: channel blocks over all the chunk's images, about 4 per thread (tasks write
+  // disjoint rows of V; per-image tasks of small maps would share V's cache lines, and a chunk's
+  // images are too few to balance two threads).
+  const parts = threads > 1 ? 4 * threads : 1;
+  const cBlock = Math.ceil(C / Math.min(C, parts));
+  const oBlock = Math.ceil(O / Math.min(O, parts));
   const tScratch =
     Math.ceil(Math.max(e.winoInputScratch(tilesH, tilesW), e.winoOutputScratch(tilesW), 144) / 16) * 16;
+  const tTasks = Math.max(Math.ceil(C / cBlock), Math.ceil(O / oBlock));
+  const fused = fusedImages(N, C, O, tiles);
   const f = new Frame(cpuHeap() as Heap);
   try {
-    const [wtp, up, vp, mp, tp, sp] = f.region([
-      transposed ? wLen : 0,
+    // The fused path needs no chunk buffers (its tasks have their own).
+    const [up, vp, mp, tp, sp] = f.region([
       36 * ldU,
-      36 * ldV,
-      36 * ldM + 4,
-      tScratch * Math.max(nb * blocks, Math.ceil(O / oBlockW)),
-      scratch * threads,
+      fused ? 0 : 36 * ldV,
+      fused ? 0 : 36 * ldM + 4,
+      tScratch * tTasks,
+      fused ? 0 : scratch * threads,
     ]);
     const xp = f.input(src, srcOff, xLen);
     const wp = f.input(wsrc, wOff, wLen);
     const y = f.output(yLen);
     const yp = y.ptr;
-    if (transposed) e.winoSwapFilters(wp, C, O, wtp);
-    // Filter transform by output-channel blocks on the pool (U is 4x the filters: memory-bound).
+    // Filter transform by output-channel blocks (U is 4x the filters: memory-bound). The input
+    // gradient's filter (o, c) is wsrc[c, o], read in place through the strides.
+    const [oStride, cStride] = transposed ? [1, O] : [C, 1];
     const wTasks: number[][] = [];
-    for (let o0 = 0; o0 < O; o0 += oBlockW) {
+    for (let o0 = 0; o0 < O; o0 += oBlock) {
       const sc = tp + wTasks.length * tScratch * 4;
+      const ob = Math.min(oBlock, O - o0);
       wTasks.push([
-        (transposed ? wtp : wp) + o0 * C * 36,
-        Math.min(oBlockW, O - o0),
+        wp + o0 * oStride * 36,
+        ob,
         C,
+        oStride,
+        cStride,
         transposed ? 1 : 0,
         up + o0 * C * 4,
         ldU,
@@ -194,51 +192,70 @@ function run(
       ]);
     }
     parallelCalls(k, 'winoWeights', wTasks);
+    if (fused > 0) {
+      // Tasks of `fused` images, each through all three steps in a work block of its thread.
+      const Tf = fused * tiles;
+      const ldv = planeStride(C * Tf);
+      const ldm = planeStride(O * Tf);
+      const mOff = 36 * ldv * 4;
+      const tOff = mOff + Math.ceil((36 * ldm + 4) / 16) * 64;
+      const gOff = tOff + tScratch * 4;
+      const bytes = gOff + Math.ceil(scratch / 16) * 64;
+      const work = f.scratch((bytes / 4) * threads);
+      const tasks: number[][] = [];
+      for (let n0 = 0; n0 < N; n0 += fused) {
+        const x0 = xp + n0 * C * H * W * 4;
+        const y0 = yp + n0 * O * OH * OW * 4;
+        const cnt = Math.min(fused, N - n0);
+        tasks.push([
+          x0,
+          C,
+          H,
+          W,
+          ph,
+          pw,
+          tilesH,
+          tilesW,
+          cnt,
+          up,
+          ldU,
+          O,
+          OH,
+          OW,
+          y0,
+          ldv,
+          ldm,
+          mOff,
+          tOff,
+          gOff,
+        ]);
+      }
+      parallelCalls(k, 'winoConvImages', tasks, { ptr: work, bytes });
+      if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
+      return f.result(y, yLen);
+    }
     const stride = Math.ceil(scratch / 16) * 64;
     for (let n0 = 0; n0 < N; n0 += nb) {
       const cnt = Math.min(nb, N - n0);
       const Tc = cnt * tiles;
       const inTasks: number[][] = [];
-      for (let n = 0; n < cnt; n++) {
-        for (let c0 = 0; c0 < C; c0 += cBlock) {
-          const x0 = xp + ((n0 + n) * C + c0) * H * W * 4;
-          const cb = Math.min(cBlock, C - c0);
-          const v0 = vp + c0 * T * 4;
-          const sc = tp + inTasks.length * tScratch * 4;
-          inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, v0, T, ldV, n * tiles, sc]);
-        }
+      for (let c0 = 0; c0 < C; c0 += cBlock) {
+        const x0 = xp + (n0 * C + c0) * H * W * 4;
+        const sc = tp + inTasks.length * tScratch * 4;
+        const cb = Math.min(cBlock, C - c0);
+        inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, vp + c0 * T * 4, T, ldV, 0, sc, cnt, C * H * W]);
       }
-      parallelCalls(k, 'winoInput', inTasks);
-      for (let xi = 0; xi < 36; xi++) {
-        // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc]
-        parallelSgemm(
-          k,
-          O,
-          Tc,
-          C,
-          up + xi * ldU * 4,
-          C,
-          1,
-          vp + xi * ldV * 4,
-          T,
-          1,
-          mp + xi * ldM * 4,
-          T,
-          0,
-          sp,
-          stride,
-        );
-      }
+      parallelCalls(k, 'winoInputImages', inTasks);
+      // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc] for the 36 xi, as one pool job.
+      parallelSgemmBatch(k, 36, [ldU, ldV, ldM], O, Tc, C, up, C, 1, vp, T, 1, mp, T, 0, sp, stride);
       const outTasks: number[][] = [];
-      for (let n = 0; n < cnt; n++) {
-        for (let o0 = 0; o0 < O; o0 += oBlock) {
-          const ob = Math.min(oBlock, O - o0);
-          const y0 = yp + ((n0 + n) * O + o0) * OH * OW * 4;
-          const sc = tp + outTasks.length * tScratch * 4;
-          outTasks.push([mp + o0 * T * 4, ob, T, ldM, n * tiles, tilesH, tilesW, OH, OW, y0, sc]);
-        }
+      for (let o0 = 0; o0 < O; o0 += oBlock) {
+        const ob = Math.min(oBlock, O - o0);
+        const y0 = yp + (n0 * O + o0) * OH * OW * 4;
+        const sc = tp + outTasks.length * tScratch * 4;
+        outTasks.push([mp + o0 * T * 4, ob, T, ldM, 0, tilesH, tilesW, OH, OW, y0, sc, cnt, O * OH * OW]);
       }
-      parallelCalls(k, 'winoOutput', outTasks);
+      parallelCalls(k, 'winoOutputImages', outTasks);
     }
     if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
     return f.result(y, yLen);
