@@ -289,13 +289,17 @@ export function reduceF32(
 // those loops do, with exp, log and tanh good to about 1e-16: their float32 results equal the loops'
 // except where a value sits within that of a rounding midpoint.
 
-/** e^x of float64 lanes: x = k ln2 + r (|r| <= ln2 / 2, Cody-Waite), Taylor to r^13, times 2^k. */
+/** k = nearest(y / ln 2) of float64 lanes: Cody-Waite's reduction multiple. */
 @inline
-function expF64(x: v128): v128 {
-  const c = f64x2.min(f64x2.max(x, f64x2.splat(-200)), f64x2.splat(200)); // f32 results are 0 / inf past these; NaN stays
-  const k = f64x2.nearest(f64x2.mul(c, f64x2.splat(1.4426950408889634)));
+function ln2Multiple(y: v128): v128 {
+  return f64x2.nearest(f64x2.mul(y, f64x2.splat(1.4426950408889634)));
+}
+
+/** e^r - 1 for r = y - k ln2 (|r| <= ln2 / 2; ln2 in two parts): r (1 + r/2 + ... + r^12/13!). */
+@inline
+function expm1Reduced(y: v128, k: v128): v128 {
   const r = f64x2.sub(
-    f64x2.sub(c, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1))),
+    f64x2.sub(y, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1))),
     f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)),
   );
   let p = f64x2.splat(1.0 / 6227020800.0);
@@ -311,11 +315,22 @@ function expF64(x: v128): v128 {
   p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6.0));
   p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
   p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  // 2^k from its exponent bits (|k| <= 289; a NaN k truncates to 0 and p is NaN already).
+  return f64x2.mul(p, r);
+}
+
+/** 2^k of float64 lanes holding integers |k| <= 1022, from the exponent bits (a NaN k gives 1). */
+@inline
+function pow2(k: v128): v128 {
   const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
-  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
-  return f64x2.mul(p, scale);
+  return i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
+}
+
+/** e^x of float64 lanes: x = k ln2 + r, (e^r - 1) + 1 by Taylor to r^13, times 2^k. */
+@inline
+function expF64(x: v128): v128 {
+  const c = f64x2.min(f64x2.max(x, f64x2.splat(-200)), f64x2.splat(200)); // f32 results are 0 / inf past these; NaN stays
+  const k = ln2Multiple(c);
+  return f64x2.mul(f64x2.add(expm1Reduced(c, k), f64x2.splat(1)), pow2(k));
 }
 
 /** ln x of float64 lanes: x = m 2^e (m in [sqrt(1/2), sqrt(2))), ln m = 2 atanh((m - 1) / (m + 1)). */
@@ -362,28 +377,9 @@ function logF64(x: v128): v128 {
 @inline
 function tanhF64(x: v128): v128 {
   const y = f64x2.min(f64x2.abs(f64x2.add(x, x)), f64x2.splat(40)); // tanh(20) is 1 in float64; NaN stays
-  const k = f64x2.nearest(f64x2.mul(y, f64x2.splat(1.4426950408889634)));
-  const r = f64x2.sub(
-    f64x2.sub(y, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1))),
-    f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)),
-  );
-  // e^r - 1 = r (1 + r/2 + r^2/6 + ... + r^12/13!)
-  let p = f64x2.splat(1.0 / 6227020800.0);
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 479001600.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 39916800.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  const q = f64x2.mul(p, r);
-  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
-  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
+  const k = ln2Multiple(y);
+  const q = expm1Reduced(y, k);
+  const scale = pow2(k);
   const one = f64x2.splat(1);
   const big = f64x2.add(f64x2.mul(scale, q), f64x2.sub(scale, one)); // 2^k q + (2^k - 1), exact 2^k - 1
   const u = v128.bitselect(q, big, f64x2.eq(k, f64x2.splat(0)));
