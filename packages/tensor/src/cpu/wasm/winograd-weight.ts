@@ -15,7 +15,7 @@ import type { Conv2dParams } from '../../backend.js';
 import { cpuHeap, Frame, type Heap } from './heap.js';
 import { gemmScratch, wasmKernels } from './kernels.js';
 import { getNumThreads, parallelCalls } from './threads.js';
-import { planeStride, winogradShape, winogradTilesPay } from './winograd.js';
+import { inputImageTasks, planeStride, winogradShape, winogradTilesPay } from './winograd.js';
 
 interface WeightExports {
   winoInputScratch(tilesH: number, tilesW: number): number;
@@ -203,16 +203,10 @@ export function winogradConv2dBackwardWeight(
       weightOut(mParts, parts, partStride);
       return f.result(w, wLen);
     }
+    const input = { xp, C, H, W, ph, pw, tilesH, tilesW, vp, T, ldV, cBlock, tp, tScratch };
     for (let n0 = 0; n0 < N; n0 += nb) {
       const cnt = Math.min(nb, N - n0);
-      const inTasks: number[][] = [];
-      for (let c0 = 0; c0 < C; c0 += cBlock) {
-        const x0 = xp + (n0 * C + c0) * H * W * 4;
-        const sc = tp + inTasks.length * tScratch * 4;
-        const cb = Math.min(cBlock, C - c0);
-        inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, vp + c0 * T * 4, T, ldV, 0, sc, cnt, C * H * W]);
-      }
-      parallelCalls(k, 'winoInputImages', inTasks);
+      parallelCalls(k, 'winoInputImages', inputImageTasks(input, n0, cnt));
       const gradTasks: number[][] = [];
       for (let o0 = 0; o0 < O; o0 += oBlock) {
         const g0 = gp + (n0 * O + o0) * OH * OW * 4;

@@ -99,6 +99,40 @@ export function fusedImages(N: number, C: number, O: number, tiles: number): num
   return Math.ceil(N / images) >= 4 ? images : 0;
 }
 
+/** Where the input transform of a chunk reads x [N, C, H, W] and writes V (byte addresses, floats). */
+export interface InputTransform {
+  xp: number;
+  C: number;
+  H: number;
+  W: number;
+  ph: number;
+  pw: number;
+  tilesH: number;
+  tilesW: number;
+  /** V [36][C][T] at vp, planes ldV floats apart. */
+  vp: number;
+  T: number;
+  ldV: number;
+  /** Channels per task, each task with its own tScratch floats of transform scratch from tp. */
+  cBlock: number;
+  tp: number;
+  tScratch: number;
+}
+
+/** winoInputImages tasks for images [n0, n0 + cnt): one per block of channels over all those images. */
+export function inputImageTasks(t: InputTransform, n0: number, cnt: number): number[][] {
+  const { xp, C, H, W, cBlock } = t;
+  const tasks: number[][] = [];
+  for (let c0 = 0; c0 < C; c0 += cBlock) {
+    const x0 = xp + (n0 * C + c0) * H * W * 4;
+    const sc = t.tp + tasks.length * t.tScratch * 4;
+    const cb = Math.min(cBlock, C - c0);
+    const v0 = t.vp + c0 * t.T * 4;
+    tasks.push([x0, cb, H, W, t.ph, t.pw, t.tilesH, t.tilesW, v0, t.T, t.ldV, 0, sc, cnt, C * H * W]);
+  }
+  return tasks;
+}
+
 /** Floats between the 36 planes of a transformed operand: 16 floats past a multiple of 1024. */
 export function planeStride(floats: number): number {
   return Math.ceil(floats / 1024) * 1024 + 16;
@@ -235,17 +269,11 @@ function run(
       return f.result(y, yLen);
     }
     const stride = Math.ceil(scratch / 16) * 64;
+    const input = { xp, C, H, W, ph, pw, tilesH, tilesW, vp, T, ldV, cBlock, tp, tScratch };
     for (let n0 = 0; n0 < N; n0 += nb) {
       const cnt = Math.min(nb, N - n0);
       const Tc = cnt * tiles;
-      const inTasks: number[][] = [];
-      for (let c0 = 0; c0 < C; c0 += cBlock) {
-        const x0 = xp + (n0 * C + c0) * H * W * 4;
-        const sc = tp + inTasks.length * tScratch * 4;
-        const cb = Math.min(cBlock, C - c0);
-        inTasks.push([x0, cb, H, W, ph, pw, tilesH, tilesW, vp + c0 * T * 4, T, ldV, 0, sc, cnt, C * H * W]);
-      }
-      parallelCalls(k, 'winoInputImages', inTasks);
+      parallelCalls(k, 'winoInputImages', inputImageTasks(input, n0, cnt));
       // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc] for the 36 xi, as one pool job.
       parallelSgemmBatch(k, 36, [ldU, ldV, ldM], O, Tc, C, up, C, 1, vp, T, 1, mp, T, 0, sp, stride);
       const outTasks: number[][] = [];
