@@ -39,12 +39,13 @@ import {
   wasmReduce,
   wasmRelu,
   wasmReluBackward,
+  wasmSgdStep,
   wasmUnary,
 } from './elementwise.js';
 import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
-import { wasmBatchNormBackward, wasmBatchNormForward, wasmSgdStep } from './norm.js';
+import { wasmBatchNormBackward, wasmBatchNormForward } from './norm.js';
 import { wasmMaxPool2d, wasmMaxPool2dBackward } from './pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './winograd.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';

@@ -2,7 +2,7 @@
 // contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, optimizer updates
 // composed from tensor ops. Other layouts take the reference backend's loops.
 
-import type { AdamStepOptions, BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
+import type { AdamStepOptions, BinaryOp, ReduceOp, SgdStepOptions, UnaryOp, View } from '../../backend.js';
 import { isContiguousLayout, numelOf } from '../../shape.js';
 import { rowPlan } from '../loops.js';
 import { arr } from '../storage.js';
@@ -61,10 +61,11 @@ export function wasmBinary(
   n: number,
   bStep: number,
 ): void {
-  const chunk = Math.max(1 << 14, Math.ceil(n / (4 * getNumThreads()) / 16) * 16);
-  const tasks: number[][] = [];
-  for (let i0 = 0; i0 < n; i0 += chunk) tasks.push([code, a, b, out, i0, Math.min(n, i0 + chunk), bStep]);
-  parallelCalls(k, 'binaryF32', tasks);
+  parallelCalls(
+    k,
+    'binaryF32',
+    rangeTasks(n, (i0, i1) => [code, a, b, out, i0, i1, bStep]),
+  );
 }
 
 /** Range tasks [i0, i1) over `n` elements for the pool: chunks of at least 64 KiB, a few per thread. */
@@ -135,6 +136,19 @@ export function wasmReluBackward(k: K, g: number, y: number, out: number, n: num
     k,
     'reluBackwardF32',
     rangeTasks(n, (i0, i1) => [g, y, out, i0, i1]),
+  );
+}
+
+/**
+ * One SGD step in place over `n` float32s at heap byte addresses p (parameter), g (gradient) and buf
+ * (momentum buffer, 0 for none), in SIMD on the pool.
+ */
+export function wasmSgdStep(k: K, p: number, g: number, buf: number, n: number, o: SgdStepOptions): void {
+  const flags = [o.nesterov ? 1 : 0, o.maximize ? 1 : 0, o.weightDecay, o.first ? 1 : 0];
+  parallelCalls(
+    k,
+    'sgdStep',
+    rangeTasks(n, (i0, i1) => [p, g, buf, i0, i1, o.lr, o.momentum, o.dampening, ...flags]),
   );
 }
 

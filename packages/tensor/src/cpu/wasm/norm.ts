@@ -5,7 +5,6 @@
 // they live in the heap and outputs are written into the blocks that become the result tensors.
 // Sums split by channel and elementwise passes by plane, so any thread count gives the same bits.
 
-import type { SgdStepOptions } from '../../backend.js';
 import { withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
 import { planeRanges } from './pool.js';
@@ -176,30 +175,4 @@ export function wasmBatchNormBackward(
       gm: gm && f.result(gm, n),
     };
   });
-}
-
-/**
- * One SGD step in place over `n` float32s at heap byte addresses p (parameter), g (gradient) and buf
- * (momentum buffer, 0 for none), in SIMD on the pool: chunks of at least 64 KiB, a few per thread.
- */
-export function wasmSgdStep(k: K, p: number, g: number, buf: number, n: number, o: SgdStepOptions): void {
-  const chunk = Math.max(1 << 14, Math.ceil(n / (4 * getNumThreads()) / 16) * 16);
-  const tasks: number[][] = [];
-  for (let i0 = 0; i0 < n; i0 += chunk) {
-    tasks.push([
-      p,
-      g,
-      buf,
-      i0,
-      Math.min(n, i0 + chunk),
-      o.lr,
-      o.momentum,
-      o.dampening,
-      o.nesterov ? 1 : 0,
-      o.maximize ? 1 : 0,
-      o.weightDecay,
-      o.first ? 1 : 0,
-    ]);
-  }
-  parallelCalls(k, 'sgdStep', tasks);
 }
