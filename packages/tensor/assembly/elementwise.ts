@@ -32,7 +32,7 @@ export function reluBackwardF32(g: usize, y: usize, out: usize, i0: i32, i1: i32
 
 /**
  * One Adam/AdamW step over floats [i0, i1), in float32 op by op as PyTorch 1.13's single-tensor Adam
- * (each op rounded, no fused multiply-add; cpu/norm.ts adamStepLoop is the same arithmetic):
+ * (each op rounded, no fused multiply-add; cpu/optim.ts adamStepLoop is the same arithmetic):
  * g = ±g; decoupled: p *= decay, else with `addWd`: g += wd * p; m = m * b1 + c1 * g;
  * v = v * b2 + (c2 * g) * g; `vmax` (AMSGrad, 0 for none) = max(vmax, v), NaN kept, and is the second
  * moment used; p += (neg * m) / (sqrt(v) / bc2 + eps).

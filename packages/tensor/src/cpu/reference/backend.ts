@@ -28,15 +28,9 @@ import { registerKernel } from '../../registry.js';
 import { contiguousStrides, numelOf } from '../../shape.js';
 import { type FloatArray, gemmNN, gemmNT } from '../gemm.js';
 import { fastAssign, fastBinary, fastBinaryInto, fastReduce, fastUnary } from '../loops.js';
-import {
-  adamStepLoop,
-  batchDims,
-  batchNormBackwardLoop,
-  batchNormForwardLoop,
-  reluBackwardLoop,
-  sgdStepLoop,
-} from '../norm.js';
+import { batchDims, batchNormBackwardLoop, batchNormForwardLoop, reluBackwardLoop } from '../norm.js';
 import { binaryFn, unaryFn } from '../ops.js';
+import { adamStepLoop, sgdStepLoop } from '../optim.js';
 import { arr, CpuStorage, floats, needsCast, numeric, offsets, output } from '../storage.js';
 import { offsetsOf, stridedOffsets } from '../strided.js';
 import { yieldForFinalizers } from '../wasm/heap.js';

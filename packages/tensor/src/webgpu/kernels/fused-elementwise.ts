@@ -41,7 +41,7 @@ function requireF32(op: string, ...views: (View | null)[]): void {
 }
 
 /**
- * One SGD step in place (PyTorch 1.13's single-tensor formula, as sgdStepLoop in cpu/norm.ts): one
+ * One SGD step in place (PyTorch 1.13's single-tensor formula, as sgdStepLoop in cpu/optim.ts): one
  * thread per element reads param, grad and the momentum buffer once and writes param and buffer.
  * All operands contiguous and of one shape.
  */
@@ -100,7 +100,7 @@ export function sgdStep(rt: GpuRuntime, param: View, grad: View, buf: View | nul
 }
 
 /**
- * One Adam/AdamW step in place (PyTorch 1.13's single-tensor formula, as adamStepLoop in cpu/norm.ts):
+ * One Adam/AdamW step in place (PyTorch 1.13's single-tensor formula, as adamStepLoop in cpu/optim.ts):
  * one thread per element (four where every operand is 16-byte aligned) reads param, grad and the
  * moments once and writes them back. All operands contiguous and of one shape; `maxExpAvgSq` is
  * AMSGrad's running maximum (WGSL's max may drop a NaN where the CPU keeps it).
