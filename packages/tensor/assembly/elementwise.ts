@@ -1,4 +1,9 @@
-// Elementwise float32 kernels over a range [i0, i1) of contiguous operands (the pool splits ranges).
+// Elementwise float32 kernels over a range [i0, i1) of contiguous operands (the pool splits ranges):
+// add/sub/mul/div/maximum/minimum/pow, relu and its gradient, the Adam step and reductions; the unary
+// math ops are in unary.ts.
+
+import { narrow, promoteHigh } from './lanes';
+import { expF64, logF64 } from './math64';
 
 /** out = relu(x) over [i0, i1): max(x, 0) with NaN kept (PyTorch's relu). `out` may be x. */
 export function reluF32(x: usize, out: usize, i0: i32, i1: i32): void {
@@ -91,17 +96,6 @@ export function adamStep(
   }
 }
 
-/** f64x2 of lanes 2 and 3 of the f32x4 `v`. */
-@inline
-function promoteHigh(v: v128): v128 {
-  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-}
-
-/** The four float64 lanes of `lo` and `hi` rounded to one f32x4. */
-@inline
-function narrow(lo: v128, hi: v128): v128 {
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
 
 /**
  * Reduction of float32 x viewed as [A, R1, K, R2] over r1 and r2, for outputs (a, k) with a in
@@ -281,229 +275,117 @@ export function reduceF32(
   }
 }
 
-// ---- unary float32 ops ----
-// Codes (cpu/wasm/elementwise.ts UNARY_CODES): 0 neg, 1 abs, 2 square, 3 sqrt, 4 reciprocal, 5 floor,
-// 6 ceil, 7 round (half to even), 8 sign, 9 rsqrt, 10 exp, 11 log, 12 sigmoid, 13 tanh, 14 geluTanh,
-// 15 erf, 16 gelu. 0-8 are one float32 op: the same bits as the reference loops (float64 arithmetic
-// rounded once gives the correctly rounded float32 result for each). 9-16 are computed in float64 and rounded once, as
-// those loops do, with exp, log and tanh good to about 1e-16: their float32 results equal the loops'
-// except where a value sits within that of a rounding midpoint.
-
-/** k = nearest(y / ln 2) of float64 lanes: Cody-Waite's reduction multiple. */
-@inline
-function ln2Multiple(y: v128): v128 {
-  return f64x2.nearest(f64x2.mul(y, f64x2.splat(1.4426950408889634)));
-}
-
-/** e^r - 1 for r = y - k ln2 (|r| <= ln2 / 2; ln2 in two parts): r (1 + r/2 + ... + r^12/13!). */
-@inline
-function expm1Reduced(y: v128, k: v128): v128 {
-  const r = f64x2.sub(
-    f64x2.sub(y, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1))),
-    f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)),
-  );
-  let p = f64x2.splat(1.0 / 6227020800.0);
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 479001600.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 39916800.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6.0));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  return f64x2.mul(p, r);
-}
-
-/** 2^k of float64 lanes holding integers |k| <= 1022, from the exponent bits (a NaN k gives 1). */
-@inline
-function pow2(k: v128): v128 {
-  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
-  return i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
-}
-
-/** e^x of float64 lanes: x = k ln2 + r, (e^r - 1) + 1 by Taylor to r^13, times 2^k. */
-@inline
-function expF64(x: v128): v128 {
-  const c = f64x2.min(f64x2.max(x, f64x2.splat(-200)), f64x2.splat(200)); // f32 results are 0 / inf past these; NaN stays
-  const k = ln2Multiple(c);
-  return f64x2.mul(f64x2.add(expm1Reduced(c, k), f64x2.splat(1)), pow2(k));
-}
-
-/** ln x of float64 lanes: x = m 2^e (m in [sqrt(1/2), sqrt(2))), ln m = 2 atanh((m - 1) / (m + 1)). */
-@inline
-function logF64(x: v128): v128 {
-  const bits = x;
-  const ebits = i64x2.shr_u(bits, 52);
-  let m = v128.or(v128.and(bits, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
-  let e = f64x2.convert_low_i32x4_s(i32x4.shuffle(ebits, ebits, 0, 2, 0, 2));
-  e = f64x2.sub(e, f64x2.splat(1023));
-  const big = f64x2.gt(m, f64x2.splat(1.4142135623730951));
-  m = v128.bitselect(f64x2.mul(m, f64x2.splat(0.5)), m, big);
-  e = v128.bitselect(f64x2.add(e, f64x2.splat(1)), e, big);
-  const s = f64x2.div(f64x2.sub(m, f64x2.splat(1)), f64x2.add(m, f64x2.splat(1)));
-  const z = f64x2.mul(s, s);
-  let p = f64x2.splat(1.0 / 21.0);
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 19.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 17.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 15.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 13.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 11.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 9.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 7.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 5.0));
-  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 3.0));
-  // 2 s (1 + z p) = 2s + 2s z p, then e ln2 in two parts.
-  const s2 = f64x2.add(s, s);
-  const lm = f64x2.add(s2, f64x2.mul(f64x2.mul(s2, z), p));
-  const r = f64x2.add(
-    f64x2.mul(e, f64x2.splat(6.93147180369123816490e-1)),
-    f64x2.add(f64x2.mul(e, f64x2.splat(1.90821492927058770002e-10)), lm),
-  );
-  // x < 0 or NaN: NaN; 0: -inf; +inf: +inf (the float32 inputs are never subnormal as float64).
-  const zero = f64x2.splat(0);
-  let out = v128.bitselect(f64x2.splat(-Infinity), r, f64x2.eq(x, zero));
-  out = v128.bitselect(x, out, f64x2.eq(x, f64x2.splat(Infinity)));
-  return v128.bitselect(f64x2.splat(NaN), out, v128.not(f64x2.ge(x, zero)));
+/** C's pow of one float64 pair (the reference's): 1^y = 1 and (-1)^(+-inf) = 1, else Math.pow. */
+function powScalar(a: f64, b: f64): f64 {
+  if (a == 1 || (a == -1 && (b == Infinity || b == -Infinity))) return 1;
+  return Math.pow(a, b);
 }
 
 /**
- * tanh of float64 lanes: u = e^(2|x|) - 1 (Taylor in r with no constant term when k = 0, so small |x|
- * keeps its relative accuracy; 2^k (u(r) + 1) - 1 otherwise), tanh = u / (u + 2) with x's sign.
+ * a^b of float64 lanes: e^(b ln a) where a is positive and finite and b finite (exp clamps, so float32
+ * overflow and underflow come out inf and 0), except b = 1, 2, 3, 4, -1, -2 and 0.5, which multiply,
+ * divide or take the square root (one rounding: the correctly rounded float64, as the reference's pow
+ * gives, so an exact float32 midpoint such as a short float's square rounds as there); any other lane
+ * (zero, negative or infinite a, NaN, infinite b) takes powScalar, one at a time.
  */
 @inline
-function tanhF64(x: v128): v128 {
-  const y = f64x2.min(f64x2.abs(f64x2.add(x, x)), f64x2.splat(40)); // tanh(20) is 1 in float64; NaN stays
-  const k = ln2Multiple(y);
-  const q = expm1Reduced(y, k);
-  const scale = pow2(k);
+function powF64(a: v128, b: v128): v128 {
+  let r = expF64(f64x2.mul(b, logF64(a)));
   const one = f64x2.splat(1);
-  const big = f64x2.add(f64x2.mul(scale, q), f64x2.sub(scale, one)); // 2^k q + (2^k - 1), exact 2^k - 1
-  const u = v128.bitselect(q, big, f64x2.eq(k, f64x2.splat(0)));
-  const t = f64x2.div(u, f64x2.add(u, f64x2.splat(2)));
-  const sign = i64x2.splat(0x8000000000000000);
-  return v128.or(v128.andnot(t, sign), v128.and(x, sign));
+  const sq = f64x2.mul(a, a);
+  r = v128.bitselect(a, r, f64x2.eq(b, one));
+  r = v128.bitselect(sq, r, f64x2.eq(b, f64x2.splat(2)));
+  r = v128.bitselect(f64x2.mul(sq, a), r, f64x2.eq(b, f64x2.splat(3)));
+  r = v128.bitselect(f64x2.mul(sq, sq), r, f64x2.eq(b, f64x2.splat(4)));
+  r = v128.bitselect(f64x2.div(one, a), r, f64x2.eq(b, f64x2.splat(-1)));
+  r = v128.bitselect(f64x2.div(one, sq), r, f64x2.eq(b, f64x2.splat(-2)));
+  r = v128.bitselect(f64x2.sqrt(a), r, f64x2.eq(b, f64x2.splat(0.5)));
+  const inf = f64x2.splat(Infinity);
+  const plain = v128.and(
+    v128.and(f64x2.gt(a, f64x2.splat(0)), f64x2.lt(a, inf)),
+    f64x2.lt(f64x2.abs(b), inf),
+  );
+  if (!i64x2.all_true(plain)) {
+    if (i64x2.extract_lane(plain, 0) == 0)
+      r = f64x2.replace_lane(r, 0, powScalar(f64x2.extract_lane(a, 0), f64x2.extract_lane(b, 0)));
+    if (i64x2.extract_lane(plain, 1) == 0)
+      r = f64x2.replace_lane(r, 1, powScalar(f64x2.extract_lane(a, 1), f64x2.extract_lane(b, 1)));
+  }
+  return r;
 }
 
-/** a * b + c in float64 lanes (two roundings, as the reference's `a * b + c`). */
+/** a^b of float32 lanes, in float64 and rounded once (powF64). */
 @inline
-function mad(a: v128, b: v128, c: f64): v128 {
-  return f64x2.add(f64x2.mul(a, b), f64x2.splat(c));
+function powF32x4(a: v128, b: v128): v128 {
+  const lo = powF64(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b));
+  return narrow(lo, powF64(promoteHigh(a), promoteHigh(b)));
 }
 
 /**
- * erf of float64 lanes by W. J. Cody's rational approximations, the reference's (cpu/ops.ts erf) op for
- * op: |x| < 0.5 x p(x^2) / q(x^2); below 4 e^(-x^2) p(|x|) / q(|x|); beyond, e^(-x^2) / |x| times
- * (1/sqrt(pi) - z p(z) / q(z)), z = 1 / x^2; the two last give erfc, so erf = ±(1 - r). Every lane runs
- * the three and keeps its own.
+ * out[i] = a[i] op b[i] (bStep 1) or a[i] op b[0] (bStep 0) for i in [i0, i1), in float32: op 0 add,
+ * 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum (a NaN operand gives NaN), IEEE float32 results as the
+ * JavaScript loops give; 6 pow in float64 rounded once, as those loops (C's special cases), equal to them
+ * but where a value sits within a few float64 ulps of a float32 rounding midpoint. `out` may be `a`.
  */
-@inline
-function erfF64(x: v128): v128 {
-  const ax = f64x2.abs(x);
-  const t = f64x2.mul(x, x);
-  let p = mad(f64x2.splat(0.185777706184603153), t, 3.1611237438705656);
-  p = mad(mad(mad(p, t, 113.864154151050156), t, 377.485237685302021), t, 3209.37758913846947);
-  let q = f64x2.add(t, f64x2.splat(23.6012909523441209));
-  q = mad(mad(mad(q, t, 244.024637934444173), t, 1282.61652607737228), t, 2844.23683343917062);
-  const small = f64x2.div(f64x2.mul(x, p), q);
-  const e = expF64(f64x2.neg(f64x2.mul(ax, ax)));
-  let pm = mad(ax, f64x2.splat(2.15311535474403846e-8), 0.564188496988670089);
-  pm = mad(mad(mad(pm, ax, 8.88314979438837594), ax, 66.1191906371416295), ax, 298.635138197400131);
-  pm = mad(mad(mad(pm, ax, 881.95222124176909), ax, 1712.04761263407058), ax, 2051.07837782607147);
-  pm = mad(pm, ax, 1230.33935479799725);
-  let qm = f64x2.add(ax, f64x2.splat(15.7449261107098347));
-  qm = mad(mad(mad(qm, ax, 117.693950891312499), ax, 537.181101862009858), ax, 1621.38957456669019);
-  qm = mad(mad(mad(qm, ax, 3290.79923573345963), ax, 4362.61909014324716), ax, 3439.36767414372164);
-  qm = mad(qm, ax, 1230.33935480374942);
-  const mid = f64x2.div(f64x2.mul(e, pm), qm);
-  const z = f64x2.div(f64x2.splat(1), f64x2.mul(ax, ax));
-  let pl = mad(f64x2.splat(0.0163153871373020978), z, 0.305326634961232344);
-  pl = mad(mad(mad(pl, z, 0.360344899949804439), z, 0.125781726111229246), z, 0.0160837851487422766);
-  pl = mad(pl, z, 6.58749161529837803e-4);
-  let ql = f64x2.add(z, f64x2.splat(2.56852019228982242));
-  ql = mad(mad(mad(ql, z, 1.87295284992346725), z, 0.527905102951428412), z, 0.0605183413124413191);
-  ql = mad(ql, z, 0.00233520497626869185);
-  const large = f64x2.mul(
-    f64x2.div(e, ax),
-    f64x2.sub(f64x2.splat(0.564189583547755073), f64x2.div(f64x2.mul(z, pl), ql)),
-  );
-  const r = v128.bitselect(mid, large, f64x2.lt(ax, f64x2.splat(4)));
-  const one = f64x2.splat(1);
-  const tail = v128.bitselect(f64x2.sub(r, one), f64x2.sub(one, r), f64x2.lt(x, f64x2.splat(0)));
-  return v128.bitselect(small, tail, f64x2.lt(ax, f64x2.splat(0.5)));
-}
-
-/** Unary op `op` (float64 codes 9-16) of float64 lanes. */
-@inline
-function unaryF64(op: i32, x: v128): v128 {
-  const one = f64x2.splat(1);
-  if (op == 9) return f64x2.div(one, f64x2.sqrt(x));
-  if (op == 10) return expF64(x);
-  if (op == 11) return logF64(x);
-  if (op == 12) return f64x2.div(one, f64x2.add(one, expF64(f64x2.neg(x))));
-  if (op == 13) return tanhF64(x);
-  if (op == 15) return erfF64(x);
-  if (op == 16) {
-    // GELU: 0.5 x (1 + erf(x / sqrt(2))), in the reference's op order.
-    const h = f64x2.mul(f64x2.splat(0.5), x);
-    return f64x2.mul(h, f64x2.add(one, erfF64(f64x2.div(x, f64x2.splat(1.4142135623730951)))));
-  }
-  // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), in the reference's op order.
-  const x3 = f64x2.mul(f64x2.mul(f64x2.mul(f64x2.splat(0.044715), x), x), x);
-  const inner = f64x2.mul(f64x2.splat(0.7978845608028654), f64x2.add(x, x3));
-  return f64x2.mul(f64x2.mul(f64x2.splat(0.5), x), f64x2.add(one, tanhF64(inner)));
-}
-
-/** Unary op `op` (codes 0-8) of float32 lanes. */
-@inline
-function unaryF32x4(op: i32, v: v128): v128 {
-  switch (op) {
-    case 0:
-      return f32x4.neg(v);
-    case 1:
-      return f32x4.abs(v);
-    case 2:
-      return f32x4.mul(v, v);
-    case 3:
-      return f32x4.sqrt(v);
-    case 4:
-      return f32x4.div(f32x4.splat(1), v);
-    case 5:
-      return f32x4.floor(v);
-    case 6:
-      return f32x4.ceil(v);
-    case 7:
-      return f32x4.nearest(v);
-    default: {
-      // sign: 1, -1, or 0 for zeros and NaN, as the reference's (x > 0 ? 1 : x < 0 ? -1 : 0)
-      const zero = f32x4.splat(0);
-      const neg = v128.bitselect(f32x4.splat(-1), zero, f32x4.lt(v, zero));
-      return v128.bitselect(f32x4.splat(1), neg, f32x4.gt(v, zero));
-    }
-  }
-}
-
-/** out = op(x) over [i0, i1) (codes above); `out` may be x. */
-export function unaryF32(op: i32, x: usize, out: usize, i0: i32, i1: i32): void {
+export function binaryF32(op: i32, a: usize, b: usize, out: usize, i0: i32, i1: i32, bStep: i32): void {
+  const one = f32x4.splat(load<f32>(b));
   let i = i0;
-  for (; i + 4 <= i1; i += 4) {
-    const o = <usize>i << 2;
-    const v = v128.load(x + o);
-    if (op < 9) v128.store(out + o, unaryF32x4(op, v));
-    else {
-      const lo = unaryF64(op, f64x2.promote_low_f32x4(v));
-      const hi = unaryF64(op, promoteHigh(v));
-      v128.store(out + o, narrow(lo, hi));
+  const v = i1 - 3;
+  // x^2 for a scalar 2 (x.pow(2)): the float32 product, the correctly rounded square as C's pow gives it.
+  if (op == 6 && !bStep && load<f32>(b) == 2) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(a + o);
+      v128.store(out + o, f32x4.mul(x, x));
+    }
+  } else if (op == 0) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.add(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 1) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.sub(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 2) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.mul(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 3) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.div(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 4) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.max(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else if (op == 5) {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.min(v128.load(a + o), bStep ? v128.load(b + o) : one));
+    }
+  } else {
+    for (; i < v; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, powF32x4(v128.load(a + o), bStep ? v128.load(b + o) : one));
     }
   }
-  // The tail through the same vector code, one lane used.
   for (; i < i1; i++) {
     const o = <usize>i << 2;
-    const v = f32x4.splat(load<f32>(x + o));
-    const r = op < 9 ? unaryF32x4(op, v) : f32x4.demote_f64x2_zero(unaryF64(op, f64x2.promote_low_f32x4(v)));
-    store<f32>(out + o, f32x4.extract_lane(r, 0));
+    const x = load<f32>(a + o);
+    const y = load<f32>(bStep ? b + o : b);
+    let r: f32;
+    if (op == 0) r = x + y;
+    else if (op == 1) r = x - y;
+    else if (op == 2) r = x * y;
+    else if (op == 3) r = x / y;
+    else if (op == 4) r = max<f32>(x, y);
+    else if (op == 5) r = min<f32>(x, y);
+    else r = f32x4.extract_lane(powF32x4(f32x4.splat(x), f32x4.splat(y)), 0);
+    store<f32>(out + o, r);
   }
 }

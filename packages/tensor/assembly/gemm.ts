@@ -289,6 +289,25 @@ export function im2col(
 }
 
 /**
+ * im2col for `images` images side by side: image n at x + n * xImage floats, its columns at
+ * col + n * colImage floats. One pool task then owns whole rows of the patch matrix for a block of
+ * channels: on small maps an image's share of a row is a few floats, and tasks split by image would
+ * write into the same cache lines from different threads.
+ */
+export function im2colImages(
+  x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, col: usize, ldcol: i32,
+  images: i32, xImage: i32, colImage: i32,
+): void {
+  for (let n = 0; n < images; n++) {
+    im2col(
+      x + ((<usize>n * <usize>xImage) << 2), C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw,
+      col + ((<usize>n * <usize>colImage) << 2), ldcol,
+    );
+  }
+}
+
+/**
  * Output row width up to which im2col moves elements in plain loops (measured: the 32x32 stem's rows of
  * 16 unfold ~15% faster in the loops than as segments).
  */
@@ -640,42 +659,5 @@ export function sgdStep(
       step = nesterov ? d + momentum * b : b;
     }
     store<f32>(p + o, x - lr * step);
-  }
-}
-
-/**
- * out[i] = a[i] op b[i] (bStep 1) or a[i] op b[0] (bStep 0) for i in [i0, i1), in float32: op 0 add,
- * 1 sub, 2 mul, 3 div. `out` may be `a` (in place). IEEE float32 results, as the JavaScript loops give.
- */
-export function binaryF32(op: i32, a: usize, b: usize, out: usize, i0: i32, i1: i32, bStep: i32): void {
-  const one = f32x4.splat(load<f32>(b));
-  let i = i0;
-  const v = i1 - 3;
-  if (op == 0) {
-    for (; i < v; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.add(v128.load(a + o), bStep ? v128.load(b + o) : one));
-    }
-  } else if (op == 1) {
-    for (; i < v; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.sub(v128.load(a + o), bStep ? v128.load(b + o) : one));
-    }
-  } else if (op == 2) {
-    for (; i < v; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.mul(v128.load(a + o), bStep ? v128.load(b + o) : one));
-    }
-  } else {
-    for (; i < v; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.div(v128.load(a + o), bStep ? v128.load(b + o) : one));
-    }
-  }
-  for (; i < i1; i++) {
-    const o = <usize>i << 2;
-    const x = load<f32>(a + o);
-    const y = load<f32>(bStep ? b + o : b);
-    store<f32>(out + o, op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y);
   }
 }

@@ -174,10 +174,14 @@ const SCALING = [
           const w = randn([cout, cin, k, k], { requiresGrad: true });
           const y = conv2d(x, w, null, opts);
           const g = randn(y.shape);
+          // The gradients are disposed after each call, as batch norm's below: in one synchronous loop
+          // the heap cannot get dropped blocks back, and fresh pages would make this a page-fault figure.
           return () => {
             x.grad = null;
             w.grad = null;
             y.backward(g, { retainGraph: true });
+            x.grad?.dispose();
+            w.grad?.dispose();
           };
         },
       ],

@@ -8,7 +8,13 @@ import asc from 'assemblyscript/asc';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outFile = join(root, 'src/cpu/wasm/kernels.generated.ts');
 // Entry files: every export of each is a kernel export of the module.
-const entries = ['assembly/gemm.ts', 'assembly/norm.ts', 'assembly/pool.ts', 'assembly/elementwise.ts'];
+const entries = [
+  'assembly/gemm.ts',
+  'assembly/norm.ts',
+  'assembly/pool.ts',
+  'assembly/elementwise.ts',
+  'assembly/unary.ts',
+];
 const common = [...entries, '-O3', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--importMemory'];
 const shared = ['--enable', 'threads', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '65536'];
 const relaxed = ['--enable', 'relaxed-simd'];

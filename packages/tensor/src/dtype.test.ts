@@ -86,6 +86,33 @@ describe('float16 and bfloat16 match PyTorch bit for bit', () => {
     const b = x.to('bfloat16');
     expect(bitsOrNaN(Array.from(b.readRawSync()), bf16NaN)).toEqual(bitsOrNaN(fx.bfloat16Bits, bf16NaN));
     expect(differing(b.to('float32').readSync(), fx.bfloat16Values)).toEqual([]);
+    // A view at an offset (decoded straight into the result) and a strided one (the general loop).
+    const n = fx.float16Values.length;
+    const tail = fx.float16Values.slice(3);
+    expect(
+      differing(
+        h
+          .narrow(0, 3, n - 3)
+          .to('float32')
+          .readSync(),
+        tail,
+      ),
+    ).toEqual([]);
+    expect(
+      differing(
+        b
+          .narrow(0, 3, n - 3)
+          .float()
+          .readSync(),
+        fx.bfloat16Values.slice(3),
+      ),
+    ).toEqual([]);
+    const even = fx.float16Values.filter((_, i) => i % 2 === 0);
+    const strided = h
+      .narrow(0, 0, n - (n % 2))
+      .reshape([-1, 2])
+      .select(1, 0);
+    expect(differing(strided.to('float32').readSync(), even.slice(0, strided.numel()))).toEqual([]);
   });
   it('fromTypedArray wraps raw half bits without copying', () => {
     const bits = Uint16Array.from(fx.float16Bits.slice(0, 4));

@@ -9,6 +9,8 @@ import {
   dropout,
   fusedBatchNorm,
   fusedConv2d,
+  layerNorm,
+  linear,
   maxPool2d,
   maxPool2dWithIndices,
   mseLoss,
@@ -33,6 +35,37 @@ describe('functional nn ops check their options', () => {
       /crossEntropy: expected an options object, got string/,
     );
     expect(() => batchNorm(x, null, null, null, null, true)).toThrow(/batchNorm: expected an options object/);
+  });
+
+  it('options given where an optional tensor goes throw, saying where the options go', () => {
+    expect(() => conv2d(x, w, { stride: 2 })).toThrow(
+      'conv2d: expected bias (argument 3) to be a Tensor or null, got an object with keys {stride}; options go fourth: conv2d(x, weight, null, { stride, padding, dilation, groups })',
+    );
+    expect(() => batchNorm(x, null, null, { training: true })).toThrow(
+      'batchNorm: expected weight (argument 4) to be a Tensor or null, got an object with keys {training}; options go sixth: batchNorm(x, runningMean, runningVar, weight, bias, { training, momentum, eps })',
+    );
+    expect(() => fusedBatchNorm(x, { training: true })).toThrow(
+      /fusedBatchNorm: expected runningMean \(argument 2\) to be a Tensor or null, got an object with keys \{training\}; options go sixth/,
+    );
+    expect(() => layerNorm(x, [8], { eps: 1e-3 })).toThrow(
+      'layerNorm: expected weight (argument 3) to be a Tensor or null, got an object with keys {eps}; eps goes fifth, as a number: layerNorm(x, normalizedShape, weight, bias, eps)',
+    );
+    expect(() => linear(logits, randn(4, 5), { bias: false })).toThrow(
+      'linear: expected bias (argument 3) to be a Tensor or null, got an object with keys {bias}; linear takes no options: linear(x, weight, bias)',
+    );
+    // Neither a tensor nor options: named as what it is.
+    expect(() => conv2d(x, w, [0, 0, 0, 0])).toThrow(
+      'conv2d: expected bias (argument 3) to be a Tensor or null, got Array; pass a Tensor, or null for none',
+    );
+    // The tensors themselves still work in those places (against the composed ops).
+    const b = randn(4);
+    expect(
+      conv2d(x, w, b)
+        .sub(conv2d(x, w).add(b.reshape([1, 4, 1, 1])))
+        .abs()
+        .max()
+        .itemSync(),
+    ).toBeLessThan(1e-5);
   });
 
   it('snake_case names point at the camelCase option', () => {

@@ -48,9 +48,12 @@ export function numeric(v: View): ArrayLike<number> {
   return a;
 }
 
+/** A CPU backend as its kernels see it: where new arrays come from (JavaScript memory, or the heap). */
+export type ArrayAllocator = Backend & { allocArray(dtype: DType, n: number, zero?: boolean): TypedArray };
+
 /** Output buffer in a computable format, then converted to storage format by `finish`. */
 export function output(
-  backend: Backend & { allocArray(dtype: DType, n: number): TypedArray },
+  backend: ArrayAllocator,
   dtype: DType,
   n: number,
 ): { out: TypedArray; finish: () => CpuStorage } {
@@ -70,6 +73,13 @@ export function needsCast(dtype: DType): boolean {
 
 export function offsets(v: Layout): Int32Array {
   return offsetsOf(v.shape, v.strides, v.offset);
+}
+
+/** A zeroed array of the same float type as `like`, from `backend` where it is float32. */
+export function floatsLike(backend: ArrayAllocator, like: FloatArray, n: number): FloatArray {
+  return like instanceof Float64Array
+    ? new Float64Array(n)
+    : (backend.allocArray('float32', n) as Float32Array);
 }
 
 /** The storage of a float32 or float64 operand; other dtypes are refused with the op's name. */

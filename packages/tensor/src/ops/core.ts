@@ -70,6 +70,26 @@ export function typeName(x: unknown): string {
   return typeof x;
 }
 
+/**
+ * Checks an optional tensor argument (a Tensor, null or undefined). Anything else throws naming the
+ * argument and what came; a plain object (the options, given one place too early) gets `hint`, which
+ * shows where they go.
+ */
+export function checkOptionalTensor(
+  where: string,
+  name: string,
+  position: number,
+  v: unknown,
+  hint: string,
+): void {
+  if (v === null || v === undefined || v instanceof Tensor) return;
+  const plain = typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  const got = plain ? `an object with keys {${Object.keys(v as object).join(', ')}}` : typeName(v);
+  throw new Error(
+    `${where}: expected ${name} (argument ${position}) to be a Tensor or null, got ${got}; ${plain ? hint : 'pass a Tensor, or null for none'}`,
+  );
+}
+
 /** Output shape of an elementwise op on two tensors. */
 export function broadcastOf(a: Tensor, b: Tensor, op: string): number[] {
   return broadcastShapes(a.shape, b.shape, op);

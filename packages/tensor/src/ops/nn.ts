@@ -8,7 +8,7 @@ import type { Generator } from '../random.js';
 import { findKernel } from '../registry.js';
 import { fmtShape, normDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { backendOf, requireFloat, wrap } from './core.js';
+import { backendOf, checkOptionalTensor, requireFloat, wrap } from './core.js';
 import { cast, randomLike, where } from './elementwise.js';
 import { gather } from './indexing.js';
 import { sum } from './reduce.js';
@@ -122,6 +122,13 @@ export function conv2d(
   bias: Tensor | null = null,
   opts: Conv2dOptions = {},
 ): Tensor {
+  checkOptionalTensor(
+    'conv2d',
+    'bias',
+    3,
+    bias,
+    'options go fourth: conv2d(x, weight, null, { stride, padding, dilation, groups })',
+  );
   checkOptions('conv2d', opts, CONV_KEYS);
   if (autocastActive()) return autocastCall('lower', conv2d, [x, weight, bias, opts]);
   if (x.ndim === 3) return conv2d(x.unsqueeze(0), weight, bias, opts).squeeze(0);
@@ -587,6 +594,7 @@ export function binaryCrossEntropyWithLogits(
 
 /** y = x W^T + b. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  checkOptionalTensor('linear', 'bias', 3, bias, 'linear takes no options: linear(x, weight, bias)');
   if (autocastActive()) return autocastCall('lower', linear, [x, weight, bias]);
   if (x.shape[x.ndim - 1] !== weight.shape[1]) {
     throw new Error(

@@ -8,7 +8,7 @@ import { checkOptions } from '../options.js';
 import { batchNormStatsDtype, type FastKernels, findKernel } from '../registry.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { backendOf, wrap } from './core.js';
+import { backendOf, checkOptionalTensor, wrap } from './core.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -28,6 +28,7 @@ export function batchNorm(
   bias: Tensor | null = null,
   opts: BatchNormOptions = {},
 ): Tensor {
+  checkNormTensors('batchNorm', [runningMean, runningVar, weight, bias]);
   checkOptions('batchNorm', opts, ['training', 'momentum', 'eps']);
   return batchNormImpl(x, runningMean, runningVar, weight, bias, opts, null, false);
 }
@@ -53,6 +54,7 @@ export function fusedBatchNorm(
   bias: Tensor | null = null,
   opts: FusedBatchNormOptions = {},
 ): Tensor {
+  checkNormTensors('fusedBatchNorm', [runningMean, runningVar, weight, bias]);
   checkOptions('fusedBatchNorm', opts, ['training', 'momentum', 'eps', 'residual', 'relu']);
   const residual = opts.residual ?? null;
   if (residual && residual.shape.join() !== x.shape.join()) {
@@ -262,6 +264,13 @@ function batchNormImpl(
   return y;
 }
 
+/** Checks batch norm's four optional tensors (arguments 2-5) before its options (argument 6). */
+function checkNormTensors(where: string, tensors: unknown[]): void {
+  const names = ['runningMean', 'runningVar', 'weight', 'bias'];
+  const usage = `options go sixth: ${where}(x, runningMean, runningVar, weight, bias, { training, momentum, eps })`;
+  for (const [i, t] of tensors.entries()) checkOptionalTensor(where, names[i], i + 2, t, usage);
+}
+
 /** Layer normalisation over the trailing `normalizedShape` dims (biased variance). */
 export function layerNorm(
   x: Tensor,
@@ -270,6 +279,9 @@ export function layerNorm(
   bias: Tensor | null = null,
   eps = 1e-5,
 ): Tensor {
+  const hint = 'eps goes fifth, as a number: layerNorm(x, normalizedShape, weight, bias, eps)';
+  checkOptionalTensor('layerNorm', 'weight', 3, weight, hint);
+  checkOptionalTensor('layerNorm', 'bias', 4, bias, hint);
   if (autocastActive()) return autocastCall('float32', layerNorm, [x, normalizedShape, weight, bias, eps]);
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);

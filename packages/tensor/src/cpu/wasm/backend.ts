@@ -134,7 +134,7 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     );
   }
 
-  /** float32 add/sub/mul/div over contiguous runs in the heap: SIMD on the pool (see elementwise.ts). */
+  /** float32 add/sub/mul/div/maximum/minimum/pow over contiguous runs in the heap: SIMD on the pool. */
   override binary(op: BinaryOp, a: View, b: View, outDtype: DType): Storage {
     const heap = cpuHeap();
     const k = outDtype === 'float32' ? heapBinary(heap, op, a, b) : null;

@@ -6,7 +6,14 @@
 import type { Conv2dParams } from '../../backend.js';
 import { type Frame, withFrame } from './heap.js';
 import { gemmScratch } from './kernels.js';
-import { getNumThreads, parallelCalls, parallelSgemm } from './threads.js';
+import {
+  blockRanges,
+  getNumThreads,
+  parallelCalls,
+  parallelSgemm,
+  parallelSgemmBatch,
+  SMALL_PASS_FLOATS,
+} from './threads.js';
 
 /** Upper bound on the patch matrix, in floats (16 MB), which sets how many images go in one chunk. */
 const MAX_COL_FLOATS = 4 << 20;
@@ -15,9 +22,28 @@ const MAX_COL_FLOATS = 4 << 20;
  * Output positions per image from which the forward convolution and the weight gradient (groups 1)
  * skip the patch matrix: they unfold blocks of positions into per-task scratch and multiply them
  * there (convColumns, convWeightTaps), reading and writing the batch-major tensors in place (no
- * regroup pass). Wide maps, as the stem's 112x112: a 28x28 forward measured slower that way.
+ * regroup pass). Wide maps, as the stem's 112x112.
  */
 const DIRECT_MIN_P = 4096;
+
+/**
+ * Both also take that path on smaller maps (from 256 positions) when the weight matrix is at most this
+ * many floats (512 KB, so it stays in L2 while every block of positions meets it) and at least 128
+ * deep. Measured on 2 threads: the stem's forward at 32x32 and 64x64 input 15-25% faster, ResNet's
+ * layer2.0.conv1 (3x3/2, 64 -> 128) at 224 11% faster forward and 13% faster weight gradient;
+ * layer3.0.conv1 (a 1.2 MB weight) and the 1x1/2 downsamples (64 deep) 7-25% slower forward, and 64
+ * positions (8x8 maps) no faster, so they keep the patch matrix.
+ */
+const DIRECT_MAX_WEIGHT = 1 << 17;
+
+/**
+ * Whether the forward convolution and the weight gradient unfold blocks of positions into per-task
+ * scratch (convColumns, convWeightTaps) instead of a patch matrix.
+ */
+function blockedUnfold(g: Geometry): boolean {
+  if (g.G !== 1) return false;
+  return g.P >= DIRECT_MIN_P || (g.P >= 256 && g.Kc >= 128 && g.O * g.Kc <= DIRECT_MAX_WEIGHT);
+}
 
 interface Geometry {
   N: number;
@@ -85,23 +111,62 @@ function shapeArgs(g: Geometry, p: Conv2dParams): number[] {
   ];
 }
 
+/** One GEMM scratch area per thread (thread i's at sp + i * stride bytes), for one call. */
+function gemmArea(f: Frame): { sp: number; stride: number } {
+  const scratch = gemmScratch();
+  const [sp] = f.region([scratch * getNumThreads()]);
+  return { sp, stride: Math.ceil(scratch / 16) * 64 };
+}
+
 /** The chunk buffers and one GEMM scratch area per thread, for one call. */
 function layout(f: Frame, g: Geometry) {
-  const scratch = gemmScratch();
   const chunkCols = g.nb * g.P;
   // Two chunk buffers: the patch matrix [Kc, nb*P] and a rows-major block [max(Og), nb*P].
-  const [cp, rp, sp] = f.region([g.Kc * chunkCols, g.Og * chunkCols, scratch * getNumThreads()]);
-  return { k: f.heap.kernels, cp, rp, sp, stride: Math.ceil(scratch / 16) * 64 };
+  const [cp, rp] = f.region([g.Kc * chunkCols, g.Og * chunkCols]);
+  return { k: f.heap.kernels, cp, rp, ...gemmArea(f) };
+}
+
+/**
+ * Output positions per image from which a pointwise convolution (1x1, stride 1, no padding, groups 1)
+ * multiplies each image in place: the image [C, P] is already the GEMM's operand, so there is no patch
+ * matrix and no regroup pass. Below it, a chunk of images side by side makes one wider GEMM.
+ */
+const POINTWISE_MIN_P = 64;
+
+/**
+ * A pointwise convolution's products, every image one product of a single pool job: out[n] [O, P] =
+ * W [O, C] x src[n] [C, P], or with `transposed` the input gradient out[n] [C, P] = W^T x src[n] [O, P].
+ */
+function pointwiseImages(
+  f: Frame,
+  g: Geometry,
+  src: number,
+  wp: number,
+  wm: WeightMatrix,
+  transposed: boolean,
+  out: number,
+): void {
+  const { sp, stride } = gemmArea(f);
+  const [rows, inner, rs, cs] = transposed ? [g.C, g.O, wm.col, wm.row] : [g.O, g.C, wm.row, wm.col];
+  const strides = [0, inner * g.P, rows * g.P] as const;
+  const k = f.heap.kernels;
+  parallelSgemmBatch(k, g.N, strides, rows, g.P, inner, wp, rs, cs, src, g.P, 1, out, g.P, 0, sp, stride);
+}
+
+function pointwise(g: Geometry, p: Conv2dParams): boolean {
+  return (
+    g.G === 1 &&
+    g.KH === 1 &&
+    g.KW === 1 &&
+    g.P >= POINTWISE_MIN_P &&
+    p.stride[0] === 1 &&
+    p.stride[1] === 1 &&
+    p.padding[0] === 0 &&
+    p.padding[1] === 0
+  );
 }
 
 type Layout = ReturnType<typeof layout>;
-
-/**
- * Floats below which a data-movement or elementwise pass over a convolution's output (regroup, the
- * epilogue) runs as one call on the calling thread: waking the pool costs more (measured ~20-35 us per
- * job on 2 threads, against ~20 us to regroup 80 KB).
- */
-const SMALL_PASS_FLOATS = 1 << 15;
 
 /** regroup (see assembly/gemm.ts) over row blocks on the pool: rows are channels, disjoint per task. */
 function parallelRegroup(
@@ -114,19 +179,15 @@ function parallelRegroup(
   batchRows: number,
   toBatchMajor: number,
 ): void {
-  const rb = rows * N * P < SMALL_PASS_FLOATS ? rows : Math.max(1, Math.ceil(rows / (4 * getNumThreads())));
-  const tasks: number[][] = [];
-  for (let r0 = 0; r0 < rows; r0 += rb) {
-    tasks.push([
-      rowsMajor + r0 * N * P * 4,
-      batchMajor + r0 * P * 4,
-      Math.min(rb, rows - r0),
-      N,
-      P,
-      batchRows,
-      toBatchMajor,
-    ]);
-  }
+  const tasks = blockRanges(rows, rows * N * P).map(([r0, r1]) => [
+    rowsMajor + r0 * N * P * 4,
+    batchMajor + r0 * P * 4,
+    r1 - r0,
+    N,
+    P,
+    batchRows,
+    toBatchMajor,
+  ]);
   parallelCalls(m.k, 'regroup', tasks);
 }
 
@@ -166,6 +227,14 @@ function foldTasks(
   return tasks;
 }
 
+/**
+ * Output positions per image below which the patch matrix is unfolded by channel blocks across all the
+ * chunk's images rather than by image: an image's share of a row is then under a 64-byte cache line,
+ * and per-image tasks on different threads would write the same lines (measured: ResNet-18's 2x2 maps
+ * at batch 20 unfolded ~4x slower on 2 threads that way than the GEMM that follows).
+ */
+const SHARED_LINE_P = 16;
+
 /** Unfolds images [n0, n0 + nb) of group gi side by side into the patch matrix at `col`. */
 function unfoldChunk(
   m: Layout,
@@ -177,7 +246,28 @@ function unfoldChunk(
   nb: number,
   gi: number,
 ): void {
-  parallelCalls(m.k, 'im2col', foldTasks(g, args, x, col, n0, nb, gi));
+  if (g.P >= SHARED_LINE_P || nb === 1) {
+    parallelCalls(m.k, 'im2col', foldTasks(g, args, x, col, n0, nb, gi));
+    return;
+  }
+  // One task per block of channels: rows (c, i, j) of every image, so no two tasks share a row.
+  const cb = Math.max(1, Math.ceil(g.Cg / (4 * getNumThreads())));
+  const ldcol = nb * g.P;
+  const tasks: number[][] = [];
+  for (let c0 = 0; c0 < g.Cg; c0 += cb) {
+    const a = [...args];
+    a[0] = Math.min(cb, g.Cg - c0);
+    tasks.push([
+      x + (n0 * g.C + gi * g.Cg + c0) * g.H * g.W * 4,
+      ...a,
+      col + c0 * g.KH * g.KW * ldcol * 4,
+      ldcol,
+      nb,
+      g.C * g.H * g.W,
+      g.P,
+    ]);
+  }
+  parallelCalls(m.k, 'im2colImages', tasks);
 }
 
 /** Per-output-channel affine, residual and ReLU applied to a convolution's output in the same call. */
@@ -303,7 +393,15 @@ export function wasmConv2d(
   const xLen = g.N * g.C * g.H * g.W;
   const oLen = g.N * g.O * g.P;
   return withFrame((f) => {
-    if (g.G === 1 && g.P >= DIRECT_MIN_P) {
+    if (pointwise(g, p)) {
+      const xp = f.input(x, xOff, xLen);
+      const wp = f.input(w, wOff, span(g, wm));
+      const o = f.output(oLen);
+      pointwiseImages(f, g, xp, wp, wm, false, o.ptr);
+      if (ep) applyEpilogue(f, o.ptr, g.N, g.O, g.P, ep);
+      return f.result(o, oLen);
+    }
+    if (blockedUnfold(g)) {
       const xp = f.input(x, xOff, xLen);
       const wp = f.input(w, wOff, span(g, wm));
       const o = f.output(oLen);
@@ -364,6 +462,13 @@ export function wasmConv2dBackwardInput(
   const gLen = g.N * g.O * g.P;
   const xLen = g.N * g.C * g.H * g.W;
   return withFrame((f) => {
+    if (pointwise(g, p)) {
+      const gp = f.input(gOut, gOff, gLen);
+      const wp = f.input(w, wOff, span(g, wm));
+      const o = f.output(xLen);
+      pointwiseImages(f, g, gp, wp, wm, true, o.ptr);
+      return f.result(o, xLen);
+    }
     const m = layout(f, g);
     const { cp, rp, sp } = m;
     const gp = f.input(gOut, gOff, gLen);
@@ -424,7 +529,22 @@ export function wasmConv2dBackwardWeight(
   const gLen = g.N * g.O * g.P;
   const wLen = g.O * g.Kc;
   return withFrame((f) => {
-    if (g.G === 1 && g.P >= DIRECT_MIN_P) {
+    if (pointwise(g, p) && g.N > 0) {
+      const xp = f.input(x, xOff, xLen);
+      const gp = f.input(gOut, gOff, gLen);
+      const o = f.output(wLen);
+      const { sp, stride } = gemmArea(f);
+      // gradW [O, C] = sum over n of gradOut[n] [O, P] x x[n]^T [P, C]: image 0 written, the rest
+      // added in order, so the sums run in the same order for any thread count.
+      const k = f.heap.kernels;
+      for (let n = 0; n < g.N; n++) {
+        const gn = gp + n * g.O * g.P * 4;
+        const xn = xp + n * g.C * g.P * 4;
+        parallelSgemm(k, g.O, g.C, g.P, gn, g.P, 1, xn, 1, g.P, o.ptr, g.C, n > 0 ? 1 : 0, sp, stride);
+      }
+      return f.result(o, wLen);
+    }
+    if (blockedUnfold(g)) {
       const xp = f.input(x, xOff, xLen);
       const gp = f.input(gOut, gOff, gLen);
       const o = f.output(wLen, true);

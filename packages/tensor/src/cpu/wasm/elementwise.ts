@@ -1,6 +1,6 @@
 // Elementwise float32 arithmetic in WebAssembly SIMD on the thread pool, for operands that are one
-// contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, optimizer updates
-// composed from tensor ops. Other layouts take the reference backend's loops.
+// contiguous run each (same shape, or a broadcast scalar): `a + b`, `grad.add_(g)`, `x.pow(2)`,
+// `clamp`, optimizer updates composed from tensor ops. Other layouts take the reference backend's loops.
 
 import type { AdamStepOptions, BinaryOp, ReduceOp, SgdStepOptions, UnaryOp, View } from '../../backend.js';
 import { isContiguousLayout, numelOf } from '../../shape.js';
@@ -12,8 +12,19 @@ import { getNumThreads, parallelCalls } from './threads.js';
 
 type K = NonNullable<ReturnType<typeof wasmKernels>>;
 
-/** Kernel codes of the ops `binaryF32` runs (assembly/gemm.ts). */
-export const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
+/**
+ * Kernel codes of the ops `binaryF32` runs (assembly/elementwise.ts): IEEE float32 arithmetic for the
+ * first six, pow in float64 rounded once with C's special cases, as the reference loops.
+ */
+export const BINARY_CODES: Partial<Record<BinaryOp, number>> = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  pow: 6,
+};
 
 /** Below this many elements the JavaScript loop is as fast as a kernel call. */
 export const MIN_ELEMENTWISE = 1 << 14;
@@ -88,9 +99,9 @@ export function heapRun(heap: Heap, v: View): number | null {
 }
 
 /**
- * Kernel codes of the float32 unary ops `unaryF32` runs (assembly/elementwise.ts): exact for the first
- * nine, float64 arithmetic rounded once for rsqrt, exp, log, sigmoid, tanh, erf and both GELUs,
- * as the reference loops.
+ * Kernel codes of the float32 unary ops `unaryF32` runs (assembly/unary.ts): exact for the first nine,
+ * float64 arithmetic rounded once for the rest (rsqrt, exp, log, sigmoid, tanh, erf, both GELUs,
+ * expm1, log1p, exp2, log2, sinh, cosh, atan, sin, cos, tan, asin, acos), as the reference loops.
  */
 export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   neg: 0,
@@ -110,6 +121,18 @@ export const UNARY_CODES: Partial<Record<UnaryOp, number>> = {
   geluTanh: 14,
   erf: 15,
   gelu: 16,
+  expm1: 17,
+  log1p: 18,
+  exp2: 19,
+  log2: 20,
+  sinh: 21,
+  cosh: 22,
+  atan: 23,
+  sin: 24,
+  cos: 25,
+  tan: 26,
+  asin: 27,
+  acos: 28,
 };
 
 /** out = op(x) over `n` floats at heap byte addresses (op a UNARY_CODES code), split over the pool. */

@@ -65,6 +65,8 @@ describe('fusedConv2d', () => {
     { x: [2, 16, 13, 11], w: [24, 16, 3, 3], o: { padding: 1 } },
     { x: [3, 8, 20, 20], w: [18, 8, 3, 3], o: { stride: 2, padding: 1 } },
     { x: [4, 32, 7, 7], w: [64, 32, 1, 1], o: {} },
+    // 1x1 over >= 64 positions: each image multiplied in place (pointwise), the epilogue after.
+    { x: [3, 40, 9, 11], w: [24, 40, 1, 1], o: {} },
     { x: [1, 3, 33, 33], w: [16, 3, 7, 7], o: { stride: 2, padding: 3 } },
     { x: [4, 32, 12, 12], w: [32, 8, 3, 3], o: { padding: 1, groups: 4 } },
     // Large enough for the Winograd path (useWinograd), whose error is a few 1e-6 of the largest output.

@@ -1,6 +1,7 @@
 // Loads the WebAssembly SIMD kernels into one memory the host owns. Where SharedArrayBuffer exists the
 // memory is shared, so worker threads (threads.ts) can run the same kernels on the same data.
-// Compiled synchronously: the modules are ~2.5 KB, under browsers' main-thread limit for sync compiles.
+// Compiled synchronously: each build of the module is ~80 KB (Chrome dropped its 4 KB main-thread limit on
+// synchronous compiles in version 114; V8 compiles the functions lazily).
 
 import {
   KERNELS_RELAXED_SHARED_WASM_BASE64,
@@ -47,6 +48,8 @@ export interface KernelExports {
   ): void;
   /** x, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, col, ldcol */
   im2col(...args: number[]): void;
+  /** im2col's arguments, then images, xImage, colImage: several images in one task (floats apart) */
+  im2colImages(...args: number[]): void;
   /** Forward convolution in blocks of columns, unfolded and multiplied in one pass (see conv.ts). */
   convColumns(...args: number[]): void;
   /** Weight gradient of a range of taps over every image, unfolded block by block (see conv.ts). */
@@ -65,9 +68,9 @@ export interface KernelExports {
   adamStep(...args: number[]): void;
   /** op, x, R1, K, R2, a0, a1, k0, k1, out, wide: sum/max/min of [A, R1, K, R2] over r1, r2 */
   reduceF32(...args: number[]): void;
-  /** op, x, out, i0, i1: out = op(x) over [i0, i1) (codes in elementwise.ts UNARY_CODES) */
+  /** op, x, out, i0, i1: out = op(x) over [i0, i1) (assembly/unary.ts; codes in elementwise.ts UNARY_CODES) */
   unaryF32(...args: number[]): void;
-  /** op, a, b, out, i0, i1, bStep: out = a op b over [i0, i1) (op 0 add, 1 sub, 2 mul, 3 div) */
+  /** op, a, b, out, i0, i1, bStep: out = a op b over [i0, i1) (codes in elementwise.ts BINARY_CODES) */
   binaryF32(...args: number[]): void;
   /** Winograd input transform (see assembly/winograd.ts and winograd.ts). */
   winoInput(...args: number[]): void;

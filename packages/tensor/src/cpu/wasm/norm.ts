@@ -7,18 +7,9 @@
 
 import { withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
-import { planeRanges } from './pool.js';
-import { getNumThreads, parallelCalls } from './threads.js';
+import { blockRanges, parallelCalls } from './threads.js';
 
 type K = NonNullable<ReturnType<typeof wasmKernels>>;
-
-/** Channel-range tasks [c0, c1) for the per-channel kernels: a few per thread. */
-function channelRanges(C: number): [number, number][] {
-  const step = Math.max(1, Math.ceil(C / (4 * getNumThreads())));
-  const out: [number, number][] = [];
-  for (let c = 0; c < C; c += step) out.push([c, Math.min(C, c + step)]);
-  return out;
-}
 
 function f64s(k: K, ptr: number, n: number): Float64Array {
   return new Float64Array(k.memory.buffer, ptr, n);
@@ -53,7 +44,7 @@ export function wasmBatchNormForward(
     parallelCalls(
       k,
       'bnStats',
-      channelRanges(C).map(([c0, c1]) => [xp, N, C, S, c0, c1, fp]),
+      blockRanges(C, n).map(([c0, c1]) => [xp, N, C, S, c0, c1, fp]),
     );
     // Per channel: shift, sum and sum of squares about the shift (float64).
     const st = f64s(k, fp, 3 * C);
@@ -82,7 +73,7 @@ export function wasmBatchNormForward(
     parallelCalls(
       k,
       'bnApply',
-      planeRanges(N * C).map(([p0, p1]) => [xp, o.ptr, C, S, p0, p1, sp, tp, rp, relu ? 1 : 0]),
+      blockRanges(N * C, n).map(([p0, p1]) => [xp, o.ptr, C, S, p0, p1, sp, tp, rp, relu ? 1 : 0]),
     );
     return { out: f.result(o, n), mean, variance, invstd };
   });
@@ -120,7 +111,7 @@ export function wasmBatchNormBackward(
     parallelCalls(
       k,
       'bnGradSums',
-      channelRanges(C).map(([c0, c1]) => [gp, xp, yp, N, C, S, c0, c1, mp, sp]),
+      blockRanges(C, n).map(([c0, c1]) => [gp, xp, yp, N, C, S, c0, c1, mp, sp]),
     );
     const sums = f64s(k, sp, 2 * C);
     const gw = f.heap.float32(C);
@@ -152,7 +143,7 @@ export function wasmBatchNormBackward(
       parallelCalls(
         k,
         'bnGradInput',
-        planeRanges(N * C).map(([p0, p1]) => [
+        blockRanges(N * C, n).map(([p0, p1]) => [
           gp,
           xp,
           yp,

@@ -4,15 +4,7 @@
 
 import type { Pool2dParams } from '../../backend.js';
 import { withFrame } from './heap.js';
-import { getNumThreads, parallelCalls } from './threads.js';
-
-/** Plane ranges [p0, p1) for the pool: a few per thread. */
-export function planeRanges(planes: number): [number, number][] {
-  const step = Math.max(1, Math.ceil(planes / (4 * getNumThreads())));
-  const out: [number, number][] = [];
-  for (let p = 0; p < planes; p += step) out.push([p, Math.min(planes, p + step)]);
-  return out;
-}
+import { blockRanges, parallelCalls } from './threads.js';
 
 /**
  * Values and, when asked, in-plane indices (PyTorch's int64, held in float64); null where WebAssembly
@@ -41,7 +33,7 @@ export function wasmMaxPool2d(
     parallelCalls(
       k,
       'maxPoolF64',
-      planeRanges(planes).map(([p0, p1]) => [
+      blockRanges(planes, planes * H * W).map(([p0, p1]) => [
         xp + p0 * H * W * 4,
         p1 - p0,
         H,
@@ -79,7 +71,7 @@ export function wasmMaxPool2dBackward(
     parallelCalls(
       k,
       'maxPoolBackward',
-      planeRanges(planes).map(([p0, p1]) => [gp, ip, HW, P, p0, p1, out.ptr]),
+      blockRanges(planes, n).map(([p0, p1]) => [gp, ip, HW, P, p0, p1, out.ptr]),
     );
     return f.result(out, n);
   });

@@ -1,6 +1,8 @@
 // float32 unary ops in WebAssembly SIMD on the pool (unaryF32) against the reference backend's loops:
-// the exact ops bit for bit, rsqrt/exp/log/sigmoid/tanh/geluTanh within one float32 ulp (float64 arithmetic rounded
-// once on both sides); special values (zeros, subnormals, overflow, infinities, NaN); 2 threads = 1.
+// the exact ops bit for bit, the float64-then-round ops within one float32 ulp (float64 arithmetic rounded
+// once on both sides, differences counted); special values (zeros, subnormals, overflow, infinities,
+// NaN); for the ops added with the trigonometric family also large arguments up to 3.4e38 and the
+// floats nearest multiples of pi/2; 2 threads = 1.
 import { describe, expect, it } from 'vitest';
 import { setNumThreads, type Tensor, tensor } from '../../index.js';
 import { on, reference, wasm } from '../../test-utils/backends.js';
@@ -32,6 +34,19 @@ const SPECIAL = [
   -1e-7,
   100,
   8388607.5,
+  127.99,
+  128,
+  -126,
+  -149,
+  1e6,
+  -1e6,
+  1000001,
+  Math.PI / 2,
+  Math.PI,
+  0.99999994,
+  -0.99999994,
+  2 ** -28,
+  -(2 ** -29),
   Number.POSITIVE_INFINITY,
   Number.NEGATIVE_INFINITY,
   Number.NaN,
@@ -51,6 +66,32 @@ function inputs(): Float32Array {
   return data;
 }
 
+/**
+ * For the ops added with the trigonometric family, beside inputs(): 20,000 floats of magnitude 1e3 to
+ * 3.4e38 of both signs (past the kernel's lane reduction at 1e6 too) and the floats next to k pi/2 for
+ * k up to 640,000, where the reduction cancels most.
+ */
+function wideInputs(): Float32Array {
+  const out: number[] = [...inputs()];
+  let s = 54321;
+  const rand = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  for (let i = 0; i < 20000; i++) out.push((rand() < 0.5 ? -1 : 1) * 10 ** (3 + rand() * 35.5));
+  const f = new Float32Array(1);
+  const bits = new Uint32Array(f.buffer);
+  for (let k = 1; k <= 640000; k += 97) {
+    f[0] = (k * Math.PI) / 2;
+    const b = bits[0];
+    for (const d of [-1, 0, 1]) {
+      bits[0] = b + d;
+      out.push(f[0], -f[0]);
+    }
+  }
+  return new Float32Array(out);
+}
+
 /** The float32 spacing at |v|. */
 function ulp(v: number): number {
   const f = new Float32Array([Math.abs(v)]);
@@ -61,15 +102,32 @@ function ulp(v: number): number {
 
 const EXACT = ['neg', 'abs', 'square', 'sqrt', 'reciprocal', 'floor', 'ceil', 'round', 'sign'] as const;
 const ROUNDED = ['rsqrt', 'exp', 'log', 'sigmoid', 'tanh', 'geluTanh', 'erf', 'gelu'] as const;
+/** Float64-then-round ops tested over wideInputs(). */
+const WIDE = [
+  'expm1',
+  'log1p',
+  'exp2',
+  'log2',
+  'sinh',
+  'cosh',
+  'atan',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+] as const;
+const ALL = [...EXACT, ...ROUNDED, ...WIDE];
+const isRounded = (op: string) => !(EXACT as readonly string[]).includes(op);
 
 describe('WebAssembly unary ops', () => {
   it('covers every op the kernel has a code for', () => {
-    expect(Object.keys(UNARY_CODES).sort()).toEqual([...EXACT, ...ROUNDED].sort());
+    expect(Object.keys(UNARY_CODES).sort()).toEqual([...ALL].sort());
   });
 
-  for (const op of [...EXACT, ...ROUNDED]) {
-    it(`${op}: the reference loop's values${(EXACT as readonly string[]).includes(op) ? ' bit for bit' : ' within one ulp'}; 2 threads equal 1`, () => {
-      const x0 = inputs();
+  for (const op of ALL) {
+    it(`${op}: the reference loop's values${isRounded(op) ? ' within one ulp' : ' bit for bit'}; 2 threads equal 1`, () => {
+      const x0 = (WIDE as readonly string[]).includes(op) ? wideInputs() : inputs();
       const x = tensor(x0);
       const apply = (t: Tensor) =>
         (op === 'geluTanh'
@@ -94,7 +152,7 @@ describe('WebAssembly unary ops', () => {
         // rounding midpoint).
         // geluTanh's 1 + tanh(u) cancels for large negative x on both sides (the reference is no more
         // accurate there): an error of a few float64 ulps of 1, times |x|, is allowed beside the ulp.
-        expect(ROUNDED as readonly string[]).toContain(op);
+        expect(isRounded(op)).toBe(true);
         const slack = op === 'geluTanh' ? 1e-15 * Math.abs(x0[i]) : 0;
         expect(Math.abs(one[i] - ref[i])).toBeLessThanOrEqual(ulp(ref[i]) + slack);
       }

@@ -58,6 +58,9 @@ describe('wasm kernels', () => {
     ['3x3 pad 1', [2, 16, 12, 12], [40, 16, 3, 3], { padding: 1 }],
     ['7x7 stride 2', [1, 3, 20, 20], [64, 3, 7, 7], { stride: 2, padding: 3 }],
     ['1x1 stride 2', [2, 32, 10, 10], [64, 32, 1, 1], { stride: 2 }],
+    // 1x1 stride 1 over >= 64 positions (pointwise): per-image products, no patch matrix or col2im.
+    ['1x1 stride 1 (pointwise)', [4, 24, 9, 10], [40, 24, 1, 1], {}],
+    ['1x1 stride 1 (pointwise), channels not multiples of 4', [4, 37, 9, 9], [43, 37, 1, 1], {}],
     ['dilated grouped', [1, 16, 14, 14], [64, 8, 3, 3], { padding: 2, dilation: 2, groups: 2 }],
     ['odd sizes', [3, 13, 11, 9], [33, 13, 3, 3], { padding: 1 }],
     // Maps smaller than the kernel's reach: taps that read only padding are skipped (conv-taps.ts).
@@ -147,14 +150,18 @@ describe('wasm kernels', () => {
     for (const [i, r] of one.entries()) expect(Array.from(two[i])).toEqual(Array.from(r));
   });
 
-  it('two threads give bit-identical strided and small-map convolutions (unfolded in blocks, or a patch matrix)', () => {
+  it('two threads give bit-identical strided, small-map and pointwise convolutions', () => {
     manualSeed(4);
     const shapes: [number[], number[], { stride: number; padding: number }][] = [
       [[2, 3, 131, 129], [24, 3, 7, 7], { stride: 2, padding: 3 }],
+      // 400 positions, a small weight matrix: the forward unfolds blocks too (columnsForward).
+      [[4, 3, 40, 40], [32, 3, 7, 7], { stride: 2, padding: 3 }],
       [[3, 16, 23, 37], [32, 16, 3, 3], { stride: 2, padding: 1 }],
       // Small maps: short-row im2col, a 3x3 kernel cropped to its centre tap (gradient scattered on the pool).
       [[20, 32, 2, 2], [48, 32, 3, 3], { stride: 1, padding: 1 }],
       [[20, 128, 1, 1], [144, 128, 3, 3], { stride: 1, padding: 1 }],
+      // Pointwise: per-image products in one pool job, the weight gradient added image by image.
+      [[6, 64, 12, 12], [96, 64, 1, 1], { stride: 1, padding: 0 }],
     ];
     const inputs = shapes.map(([xs, ws]) => [
       randn(xs, { requiresGrad: true }),
@@ -188,7 +195,8 @@ describe('wasm kernels', () => {
     const d = randn(64, 40);
     const img = randn(2, 8, 33, 31);
     const w = randn(16, 8, 3, 3);
-    const act = randn(4, 16, 20, 20);
+    // 65,536 floats: above SMALL_PASS_FLOATS, so batch norm splits by channel over the pool.
+    const act = randn(4, 16, 32, 32);
     const compute = () => {
       const out: number[] = [];
       for (let i = 0; i < 200; i++) {
