@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromTypedArray, hostBytes, memoryStats, type Tensor, tensor } from '@graft/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectFormat, load, save } from './node.js';
+import { detectFormat, load, save, saveInBackground, writeFileAtomicInBackground } from './node.js';
 import { fixture } from './test-utils/fixtures.js';
 import { ZipArchive } from './zip-reader.js';
 
@@ -70,6 +70,38 @@ describe('node save/load', () => {
     // A failing rename (the target is a directory) removes the temp file.
     mkdirSync(join(dir, 'taken.pth'));
     await expect(save({ step: 4 }, join(dir, 'taken.pth'))).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY|EPERM/);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('saveInBackground: the file holds the values at staging, though they change before it is in place', async () => {
+    const path = join(dir, 'bg.pth');
+    await save({ step: 0 }, path);
+    const w = fromTypedArray(new Float32Array(1 << 16).fill(1), [1 << 16]);
+    const pending = await saveInBackground({ step: 1, w }, path);
+    expect(pending.path).toBe(path);
+    // The training loop goes on: an in-place update after staging does not reach the file.
+    w.add_(1);
+    await pending.done;
+    const back = (await load(path)) as { step: number; w: Tensor };
+    expect(back.step).toBe(1);
+    expect(new Set(back.w.readSync())).toEqual(new Set([1]));
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    // Bytes too: the caller's array may be reused once staged.
+    const bytes = new TextEncoder().encode('first');
+    const text = await writeFileAtomicInBackground(join(dir, 'bg.txt'), bytes);
+    bytes.fill(0);
+    await text.done;
+    expect(readFileSync(join(dir, 'bg.txt'), 'utf8')).toBe('first');
+  });
+
+  it('saveInBackground: a failed stage rejects at once; a failed commit rejects `done` and leaves no temp file', async () => {
+    await expect(saveInBackground({ step: 1 }, join(dir, 'no-such-dir', 'x.pth'))).rejects.toThrow(/ENOENT/);
+    await expect(saveInBackground({ bad: undefined } as never, join(dir, 'y.pth'))).rejects.toThrow(
+      /cannot save a value of type undefined/,
+    );
+    mkdirSync(join(dir, 'taken-bg.pth'));
+    const pending = await saveInBackground({ step: 2 }, join(dir, 'taken-bg.pth'));
+    await expect(pending.done).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY|EPERM/);
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 

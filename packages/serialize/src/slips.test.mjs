@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchNorm2d, Conv2d, Flatten, Linear, ReLU, Sequential, stateDictMetadata } from '@graft/nn';
 import { Adadelta } from '@graft/optim';
-import { load, loadBytes, PyFloat, save, saveBytes, saveBytesSync } from '@graft/serialize/node';
+import {
+  load,
+  loadBytes,
+  PyFloat,
+  save,
+  saveBytes,
+  saveBytesSync,
+  saveInBackground,
+} from '@graft/serialize/node';
 import { manualSeed, ones } from '@graft/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -103,6 +111,12 @@ describe('argument slips', () => {
     await expect(save(join(dir, 'f.pth'), smallModel().stateDict())).rejects.toThrow(
       /save: expected \(value, path\) with a string path, got a path of type Object; did you swap them\?/,
     );
+    await expect(saveInBackground(join(dir, 'f.pth'), smallModel().stateDict())).rejects.toThrow(
+      /saveInBackground: expected \(value, path\) with a string path, got a path of type Object; did you swap them\? call saveInBackground\(value, /,
+    );
+    await expect(
+      saveInBackground(new Linear(2, 2).stateDict(), join(dir, 'g.pth'), { metadat: {} }),
+    ).rejects.toThrow("saveInBackground: unknown option 'metadat'; did you mean 'metadata'?");
   });
 
   it('a module, or a stateDict method not called', async () => {
