@@ -9,9 +9,11 @@ import {
   type PyValue,
   type StateDict,
   save,
+  saveInBackground,
 } from '@graft/serialize/node';
 import { Tensor } from '@graft/tensor';
 import { CliError, messageOf } from './errors.js';
+import type { PendingWrites } from './run-files.js';
 
 export interface LoadedFile {
   path: string;
@@ -87,15 +89,22 @@ export function extractStateDict(value: PyValue, path: string): StateDict {
   );
 }
 
-/** Saves a state dict: safetensors for `.safetensors`, PyTorch's zip (an OrderedDict) otherwise. */
+/**
+ * Saves a state dict: safetensors for `.safetensors`, PyTorch's zip (an OrderedDict) otherwise; with
+ * `pending`, in the background (added to it).
+ */
 export async function saveStateDict(
   sd: StateDict,
   path: string,
   metadata?: Record<string, string>,
+  pending?: PendingWrites,
 ): Promise<void> {
-  if (extname(path).toLowerCase() === '.safetensors')
-    await save(sd, path, { metadata: { format: 'pt', ...metadata } });
-  else await save(orderedDict({ ...sd }), path);
+  const [value, options] =
+    extname(path).toLowerCase() === '.safetensors'
+      ? [sd, { metadata: { format: 'pt', ...metadata } }]
+      : [orderedDict({ ...sd }), {}];
+  if (pending) pending.add(await saveInBackground(value, path, options));
+  else await save(value, path, options);
 }
 
 /** Is this a running-statistics buffer rather than a learned parameter? */

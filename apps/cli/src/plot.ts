@@ -4,14 +4,18 @@ import { parse, View } from 'vega';
 import { compile } from 'vega-lite';
 import type { EpochMetrics } from './metrics.js';
 
-/** Renders train/validation loss and accuracy per epoch as an SVG document. */
-export async function renderPlot(rows: readonly EpochMetrics[], title: string): Promise<string> {
-  const values = rows.flatMap((r) => [
+/** The rows of the chart: one value per epoch, split (train/validation) and metric. */
+export function plotValues(rows: readonly EpochMetrics[]) {
+  return rows.flatMap((r) => [
     { epoch: r.epoch, split: 'train', metric: 'loss', value: r.trainLoss },
     { epoch: r.epoch, split: 'validation', metric: 'loss', value: r.valLoss },
     { epoch: r.epoch, split: 'train', metric: 'accuracy', value: r.trainAccuracy },
     { epoch: r.epoch, split: 'validation', metric: 'accuracy', value: r.valAccuracy },
   ]);
+}
+
+/** The vega-lite spec: loss and accuracy panels; `data` is inline values or a named source. */
+export function plotSpec(title: string, data: { values: unknown[] } | { name: string }) {
   const panel = (metric: string) => ({
     width: 320,
     height: 220,
@@ -24,13 +28,24 @@ export async function renderPlot(rows: readonly EpochMetrics[], title: string): 
       color: { field: 'split', type: 'nominal' as const },
     },
   });
-  const spec = {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     background: 'white',
-    data: { values },
+    data,
     hconcat: [panel('loss'), panel('accuracy')],
   };
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+}
+
+/** vega's parsed chart for a title: compiling and parsing cost more than drawing, so it is kept. */
+const charts = new Map<string, ReturnType<typeof parse>>();
+
+/** Renders train/validation loss and accuracy per epoch as an SVG document. */
+export async function renderPlot(rows: readonly EpochMetrics[], title: string): Promise<string> {
+  let chart = charts.get(title);
+  if (!chart) {
+    chart = parse(compile(plotSpec(title, { name: 'rows' })).spec);
+    charts.set(title, chart);
+  }
+  return new View(chart, { renderer: 'none' }).insert('rows', plotValues(rows)).toSVG();
 }

@@ -3,7 +3,7 @@
 
 import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@graft/serialize/node';
+import { type BackgroundWrite, writeFileAtomic, writeFileAtomicInBackground } from '@graft/serialize/node';
 import { CliError, messageOf } from './errors.js';
 import { type EpochMetrics, metricsCsv } from './metrics.js';
 import { renderPlot } from './plot.js';
@@ -12,8 +12,30 @@ export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-export async function writeText(path: string, s: string): Promise<void> {
-  await writeFileAtomic(path, text(s));
+/**
+ * Files written in the background (their bytes staged, the sync and rename to follow), so that
+ * training goes on while the disk catches up: one epoch's files are settled before the next epoch's
+ * are staged, and before the run's final status.
+ */
+export class PendingWrites {
+  private writes: BackgroundWrite[] = [];
+
+  add(w: BackgroundWrite): void {
+    this.writes.push(w);
+  }
+
+  /** Waits until every staged file is in place; throws the first failure. */
+  async settle(): Promise<void> {
+    const writes = this.writes;
+    this.writes = [];
+    for (const w of writes) await w.done;
+  }
+}
+
+/** Writes `s` to `path` atomically; with `pending`, in the background (added to it). */
+export async function writeText(path: string, s: string, pending?: PendingWrites): Promise<void> {
+  if (pending) pending.add(await writeFileAtomicInBackground(path, text(s)));
+  else await writeFileAtomic(path, text(s));
 }
 
 /** Creates OUT (or checks it) and proves it is writable before any training starts. */
@@ -53,15 +75,22 @@ export async function writeStatus(
   out: string,
   status: RunStatus,
   extra: Record<string, unknown> = {},
+  pending?: PendingWrites,
 ): Promise<void> {
   await writeText(
     join(out, 'run.json'),
     `${JSON.stringify({ status, updated: new Date().toISOString(), ...extra }, null, 2)}\n`,
+    pending,
   );
 }
 
-export async function writeMetrics(out: string, rows: readonly EpochMetrics[], title: string): Promise<void> {
-  await writeText(join(out, 'metrics.csv'), metricsCsv(rows));
-  await writeText(join(out, 'metrics.json'), `${JSON.stringify(rows, null, 2)}\n`);
-  await writeText(join(out, 'plot.svg'), await renderPlot(rows, title));
+export async function writeMetrics(
+  out: string,
+  rows: readonly EpochMetrics[],
+  title: string,
+  pending?: PendingWrites,
+): Promise<void> {
+  await writeText(join(out, 'metrics.csv'), metricsCsv(rows), pending);
+  await writeText(join(out, 'metrics.json'), `${JSON.stringify(rows, null, 2)}\n`, pending);
+  await writeText(join(out, 'plot.svg'), await renderPlot(rows, title), pending);
 }

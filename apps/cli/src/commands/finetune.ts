@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summary } from '@graft/nn';
 import { GradScaler, type GradScalerStateDict } from '@graft/optim';
-import { orderedDict, type PyValue, save } from '@graft/serialize/node';
+import { orderedDict, type PyValue, saveInBackground } from '@graft/serialize/node';
 import { defaultGenerator, Generator, initWebGpu, manualSeed, setNumThreads } from '@graft/tensor';
 import { extractStateDict, readCheckpointFile, saveStateDict } from '../checkpoint-files.js';
 import { type DataSetup, setupData } from '../data-setup.js';
@@ -16,7 +16,7 @@ import { CliError, messageOf } from '../errors.js';
 import { applyFreeze, buildModel, frozenBatchNorms } from '../model-setup.js';
 import { buildOptimizer, buildScheduler } from '../optim-setup.js';
 import { coerce, FINETUNE_OPTIONS, type FinetuneOptions, readConfigFile } from '../options.js';
-import { prepareOut, writeMetrics, writeStatus, writeText } from '../run-files.js';
+import { PendingWrites, prepareOut, writeMetrics, writeStatus, writeText } from '../run-files.js';
 import { type TrainState, train } from '../trainer.js';
 
 export const DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../demo');
@@ -212,6 +212,8 @@ async function runOne(
     );
   }
   if (cacheFeatures) log(`${label}backbone frozen in eval mode: training the head on cached features`);
+  // Checkpoints and run files are staged at each epoch's end and made durable while the next trains.
+  const pending = new PendingWrites();
   const saveLast = async (epoch: number) => {
     const ckpt = {
       epoch,
@@ -224,7 +226,7 @@ async function runOne(
       metrics: state.metrics,
       best: state.best,
     };
-    await save(ckpt as never, join(out, 'last.pth'));
+    pending.add(await saveInBackground(ckpt as never, join(out, 'last.pth')));
   };
   if (!resume) await saveLast(0);
   let stop = false;
@@ -247,21 +249,26 @@ async function runOne(
       log,
       shouldStop: () => stop,
       onEpoch: async (row, improved) => {
+        await pending.settle();
         if (improved) {
-          await saveStateDict(setup.model.stateDict(), join(out, 'best.safetensors'), {
+          const metadata = {
             classes: JSON.stringify(data.classes),
             model: o.model,
             head: o.head,
             epoch: String(row.epoch),
             val_accuracy: String(row.valAccuracy),
-          });
+          };
+          await saveStateDict(setup.model.stateDict(), join(out, 'best.safetensors'), metadata, pending);
         }
         await saveLast(row.epoch);
-        await writeMetrics(out, state.metrics, `${o.model} ${label.trim() || 'finetune'}`);
-        await writeStatus(out, 'running', { epoch: row.epoch });
+        await writeMetrics(out, state.metrics, `${o.model} ${label.trim() || 'finetune'}`, pending);
+        await writeStatus(out, 'running', { epoch: row.epoch }, pending);
       },
     });
+    await pending.settle();
   } catch (e) {
+    // The training error is the one to report; a background write that also failed is settled first.
+    await pending.settle().catch(() => undefined);
     await writeStatus(out, 'failed', { error: e instanceof Error ? e.message : String(e) });
     throw e;
   } finally {
