@@ -544,7 +544,8 @@ function gather4(p: usize, s: i32): v128 {
 /**
  * Max pooling over `planes` planes [H, W] into [OH, OW], with PyTorch's rule: start at the first tap
  * inside the image, move on a strictly greater value or a NaN. Interior outputs go four at a time in
- * SIMD lanes (a scalar running max is bound by its compare-select latency); edges run scalar. When
+ * SIMD lanes (a scalar running max is bound by its compare-select latency; a row's last group may
+ * overlap the one before it); columns with a tap outside the image run scalar. When
  * `idx` is not zero, the flat in-plane index of each maximum goes there as i32.
  */
 export function maxPool(
@@ -569,7 +570,13 @@ export function maxPool(
       while (iHi > iLo && h0 + (iHi - 1) * dh >= H) iHi--;
       let ow = 0;
       while (ow < OW) {
-        if (ow >= owLo && ow + 4 <= owHi) {
+        if (ow >= owLo && ow < owHi && owHi - owLo >= 4) {
+          // The last group of a row may start before `ow` (overlapping the one before it, whose outputs
+          // it writes again with the same values), so the right edge's interior columns run in lanes too.
+          if (ow + 4 > owHi) {
+            o -= <usize>(ow - (owHi - 4));
+            ow = owHi - 4;
+          }
           const w0 = ow * sw - pw;
           let best = f32x4.splat(-Infinity);
           let bi = i32x4.add(i32x4.splat((h0 + iLo * dh) * W + w0), lane);

@@ -15,6 +15,11 @@ describe('wasm maxPool2d', () => {
     [[2, 2, 19, 21], 2, { stride: 2 }],
     [[1, 3, 20, 26], 3, { stride: 3, padding: 1, dilation: 2 }],
     [[1, 2, 15, 15], 3, { stride: 2, ceilMode: true }],
+    // Rows whose last group of four overlaps the one before (8 and 9 interior columns), and one too
+    // narrow for a group (2 interior columns).
+    [[3, 5, 16, 16], 3, { stride: 2, padding: 1 }],
+    [[1, 2, 7, 11], 3, { stride: 1, padding: 1 }],
+    [[1, 2, 6, 6], 3, { stride: 2, padding: 1 }],
   ];
   for (const [shape, k, o] of cases) {
     it(`${shape} k${k} ${JSON.stringify(o)}`, () => {
