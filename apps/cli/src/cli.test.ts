@@ -187,6 +187,27 @@ describe('graft CLI', () => {
     }
   });
 
+  it('--val-batch-size batches validation differently and measures the same', async () => {
+    const args = ['finetune', '--data', data, ...COMMON, '--epochs', '1'];
+    const [a, b] = [join(root, 'val-default'), join(root, 'val-batch-5')];
+    expect((await graft([...args, '--out', a])).code).toBe(0);
+    // 6 validation images: batches of 4 + 2 against 5 + 1.
+    expect((await graft([...args, '--val-batch-size', '5', '--out', b])).code).toBe(0);
+    const metrics = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'))[0] as Record<string, number>;
+    const [ma, mb] = [metrics(a), metrics(b)];
+    expect(mb.trainLoss).toBe(ma.trainLoss);
+    expect(mb.valAccuracy).toBe(ma.valAccuracy);
+    expect(Math.abs(mb.valLoss - ma.valLoss)).toBeLessThanOrEqual(1e-6 * Math.abs(ma.valLoss));
+    const config = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config(a).valBatchSize).toBeNull();
+    expect(config(b).valBatchSize).toBe(5);
+    const zero = await graft([...args, '--val-batch-size', '0']);
+    expect(oneErrorLine(zero)).toContain(
+      'invalid value for --val-batch-size (command line): expected a number >= 1, got "0"',
+    );
+  });
+
   it('caches frozen-backbone features: same metrics as running the backbone every epoch', async () => {
     const args = [
       'finetune',

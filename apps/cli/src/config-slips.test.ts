@@ -25,6 +25,7 @@ describe('--config keys', () => {
   // PyTorch keyword (snake_case) -> the config key and flag graft spells it with.
   const torchToFlag: [string, string][] = [
     ['batch_size', 'batch-size'],
+    ['val_batch_size', 'val-batch-size'],
     ['weight_decay', 'weight-decay'],
     ['step_size', 'step-size'],
     ['num_classes', 'num-classes'],

@@ -29,6 +29,7 @@ export interface FinetuneOptions {
   gamma: number;
   epochs: number;
   batchSize: number;
+  valBatchSize: number | null;
   imageSize: number;
   valSplit: number;
   augment: boolean;
@@ -144,6 +145,12 @@ export const FINETUNE_OPTIONS: OptionSpec[] = [
     flag: 'batch-size',
     kind: { type: 'number', min: 1, integer: true },
     help: 'batch size',
+  },
+  {
+    key: 'valBatchSize',
+    flag: 'val-batch-size',
+    kind: { type: 'number', min: 1, integer: true, nullable: true },
+    help: 'validation batch size (default: --batch-size); validation keeps nothing for a backward pass, so a larger batch fits and runs faster per image',
   },
   {
     key: 'imageSize',

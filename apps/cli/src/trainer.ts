@@ -38,6 +38,8 @@ export interface TrainOptions {
   device: Device;
   epochs: number;
   batchSize: number;
+  /** Validation (and validation feature caching) batch size. */
+  valBatchSize: number;
   startEpoch: number;
   /** Train the head on cached backbone features (exact when the backbone is frozen and in eval mode). */
   cacheFeatures: boolean;
@@ -140,7 +142,7 @@ export async function train(
     const t0 = performance.now();
     cache = {
       train: await computeFeatures(s, data.train, o.batchSize, o.device),
-      val: await computeFeatures(s, data.val, o.batchSize, o.device),
+      val: await computeFeatures(s, data.val, o.valBatchSize, o.device),
     };
     o.log(
       `${o.label}cached backbone features of ${data.train.length + data.val.length} images in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
@@ -229,7 +231,7 @@ export async function train(
       );
       val = { loss: await l.item(), accuracy: (await correctCount(logits, c.val.y)) / c.val.y.shape[0] };
     } else {
-      val = await evaluateModel(s.model, data.val, o.batchSize, o.device, amp);
+      val = await evaluateModel(s.model, data.val, o.valBatchSize, o.device, amp);
     }
     const row: EpochMetrics = {
       epoch,
