@@ -53,3 +53,44 @@ export function maxPoolBackward(g: usize, idx: usize, HW: i32, P: i32, p0: i32, 
     }
   }
 }
+
+/**
+ * Global average pooling (adaptive average pooling to 1x1) of planes [p0, p1), HW floats each: a
+ * plane's float64 sum in order, divided by HW and rounded once, as the reference loop. Two planes go
+ * in the two lanes of one f64x2 sum (each lane adds its plane in order), to halve the add chain.
+ */
+export function meanPlanes(x: usize, HW: i32, p0: i32, p1: i32, out: usize): void {
+  const d = <f64>HW;
+  const plane = <usize>HW << 2;
+  let pl = p0;
+  for (; pl + 2 <= p1; pl += 2) {
+    const a = x + <usize>pl * plane;
+    const b = a + plane;
+    let s = f64x2.splat(0);
+    for (let i = 0; i < HW; i++) {
+      const at = <usize>i << 2;
+      s = f64x2.add(s, f64x2.replace_lane(f64x2.splat(<f64>load<f32>(a + at)), 1, <f64>load<f32>(b + at)));
+    }
+    store<f32>(out + (<usize>pl << 2), <f32>(f64x2.extract_lane(s, 0) / d));
+    store<f32>(out + (<usize>pl << 2), <f32>(f64x2.extract_lane(s, 1) / d), 4);
+  }
+  if (pl < p1) {
+    const a = x + <usize>pl * plane;
+    let s: f64 = 0;
+    for (let i = 0; i < HW; i++) s += <f64>load<f32>(a + (<usize>i << 2));
+    store<f32>(out + (<usize>pl << 2), <f32>(s / d));
+  }
+}
+
+/** meanPlanes' gradient: every float of plane p in [p0, p1) set to g[p] / HW (float64, rounded once). */
+export function meanPlanesBackward(g: usize, HW: i32, p0: i32, p1: i32, out: usize): void {
+  const d = <f64>HW;
+  for (let pl = p0; pl < p1; pl++) {
+    const v = <f32>(<f64>load<f32>(g + (<usize>pl << 2)) / d);
+    const vv = f32x4.splat(v);
+    const o = out + ((<usize>pl * <usize>HW) << 2);
+    let i = 0;
+    for (; i + 4 <= HW; i += 4) v128.store(o + (<usize>i << 2), vv);
+    for (; i < HW; i++) store<f32>(o + (<usize>i << 2), v);
+  }
+}

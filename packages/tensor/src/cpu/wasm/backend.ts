@@ -46,7 +46,7 @@ import { wasmGemm } from './gemm.js';
 import { cpuHeap } from './heap.js';
 import { wasmKernels } from './kernels.js';
 import { wasmBatchNormBackward, wasmBatchNormForward } from './norm.js';
-import { wasmMaxPool2d, wasmMaxPool2dBackward } from './pool.js';
+import { wasmMaxPool2d, wasmMaxPool2dBackward, wasmMeanPlanes, wasmMeanPlanesBackward } from './pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './winograd.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
 
@@ -391,6 +391,26 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       if (r) return { values: this.store(r.values), indices: r.indices && this.store(r.indices) };
     }
     return super.maxPool2d(x, p, outShape, withIndices);
+  }
+
+  /** Global average pooling (output 1x1) of float32: WebAssembly on the pool, by plane. */
+  override adaptiveAvgPool2d(x: View, outShape: readonly number[]): Storage {
+    const [N, C, H, W] = x.shape;
+    if (x.dtype === 'float32' && outShape[2] === 1 && outShape[3] === 1 && N * C * H * W > 0) {
+      const r = wasmMeanPlanes(arr(x) as Float32Array, x.offset, N * C, H * W);
+      if (r) return this.store(r);
+    }
+    return super.adaptiveAvgPool2d(x, outShape);
+  }
+
+  override adaptiveAvgPool2dBackward(gradOut: View, inputShape: readonly number[]): Storage {
+    const [N, C, H, W] = inputShape;
+    const [, , OH, OW] = gradOut.shape;
+    if (gradOut.dtype === 'float32' && OH === 1 && OW === 1 && N * C * H * W > 0) {
+      const r = wasmMeanPlanesBackward(arr(gradOut) as Float32Array, gradOut.offset, N * C, H * W);
+      if (r) return this.store(r);
+    }
+    return super.adaptiveAvgPool2dBackward(gradOut, inputShape);
   }
 
   /** float32 gradients with float64 (int64) indices, both contiguous: WebAssembly on the pool, by plane. */

@@ -98,6 +98,10 @@ export interface KernelExports {
   maxPoolF64(...args: number[]): void;
   /** g, idx (float64), HW, P, p0, p1, out: max-pool input gradient of planes [p0, p1) (assembly/pool.ts) */
   maxPoolBackward(...args: number[]): void;
+  /** x, HW, p0, p1, out: global average pooling of planes [p0, p1) (assembly/pool.ts) */
+  meanPlanes(...args: number[]): void;
+  /** g, HW, p0, p1, out: its gradient, g / HW over each plane */
+  meanPlanesBackward(...args: number[]): void;
   /** x, N, C, S, c0, c1, out: per-channel shift, sum and sum of squares about it, float64 (assembly/norm.ts) */
   bnStats(...args: number[]): void;
   /** x, out, C, S, p0, p1, scale, shift, residual, relu: batch-norm output of planes [p0, p1) */

@@ -76,3 +76,45 @@ export function wasmMaxPool2dBackward(
     return f.result(out, n);
   });
 }
+
+/**
+ * Global average pooling (adaptive average pooling to 1x1) of `planes` contiguous planes of HW floats
+ * from `offset`: one mean per plane, with the reference loop's bits (float64 sum in order, rounded
+ * once). Null without WebAssembly.
+ */
+export function wasmMeanPlanes(
+  X: Float32Array,
+  offset: number,
+  planes: number,
+  HW: number,
+): Float32Array | null {
+  return withFrame((f, k) => {
+    const xp = f.input(X, offset, planes * HW);
+    const out = f.output(planes);
+    parallelCalls(
+      k,
+      'meanPlanes',
+      blockRanges(planes, planes * HW).map(([p0, p1]) => [xp, HW, p0, p1, out.ptr]),
+    );
+    return f.result(out, planes);
+  });
+}
+
+/** wasmMeanPlanes' input gradient: each plane of HW floats filled with its output gradient over HW. */
+export function wasmMeanPlanesBackward(
+  G: Float32Array,
+  go: number,
+  planes: number,
+  HW: number,
+): Float32Array | null {
+  return withFrame((f, k) => {
+    const gp = f.input(G, go, planes);
+    const out = f.output(planes * HW);
+    parallelCalls(
+      k,
+      'meanPlanesBackward',
+      blockRanges(planes, planes * HW).map(([p0, p1]) => [gp, HW, p0, p1, out.ptr]),
+    );
+    return f.result(out, planes * HW);
+  });
+}

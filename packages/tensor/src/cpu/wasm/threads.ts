@@ -67,6 +67,8 @@ const CALLS = [
   'binaryF32',
   'maxPoolF64',
   'maxPoolBackward',
+  'meanPlanes',
+  'meanPlanesBackward',
   'bnStats',
   'bnApply',
   'bnGradSums',
