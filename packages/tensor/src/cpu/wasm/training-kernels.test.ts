@@ -73,6 +73,8 @@ describe('WebAssembly batch norm against the reference', () => {
     [4, 6, 9, 7], // S = 63: vector body and scalar tail
     [3, 5, 4, 4], // S = 16
     [16, 3], // [N, C]: S = 1
+    [5, 11, 1, 1], // S = 1 by rows: groups of four channels, a scalar tail, then the next row
+    [3, 8, 1, 1],
     [2, 20, 33, 17],
   ];
   for (const shape of shapes) {
@@ -105,11 +107,16 @@ describe('WebAssembly batch norm against the reference', () => {
     const x0 = randn(shape);
     const r0 = randn(shape);
     const g0 = randn(shape);
-    for (const mode of ['plain', 'relu', 'residual+relu'] as const) {
+    const ones = [randn([81, 509, 1, 1]), randn([81, 509, 1, 1]), randn([81, 509, 1, 1])];
+    for (const [mode, [x, r, g]] of [
+      ...(['plain', 'relu', 'residual+relu'] as const).map((m) => [m, [x0, r0, g0]] as const),
+      // 1x1 planes split over the pool at ranges that start inside a row of channels.
+      ...(['relu', 'residual+relu'] as const).map((m) => [m, ones] as const),
+    ]) {
       setNumThreads(1);
-      const one = bnRun(wasm, x0, r0, g0, mode).map(bits);
+      const one = bnRun(wasm, x, r, g, mode).map(bits);
       expect(setNumThreads(2)).toBe(2);
-      const two = bnRun(wasm, x0, r0, g0, mode).map(bits);
+      const two = bnRun(wasm, x, r, g, mode).map(bits);
       setNumThreads(1);
       expect(two).toEqual(one);
     }
