@@ -1,6 +1,6 @@
 // Module fusion: the fused paths (convBnEval, bnAct) against the same modules run one by one, and the
 // conditions that must switch fusion off (hooks, training BatchNorm, gradients).
-import { manualSeed, randn, type Tensor } from '@graft/tensor';
+import { fusedConv2d, manualSeed, noGrad, randn, type Tensor } from '@graft/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BatchNorm2d,
@@ -51,6 +51,39 @@ describe('module fusion', () => {
       expect(maxAbs(convBnEval(conv, bn, x), bn.call(conv.call(x)))).toBeLessThan(1e-5);
     });
   }
+
+  it('the CPU fold gives the bits of the composed fold (var + eps, rsqrt, weight * invstd, shift)', () => {
+    for (const [bias, affine] of [
+      [false, true],
+      [true, true],
+      [true, false],
+    ] as const) {
+      const { conv, bn } = pair(bias);
+      if (affine) {
+        // pair() leaves the affine parameters at their init (ones and zeros): give them values.
+        bn.weight!.copy_(randn(16).add(1));
+        bn.bias!.copy_(randn(16));
+      } else {
+        bn.weight = null;
+        bn.bias = null;
+      }
+      bn.eval();
+      for (const p of conv.parameters()) p.requiresGrad = false;
+      const x = randn(3, 8, 10, 10);
+      const r = randn(3, 16, 10, 10);
+      // The composed fold, op by op (what runs off the CPU or for other dtypes).
+      const want = noGrad(() => {
+        const invstd = (bn.running_var as Tensor).add(bn.eps).rsqrt();
+        const scale = bn.weight ? bn.weight.mul(invstd) : invstd;
+        let shift = (bn.running_mean as Tensor).mul(scale).neg();
+        if (conv.bias) shift = shift.add(conv.bias.mul(scale));
+        if (bn.bias) shift = shift.add(bn.bias);
+        return fusedConv2d(x, conv.weight, { padding: conv.padding, scale, shift, residual: r, relu: true });
+      });
+      const got = convBnEval(conv, bn, x, { residual: r, relu: true });
+      expect(Array.from(got.readSync())).toEqual(Array.from(want.readSync()));
+    }
+  });
 
   it('canFuseEval is false with hooks, a training BatchNorm, gradients or fusion off', () => {
     const { conv, bn } = pair(false);

@@ -3,7 +3,7 @@
 // -> ReLU becomes one fusedConv2d call; otherwise BatchNorm -> (+ residual) -> ReLU becomes one
 // fusedBatchNorm node. Results equal the module-by-module forward up to float rounding.
 
-import { checkOptions, fusedConv2d, isGradEnabled, noGrad, type Tensor } from '@graft/tensor';
+import { checkOptions, fromTypedArray, fusedConv2d, isGradEnabled, noGrad, type Tensor } from '@graft/tensor';
 import { Conv2d } from './layers/conv.js';
 import { BatchNorm } from './layers/normalization.js';
 import type { Module } from './module.js';
@@ -87,7 +87,10 @@ export function convBnEval(
     temps.push(t);
     return t;
   };
+  const folded = bn && foldOnCpu(conv, bn);
+  if (folded) temps.push(folded.scale, folded.shift);
   const { scale, shift } = noGrad(() => {
+    if (folded) return folded;
     if (!bn) return { scale: null, shift: conv.bias };
     // y = (conv + b - mean) / sqrt(var + eps) * w + beta  =  conv * scale + shift
     const invstd = tmp(tmp((bn.running_var as Tensor).add(bn.eps)).rsqrt());
@@ -109,4 +112,32 @@ export function convBnEval(
   });
   for (const t of temps) t.dispose();
   return y;
+}
+
+/**
+ * The eval fold of `bn` (and conv's bias) on CPU float32 tensors as one loop over the channels instead
+ * of six tensor ops, each a dispatch and an allocation: the same float32 operations in the same order
+ * (var + eps, 1 / sqrt rounded once, weight * invstd, -(mean * scale), + bias * scale, + beta), so the
+ * same bits as the composed ops. Null elsewhere (the composed ops run).
+ */
+function foldOnCpu(conv: Conv2d, bn: BatchNorm): { scale: Tensor; shift: Tensor } | null {
+  const mean = bn.running_mean as Tensor;
+  const variance = bn.running_var as Tensor;
+  const parts = [mean, variance, bn.weight, bn.bias, conv.bias];
+  for (const t of parts) if (t && (t.device !== 'cpu' || t.dtype !== 'float32')) return null;
+  const [m, v, w, b, cb] = parts.map((t) => t && (t.readSync() as Float32Array));
+  const C = m!.length;
+  const eps = Math.fround(bn.eps);
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const invstd = Math.fround(1 / Math.sqrt(Math.fround(v![c] + eps)));
+    const s = w ? Math.fround(w[c] * invstd) : invstd;
+    let t = -Math.fround(m![c] * s);
+    if (cb) t = Math.fround(t + Math.fround(cb[c] * s));
+    if (b) t = Math.fround(t + b[c]);
+    scale[c] = s;
+    shift[c] = t;
+  }
+  return { scale: fromTypedArray(scale, [C]), shift: fromTypedArray(shift, [C]) };
 }
