@@ -69,6 +69,8 @@ describe('fusedConv2d', () => {
     { x: [3, 40, 9, 11], w: [24, 40, 1, 1], o: {} },
     { x: [1, 3, 33, 33], w: [16, 3, 7, 7], o: { stride: 2, padding: 3 } },
     { x: [4, 32, 12, 12], w: [32, 8, 3, 3], o: { padding: 1, groups: 4 } },
+    // 3x3 pad 1 over 2x2 maps (short-row im2col), the epilogue after.
+    { x: [20, 36, 2, 2], w: [44, 36, 3, 3], o: { padding: 1 } },
     // Large enough for the Winograd path (useWinograd), whose error is a few 1e-6 of the largest output.
     { x: [2, 32, 20, 20], w: [32, 32, 3, 3], o: { padding: 1 }, tol: 1e-5, winograd: true },
   ];

@@ -74,6 +74,7 @@ describe('wasm kernels', () => {
     // Output rows of at most 16 (small maps): im2col moves elements in plain loops, regroup too (each case
     // has at least WASM_MIN_WORK multiply-adds, after cropping, so it runs in WebAssembly).
     ['3x3 pad 1 over 2x2 maps, batch 20 (not Winograd)', [20, 32, 2, 2], [40, 32, 3, 3], { padding: 1 }],
+    ['3x3 pad 1 over 2x2 maps, odd batch and channels', [7, 37, 2, 2], [43, 37, 3, 3], { padding: 1 }],
     [
       '7x7 stride 2 over 32x32 maps (output rows of 16)',
       [2, 3, 32, 32],
