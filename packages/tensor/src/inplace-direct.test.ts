@@ -71,4 +71,42 @@ describe('in-place ops written directly into the destination', () => {
       }
     }
   });
+
+  it('copy_ without a graph: into a view, broadcasting, half precision, and a source sharing the storage', () => {
+    // Closed forms: arange values land at the view's positions; a row broadcasts down the rows.
+    const x = zeros([3, 4]);
+    x.t().copy_(arange(12, { dtype: 'float32' }).reshape(4, 3));
+    expect(x.tolistSync()).toEqual([
+      [0, 3, 6, 9],
+      [1, 4, 7, 10],
+      [2, 5, 8, 11],
+    ]);
+    const v = x._version;
+    x.copy_(tensor([1, 2, 3, 4], { dtype: 'float32' }));
+    expect(x._version).toBe(v + 1);
+    expect(x.tolistSync()).toEqual([
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+    ]);
+    const h = zeros([2, 2], { dtype: 'float16' });
+    h.copy_(tensor([0.5, -1.5], { dtype: 'float16' }));
+    expect(h.tolistSync()).toEqual([
+      [0.5, -1.5],
+      [0.5, -1.5],
+    ]);
+    // A source on the destination's own storage (the rows swapped) takes the general path, which reads it
+    // whole before writing.
+    const y = arange(6, { dtype: 'float32' }).reshape(2, 3);
+    y.copy_(y.flip(0));
+    expect(y.tolistSync()).toEqual([
+      [3, 4, 5],
+      [0, 1, 2],
+    ]);
+    // Another dtype (cast) and a source that does not broadcast keep the general path and its error.
+    const z = zeros([2], { dtype: 'float64' });
+    z.copy_(tensor([1.25, 2.5], { dtype: 'float32' }));
+    expect(z.tolistSync()).toEqual([1.25, 2.5]);
+    expect(() => zeros([2, 3]).copy_(zeros([2]))).toThrow(/copy_/);
+  });
 });

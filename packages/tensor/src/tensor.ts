@@ -654,6 +654,7 @@ export class Tensor {
   }
   /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor. */
   copy_(src: Tensor): this {
+    if (E.copyDirect(this, src)) return this;
     return E.inplace(this, 'copy_', 'CopyBackwards', (x) => E.copyLike(x, src), [src]);
   }
   fill_(value: number): this {

@@ -326,6 +326,26 @@ export function copyLike(x: Tensor, src: Tensor): Tensor {
   return out === expanded ? expanded.clone() : out;
 }
 
+/**
+ * `self.copy_(src)` straight into self's storage, with no copy of src in between, where nothing can go
+ * wrong that the general path guards against: no autograd, both on the CPU with the same dtype, src
+ * broadcasting to self's shape, and separate storages (so no element is read after it was written).
+ * False where the general path must run.
+ */
+export function copyDirect(self: Tensor, src: Tensor): boolean {
+  if (!isT(src) || (isGradEnabled() && (self.requiresGrad || src.requiresGrad))) return false;
+  if (self.device !== 'cpu' || src.device !== 'cpu' || src.dtype !== self.dtype) return false;
+  if (src._ref.storage === self._ref.storage || numelOf(self.shape) === 0) return false;
+  if (src.ndim > self.ndim) return false;
+  for (let i = 1; i <= src.ndim; i++) {
+    const d = src.shape[src.ndim - i];
+    if (d !== 1 && d !== self.shape[self.ndim - i]) return false;
+  }
+  backendOf(self).assign(self._view, src.expand(self.shape)._view);
+  self._ref.version++;
+  return true;
+}
+
 /** Random values shaped like x, drawn on the host from a seeded generator. */
 export function randomLike(
   x: Tensor,
