@@ -336,12 +336,10 @@ export function copyDirect(self: Tensor, src: Tensor): boolean {
   if (!isT(src) || (isGradEnabled() && (self.requiresGrad || src.requiresGrad))) return false;
   if (self.device !== 'cpu' || src.device !== 'cpu' || src.dtype !== self.dtype) return false;
   if (src._ref.storage === self._ref.storage || numelOf(self.shape) === 0) return false;
-  if (src.ndim > self.ndim) return false;
-  for (let i = 1; i <= src.ndim; i++) {
-    const d = src.shape[src.ndim - i];
-    if (d !== 1 && d !== self.shape[self.ndim - i]) return false;
-  }
-  backendOf(self).assign(self._view, src.expand(self.shape)._view);
+  // Shapes that do not broadcast throw here as on the general path (copyLike); a source that would
+  // widen self leaves it to that path's error.
+  if (!sameShape(broadcastOf(self, src, 'copy_'), self.shape)) return false;
+  backendOf(self).assign(self._view, broadcastView(src, self.shape));
   self._ref.version++;
   return true;
 }
