@@ -13,7 +13,7 @@ import { on, reference, wasm } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
 import { fakeHeap } from '../../test-utils/fake-heap.js';
 import type { CpuStorage } from '../storage.js';
-import { cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
+import { ballastStats, cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
 
 const heap = cpuHeap();
 
@@ -99,6 +99,25 @@ describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () =
     expect((again._ref.storage as CpuStorage).data.byteOffset).toBe(data.byteOffset);
     expect(memoryStats().reserved).toBe(after.reserved);
     again.dispose();
+  });
+
+  it('a disposed block gives its ballast back, so a loop that disposes takes no new chunks; a kept one holds it', () => {
+    const bytes = 4 * (1 << 20);
+    // 64 tensors of 4 MiB, each disposed: 256 MiB of ballast shares, which without the give-back
+    // would take four new 64 MiB chunks.
+    const warm = zeros(1 << 20);
+    warm.dispose();
+    const before = ballastStats();
+    for (let i = 0; i < 64; i++) zeros(1 << 20).dispose();
+    const after = ballastStats();
+    expect(after.chunks - before.chunks).toBeLessThanOrEqual(1);
+    // A tensor that is not disposed keeps its share until the collector takes it.
+    const kept = zeros(1 << 20);
+    const held = ballastStats();
+    if (held.chunks === after.chunks) expect(after.left - held.left).toBe(bytes);
+    else expect(held.left).toBe(64 * (1 << 20) - bytes);
+    kept.dispose();
+    expect(ballastStats().left).toBe(held.left + bytes);
   });
 
   it('other dtypes stay JavaScript arrays', () => {

@@ -29,6 +29,12 @@ const BALLAST_CHUNK = 64 * 1024 * 1024;
 const ballast = new WeakMap<object, ArrayBuffer>();
 let ballastChunk: ArrayBuffer | null = null;
 let ballastLeft = 0;
+let ballastChunks = 0;
+
+/** Ballast chunks taken so far and the bytes left in the current one (for tests). */
+export function ballastStats(): { chunks: number; left: number } {
+  return { chunks: ballastChunks, left: ballastLeft };
+}
 
 /** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
 function ballastFor(bytes: number): ArrayBuffer {
@@ -36,9 +42,24 @@ function ballastFor(bytes: number): ArrayBuffer {
   if (!ballastChunk || ballastLeft < bytes) {
     ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
     ballastLeft = BALLAST_CHUNK;
+    ballastChunks++;
   }
   ballastLeft -= bytes;
   return ballastChunk;
+}
+
+/**
+ * Gives back the ballast of a block freed by `dispose`: its memory is reusable now, so it no longer
+ * stands for anything the collector must find. A share of the current chunk goes back to that chunk
+ * for the next blocks, so a loop that disposes what it allocates (ResNet's layer-to-layer tensors)
+ * takes no new chunks and sets off no collections for external memory; a share of an older chunk
+ * or a block's own buffer is just dropped (the chunk goes when its last holder does).
+ */
+function returnBallast(a: object, bytes: number): void {
+  const b = ballast.get(a);
+  if (!b) return;
+  ballast.delete(a);
+  if (b === ballastChunk) ballastLeft = Math.min(BALLAST_CHUNK, ballastLeft + bytes);
 }
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
@@ -274,8 +295,10 @@ export class Heap {
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
   dispose(a: Float32Array | Float64Array): void {
     if (!this.owns(a)) return;
-    if (this.registry.unregister(a)) this.release(a.byteOffset);
-    else this.dropHostView(a);
+    if (this.registry.unregister(a)) {
+      this.release(a.byteOffset);
+      returnBallast(a, a.byteLength);
+    } else this.dropHostView(a);
   }
 
   /**
