@@ -27,40 +27,54 @@ const BALLAST_MIN_FLOATS = 1 << 14;
  */
 const BALLAST_CHUNK = 64 * 1024 * 1024;
 const ballast = new WeakMap<object, ArrayBuffer>();
-let ballastChunk: ArrayBuffer | null = null;
-let ballastLeft = 0;
+/**
+ * Chunks with room for more shares: chunk -> bytes standing for no block. A block freed by `dispose`
+ * gives its share back, so a loop that disposes what it allocates (ResNet's layer-to-layer tensors,
+ * a training step's saved activations) reuses its chunks. A block the collector frees gives nothing
+ * back: its share goes with the chunk once no block holds it, so blocks that only the collector can
+ * free keep taking new chunks, whose growth as external memory is what makes V8 collect.
+ */
+const ballastRoom = new Map<ArrayBuffer, number>();
+/** Fully returned chunks kept for reuse; the rest are dropped, for the collector to free. */
+const BALLAST_SPARE = 2;
 let ballastChunks = 0;
 
-/** Ballast chunks taken so far and the bytes left in the current one (for tests). */
-export function ballastStats(): { chunks: number; left: number } {
-  return { chunks: ballastChunks, left: ballastLeft };
+/** Ballast chunks taken so far and the bytes of room in them (for tests). */
+export function ballastStats(): { chunks: number; room: number } {
+  let room = 0;
+  for (const r of ballastRoom.values()) room += r;
+  return { chunks: ballastChunks, room };
 }
 
-/** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
+/** A ballast buffer standing for `bytes` of a block: a share of a chunk with room, or its own. */
 function ballastFor(bytes: number): ArrayBuffer {
   if (bytes > BALLAST_CHUNK) return new ArrayBuffer(bytes);
-  if (!ballastChunk || ballastLeft < bytes) {
-    ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
-    ballastLeft = BALLAST_CHUNK;
-    ballastChunks++;
+  for (const [chunk, room] of ballastRoom) {
+    if (room < bytes) continue;
+    if (room === bytes) ballastRoom.delete(chunk);
+    else ballastRoom.set(chunk, room - bytes);
+    return chunk;
   }
-  ballastLeft -= bytes;
-  return ballastChunk;
+  const chunk = new ArrayBuffer(BALLAST_CHUNK);
+  ballastChunks++;
+  ballastRoom.set(chunk, BALLAST_CHUNK - bytes);
+  return chunk;
 }
 
-/**
- * Gives back the ballast of a block freed by `dispose`: its memory is reusable now, so it no longer
- * stands for anything the collector must find. A share of the current chunk goes back to that chunk
- * for the next blocks, so a loop that disposes what it allocates (ResNet's layer-to-layer tensors)
- * takes no new chunks and sets off no collections for external memory; a share of an older chunk
- * or a block's own buffer is just dropped (the chunk goes when its last holder does).
- */
-function returnBallast(a: object, bytes: number): void {
-  const b = ballast.get(a);
-  if (!b) return;
-  ballast.delete(a);
-  if (b === ballastChunk) ballastLeft = Math.min(BALLAST_CHUNK, ballastLeft + bytes);
+/** Gives a disposed block's share back to its chunk (a block's own buffer just goes with it). */
+function returnBallast(chunk: ArrayBuffer, bytes: number): void {
+  if (chunk.byteLength !== BALLAST_CHUNK) return;
+  const room = (ballastRoom.get(chunk) ?? 0) + bytes;
+  if (room < BALLAST_CHUNK) {
+    ballastRoom.set(chunk, room);
+    return;
+  }
+  let spare = 0;
+  for (const r of ballastRoom.values()) if (r === BALLAST_CHUNK) spare++;
+  if (spare < BALLAST_SPARE) ballastRoom.set(chunk, BALLAST_CHUNK);
+  else ballastRoom.delete(chunk);
 }
+
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -268,12 +282,11 @@ export class Heap {
     const a = new Float32Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
     if (zero) a.fill(0);
-    this.registry.register(a, ptr, a);
     // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
     // drops big tensors would not make it run. Untouched ArrayBuffers standing for the blocks (one
     // chunk kept alive by every block that has a share of it; mapped lazily, so they cost address
     // space, not memory) count as external memory and make collections keep pace with the heap.
-    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 4));
+    this.track(a, ptr, n >= BALLAST_MIN_FLOATS);
     return a;
   }
 
@@ -287,9 +300,14 @@ export class Heap {
     const ptr = this.alloc(n * 8);
     const a = new Float64Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
-    this.registry.register(a, ptr, a);
-    if (2 * n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 8));
+    this.track(a, ptr, 2 * n >= BALLAST_MIN_FLOATS);
     return a;
+  }
+
+  /** Registers a fresh block for the collector, with a share of ballast where `big`. */
+  private track(a: Float32Array | Float64Array, ptr: number, big: boolean): void {
+    this.registry.register(a, ptr, a);
+    if (big) ballast.set(a, ballastFor(a.byteLength));
   }
 
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
@@ -297,7 +315,11 @@ export class Heap {
     if (!this.owns(a)) return;
     if (this.registry.unregister(a)) {
       this.release(a.byteOffset);
-      returnBallast(a, a.byteLength);
+      const chunk = ballast.get(a);
+      if (chunk) {
+        ballast.delete(a);
+        returnBallast(chunk, a.byteLength);
+      }
     } else this.dropHostView(a);
   }
 
