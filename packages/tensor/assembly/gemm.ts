@@ -625,6 +625,7 @@ export function maxPool(
 
 export * from './winograd';
 export * from './winograd-weight';
+export * from './winograd-s2';
 
 /**
  * One SGD step over floats [i0, i1) of a parameter, in float32 as PyTorch's single-tensor SGD:

@@ -48,6 +48,7 @@ import { wasmKernels } from './kernels.js';
 import { wasmBatchNormBackward, wasmBatchNormForward } from './norm.js';
 import { wasmMaxPool2d, wasmMaxPool2dBackward, wasmMeanPlanes, wasmMeanPlanesBackward } from './pool.js';
 import { useWinograd, winogradConv2d, winogradConv2dBackwardInput } from './winograd.js';
+import { useWinogradS2, winogradS2Conv2d } from './winograd-s2.js';
 import { useWinogradWeight, winogradConv2dBackwardWeight } from './winograd-weight.js';
 
 /** Products (and per-call convolution work) with at least this many multiply-adds go to WebAssembly. */
@@ -454,9 +455,11 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     const r =
       !wm && this.winograd && useWinograd(weight.shape, p, outShape)
         ? winogradConv2d(...args, ...w)
-        : useWasmConv(weight.shape, outShape)
-          ? wasmConv2d(...args, ...w, wm)
-          : null;
+        : !wm && this.winograd && useWinogradS2(weight.shape, p, outShape)
+          ? winogradS2Conv2d(...args, ...w)
+          : useWasmConv(weight.shape, outShape)
+            ? wasmConv2d(...args, ...w, wm)
+            : null;
     return r ? this.store(r) : null;
   }
 

@@ -82,6 +82,12 @@ export interface KernelExports {
   winoOutputImages(...args: number[]): void;
   /** Winograd convolution of a few images in one task: transforms and products (assembly/winograd.ts). */
   winoConvImages(...args: number[]): void;
+  /** Stride-2 3x3 Winograd by phases (assembly/winograd-s2.ts): filter transform. */
+  winoWeightsS2(...args: number[]): void;
+  /** Stride-2 3x3 Winograd: input transform of channel blocks over several images. */
+  winoInputS2Images(...args: number[]): void;
+  /** Stride-2 3x3 Winograd: output transform of output-channel blocks over several images. */
+  winoOutputS2Images(...args: number[]): void;
   /** winoInput over several images (assembly/winograd-weight.ts), for both Winograd paths. */
   winoInputImages(...args: number[]): void;
   /** Weight-gradient Winograd: output-gradient transform. */

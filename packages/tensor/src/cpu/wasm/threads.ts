@@ -80,6 +80,9 @@ const CALLS = [
   'scatterTaps',
   'gatherTaps',
   'im2colImages',
+  'winoWeightsS2',
+  'winoInputS2Images',
+  'winoOutputS2Images',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
