@@ -82,12 +82,6 @@ function transposeStore(a: v128, b: v128, c: v128, d: v128, dst: usize): void {
   v128.store(dst, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 48);
 }
 
-/** Copies the first n (< 4) lanes of the vector at src to dst. */
-@inline
-function storeLanes(dst: usize, src: usize, n: i32): void {
-  for (let l = 0; l < n; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
-}
-
 /**
  * Filter transform for filters [O, C, 3, 3] at w (C a multiple of 4): U[xi][o][c] (row stride C, plane
  * stride ldp floats) for the 36 planes above. scratch: 19 vectors.
@@ -129,7 +123,24 @@ export function winoWeightsS2(w: usize, O: i32, C: i32, u: usize, ldp: i32, scra
 /** Floats of scratch winoInputS2 needs. */
 export function winoInputS2Scratch(tilesH: i32, tilesW: i32): i32 {
   const Wp = ((tilesW + 3) & ~3) * 4 + 4;
-  return (tilesH * 4 + 1 + 5) * Wp + 24;
+  return (tilesH * 4 + 1 + 5) * Wp + 20;
+}
+
+/** Copies the first n (< 4) lanes of the vector at src to dst. */
+@inline
+function storeLanes(dst: usize, src: usize, n: i32): void {
+  for (let l = 0; l < n; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
+}
+
+/** Stores the first n (<= 4) lanes of `x` at dst. */
+@inline
+function storeN(dst: usize, x: v128, n: i32, tmp: usize): void {
+  if (n >= 4) {
+    v128.store(dst, x);
+    return;
+  }
+  v128.store(tmp, x);
+  storeLanes(dst, tmp, n);
 }
 
 /** Fills `dst` ([Hp, Wp]) with phase (al, be) of the channel at src [H, W] padded by (ph, pw). */
@@ -160,25 +171,15 @@ function phasePlane(
   }
 }
 
-/** Stores the first n (<= 4) lanes of `x` at dst. */
-@inline
-function storeN(dst: usize, x: v128, n: i32, tmp: usize): void {
-  if (n >= 4) {
-    v128.store(dst, x);
-    return;
-  }
-  v128.store(tmp, x);
-  storeLanes(dst, tmp, n);
-}
-
 /**
  * Input transform of channels [c0, c0 + cn) of one image x [C, H, W] with padding (ph, pw), for tiles
- * t0 + th * tilesW + tw of a chunk of T tiles: the ee planes at v (plane stride ldp floats), the eo and
- * oe planes at v4 (plane stride ldp4) and the oo plane at voo (see the layout above).
+ * t0 + th * tilesW + tw of a chunk laid out for T tiles: the ee planes at v (plane stride ldp floats),
+ * the eo and oe planes at v4 (plane stride ldp4) and the oo plane at voo (see the layout above). With
+ * `room` (T at least 3 more than the chunk's tiles), a last group of tiles stores whole vectors.
  */
 export function winoInputS2(
   x: usize, c0: i32, cn: i32, H: i32, W: i32, ph: i32, pw: i32, tilesH: i32, tilesW: i32,
-  v: usize, ldp: i32, v4: usize, ldp4: i32, voo: usize, T: i32, t0: i32, scratch: usize,
+  v: usize, ldp: i32, v4: usize, ldp4: i32, voo: usize, T: i32, room: bool, t0: i32, scratch: usize,
 ): void {
   const Wp = ((tilesW + 3) & ~3) * 4 + 4; // room for the last group of four tiles
   const Hp = tilesH * 4 + 1;
@@ -219,7 +220,6 @@ export function winoInputS2(
         // tiles' four phase rows); eo and oo store the tiles' columns as they are.
         const nr = q == 0 || q == 1 ? 5 : 4;
         for (let tw = 0; tw < tilesW; tw += 4) {
-          const n = tilesW - tw;
           const tw4 = <usize>tw << 2;
           for (let r = 0; r < nr; r++) {
             const qp = (q < 2 ? tmp : rows) + <usize>r * rowB + (<usize>tw << 4);
@@ -236,6 +236,9 @@ export function winoInputS2(
             const e1 = v128.shuffle<f32>(a0, a2, 2, 3, 6, 7);
             const e2 = v128.shuffle<f32>(a1, a3, 0, 1, 4, 5);
             const e3 = v128.shuffle<f32>(a1, a3, 2, 3, 6, 7);
+            // With `room`, a last group of fewer than four tiles stores all four lanes: the extra ones
+            // land on tiles stored later in this task, or in the columns of room past the last tile.
+            const n = room ? 4 : tilesW - tw;
             if (q == 0 || q == 2) {
               const e4 = v128.shuffle<f32>(e0, v128.load(qp, 64), 1, 2, 3, 4);
               // ee: V[5r + s] at column t; oe: V[s] at column r T + t.
@@ -265,11 +268,13 @@ export function winoInputS2(
 /** winoInputS2 for `images` images imageStride floats apart, their tiles one after another from t0. */
 export function winoInputS2Images(
   x: usize, c0: i32, cn: i32, H: i32, W: i32, ph: i32, pw: i32, tilesH: i32, tilesW: i32,
-  v: usize, ldp: i32, v4: usize, ldp4: i32, voo: usize, T: i32, scratch: usize, images: i32, imageStride: i32,
+  v: usize, ldp: i32, v4: usize, ldp4: i32, voo: usize, T: i32, room: bool, scratch: usize, images: i32,
+  imageStride: i32,
 ): void {
   for (let n = 0; n < images; n++) {
     const xn = x + ((<usize>n * <usize>imageStride) << 2);
-    winoInputS2(xn, c0, cn, H, W, ph, pw, tilesH, tilesW, v, ldp, v4, ldp4, voo, T, n * tilesH * tilesW, scratch);
+    const t0 = n * tilesH * tilesW;
+    winoInputS2(xn, c0, cn, H, W, ph, pw, tilesH, tilesW, v, ldp, v4, ldp4, voo, T, room, t0, scratch);
   }
 }
 

@@ -83,7 +83,14 @@ export function winogradS2Conv2d(
   const tilesW = Math.ceil(OW / 4);
   const tiles = tilesH * tilesW;
   const nb = Math.max(1, Math.min(N, Math.floor(MAX_CHUNK_FLOATS / (81 * Math.max(C, O) * tiles))));
-  const T = nb * tiles;
+  // Columns per row block: a chunk's tiles, rounded up to a cache line so that rows start on one. Where
+  // that leaves 3 columns of room past the last tile or costs at most 1/16 more, the input transform
+  // stores whole vectors for a last group of tiles (no lane-by-lane stores).
+  const whole = (n: number) => Math.ceil((n * tiles + 3) / 16) * 16;
+  const lined = (n: number) => Math.ceil((n * tiles) / 16) * 16;
+  const room = (n: number) => whole(n) * 16 <= n * tiles * 17;
+  const cols = (n: number) => (room(n) ? whole(n) : lined(n));
+  const T = cols(nb);
   const xLen = N * C * H * W;
   const yLen = N * O * OH * OW;
   const ldU = planeStride(O * C);
@@ -128,7 +135,8 @@ export function winogradS2Conv2d(
     const stride = Math.ceil(scratch / 16) * 64;
     for (let n0 = 0; n0 < N; n0 += nb) {
       const cnt = Math.min(nb, N - n0);
-      const Tc = cnt * tiles;
+      // This chunk's layout: Tc columns per row block.
+      const Tc = cols(cnt);
       // Input transform by channel blocks over the chunk's images (disjoint rows of V).
       const x0 = xp + n0 * C * H * W * 4;
       const inTasks: number[][] = [];
@@ -151,15 +159,34 @@ export function winogradS2Conv2d(
           ldV4,
           voo,
           Tc,
+          room(cnt) ? 1 : 0,
           sc,
           cnt,
           C * H * W,
         ]);
       }
       parallelCalls(k, 'winoInputS2Images', inTasks);
-      // The products, as three pool jobs: M[xi] = U[xi] [O, C] x V[xi] [C, n] for n = Tc (25 ee planes),
-      // 4 Tc (eo and oe, 10 planes) and 16 Tc (oo).
-      parallelSgemmBatch(k, 25, [ldU, ldV, ldM], O, Tc, C, up, C, 1, vp, Tc, 1, mp, Tc, 0, sp, stride);
+      // The products, as three pool jobs: M[xi] = U[xi] [O, C] x V[xi] [C, n] for the chunk's tiles (25
+      // ee planes), 4 Tc (eo and oe, 10 planes) and 16 Tc (oo); the last two multiply the room too.
+      parallelSgemmBatch(
+        k,
+        25,
+        [ldU, ldV, ldM],
+        O,
+        cnt * tiles,
+        C,
+        up,
+        C,
+        1,
+        vp,
+        Tc,
+        1,
+        mp,
+        Tc,
+        0,
+        sp,
+        stride,
+      );
       const u4 = up + 25 * ldU * 4;
       parallelSgemmBatch(
         k,
