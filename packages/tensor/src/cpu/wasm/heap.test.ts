@@ -144,6 +144,28 @@ describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () =
     expect(ballastStats().chunks - before.chunks).toBeGreaterThanOrEqual(1);
   });
 
+  it('signals the collector as the heap grows: one signal per 16 MiB of fresh memory', () => {
+    const MiB = 1 << 20;
+    const before = ballastStats();
+    const reservedBefore = memoryStats().reserved;
+    // Tensors of 4 MiB kept until the heap has grown by 48 MiB (past what earlier tests freed).
+    const kept: Tensor[] = [];
+    while (memoryStats().reserved - reservedBefore < 48 * MiB && kept.length < 200) kept.push(zeros(MiB));
+    const grown = memoryStats().reserved - reservedBefore;
+    const signals = ballastStats().signals - before.signals;
+    expect(grown).toBeGreaterThanOrEqual(48 * MiB);
+    // The count carries over between calls, so a signal may come up to 16 MiB early or late.
+    expect(signals).toBeGreaterThanOrEqual(Math.floor(grown / (16 * MiB)) - 1);
+    expect(signals).toBeLessThanOrEqual(Math.ceil(grown / (16 * MiB)) + 1);
+    expect(signals).toBeGreaterThanOrEqual(2);
+    const count = kept.length;
+    for (const t of kept) t.dispose();
+    // Reusing the freed blocks grows nothing, so it signals nothing.
+    const again = Array.from({ length: count }, () => zeros(MiB));
+    expect(ballastStats().signals).toBe(before.signals + signals);
+    for (const t of again) t.dispose();
+  });
+
   it('other dtypes stay JavaScript arrays', () => {
     const t = zeros([4], { dtype: 'int64' });
     expect(h.owns((t._ref.storage as CpuStorage).data)).toBe(false);
