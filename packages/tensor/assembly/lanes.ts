@@ -1,4 +1,5 @@
-// Moving float32 lanes to float64 pairs and back, for kernels that compute in float64.
+// Small vector helpers shared by the kernels: float32 lanes to float64 pairs and back (for kernels that
+// compute in float64), fused multiply-add, splats, a 4x4 transpose and partial stores.
 
 /** f64x2 of lanes 2 and 3 of the f32x4 `v`. */
 @inline
@@ -10,4 +11,36 @@ export function promoteHigh(v: v128): v128 {
 @inline
 export function narrow(lo: v128, hi: v128): v128 {
   return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** c + a * b: one fused multiply-add where the build enables relaxed SIMD, a multiply and an add otherwise. */
+@inline
+export function fmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/** x in all four lanes. */
+@inline
+export function k4(x: f32): v128 {
+  return f32x4.splat(x);
+}
+
+/** Stores the transpose of the 4x4 block with rows a, b, c, d at dst (four vectors). */
+@inline
+export function transposeStore(a: v128, b: v128, c: v128, d: v128, dst: usize): void {
+  const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+  const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+  v128.store(dst, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7), 16);
+  v128.store(dst, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5), 32);
+  v128.store(dst, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 48);
+}
+
+/** Copies the first n (< 4) lanes of the vector at src to dst. */
+@inline
+export function storeLanes(dst: usize, src: usize, n: i32): void {
+  for (let l = 0; l < n; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
 }

@@ -25,17 +25,7 @@
 // tile's column j, oe column i T + t for its row i) and the oo plane [C][16T] and [O][16T] (column
 // (4i + j) T + t). Every transform works on f32x4 vectors of four channels, image columns or tiles.
 
-/** c + a * b, fused where the build enables relaxed SIMD. */
-@inline
-function fmadd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
-@inline
-function k4(x: f32): v128 {
-  return f32x4.splat(x);
-}
+import { fmadd, k4, storeLanes, transposeStore } from './lanes';
 
 /** The 1-D filter transform G k of two vectors, stored at dst + r * step (r = 0..4). */
 @inline
@@ -69,17 +59,10 @@ function outputT2(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, dst: usize, 
   v128.store(dst + 3 * step, f32x4.add(fmadd(m3, k4(8.0), d), m4));
 }
 
-/** Stores the transpose of the 4x4 block with rows a, b, c, d at dst (four vectors). */
+/** outputT2 of the five vectors at q, q + from, ..., q + 4 from. */
 @inline
-function transposeStore(a: v128, b: v128, c: v128, d: v128, dst: usize): void {
-  const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-  const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-  const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
-  const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
-  v128.store(dst, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7), 16);
-  v128.store(dst, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5), 32);
-  v128.store(dst, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 48);
+function outputT2At(q: usize, from: usize, dst: usize, step: usize): void {
+  outputT2(v128.load(q), v128.load(q + from), v128.load(q + 2 * from), v128.load(q + 3 * from), v128.load(q + 4 * from), dst, step);
 }
 
 /**
@@ -124,12 +107,6 @@ export function winoWeightsS2(w: usize, O: i32, C: i32, u: usize, ldp: i32, scra
 export function winoInputS2Scratch(tilesH: i32, tilesW: i32): i32 {
   const Wp = ((tilesW + 3) & ~3) * 4 + 4;
   return (tilesH * 4 + 1 + 5) * Wp + 20;
-}
-
-/** Copies the first n (< 4) lanes of the vector at src to dst. */
-@inline
-function storeLanes(dst: usize, src: usize, n: i32): void {
-  for (let l = 0; l < n; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
 }
 
 /** Stores the first n (<= 4) lanes of `x` at dst. */
@@ -316,41 +293,17 @@ export function winoOutputS2(
         // ee columns: z[i][s] = sum_r A^T[i][r] m[r][s], four tiles per vector.
         for (let s = 0; s < 5; s++) {
           const q = p + <usize>s * xiStep;
-          outputT2(
-            v128.load(q),
-            v128.load(q + 5 * xiStep),
-            v128.load(q + 10 * xiStep),
-            v128.load(q + 15 * xiStep),
-            v128.load(q + 20 * xiStep),
-            z + (<usize>s << 4),
-            80,
-          );
+          outputT2At(q, 5 * xiStep, z + (<usize>s << 4), 80);
         }
         // eo: zeo[i][j] = sum_r A^T[i][r] m[r] at column j T + t.
         for (let j = 0; j < 4; j++) {
           const q = meo + <usize>j * Tb + col;
-          outputT2(
-            v128.load(q),
-            v128.load(q + xiStep4),
-            v128.load(q + 2 * xiStep4),
-            v128.load(q + 3 * xiStep4),
-            v128.load(q + 4 * xiStep4),
-            zeo + (<usize>j << 4),
-            64,
-          );
+          outputT2At(q, xiStep4, zeo + (<usize>j << 4), 64);
         }
         // oe: zoe[i][j] = sum_s m[s] at column i T + t times A^T[j][s].
         for (let i = 0; i < 4; i++) {
           const q = moe + <usize>i * Tb + col;
-          outputT2(
-            v128.load(q),
-            v128.load(q + xiStep4),
-            v128.load(q + 2 * xiStep4),
-            v128.load(q + 3 * xiStep4),
-            v128.load(q + 4 * xiStep4),
-            zoe + <usize>i * 64,
-            16,
-          );
+          outputT2At(q, xiStep4, zoe + <usize>i * 64, 16);
         }
         // Rows: Y[i][j] = sum_s z[i][s] A^T[j][s] + eo + oe + oo, then transposed so each tile's row
         // is contiguous.

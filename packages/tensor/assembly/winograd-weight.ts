@@ -24,27 +24,16 @@
 //       | 0    0     0     1    |
 
 import { sgemm } from './gemm';
+import { fmadd, k4 } from './lanes';
 import { winoInput } from './winograd';
-
-/** c + a * b, fused where the build enables relaxed SIMD. */
-@inline
-function fma4(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
-@inline
-function sp4(x: f32): v128 {
-  return f32x4.splat(x);
-}
 
 /** The 1-D gradient transform G g of four vectors, stored at dst + r * step (r = 0..5). */
 @inline
 function gradT(g0: v128, g1: v128, g2: v128, g3: v128, dst: usize, step: usize): void {
-  const e1 = fma4(g2, sp4(2.25), g0);
-  const o1 = fma4(g3, sp4(3.375), f32x4.mul(g1, sp4(1.5)));
-  const e2 = fma4(g2, sp4(4.0 / 9.0), g0);
-  const o2 = fma4(g3, sp4(8.0 / 27.0), f32x4.mul(g1, sp4(2.0 / 3.0)));
+  const e1 = fmadd(g2, k4(2.25), g0);
+  const o1 = fmadd(g3, k4(3.375), f32x4.mul(g1, k4(1.5)));
+  const e2 = fmadd(g2, k4(4.0 / 9.0), g0);
+  const o2 = fmadd(g3, k4(8.0 / 27.0), f32x4.mul(g1, k4(2.0 / 3.0)));
   v128.store(dst, g0);
   v128.store(dst + step, f32x4.add(e1, o1));
   v128.store(dst + 2 * step, f32x4.sub(e1, o1));
@@ -60,9 +49,9 @@ function weightT(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst
   const b = f32x4.sub(m1, m2);
   const c = f32x4.add(m3, m4);
   const d = f32x4.sub(m3, m4);
-  v128.store(dst, fma4(a, sp4(8.0 / 65.0), fma4(c, sp4(-81.0 / 130.0), m0)));
-  v128.store(dst + step, fma4(b, sp4(12.0 / 65.0), f32x4.mul(d, sp4(-27.0 / 65.0))));
-  v128.store(dst + 2 * step, fma4(f32x4.sub(a, c), sp4(18.0 / 65.0), m5));
+  v128.store(dst, fmadd(a, k4(8.0 / 65.0), fmadd(c, k4(-81.0 / 130.0), m0)));
+  v128.store(dst + step, fmadd(b, k4(12.0 / 65.0), f32x4.mul(d, k4(-27.0 / 65.0))));
+  v128.store(dst + 2 * step, fmadd(f32x4.sub(a, c), k4(18.0 / 65.0), m5));
 }
 
 /** Floats of scratch winoGradOut needs. */

@@ -28,18 +28,7 @@
 // (V and M then stay in the thread's cache instead of going to memory and back between passes).
 
 import { sgemm } from './gemm';
-
-/** c + a * b, fused where the build enables relaxed SIMD. */
-@inline
-function fmadd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
-@inline
-function k4(x: f32): v128 {
-  return f32x4.splat(x);
-}
+import { fmadd, k4, storeLanes, transposeStore } from './lanes';
 
 /** The 1-D filter transform G g of three vectors, stored at dst + r * step (r = 0..5). */
 @inline
@@ -82,25 +71,6 @@ function outputT(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst
   v128.store(dst + step, fmadd(b, k4(1.5), f32x4.mul(d, k4(2.0 / 3.0))));
   v128.store(dst + 2 * step, fmadd(a, k4(2.25), f32x4.mul(c, k4(4.0 / 9.0))));
   v128.store(dst + 3 * step, fmadd(b, k4(3.375), fmadd(d, k4(8.0 / 27.0), m5)));
-}
-
-/** Stores the transpose of the 4x4 block with rows a, b, c, d at dst (four vectors). */
-@inline
-function transposeStore(a: v128, b: v128, c: v128, d: v128, dst: usize): void {
-  const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-  const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-  const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
-  const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
-  v128.store(dst, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7), 16);
-  v128.store(dst, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5), 32);
-  v128.store(dst, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 48);
-}
-
-/** Copies the first n (< 4) lanes of the vector at src to dst. */
-@inline
-function storeLanes(dst: usize, src: usize, n: i32): void {
-  for (let l = 0; l < n; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
 }
 
 /**

@@ -12,49 +12,33 @@ import { applyEpilogue, type ConvEpilogue } from './conv.js';
 import { withFrame } from './heap.js';
 import { gemmScratch } from './kernels.js';
 import { getNumThreads, parallelCalls, parallelSgemmBatch } from './threads.js';
-import { planeStride, winogradTilesPay } from './winograd.js';
+import { MAX_CHUNK_FLOATS, MIN_WORK, planeStride, winogradShape, winogradTilesPay } from './winograd.js';
 
 interface S2Exports {
   winoInputS2Scratch(tilesH: number, tilesW: number): number;
   winoOutputS2Scratch(tilesW: number): number;
 }
 
-/** Upper bound on each of the transformed input and product buffers, in floats (16 MB). */
-const MAX_CHUNK_FLOATS = 4 << 20;
-
-/** Direct multiply-adds below which a convolution stays on the direct kernels. */
-const MIN_WORK = 1 << 20;
-
 /**
  * Whether a float32 convolution x [N, C, H, W] * w [O, C, 3, 3] -> [N, O, OH, OW] takes this path:
- * stride 2, no dilation or groups, padding at most 2, input channels a multiple of 4 and at least 16,
- * at least 16 output channels, at least 2^20 direct multiply-adds, tiles that waste at most a quarter
- * of their outputs (as the stride-1 path), at least two tiles a row and a column, and enough output
- * pixels to pay for the filter transform. Measured on 2 threads against the direct path: ResNet's
- * strided layers at batch 16 16-18% faster (28x28, 14x14 and 7x7 outputs), batch 1 at 28x28 output
- * 10% faster and at 14x14 even; slower where it is not taken (a batch of 2 at 7x7 with 256 -> 512
- * channels, where the filter transform dominates: 3.4 -> 3.9 ms; one tile per image at 4x4).
+ * stride 2 and otherwise what the stride-1 path takes (winogradShape), input channels a multiple of 4,
+ * at least 2^20 direct multiply-adds, tiles that waste at most a quarter of their outputs, at least two
+ * tiles a row and a column, and enough output pixels to pay for the filter transform. Measured on 2
+ * threads against the direct path: ResNet's strided layers at batch 16 16-18% faster (28x28, 14x14 and
+ * 7x7 outputs), batch 1 at 28x28 output 10% faster and at 14x14 even; slower where it is not taken (a
+ * batch of 2 at 7x7 with 256 -> 512 channels, where the filter transform dominates: 3.4 -> 3.9 ms; one
+ * tile per image at 4x4).
  */
 export function useWinogradS2(
   wShape: readonly number[],
   p: Conv2dParams,
   outShape: readonly number[],
 ): boolean {
-  const [O, C, KH, KW] = wShape;
+  const [O, C] = wShape;
   const [N, , OH, OW] = outShape;
   return (
-    KH === 3 &&
-    KW === 3 &&
-    p.groups === 1 &&
-    p.stride[0] === 2 &&
-    p.stride[1] === 2 &&
-    p.dilation[0] === 1 &&
-    p.dilation[1] === 1 &&
-    p.padding[0] <= 2 &&
-    p.padding[1] <= 2 &&
-    C >= 16 &&
+    winogradShape(wShape, p, 2) &&
     C % 4 === 0 &&
-    O >= 16 &&
     winogradTilesPay(OH, OW) &&
     OH > 4 &&
     OW > 4 &&
@@ -63,7 +47,6 @@ export function useWinogradS2(
   );
 }
 
-/** The stride-2 3x3 convolution (see useWinogradS2); null where WebAssembly is unavailable. */
 export function winogradS2Conv2d(
   x: Float32Array,
   xOff: number,

@@ -22,10 +22,10 @@ interface WinogradExports {
 }
 
 /** Upper bound on each of the transformed input and product buffers, in floats (16 MB). */
-const MAX_CHUNK_FLOATS = 4 << 20;
+export const MAX_CHUNK_FLOATS = 4 << 20;
 
 /** Direct multiply-adds below which a convolution stays on the direct kernels (they take < ~50 us). */
-const MIN_WORK = 1 << 20;
+export const MIN_WORK = 1 << 20;
 
 /**
  * Whether a float32 convolution x [N, C, H, W] * w [O, C, 3, 3] -> [N, O, OH, OW] takes the Winograd
@@ -60,17 +60,18 @@ export function winogradTilesPay(OH: number, OW: number): boolean {
 }
 
 /**
- * The convolutions every Winograd path here handles: 3x3 filters, stride 1, no dilation or
- * groups, padding at most 2, and at least 16 channels in and out (fewer do not pay).
+ * The convolutions every Winograd path here handles: 3x3 filters, stride 1 (or `stride`: 2 for the
+ * path by phases, winograd-s2.ts), no dilation or groups, padding at most 2, and at least 16 channels
+ * in and out (fewer do not pay).
  */
-export function winogradShape(wShape: readonly number[], p: Conv2dParams): boolean {
+export function winogradShape(wShape: readonly number[], p: Conv2dParams, stride = 1): boolean {
   const [O, C, KH, KW] = wShape;
   return (
     KH === 3 &&
     KW === 3 &&
     p.groups === 1 &&
-    p.stride[0] === 1 &&
-    p.stride[1] === 1 &&
+    p.stride[0] === stride &&
+    p.stride[1] === stride &&
     p.dilation[0] === 1 &&
     p.dilation[1] === 1 &&
     p.padding[0] <= 2 &&
