@@ -39,6 +39,8 @@ describe('stride-2 3x3 convolution by phases and Winograd F(4, 2)', () => {
     ['17x30 pad 2', [2, 24, 17, 30], [21, 24, 3, 3], 2],
     ['pad (0, 2)', [4, 16, 26, 20], [16, 16, 3, 3], [0, 2]],
     ['wide rows: 8 groups of four tiles', [1, 16, 130, 132], [16, 16, 3, 3], 1],
+    // 8 images per chunk here (81 * 128 * 49 floats each), so two chunks, the last of 3 images.
+    ['several chunks, the last one partial', [11, 64, 56, 56], [128, 64, 3, 3], 1],
   ];
   for (const [name, xs, ws, padding] of cases) {
     it(`matches the reference and the direct path: ${name}`, () => {
