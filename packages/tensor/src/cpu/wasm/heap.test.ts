@@ -1,8 +1,6 @@
 // The CPU heap: float32 tensors live in WebAssembly memory, kernels read and write them in place,
 // dispose() and the collector return blocks, and memory stays flat over a training loop.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../autograd.js';
 import type { Backend } from '../../backend.js';
@@ -15,17 +13,9 @@ import { on, reference, wasm } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
 import { fakeHeap } from '../../test-utils/fake-heap.js';
 import type { CpuStorage } from '../storage.js';
-import { ballastStats, cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
+import { cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
 
 const heap = cpuHeap();
-
-/**
- * Whether the ballast room went from `before` to `after` by a freed block's `bytes` coming back: its
- * chunk gains the room, or (fully returned, with spare chunks enough) is dropped for the collector.
- */
-function gaveBack(before: number, after: number, bytes: number): boolean {
-  return after === before + bytes || after === before + bytes - 64 * (1 << 20);
-}
 
 describe('block sizes', () => {
   it("round up to 64 bytes, the kernels' alignment", () => {
@@ -109,61 +99,6 @@ describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () =
     expect((again._ref.storage as CpuStorage).data.byteOffset).toBe(data.byteOffset);
     expect(memoryStats().reserved).toBe(after.reserved);
     again.dispose();
-  });
-
-  it('a disposed block gives its ballast back, so a loop that disposes takes no new chunks; a kept one holds it', () => {
-    const bytes = 4 * (1 << 20);
-    // 64 tensors of 4 MiB, each disposed: 256 MiB of ballast shares, which without the give-back
-    // would take four new 64 MiB chunks.
-    zeros(1 << 20).dispose();
-    const before = ballastStats();
-    for (let i = 0; i < 64; i++) zeros(1 << 20).dispose();
-    const after = ballastStats();
-    expect(after.chunks - before.chunks).toBeLessThanOrEqual(1);
-    // A tensor that is not disposed keeps its share until it is freed.
-    const kept = zeros(1 << 20);
-    const held = ballastStats();
-    expect(held.room).toBe(after.room - bytes + (held.chunks - after.chunks) * 64 * (1 << 20));
-    kept.dispose();
-    expect(gaveBack(held.room, ballastStats().room, bytes)).toBe(true);
-  });
-
-  it('a block the collector frees gives no ballast back, so a loop that drops its tensors keeps taking chunks', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const before = ballastStats();
-    // 64 tensors of 4 MiB dropped, collected as they go: 256 MiB, more than the room (at most two spare
-    // chunks and part of a third), so new chunks must come, and the collector's pace with them.
-    for (let i = 0; i < 64; i++) {
-      zeros(1 << 20);
-      if (i % 8 === 7) {
-        gc();
-        await new Promise((r) => setTimeout(r, 0));
-      }
-    }
-    expect(ballastStats().chunks - before.chunks).toBeGreaterThanOrEqual(1);
-  });
-
-  it('signals the collector as the heap grows: one signal per 16 MiB of fresh memory', () => {
-    const MiB = 1 << 20;
-    const before = ballastStats();
-    const reservedBefore = memoryStats().reserved;
-    // Tensors of 4 MiB kept until the heap has grown by 48 MiB (past what earlier tests freed).
-    const kept: Tensor[] = [];
-    while (memoryStats().reserved - reservedBefore < 48 * MiB && kept.length < 200) kept.push(zeros(MiB));
-    const grown = memoryStats().reserved - reservedBefore;
-    const signals = ballastStats().signals - before.signals;
-    expect(grown).toBeGreaterThanOrEqual(48 * MiB);
-    // The count carries over between calls, so a signal may come up to 16 MiB early or late.
-    expect(signals).toBeGreaterThanOrEqual(Math.floor(grown / (16 * MiB)) - 1);
-    expect(signals).toBeLessThanOrEqual(Math.ceil(grown / (16 * MiB)) + 1);
-    expect(signals).toBeGreaterThanOrEqual(2);
-    const count = kept.length;
-    for (const t of kept) t.dispose();
-    // Reusing the freed blocks grows nothing, so it signals nothing.
-    const again = Array.from({ length: count }, () => zeros(MiB));
-    expect(ballastStats().signals).toBe(before.signals + signals);
-    for (const t of again) t.dispose();
   });
 
   it('other dtypes stay JavaScript arrays', () => {

@@ -27,78 +27,19 @@ const BALLAST_MIN_FLOATS = 1 << 14;
  */
 const BALLAST_CHUNK = 64 * 1024 * 1024;
 const ballast = new WeakMap<object, ArrayBuffer>();
-/**
- * Chunks with room for more shares: chunk -> bytes standing for no block. A block freed by `dispose`
- * gives its share back, so a loop that disposes what it allocates (ResNet's layer-to-layer tensors,
- * a training step's saved activations) reuses its chunks. A block the collector frees gives nothing
- * back: its share goes with the chunk once no block holds it, so blocks that only the collector can
- * free keep taking new chunks, whose growth as external memory is what makes V8 collect.
- */
-const ballastRoom = new Map<ArrayBuffer, number>();
-/** Fully returned chunks kept for reuse; the rest are dropped, for the collector to free. */
-const BALLAST_SPARE = 2;
-let ballastChunks = 0;
+let ballastChunk: ArrayBuffer | null = null;
+let ballastLeft = 0;
 
-/** Ballast chunks taken so far, the bytes of room in them and the growth signals sent (for tests). */
-export function ballastStats(): { chunks: number; room: number; signals: number } {
-  let room = 0;
-  for (const r of ballastRoom.values()) room += r;
-  return { chunks: ballastChunks, room, signals: pressureSignals };
-}
-
-/** A ballast buffer standing for `bytes` of a block: a share of a chunk with room, or its own. */
+/** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
 function ballastFor(bytes: number): ArrayBuffer {
   if (bytes > BALLAST_CHUNK) return new ArrayBuffer(bytes);
-  for (const [chunk, room] of ballastRoom) {
-    if (room < bytes) continue;
-    if (room === bytes) ballastRoom.delete(chunk);
-    else ballastRoom.set(chunk, room - bytes);
-    return chunk;
+  if (!ballastChunk || ballastLeft < bytes) {
+    ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
+    ballastLeft = BALLAST_CHUNK;
   }
-  const chunk = new ArrayBuffer(BALLAST_CHUNK);
-  ballastChunks++;
-  ballastRoom.set(chunk, BALLAST_CHUNK - bytes);
-  return chunk;
+  ballastLeft -= bytes;
+  return ballastChunk;
 }
-
-/** Gives a disposed block's share back to its chunk (a block's own buffer just goes with it). */
-function returnBallast(chunk: ArrayBuffer, bytes: number): void {
-  if (chunk.byteLength !== BALLAST_CHUNK) return;
-  const room = (ballastRoom.get(chunk) ?? 0) + bytes;
-  if (room < BALLAST_CHUNK) {
-    ballastRoom.set(chunk, room);
-    return;
-  }
-  let spare = 0;
-  for (const r of ballastRoom.values()) if (r === BALLAST_CHUNK) spare++;
-  if (spare < BALLAST_SPARE) ballastRoom.set(chunk, BALLAST_CHUNK);
-  else ballastRoom.delete(chunk);
-}
-
-/**
- * Bytes the heap's top may move (fresh memory: every page faults in on first touch) between two
- * pressure signals. With disposed blocks giving their ballast back, a loop's collections come only from
- * blocks the collector frees; while the heap is growing, those blocks should come back before it grows
- * further, so each 16 MiB of growth drops one unreferenced chunk-sized ArrayBuffer (mapped lazily: no
- * memory) whose external bytes make V8 collect soon. Measured at ResNet-18's 32x32 training steps: without
- * it the heap grew 200 -> 246 MB over the first steps, with 13,700 extra page faults in one of them, and
- * the second to fourth steps took 0.20-0.21 s instead of 0.13-0.15 s; with it, 0.13 s at 276-278 MB
- * peak RSS (as before the give-back). Doubling every block's ballast instead held the heap too, but
- * made the 224x224 step 5-7% slower (more collections).
- */
-const PRESSURE_BYTES = 16 * 1024 * 1024;
-let grownSincePressure = 0;
-let pressureSignals = 0;
-
-/** Counts `bytes` of heap growth, dropping a pressure buffer every PRESSURE_BYTES. */
-function growthPressure(bytes: number): void {
-  grownSincePressure += bytes;
-  if (grownSincePressure < PRESSURE_BYTES) return;
-  grownSincePressure = 0;
-  pressureSignals++;
-  void new ArrayBuffer(BALLAST_CHUNK);
-}
-
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -213,7 +154,6 @@ export class Heap {
           throw this.outOfMemory(bytes);
         }
       }
-      if (end > this.top) growthPressure(end - this.top);
       this.top = Math.max(this.top, end);
     }
     this.sizes.set(ptr, size);
@@ -307,11 +247,12 @@ export class Heap {
     const a = new Float32Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
     if (zero) a.fill(0);
+    this.registry.register(a, ptr, a);
     // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
     // drops big tensors would not make it run. Untouched ArrayBuffers standing for the blocks (one
     // chunk kept alive by every block that has a share of it; mapped lazily, so they cost address
     // space, not memory) count as external memory and make collections keep pace with the heap.
-    this.track(a, ptr, n >= BALLAST_MIN_FLOATS);
+    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 4));
     return a;
   }
 
@@ -325,27 +266,16 @@ export class Heap {
     const ptr = this.alloc(n * 8);
     const a = new Float64Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
-    this.track(a, ptr, 2 * n >= BALLAST_MIN_FLOATS);
-    return a;
-  }
-
-  /** Registers a fresh block for the collector, with a share of ballast where `big`. */
-  private track(a: Float32Array | Float64Array, ptr: number, big: boolean): void {
     this.registry.register(a, ptr, a);
-    if (big) ballast.set(a, ballastFor(a.byteLength));
+    if (2 * n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 8));
+    return a;
   }
 
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
   dispose(a: Float32Array | Float64Array): void {
     if (!this.owns(a)) return;
-    if (this.registry.unregister(a)) {
-      this.release(a.byteOffset);
-      const chunk = ballast.get(a);
-      if (chunk) {
-        ballast.delete(a);
-        returnBallast(chunk, a.byteLength);
-      }
-    } else this.dropHostView(a);
+    if (this.registry.unregister(a)) this.release(a.byteOffset);
+    else this.dropHostView(a);
   }
 
   /**
