@@ -1,5 +1,5 @@
 // Small vector helpers shared by the kernels: float32 lanes to float64 pairs and back (for kernels that
-// compute in float64), fused multiply-add, splats, a 4x4 transpose and partial stores.
+// compute in float64), fused multiply-add, splats, a 4x4 transpose, 3x3 filter taps and partial stores.
 
 /** f64x2 of lanes 2 and 3 of the f32x4 `v`. */
 @inline
@@ -37,6 +37,21 @@ export function transposeStore(a: v128, b: v128, c: v128, d: v128, dst: usize): 
   v128.store(dst, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7), 16);
   v128.store(dst, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5), 32);
   v128.store(dst, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 48);
+}
+
+/**
+ * The nine taps of four 3x3 filters at p0..p3 (nine floats each), transposed into nine vectors at g:
+ * vector i (at g + 16 i) holds tap i of the four filters.
+ */
+@inline
+export function filterTaps4(p0: usize, p1: usize, p2: usize, p3: usize, g: usize): void {
+  transposeStore(v128.load(p0), v128.load(p1), v128.load(p2), v128.load(p3), g);
+  transposeStore(v128.load(p0, 16), v128.load(p1, 16), v128.load(p2, 16), v128.load(p3, 16), g + 64);
+  let t8 = f32x4.splat(load<f32>(p0, 32));
+  t8 = f32x4.replace_lane(t8, 1, load<f32>(p1, 32));
+  t8 = f32x4.replace_lane(t8, 2, load<f32>(p2, 32));
+  t8 = f32x4.replace_lane(t8, 3, load<f32>(p3, 32));
+  v128.store(g, t8, 128);
 }
 
 /** Copies the first n (< 4) lanes of the vector at src to dst. */

@@ -20,13 +20,14 @@
 //
 // Measured against the float64 reference on ResNet's strided shapes (64 to 512 input channels), the
 // output's error is 2.5e-6 to 5e-6 of its largest magnitude (F(4x4, 3x3) of the stride-1 path:
-// 1e-6..3e-6; direct: ~4e-7). scripts/winograd-error.py derives the matrices and compares points. U is [36][O][C]: planes 0-24 ee (5r + s),
-// 25-29 eo (r), 30-34 oe (s), 35 oo. For a chunk of T tiles, V and M hold the ee planes [25][C][T] and
+// 1e-6..3e-6; direct: ~4e-7). scripts/winograd-error.py derives the matrices and compares points.
+//
+// U is [36][O][C]: planes 0-24 ee (5r + s), 25-29 eo (r), 30-34 oe (s), 35 oo. For a chunk of T tiles, V and M hold the ee planes [25][C][T] and
 // [25][O][T] (column t), the eo and oe planes [10][C][4T] and [10][O][4T] (eo column j T + t for the
 // tile's column j, oe column i T + t for its row i) and the oo plane [C][16T] and [O][16T] (column
 // (4i + j) T + t). Every transform works on f32x4 vectors of four channels, image columns or tiles.
 
-import { fmadd, k4, storeLanes, transposeStore } from './lanes';
+import { filterTaps4, fmadd, k4, storeLanes, transposeStore } from './lanes';
 
 /** The 1-D filter transform G k of two vectors, stored at dst + r * step (r = 0..4). */
 @inline
@@ -81,13 +82,7 @@ export function winoWeightsS2(w: usize, O: i32, C: i32, u: usize, ldp: i32, scra
       const p1 = p0 + cStep;
       const p2 = p0 + 2 * cStep;
       const p3 = p0 + 3 * cStep;
-      transposeStore(v128.load(p0), v128.load(p1), v128.load(p2), v128.load(p3), g);
-      transposeStore(v128.load(p0, 16), v128.load(p1, 16), v128.load(p2, 16), v128.load(p3, 16), g + 64);
-      let t8 = f32x4.splat(load<f32>(p0, 32));
-      t8 = f32x4.replace_lane(t8, 1, load<f32>(p1, 32));
-      t8 = f32x4.replace_lane(t8, 2, load<f32>(p2, 32));
-      t8 = f32x4.replace_lane(t8, 3, load<f32>(p3, 32));
-      v128.store(g, t8, 128);
+      filterTaps4(p0, p1, p2, p3, g);
       const dst = u + ((<usize>o * <usize>C + <usize>c0) << 2);
       // ee: k = [[g0, g2], [g6, g8]]; columns first (t = G k), then rows (U = t G^T).
       filterT2(v128.load(g), v128.load(g, 96), t, 32);

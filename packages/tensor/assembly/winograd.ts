@@ -28,7 +28,7 @@
 // (V and M then stay in the thread's cache instead of going to memory and back between passes).
 
 import { sgemm } from './gemm';
-import { fmadd, k4, storeLanes, transposeStore } from './lanes';
+import { filterTaps4, fmadd, k4, storeLanes, transposeStore } from './lanes';
 
 /** The 1-D filter transform G g of three vectors, stored at dst + r * step (r = 0..5). */
 @inline
@@ -95,13 +95,7 @@ export function winoWeights(
       const p1 = n > 1 ? p0 + cStep : p0;
       const p2 = n > 2 ? p0 + 2 * cStep : p0;
       const p3 = n > 3 ? p0 + 3 * cStep : p0;
-      transposeStore(v128.load(p0), v128.load(p1), v128.load(p2), v128.load(p3), g);
-      transposeStore(v128.load(p0, 16), v128.load(p1, 16), v128.load(p2, 16), v128.load(p3, 16), g + 64);
-      let t8 = f32x4.splat(load<f32>(p0, 32));
-      t8 = f32x4.replace_lane(t8, 1, load<f32>(p1, 32));
-      t8 = f32x4.replace_lane(t8, 2, load<f32>(p2, 32));
-      t8 = f32x4.replace_lane(t8, 3, load<f32>(p3, 32));
-      v128.store(g, t8, 128);
+      filterTaps4(p0, p1, p2, p3, g);
       // Columns: t[r][j] = sum_i G[r][i] g[i][j], where g[i][j] is tap 3i + j (8 - that when flipped).
       for (let j = 0; j < 3; j++) {
         const a = g + (<usize>(flip ? 8 - j : j) << 4);
