@@ -1,5 +1,7 @@
 // Training-mode batch norm kernels (with the fused residual add and ReLU): one statistics pass and
-// one output pass forward, one sums pass and one input-gradient pass backward. Per-channel sums run
+// one output pass forward, one sums pass and one input-gradient pass backward, run as two pool jobs
+// or, by bnForwardChannels and bnBackwardChannels, both for one channel before the next (its second
+// sweep then reads from cache). Per-channel sums run
 // over a channel range (a task never splits a channel, so the summation order, and the result, is
 // the same for any number of threads) with four float64 accumulator pairs, which keeps the adds'
 // latency off the critical path; elementwise passes run over a range of [C, S] planes.
@@ -290,5 +292,80 @@ function bnGradInputRows(
       c++;
     }
     if (c == C) c = 0;
+  }
+}
+
+/**
+ * Training-mode batch norm of channels [c0, c1), one channel at a time: its statistics (bnStats),
+ * its scale and shift, then its N planes (bnApply) while they are still in cache, so x is read from
+ * memory once instead of twice. Per channel c: st[3c..3c+2] gets bnStats' shift and sums,
+ * scale[c] and shift[c] the affine map, and stats[c], stats[C + c], stats[2C + c] the mean, biased
+ * variance and 1 / sqrt(variance + eps) (float32). The same operations, in the same order, as the
+ * two passes with the map computed in between (norm.ts in src), so the results are the same bits.
+ * w and b may be 0 (no affine).
+ */
+export function bnForwardChannels(
+  x: usize, out: usize, residual: usize, N: i32, C: i32, S: i32, c0: i32, c1: i32,
+  w: usize, b: usize, eps: f64, relu: bool, st: usize, scale: usize, shift: usize, stats: usize,
+): void {
+  const count = <f64>N * <f64>S;
+  for (let c = c0; c < c1; c++) {
+    bnStats(x, N, C, S, c, c + 1, st);
+    const r = st + <usize>c * 24;
+    const d = load<f64>(r, 8) / count;
+    const m = load<f64>(r) + d;
+    const v = max<f64>(0, load<f64>(r, 16) / count - d * d);
+    const is = 1 / sqrt<f64>(v + eps);
+    const o = <usize>c << 2;
+    store<f32>(stats + o, <f32>m);
+    store<f32>(stats + (<usize>C << 2) + o, <f32>v);
+    store<f32>(stats + (<usize>C << 3) + o, <f32>is);
+    const a = w ? <f64>load<f32>(w + o) * is : is;
+    store<f32>(scale + o, <f32>a);
+    store<f32>(shift + o, <f32>((b ? <f64>load<f32>(b + o) : 0) - m * a));
+    for (let n = 0; n < N; n++) {
+      const p = n * C + c;
+      bnApply(x, out, C, S, p, p + 1, scale, shift, residual, relu);
+    }
+  }
+}
+
+/**
+ * Batch-norm backward of channels [c0, c1), one channel at a time: its two sums (bnGradSums), its
+ * weight and bias gradients and input-gradient coefficients, then its N planes (bnGradInput) while
+ * g, x and y are still in cache. sums gets bnGradSums' output; gw[c], gb[c], ka[c], kb[c], k0[c]
+ * the float32 results. The same operations, in the same order, as the two passes with the
+ * coefficients computed in between (norm.ts in src). w may be 0; gx and gm are 0 when not wanted.
+ */
+export function bnBackwardChannels(
+  g: usize, x: usize, y: usize, N: i32, C: i32, S: i32, c0: i32, c1: i32,
+  mean: usize, invstd: usize, w: usize, sums: usize, coef: usize, gx: usize, gm: usize,
+): void {
+  const count = <f64>N * <f64>S;
+  // coef: [gw, gb, ka, kb, k0], C floats each.
+  const gwp = coef;
+  const gbp = coef + (<usize>C << 2);
+  const ka = coef + (<usize>C << 3);
+  const kb = ka + (<usize>C << 2);
+  const k0 = kb + (<usize>C << 2);
+  for (let c = c0; c < c1; c++) {
+    bnGradSums(g, x, y, N, C, S, c, c + 1, mean, sums);
+    const o = <usize>c << 2;
+    const is = <f64>load<f32>(invstd + o);
+    const sg = load<f64>(sums + (<usize>c << 4));
+    const sgxhat = load<f64>(sums + (<usize>c << 4), 8) * is;
+    store<f32>(gbp + o, <f32>sg);
+    store<f32>(gwp + o, <f32>sgxhat);
+    const kk = (w ? <f64>load<f32>(w + o) : 1) * is;
+    const cx = (kk * is * sgxhat) / count;
+    store<f32>(ka + o, <f32>kk);
+    store<f32>(kb + o, <f32>-cx);
+    store<f32>(k0 + o, <f32>-(kk * (sg / count) - <f64>load<f32>(mean + o) * cx));
+    if (gx || gm) {
+      for (let n = 0; n < N; n++) {
+        const p = n * C + c;
+        bnGradInput(g, x, y, C, S, p, p + 1, ka, kb, k0, gx, gm);
+      }
+    }
   }
 }

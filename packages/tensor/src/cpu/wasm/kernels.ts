@@ -116,6 +116,10 @@ export interface KernelExports {
   bnGradSums(...args: number[]): void;
   /** g, x, y, C, S, p0, p1, ka, kb, k0, gx, gm: batch-norm input gradient (and masked gradient) */
   bnGradInput(...args: number[]): void;
+  /** x, out, residual, N, C, S, c0, c1, w, b, eps, relu, st, scale, shift, stats: batch norm a channel at a time */
+  bnForwardChannels(...args: number[]): void;
+  /** g, x, y, N, C, S, c0, c1, mean, invstd, w, sums, coef, gx, gm: its backward a channel at a time */
+  bnBackwardChannels(...args: number[]): void;
   /** x, out, i0, i1: relu over [i0, i1) (assembly/elementwise.ts) */
   reluF32(...args: number[]): void;
   /** g, y, out, i0, i1: relu backward from its output over [i0, i1) */

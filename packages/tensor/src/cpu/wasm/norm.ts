@@ -1,9 +1,13 @@
 // Training-mode batch norm (with an optional fused residual add and ReLU) in WebAssembly SIMD
-// (assembly/norm.ts) on the thread pool: forward, one statistics pass over x and one pass writing
-// the output; backward, one pass for both per-channel sums and one writing the input gradient (and
-// the masked gradient a fused ReLU's residual needs). Nothing is copied: operands are read where
-// they live in the heap and outputs are written into the blocks that become the result tensors.
-// Sums split by channel and elementwise passes by plane, so any thread count gives the same bits.
+// (assembly/norm.ts) on the thread pool. Forward: the per-channel statistics, then the output;
+// backward: both per-channel sums, then the input gradient (and the masked gradient a fused ReLU's
+// residual needs). Where planes hold at least BY_CHANNEL_MIN_PLANE floats, one task runs both steps
+// for one channel after the other, so the channel's second sweep reads what its first left in
+// cache: x comes from memory once forward, and g, x and y once backward. Smaller planes (a
+// BatchNorm1d's [N, C]) keep two pool jobs, the second split by plane. Nothing is copied: operands
+// are read where they live in the heap and outputs are written into the blocks that become the
+// result tensors. Sums split by channel and elementwise passes by plane, so any thread count gives
+// the same bits, and so do both schedules (the same float operations in the same order).
 
 import { withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
@@ -13,6 +17,14 @@ type K = NonNullable<ReturnType<typeof wasmKernels>>;
 
 function f64s(k: K, ptr: number, n: number): Float64Array {
   return new Float64Array(k.memory.buffer, ptr, n);
+}
+
+/** Floats per [N, C, S] plane from which a channel's two sweeps run in one task (see above). */
+export const BY_CHANNEL_MIN_PLANE = 16;
+
+/** Whether a batch norm over planes of S floats runs a channel at a time (`twoPass` forces the two jobs). */
+function byChannel(S: number, twoPass: boolean): boolean {
+  return !twoPass && S >= BY_CHANNEL_MIN_PLANE;
 }
 
 export interface WasmBnForward {
@@ -35,12 +47,49 @@ export function wasmBatchNormForward(
   r: Float32Array | null,
   ro: number,
   relu: boolean,
+  twoPass = false,
 ): WasmBnForward | null {
   return withFrame((f, k) => {
     const n = N * C * S;
     const xp = f.input(x, xo, n);
     const rp = r ? f.input(r, ro, n) : 0;
-    const [sp, tp, fp] = f.region([C, C, 6 * C]);
+    const [sp, tp, fp, qp] = f.region([C, C, 6 * C, 3 * C]);
+    if (byChannel(S, twoPass)) {
+      const wp = w ? f.input(w, 0, C) : 0;
+      const bp = b ? f.input(b, 0, C) : 0;
+      const o = f.output(n);
+      parallelCalls(
+        k,
+        'bnForwardChannels',
+        blockRanges(C, 2 * n).map(([c0, c1]) => [
+          xp,
+          o.ptr,
+          rp,
+          N,
+          C,
+          S,
+          c0,
+          c1,
+          wp,
+          bp,
+          eps,
+          relu ? 1 : 0,
+          fp,
+          sp,
+          tp,
+          qp,
+        ]),
+      );
+      const mean = f.heap.float32(C);
+      const variance = f.heap.float32(C);
+      const invstd = f.heap.float32(C);
+      // Viewed after the allocations above, which may grow (and so detach) the memory.
+      const q = f.heap.f32().subarray(qp / 4, qp / 4 + 3 * C);
+      mean.set(q.subarray(0, C));
+      variance.set(q.subarray(C, 2 * C));
+      invstd.set(q.subarray(2 * C));
+      return { out: f.result(o, n), mean, variance, invstd };
+    }
     parallelCalls(
       k,
       'bnStats',
@@ -99,6 +148,7 @@ export function wasmBatchNormBackward(
   yo: number,
   needInput: boolean,
   wantMasked = true,
+  twoPass = false,
 ): { gx: Float32Array | null; gw: Float32Array; gb: Float32Array; gm: Float32Array | null } | null {
   return withFrame((f, k) => {
     const n = N * C * S;
@@ -107,6 +157,41 @@ export function wasmBatchNormBackward(
     const xp = f.input(x, xo, n);
     const yp = y ? f.input(y, yo, n) : 0;
     const mp = f.input(mean, 0, C);
+    if (byChannel(S, twoPass)) {
+      const ip = f.input(invstd, 0, C);
+      const wp = w ? f.input(w, 0, C) : 0;
+      // coef: gw, gb and the three gx coefficients, C floats each.
+      const [cp, sp] = f.region([5 * C, 4 * C]);
+      const gx = needInput ? f.output(n) : null;
+      const gm = y && wantMasked ? f.output(n) : null;
+      parallelCalls(
+        k,
+        'bnBackwardChannels',
+        blockRanges(C, 3 * n).map(([c0, c1]) => [
+          gp,
+          xp,
+          yp,
+          N,
+          C,
+          S,
+          c0,
+          c1,
+          mp,
+          ip,
+          wp,
+          sp,
+          cp,
+          gx ? gx.ptr : 0,
+          gm ? gm.ptr : 0,
+        ]),
+      );
+      const gw = f.heap.float32(C);
+      const gb = f.heap.float32(C);
+      const coef = f.heap.f32().subarray(cp / 4, cp / 4 + 2 * C);
+      gw.set(coef.subarray(0, C));
+      gb.set(coef.subarray(C));
+      return { gx: gx && f.result(gx, n), gw, gb, gm: gm && f.result(gm, n) };
+    }
     const [kap, kbp, k0p, sp] = f.region([C, C, C, 4 * C]);
     parallelCalls(
       k,

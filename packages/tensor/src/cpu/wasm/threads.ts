@@ -73,6 +73,8 @@ const CALLS = [
   'bnApply',
   'bnGradSums',
   'bnGradInput',
+  'bnForwardChannels',
+  'bnBackwardChannels',
   'reluF32',
   'reluBackwardF32',
   'convColumns',

@@ -16,6 +16,7 @@ import {
   type Tensor,
 } from '../../index.js';
 import { on, reference, wasm } from '../../test-utils/backends.js';
+import { BY_CHANNEL_MIN_PLANE, wasmBatchNormBackward, wasmBatchNormForward } from './norm.js';
 
 afterEach(() => {
   setNumThreads(1);
@@ -119,6 +120,58 @@ describe('WebAssembly batch norm against the reference', () => {
       const two = bnRun(wasm, x, r, g, mode).map(bits);
       setNumThreads(1);
       expect(two).toEqual(one);
+    }
+  });
+});
+
+describe('WebAssembly batch norm a channel at a time', () => {
+  /** Every output of the forward and backward kernels, as bits, with both sweeps in one task or as two jobs. */
+  function run(
+    shape: [number, number, number],
+    affine: boolean,
+    residual: boolean,
+    relu: boolean,
+    twoPass: boolean,
+  ) {
+    const [N, C, S] = shape;
+    const n = N * C * S;
+    manualSeed(N + C + S);
+    const data = (k: number) => randn(k).mul(2).add(0.3).readSync() as Float32Array;
+    const x = data(n);
+    const r = residual ? data(n) : null;
+    const g = data(n);
+    const w = affine ? data(C) : null;
+    const b = affine ? data(C) : null;
+    const f = wasmBatchNormForward(x, 0, N, C, S, w, b, 1e-5, r, 0, relu, twoPass)!;
+    const y = relu ? f.out : null;
+    const bw = wasmBatchNormBackward(g, 0, x, 0, N, C, S, f.mean, f.invstd, w, y, 0, true, true, twoPass)!;
+    const u32 = (a: Float32Array | null) =>
+      a ? Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)) : [];
+    return [f.out, f.mean, f.variance, f.invstd, bw.gx, bw.gw, bw.gb, bw.gm].map(u32);
+  }
+
+  it(`gives the two-job schedule's bits (planes of ${BY_CHANNEL_MIN_PLANE}+ floats), on 1 and 2 threads`, () => {
+    const shapes: [number, number, number][] = [
+      [4, 6, 63], // vector body and a scalar tail per plane
+      [3, 5, BY_CHANNEL_MIN_PLANE],
+      [2, 40, 49], // ResNet's 7x7 planes
+      [5, 3, 1000],
+      [4, 24, 400], // enough floats for several pool tasks (blockRanges)
+    ];
+    for (const shape of shapes) {
+      for (const [affine, residual, relu] of [
+        [true, false, false],
+        [true, false, true],
+        [true, true, true],
+        [false, true, false],
+      ] as const) {
+        setNumThreads(1);
+        const want = run(shape, affine, residual, relu, true);
+        expect(want[0].length).toBe(shape[0] * shape[1] * shape[2]);
+        expect(run(shape, affine, residual, relu, false)).toEqual(want);
+        expect(setNumThreads(2)).toBe(2);
+        expect(run(shape, affine, residual, relu, false)).toEqual(want);
+      }
     }
   });
 });
