@@ -13,7 +13,7 @@ import { on, reference, wasm } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
 import { fakeHeap } from '../../test-utils/fake-heap.js';
 import type { CpuStorage } from '../storage.js';
-import { cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
+import { cpuHeap, type Heap, paceStats, setCpuHeapLimit, sizeClass } from './heap.js';
 
 const heap = cpuHeap();
 
@@ -182,6 +182,38 @@ describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () =
     // Without reclamation the loop would hold every step's tensors, about 1 GB by step 1,000.
     expect(reservedAt[9]).toBeLessThan(256 * 1024 * 1024);
   }, 120_000);
+});
+
+describe("the collector's pace", () => {
+  it('one signal per 32 MiB of blocks left to the collector; none for blocks disposed, or allocated again below a peak', () => {
+    const h = heap as Heap;
+    const block = 1 << 20; // floats: 4 MiB
+    const signals = () => paceStats().signals;
+    // A loop that disposes what it allocates: 256 MiB handed out, no signal.
+    let before = signals();
+    for (let i = 0; i < 64; i++) h.dispose(h.float32(block, false));
+    expect(signals()).toBe(before);
+    // A step's activations: 64 MiB held, then disposed. Once the first climb is counted, climbing back
+    // to the same peak asks for nothing.
+    const climb = () => {
+      const held = Array.from({ length: 16 }, () => h.float32(block, false));
+      for (const a of held) h.dispose(a);
+    };
+    climb();
+    before = signals();
+    climb();
+    climb();
+    expect(signals()).toBe(before);
+    // Blocks dropped without dispose: after the first signal, one per 8 blocks (32 MiB) exactly.
+    const dropped: Float32Array[] = [];
+    before = signals();
+    while (signals() === before && dropped.length < 64) dropped.push(h.float32(block, false));
+    expect(signals()).toBe(before + 1);
+    for (let i = 0; i < 16; i++) dropped.push(h.float32(block, false));
+    expect(signals()).toBe(before + 3);
+    expect(paceStats().heldBytes).toBe(64 * 1024 * 1024);
+    for (const a of dropped) h.dispose(a);
+  });
 });
 
 describe('out of memory', () => {

@@ -17,29 +17,30 @@ const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 /** Page 0 stays unused, so 0 is never a valid pointer (kernels read 0 as "no operand"). */
 const HEAP_BASE = PAGE;
-/** Blocks from this size (64 KiB) carry a share of a ballast buffer (see `float32`). */
-const BALLAST_MIN_FLOATS = 1 << 14;
 /**
- * Ballast comes in chunks of 64 MiB, above glibc's largest dynamic mmap threshold (32 MiB): such an
- * allocation is always a fresh mapping that calloc need not clear, so it costs address space only.
- * (Per-block ballast of a few MiB came from malloc's recycled heap and was cleared, which doubled the
- * resident memory of a training step.)
+ * The collector's pace. It sees each tensor as a small JavaScript object, not the block behind it, so
+ * a loop that drops big tensors would not make it run, and blocks that only its finalizers free would
+ * pile up. So the heap keeps a running count of the bytes of tensor blocks handed out less those that
+ * `dispose` freed (those need no collector), and each time the count passes a mark it drops a fresh,
+ * untouched ArrayBuffer of PACE_SIGNAL_BYTES, whose external memory passes V8's allowance and sets off
+ * a collection (the buffer is held until the next signal, then is garbage too), and sets the next mark
+ * PACE_BYTES above the count. Blocks freed by `dispose` lower the count but never the mark, so memory
+ * a loop disposes and allocates again (a training step's activations, freed by its backward) asks for
+ * nothing, and each PACE_BYTES of blocks that only the collector frees asks for one collection. The
+ * signal is above glibc's largest dynamic mmap threshold (32 MiB), so it is always a fresh mapping that
+ * calloc need not clear: address space only.
  */
-const BALLAST_CHUNK = 64 * 1024 * 1024;
-const ballast = new WeakMap<object, ArrayBuffer>();
-let ballastChunk: ArrayBuffer | null = null;
-let ballastLeft = 0;
+const PACE_BYTES = 32 * 1024 * 1024;
+const PACE_SIGNAL_BYTES = 64 * 1024 * 1024;
+let paceSignals = 0;
+/** The latest signal, held so that it stays external memory until the next one. */
+let paceSignal: ArrayBuffer | null = null;
 
-/** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
-function ballastFor(bytes: number): ArrayBuffer {
-  if (bytes > BALLAST_CHUNK) return new ArrayBuffer(bytes);
-  if (!ballastChunk || ballastLeft < bytes) {
-    ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
-    ballastLeft = BALLAST_CHUNK;
-  }
-  ballastLeft -= bytes;
-  return ballastChunk;
+/** Collector signals sent so far, and the bytes of the one held (for tests). */
+export function paceStats(): { signals: number; heldBytes: number } {
+  return { signals: paceSignals, heldBytes: paceSignal?.byteLength ?? 0 };
 }
+
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -66,6 +67,9 @@ function mib(bytes: number): string {
 
 export class Heap {
   private top = HEAP_BASE;
+  /** Tensor bytes handed out less those `dispose` freed, and the count of the next collector signal (see PACE_BYTES). */
+  private undisposed = 0;
+  private paceMark = PACE_BYTES;
   /** Free blocks: by start (-> size), by end (-> start), and in per-size bins (LIFO) for best fit. */
   private readonly freeAt = new Map<number, number>();
   private readonly freeEndAt = new Map<number, number>();
@@ -162,6 +166,15 @@ export class Heap {
     return ptr;
   }
 
+  /** Counts a tensor block of `bytes` toward the collector's pace; signals when due (see PACE_BYTES). */
+  private pace(bytes: number): void {
+    this.undisposed += bytes;
+    if (this.undisposed < this.paceMark) return;
+    this.paceMark = this.undisposed + PACE_BYTES;
+    paceSignal = new ArrayBuffer(PACE_SIGNAL_BYTES);
+    paceSignals++;
+  }
+
   private grow(pages: number): boolean {
     try {
       this.kernels.memory.grow(pages);
@@ -248,11 +261,7 @@ export class Heap {
     this.buffers.add(a.buffer);
     if (zero) a.fill(0);
     this.registry.register(a, ptr, a);
-    // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
-    // drops big tensors would not make it run. Untouched ArrayBuffers standing for the blocks (one
-    // chunk kept alive by every block that has a share of it; mapped lazily, so they cost address
-    // space, not memory) count as external memory and make collections keep pace with the heap.
-    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 4));
+    this.pace(a.byteLength);
     return a;
   }
 
@@ -267,15 +276,17 @@ export class Heap {
     const a = new Float64Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
     this.registry.register(a, ptr, a);
-    if (2 * n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 8));
+    this.pace(a.byteLength);
     return a;
   }
 
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
   dispose(a: Float32Array | Float64Array): void {
     if (!this.owns(a)) return;
-    if (this.registry.unregister(a)) this.release(a.byteOffset);
-    else this.dropHostView(a);
+    if (this.registry.unregister(a)) {
+      this.release(a.byteOffset);
+      this.undisposed -= a.byteLength;
+    } else this.dropHostView(a);
   }
 
   /**
@@ -291,6 +302,7 @@ export class Heap {
     this.hostBlocks.set(ptr, [ptr + n, 1]);
     this.hostOf.set(bytes, ptr);
     this.hostRegistry.register(bytes, ptr, bytes);
+    this.pace(n);
     return bytes;
   }
 
