@@ -176,6 +176,25 @@ describe('WebAssembly batch norm a channel at a time', () => {
   });
 });
 
+describe('WebAssembly batch-norm statistics', () => {
+  it('long channels (200,704 values, float32 runs added in float64) match float64 sums to 1e-6', () => {
+    const [N, C, S] = [16, 3, 12544];
+    manualSeed(21);
+    const x = randn([N, C, S]).mul(2).add(3).readSync() as Float32Array;
+    const f = wasmBatchNormForward(x, 0, N, C, S, null, null, 1e-5, null, 0, false)!;
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) s += x[(n * C + c) * S + i];
+      const m = s / (N * S);
+      let q = 0;
+      for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) q += (x[(n * C + c) * S + i] - m) ** 2;
+      const v = q / (N * S);
+      expect(Math.abs(f.mean[c] - m) / Math.sqrt(v)).toBeLessThan(1e-6);
+      expect(Math.abs(f.variance[c] - v) / v).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('WebAssembly max pooling backward', () => {
   it("adds the gradients of overlapping windows at a shared maximum (PyTorch's scatter-add)", () => {
     // Every 2x2 window at stride 1 has its maximum (9) at the centre.
