@@ -20,18 +20,26 @@ const HEAP_BASE = PAGE;
 /**
  * The collector's pace. It sees each tensor as a small JavaScript object, not the block behind it, so
  * a loop that drops big tensors would not make it run, and blocks that only its finalizers free would
- * pile up. So the heap keeps a running count of the bytes of tensor blocks handed out less those that
- * `dispose` freed (those need no collector), and each time the count passes a mark it drops a fresh,
- * untouched ArrayBuffer of PACE_SIGNAL_BYTES, whose external memory passes V8's allowance and sets off
- * a collection (the buffer is held until the next signal, then is garbage too), and sets the next mark
- * PACE_BYTES above the count. Blocks freed by `dispose` lower the count but never the mark, so memory
- * a loop disposes and allocates again (a training step's activations, freed by its backward) asks for
- * nothing, and each PACE_BYTES of blocks that only the collector frees asks for one collection. The
- * signal is above glibc's largest dynamic mmap threshold (32 MiB), so it is always a fresh mapping that
- * calloc need not clear: address space only.
+ * pile up. So the heap asks for collections (by dropping a fresh, untouched ArrayBuffer of
+ * PACE_SIGNAL_BYTES, whose external memory passes V8's allowance of 64 MB and sets off a collection; it
+ * is held until the next signal, then is garbage too) on two counts, kept by a CollectorPace:
+ *
+ * - the bytes of tensor blocks handed out less those `dispose` freed (those need no collector): each
+ *   time this count passes a mark, a signal, and the next mark PACE_BYTES above the count. Disposals
+ *   lower the count but never the mark, so memory a loop disposes and allocates again (a training
+ *   step's activations, freed by its backward) asks for nothing, and each PACE_BYTES of blocks that
+ *   only the collector frees asks for one collection;
+ * - fresh memory: each time the top of the heap passes a mark a sixteenth (GROW_MIN_BYTES at least)
+ *   above the top at the last signal. While a loop's memory is still growing (the first training
+ *   steps), what the collector can free comes back before the heap grows much further; a loop that has
+ *   reached its size asks for nothing this way.
+ *
+ * The signal is above glibc's largest dynamic mmap threshold (32 MiB), so it is always a fresh mapping
+ * that calloc need not clear: address space only.
  */
-const PACE_BYTES = 32 * 1024 * 1024;
-const PACE_SIGNAL_BYTES = 64 * 1024 * 1024;
+export const PACE_BYTES = 6 * 1024 * 1024;
+export const GROW_MIN_BYTES = 2 * 1024 * 1024;
+const PACE_SIGNAL_BYTES = 128 * 1024 * 1024;
 let paceSignals = 0;
 /** The latest signal, held so that it stays external memory until the next one. */
 let paceSignal: ArrayBuffer | null = null;
@@ -39,6 +47,38 @@ let paceSignal: ArrayBuffer | null = null;
 /** Collector signals sent so far, and the bytes of the one held (for tests). */
 export function paceStats(): { signals: number; heldBytes: number } {
   return { signals: paceSignals, heldBytes: paceSignal?.byteLength ?? 0 };
+}
+
+/** When a heap should ask for a collection (see PACE_BYTES). */
+export class CollectorPace {
+  /** Bytes handed out less those disposed. */
+  private count = 0;
+  private mark = PACE_BYTES;
+  private growMark: number;
+
+  constructor(top: number) {
+    this.growMark = top + GROW_MIN_BYTES;
+  }
+
+  /** A block of `bytes` handed out, the heap's top now at `top`; true when a collection is due. */
+  alloc(bytes: number, top: number): boolean {
+    this.count += bytes;
+    if (this.count < this.mark && top < this.growMark) return false;
+    this.mark = this.count + PACE_BYTES;
+    this.growMark = top + Math.max(GROW_MIN_BYTES, top / 16);
+    return true;
+  }
+
+  /** A block of `bytes` freed by dispose. */
+  dispose(bytes: number): void {
+    this.count -= bytes;
+  }
+}
+
+/** Asks V8 for a collection (see PACE_BYTES). */
+function signalCollector(): void {
+  paceSignal = new ArrayBuffer(PACE_SIGNAL_BYTES);
+  paceSignals++;
 }
 
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
@@ -67,9 +107,7 @@ function mib(bytes: number): string {
 
 export class Heap {
   private top = HEAP_BASE;
-  /** Tensor bytes handed out less those `dispose` freed, and the count of the next collector signal (see PACE_BYTES). */
-  private undisposed = 0;
-  private paceMark = PACE_BYTES;
+  private readonly collectorPace = new CollectorPace(HEAP_BASE);
   /** Free blocks: by start (-> size), by end (-> start), and in per-size bins (LIFO) for best fit. */
   private readonly freeAt = new Map<number, number>();
   private readonly freeEndAt = new Map<number, number>();
@@ -166,13 +204,9 @@ export class Heap {
     return ptr;
   }
 
-  /** Counts a tensor block of `bytes` toward the collector's pace; signals when due (see PACE_BYTES). */
+  /** Counts a tensor block of `bytes` toward the collector's pace; signals when due. */
   private pace(bytes: number): void {
-    this.undisposed += bytes;
-    if (this.undisposed < this.paceMark) return;
-    this.paceMark = this.undisposed + PACE_BYTES;
-    paceSignal = new ArrayBuffer(PACE_SIGNAL_BYTES);
-    paceSignals++;
+    if (this.collectorPace.alloc(bytes, this.top)) signalCollector();
   }
 
   private grow(pages: number): boolean {
@@ -285,7 +319,7 @@ export class Heap {
     if (!this.owns(a)) return;
     if (this.registry.unregister(a)) {
       this.release(a.byteOffset);
-      this.undisposed -= a.byteLength;
+      this.collectorPace.dispose(a.byteLength);
     } else this.dropHostView(a);
   }
 
