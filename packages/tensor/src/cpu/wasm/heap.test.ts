@@ -13,16 +13,7 @@ import { on, reference, wasm } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
 import { fakeHeap } from '../../test-utils/fake-heap.js';
 import type { CpuStorage } from '../storage.js';
-import {
-  CollectorPace,
-  cpuHeap,
-  GROW_MIN_BYTES,
-  type Heap,
-  PACE_BYTES,
-  paceStats,
-  setCpuHeapLimit,
-  sizeClass,
-} from './heap.js';
+import { cpuHeap, type Heap, setCpuHeapLimit, sizeClass } from './heap.js';
 
 const heap = cpuHeap();
 
@@ -191,74 +182,6 @@ describe.runIf(heap?.holdsTensors)('float32 tensors in WebAssembly memory', () =
     // Without reclamation the loop would hold every step's tensors, about 1 GB by step 1,000.
     expect(reservedAt[9]).toBeLessThan(256 * 1024 * 1024);
   }, 120_000);
-});
-
-describe("the collector's pace", () => {
-  const MiB = 1024 * 1024;
-  const TOP = 512 * MiB; // a heap that has reached its size: blocks reuse freed memory
-
-  it('one collection per PACE_BYTES of blocks left to the collector; none for blocks disposed, or allocated again below a peak', () => {
-    const p = new CollectorPace(TOP);
-    let signals = 0;
-    const alloc = (bytes: number) => (p.alloc(bytes, TOP) ? signals++ : 0);
-    // A loop that disposes what it allocates: 256 MiB handed out, no collection.
-    for (let i = 0; i < 64; i++) {
-      alloc(4 * MiB);
-      p.dispose(4 * MiB);
-    }
-    expect(signals).toBe(0);
-    // A step's activations: 64 MiB held, then disposed. Once the first climb is counted, climbing back
-    // to the same peak asks for nothing.
-    const climb = () => {
-      for (let i = 0; i < 16; i++) alloc(4 * MiB);
-      for (let i = 0; i < 16; i++) p.dispose(4 * MiB);
-    };
-    climb();
-    const first = signals;
-    expect(first).toBeGreaterThan(0);
-    climb();
-    climb();
-    expect(signals).toBe(first);
-    // Blocks dropped without dispose: after the first collection, one per PACE_BYTES exactly.
-    const block = PACE_BYTES / 4;
-    let n = 0;
-    while (signals === first && n < 1000) {
-      alloc(block);
-      n++;
-    }
-    expect(signals).toBe(first + 1);
-    for (let i = 0; i < 8; i++) alloc(block);
-    expect(signals).toBe(first + 3);
-  });
-
-  it('fresh memory asks for one when the top passes a sixteenth (GROW_MIN_BYTES at least) above the last', () => {
-    const p = new CollectorPace(0);
-    // Memory handed out and disposed, so the count stays low: only the top counts.
-    const step = (top: number) => {
-      const due = p.alloc(64, top);
-      p.dispose(64);
-      return due;
-    };
-    expect(step(GROW_MIN_BYTES - 64)).toBe(false);
-    expect(step(GROW_MIN_BYTES)).toBe(true);
-    // Past 32 MiB a sixteenth is the larger: 64 MiB -> the next at 68 MiB.
-    expect(step(64 * MiB)).toBe(true);
-    expect(step(68 * MiB - 64)).toBe(false);
-    expect(step(68 * MiB)).toBe(true);
-    // A heap that stops growing asks for nothing.
-    for (let i = 0; i < 100; i++) expect(step(68 * MiB)).toBe(false);
-  });
-
-  it('the heap drops a 128 MiB signal buffer when due', () => {
-    const h = heap as Heap;
-    const before = paceStats().signals;
-    const dropped: Float32Array[] = [];
-    while (paceStats().signals === before && dropped.length < 1000)
-      dropped.push(h.float32(PACE_BYTES / 16, false));
-    expect(paceStats().signals).toBe(before + 1);
-    expect(paceStats().heldBytes).toBe(128 * MiB);
-    for (const a of dropped) h.dispose(a);
-  });
 });
 
 describe('out of memory', () => {

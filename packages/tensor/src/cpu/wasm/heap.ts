@@ -17,70 +17,29 @@ const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 /** Page 0 stays unused, so 0 is never a valid pointer (kernels read 0 as "no operand"). */
 const HEAP_BASE = PAGE;
+/** Blocks from this size (64 KiB) carry a share of a ballast buffer (see `float32`). */
+const BALLAST_MIN_FLOATS = 1 << 14;
 /**
- * The collector's pace. It sees each tensor as a small JavaScript object, not the block behind it, so
- * a loop that drops big tensors would not make it run, and blocks that only its finalizers free would
- * pile up. So the heap asks for collections (by dropping a fresh, untouched ArrayBuffer of
- * PACE_SIGNAL_BYTES, whose external memory passes V8's allowance of 64 MB and sets off a collection; it
- * is held until the next signal, then is garbage too) on two counts, kept by a CollectorPace:
- *
- * - the bytes of tensor blocks handed out less those `dispose` freed (those need no collector): each
- *   time this count passes a mark, a signal, and the next mark PACE_BYTES above the count. Disposals
- *   lower the count but never the mark, so memory a loop disposes and allocates again (a training
- *   step's activations, freed by its backward) asks for nothing, and each PACE_BYTES of blocks that
- *   only the collector frees asks for one collection;
- * - fresh memory: each time the top of the heap passes a mark a sixteenth (GROW_MIN_BYTES at least)
- *   above the top at the last signal. While a loop's memory is still growing (the first training
- *   steps), what the collector can free comes back before the heap grows much further; a loop that has
- *   reached its size asks for nothing this way.
- *
- * The signal is above glibc's largest dynamic mmap threshold (32 MiB), so it is always a fresh mapping
- * that calloc need not clear: address space only.
+ * Ballast comes in chunks of 64 MiB, above glibc's largest dynamic mmap threshold (32 MiB): such an
+ * allocation is always a fresh mapping that calloc need not clear, so it costs address space only.
+ * (Per-block ballast of a few MiB came from malloc's recycled heap and was cleared, which doubled the
+ * resident memory of a training step.)
  */
-export const PACE_BYTES = 6 * 1024 * 1024;
-export const GROW_MIN_BYTES = 2 * 1024 * 1024;
-const PACE_SIGNAL_BYTES = 128 * 1024 * 1024;
-let paceSignals = 0;
-/** The latest signal, held so that it stays external memory until the next one. */
-let paceSignal: ArrayBuffer | null = null;
+const BALLAST_CHUNK = 64 * 1024 * 1024;
+const ballast = new WeakMap<object, ArrayBuffer>();
+let ballastChunk: ArrayBuffer | null = null;
+let ballastLeft = 0;
 
-/** Collector signals sent so far, and the bytes of the one held (for tests). */
-export function paceStats(): { signals: number; heldBytes: number } {
-  return { signals: paceSignals, heldBytes: paceSignal?.byteLength ?? 0 };
-}
-
-/** When a heap should ask for a collection (see PACE_BYTES). */
-export class CollectorPace {
-  /** Bytes handed out less those disposed. */
-  private count = 0;
-  private mark = PACE_BYTES;
-  private growMark: number;
-
-  constructor(top: number) {
-    this.growMark = top + GROW_MIN_BYTES;
+/** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
+function ballastFor(bytes: number): ArrayBuffer {
+  if (bytes > BALLAST_CHUNK) return new ArrayBuffer(bytes);
+  if (!ballastChunk || ballastLeft < bytes) {
+    ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
+    ballastLeft = BALLAST_CHUNK;
   }
-
-  /** A block of `bytes` handed out, the heap's top now at `top`; true when a collection is due. */
-  alloc(bytes: number, top: number): boolean {
-    this.count += bytes;
-    if (this.count < this.mark && top < this.growMark) return false;
-    this.mark = this.count + PACE_BYTES;
-    this.growMark = top + Math.max(GROW_MIN_BYTES, top / 16);
-    return true;
-  }
-
-  /** A block of `bytes` freed by dispose. */
-  dispose(bytes: number): void {
-    this.count -= bytes;
-  }
+  ballastLeft -= bytes;
+  return ballastChunk;
 }
-
-/** Asks V8 for a collection (see PACE_BYTES). */
-function signalCollector(): void {
-  paceSignal = new ArrayBuffer(PACE_SIGNAL_BYTES);
-  paceSignals++;
-}
-
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -107,7 +66,6 @@ function mib(bytes: number): string {
 
 export class Heap {
   private top = HEAP_BASE;
-  private readonly collectorPace = new CollectorPace(HEAP_BASE);
   /** Free blocks: by start (-> size), by end (-> start), and in per-size bins (LIFO) for best fit. */
   private readonly freeAt = new Map<number, number>();
   private readonly freeEndAt = new Map<number, number>();
@@ -204,11 +162,6 @@ export class Heap {
     return ptr;
   }
 
-  /** Counts a tensor block of `bytes` toward the collector's pace; signals when due. */
-  private pace(bytes: number): void {
-    if (this.collectorPace.alloc(bytes, this.top)) signalCollector();
-  }
-
   private grow(pages: number): boolean {
     try {
       this.kernels.memory.grow(pages);
@@ -295,7 +248,11 @@ export class Heap {
     this.buffers.add(a.buffer);
     if (zero) a.fill(0);
     this.registry.register(a, ptr, a);
-    this.pace(a.byteLength);
+    // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
+    // drops big tensors would not make it run. Untouched ArrayBuffers standing for the blocks (one
+    // chunk kept alive by every block that has a share of it; mapped lazily, so they cost address
+    // space, not memory) count as external memory and make collections keep pace with the heap.
+    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 4));
     return a;
   }
 
@@ -310,17 +267,15 @@ export class Heap {
     const a = new Float64Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
     this.registry.register(a, ptr, a);
-    this.pace(a.byteLength);
+    if (2 * n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 8));
     return a;
   }
 
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
   dispose(a: Float32Array | Float64Array): void {
     if (!this.owns(a)) return;
-    if (this.registry.unregister(a)) {
-      this.release(a.byteOffset);
-      this.collectorPace.dispose(a.byteLength);
-    } else this.dropHostView(a);
+    if (this.registry.unregister(a)) this.release(a.byteOffset);
+    else this.dropHostView(a);
   }
 
   /**
@@ -336,7 +291,6 @@ export class Heap {
     this.hostBlocks.set(ptr, [ptr + n, 1]);
     this.hostOf.set(bytes, ptr);
     this.hostRegistry.register(bytes, ptr, bytes);
-    this.pace(n);
     return bytes;
   }
 
