@@ -1,10 +1,10 @@
 // Training-mode batch norm kernels (with the fused residual add and ReLU): one statistics pass and
 // one output pass forward, one sums pass and one input-gradient pass backward, run as two pool jobs
 // or, by bnForwardChannels and bnBackwardChannels, both for one channel before the next (its second
-// sweep then reads from cache). Per-channel sums run
-// over a channel range (a task never splits a channel, so the summation order, and the result, is
-// the same for any number of threads) with four float64 accumulator pairs, which keeps the adds'
-// latency off the critical path; elementwise passes run over a range of [C, S] planes.
+// sweep then reads from cache). Per-channel sums run over a channel range (a task never splits a
+// channel, so the summation order, and the result, is the same for any number of threads) with four
+// float64 accumulator pairs, which keeps the adds' latency off the critical path; elementwise passes
+// run over a range of [C, S] planes.
 
 /** Lanes 0-1 of `v` as float64. */
 @inline

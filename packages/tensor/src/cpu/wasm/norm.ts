@@ -53,8 +53,10 @@ export function wasmBatchNormForward(
     const n = N * C * S;
     const xp = f.input(x, xo, n);
     const rp = r ? f.input(r, ro, n) : 0;
-    const [sp, tp, fp, qp] = f.region([C, C, 6 * C, 3 * C]);
-    if (byChannel(S, twoPass)) {
+    const channels = byChannel(S, twoPass);
+    // Scale, shift, the statistics' float64 sums and, a channel at a time, the float32 results.
+    const [sp, tp, fp, qp] = f.region([C, C, 6 * C, channels ? 3 * C : 0]);
+    if (channels) {
       const wp = w ? f.input(w, 0, C) : 0;
       const bp = b ? f.input(b, 0, C) : 0;
       const o = f.output(n);

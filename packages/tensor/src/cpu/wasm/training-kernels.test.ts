@@ -177,7 +177,7 @@ describe('WebAssembly batch norm a channel at a time', () => {
 });
 
 describe('WebAssembly batch-norm statistics', () => {
-  it('long channels (200,704 values, float32 runs added in float64) match float64 sums to 1e-6', () => {
+  it('long channels (200,704 values, summed in float64 lanes) match float64 sums to 1e-6', () => {
     const [N, C, S] = [16, 3, 12544];
     manualSeed(21);
     const x = randn([N, C, S]).mul(2).add(3).readSync() as Float32Array;
