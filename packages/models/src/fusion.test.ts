@@ -80,6 +80,34 @@ describe.each([
     expect(maxRel(withHook, fused)).toBeLessThan(1e-5);
   });
 
+  it("train: the backward frees the downsample's own conv output, as it frees the block's others", async () => {
+    manualSeed(6);
+    const model = await build({ numClasses: 5 });
+    model.train();
+    const block = model.layer2[0] as BasicBlock | Bottleneck;
+    const conv = (block.downsample as Module).children().next().value as Module;
+    // An instance-level wrapper, not a hook (a hook would make fusion step aside): it sees the output.
+    const forward = conv.forward.bind(conv);
+    let seen: Tensor | null = null;
+    conv.forward = (x: Tensor) => {
+      seen = forward(x) as Tensor;
+      return seen;
+    };
+    const loss = F.crossEntropy(model.call(randn(2, 3, 40, 40)), randint(0, 5, [2]));
+    const storage = (seen as unknown as Tensor)._ref.storage;
+    let freed = 0;
+    const dispose = storage.dispose.bind(storage);
+    storage.dispose = () => {
+      freed++;
+      dispose();
+    };
+    expect(freed).toBe(0);
+    loss.backward();
+    // Freed once, when the downsample's BatchNorm has run its backward (not left to the collector).
+    expect(freed).toBe(1);
+    expect(model.conv1.weight.grad).not.toBeNull();
+  });
+
   it('eval: a synchronous inference loop frees each temporary once consumed (heap stays flat)', async () => {
     manualSeed(4);
     const model = await build({ numClasses: 6 });
