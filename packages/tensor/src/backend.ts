@@ -21,6 +21,11 @@ export interface Storage {
   readonly backend?: Backend;
   /** Creation order (see `nextStorageSerial`): tells autograd which storages a backward pass made. */
   readonly serial?: number;
+  /**
+   * A tensor's `.grad` let go of a tensor over this storage, which is then likely garbage: a storage
+   * whose memory only the collector returns may ask it to run soon. Optional; nothing changes.
+   */
+  letGo?(): void;
 }
 
 export { nextStorageSerial } from './serial.js';

@@ -43,8 +43,17 @@ export class Tensor {
   readonly strides: number[];
   readonly offset: number;
   readonly dtype: DType;
+  private _grad: Tensor | null = null;
   /** The gradient accumulated by `backward()`, or null. */
-  grad: Tensor | null = null;
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+  set grad(g: Tensor | null) {
+    const old = this._grad;
+    this._grad = g;
+    // A gradient let go (`zeroGrad`) is usually garbage now: its storage may tell the collector.
+    if (old && old !== g && old._ref.storage !== g?._ref.storage) old._ref.storage.letGo?.();
+  }
   /** The op that produced this tensor (null for leaves). */
   gradFn: Node | null = null;
   private _requiresGrad = false;

@@ -34,6 +34,10 @@ export class CpuStorage implements Storage {
   dispose(): void {
     if (this.data instanceof Float32Array || this.data instanceof Float64Array) cpuHeap()?.dispose(this.data);
   }
+  /** See `Storage.letGo`: counts towards asking the collector to run (wasm/ballast.ts). */
+  letGo(): void {
+    cpuHeap()?.ballast.letGo(this.data);
+  }
 }
 
 export function arr(v: View): TypedArray {

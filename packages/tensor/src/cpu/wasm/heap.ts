@@ -9,6 +9,7 @@
 // kernels copy their operands (`memoryStats().copiedBytes` counts those copies).
 
 import type { MemoryStats } from '../../memory.js';
+import { Ballast } from './ballast.js';
 import { type Kernels, wasmKernels } from './kernels.js';
 
 /** Bytes of WebAssembly memory in a page. */
@@ -17,29 +18,8 @@ const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 /** Page 0 stays unused, so 0 is never a valid pointer (kernels read 0 as "no operand"). */
 const HEAP_BASE = PAGE;
-/** Blocks from this size (64 KiB) carry a share of a ballast buffer (see `float32`). */
-const BALLAST_MIN_FLOATS = 1 << 14;
-/**
- * Ballast comes in chunks of 64 MiB, above glibc's largest dynamic mmap threshold (32 MiB): such an
- * allocation is always a fresh mapping that calloc need not clear, so it costs address space only.
- * (Per-block ballast of a few MiB came from malloc's recycled heap and was cleared, which doubled the
- * resident memory of a training step.)
- */
-const BALLAST_CHUNK = 64 * 1024 * 1024;
-const ballast = new WeakMap<object, ArrayBuffer>();
-let ballastChunk: ArrayBuffer | null = null;
-let ballastLeft = 0;
-
-/** A ballast buffer standing for `bytes` of a block: a share of the current chunk, or its own. */
-function ballastFor(bytes: number): ArrayBuffer {
-  if (bytes > BALLAST_CHUNK) return new ArrayBuffer(bytes);
-  if (!ballastChunk || ballastLeft < bytes) {
-    ballastChunk = new ArrayBuffer(BALLAST_CHUNK);
-    ballastLeft = BALLAST_CHUNK;
-  }
-  ballastLeft -= bytes;
-  return ballastChunk;
-}
+/** Blocks from this size (4 KiB) pace the collector (see ballast.ts); smaller ones are left out. */
+const PACED_MIN_BYTES = 4096;
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -83,6 +63,8 @@ export class Heap {
   peak = 0;
   copiedBytes = 0;
   private readonly registry = new FinalizationRegistry<number>((ptr) => this.release(ptr));
+  /** Paces the collector by the blocks only it can free (ballast.ts). */
+  readonly ballast = new Ballast();
   /**
    * Host blocks (`hostBytes`): start -> [end, references]. The byte view and every float32 view
    * adopted from it hold one reference; the block is released when the last goes.
@@ -247,12 +229,7 @@ export class Heap {
     const a = new Float32Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
     if (zero) a.fill(0);
-    this.registry.register(a, ptr, a);
-    // The garbage collector sees a small JavaScript object, not the block behind it, so a loop that
-    // drops big tensors would not make it run. Untouched ArrayBuffers standing for the blocks (one
-    // chunk kept alive by every block that has a share of it; mapped lazily, so they cost address
-    // space, not memory) count as external memory and make collections keep pace with the heap.
-    if (n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 4));
+    this.track(a, ptr);
     return a;
   }
 
@@ -266,16 +243,26 @@ export class Heap {
     const ptr = this.alloc(n * 8);
     const a = new Float64Array(this.kernels.memory.buffer, ptr, n);
     this.buffers.add(a.buffer);
-    this.registry.register(a, ptr, a);
-    if (2 * n >= BALLAST_MIN_FLOATS) ballast.set(a, ballastFor(n * 8));
+    this.track(a, ptr);
     return a;
+  }
+
+  /**
+   * Registers a fresh block for the collector. The collector sees a small JavaScript object, not the
+   * block behind it, so blocks of 4 KiB and up also pace it (ballast.ts).
+   */
+  private track(a: Float32Array | Float64Array, ptr: number): void {
+    this.registry.register(a, ptr, a);
+    if (a.byteLength >= PACED_MIN_BYTES) this.ballast.fresh(a);
   }
 
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
   dispose(a: Float32Array | Float64Array): void {
     if (!this.owns(a)) return;
-    if (this.registry.unregister(a)) this.release(a.byteOffset);
-    else this.dropHostView(a);
+    if (this.registry.unregister(a)) {
+      this.release(a.byteOffset);
+      if (a.byteLength >= PACED_MIN_BYTES) this.ballast.disposed(a);
+    } else this.dropHostView(a);
   }
 
   /**
@@ -487,16 +474,19 @@ export function setCpuHeapLimit(bytes: number): number {
 }
 
 let liveAtYield = 0;
+/** Cleared by the first collection after the last yield (finalizers may be waiting then). */
+let sentinel = new WeakRef({});
 
 /**
  * Lets the event loop run the collector's finalizers (which return heap blocks) when the heap has
- * grown since the last time: CPU readbacks (`await t.item()`) call it, so a training loop that reads
- * its loss holds steady memory.
+ * grown since the last time, or a collection has run since: CPU readbacks (`await t.item()`) call it,
+ * so a training loop that reads its loss holds steady memory.
  */
 export async function yieldForFinalizers(): Promise<void> {
   const h = heap;
   if (!h) return;
-  if (h.live - liveAtYield < YIELD_AFTER_BYTES) return;
+  if (h.live - liveAtYield < YIELD_AFTER_BYTES && sentinel.deref() !== undefined) return;
+  sentinel = new WeakRef({});
   await new Promise<void>((resolve) => {
     if (typeof setImmediate === 'function') setImmediate(resolve);
     else if (typeof MessageChannel === 'function') {

@@ -1,0 +1,152 @@
+// The collector's pace (ballast.ts): which blocks take a share of ballast, how much, and when the heap
+// asks for a collection. Checkpoints run by hand here; the heap's own run as microtasks.
+
+import { describe, expect, it } from 'vitest';
+import { randn } from '../../creation.js';
+import { BALLAST_CHUNK, BALLAST_WEIGHT, Ballast, YOUNG_CAP } from './ballast.js';
+import { cpuHeap } from './heap.js';
+
+const MiB = 1024 * 1024;
+
+/** A Ballast whose end-of-job checkpoints wait for `run()`. */
+function manual(): { b: Ballast; run: () => void } {
+  const pending: (() => void)[] = [];
+  const b = new Ballast((fn) => pending.push(fn));
+  return {
+    b,
+    run: () => {
+      for (const fn of pending.splice(0)) fn();
+    },
+  };
+}
+
+const block = (bytes: number) => new Uint8Array(bytes);
+
+describe('collector pace', () => {
+  it('a block disposed within its job takes no share and no chunk', () => {
+    const { b, run } = manual();
+    const a = block(4 * MiB);
+    b.fresh(a);
+    expect(b.stats().young).toBe(1);
+    b.disposed(a);
+    run();
+    expect(b.stats()).toMatchObject({ chunks: 0, young: 0, shared: 0, room: 0 });
+  });
+
+  it('a block alive at the checkpoint takes WEIGHT times its bytes; disposing it gives them back', () => {
+    const { b, run } = manual();
+    const a = block(4 * MiB);
+    b.fresh(a);
+    run();
+    expect(b.stats()).toMatchObject({ chunks: 1, shared: 1, room: BALLAST_CHUNK - BALLAST_WEIGHT * 4 * MiB });
+    b.disposed(a);
+    // Every share back: the chunk stays as a spare for the next blocks.
+    expect(b.stats()).toMatchObject({ chunks: 1, room: BALLAST_CHUNK });
+    const c = block(4 * MiB);
+    b.fresh(c);
+    run();
+    expect(b.stats().chunks).toBe(1);
+  });
+
+  it('blocks surviving their jobs fill chunks of 64 MiB / WEIGHT bytes each', () => {
+    const { b, run } = manual();
+    const keep: Uint8Array[] = [];
+    const each = 3 * MiB;
+    for (let i = 0; i < 12; i++) {
+      keep.push(block(each));
+      b.fresh(keep[i]);
+      run();
+    }
+    // Shares of 12 MiB; a chunk holds five of them (60 MiB), so 12 blocks need ceil(12 / 5) chunks.
+    const perChunk = Math.floor(BALLAST_CHUNK / (BALLAST_WEIGHT * each));
+    expect(b.stats().chunks).toBe(Math.ceil(12 / perChunk));
+    expect(b.stats().shared).toBe(12);
+  });
+
+  it('a block whose share passes a chunk gets its own buffer and takes no chunk', () => {
+    const { b, run } = manual();
+    b.fresh(block(20 * MiB));
+    run();
+    expect(b.stats()).toMatchObject({ chunks: 0, shared: 1, room: 0 });
+  });
+
+  it('blocks let go with shares give them back and ask for one collection a job, then once more later', () => {
+    const { b, run } = manual();
+    const grads = Array.from({ length: 8 }, () => block(4 * MiB));
+    for (const g of grads) b.fresh(g);
+    run();
+    const chunks = b.stats().chunks;
+    // 4 MiB blocks weigh 16 MiB each: the fourth let go reaches a chunk's worth and asks.
+    for (const g of grads.slice(0, 3)) b.letGo(g);
+    expect(b.stats().signals).toBe(0);
+    b.letGo(grads[3]);
+    expect(b.stats().signals).toBe(1);
+    // Another chunk's worth in the same job does not ask again...
+    for (const g of grads.slice(4)) b.letGo(g);
+    expect(b.stats().signals).toBe(1);
+    // ...but 128 MiB of fresh blocks later the heap asks once more.
+    for (let i = 0; i < 31; i++) b.fresh(block(4 * MiB));
+    expect(b.stats().signals).toBe(1);
+    b.fresh(block(4 * MiB));
+    expect(b.stats().signals).toBe(2);
+    run();
+    // All 32 MiB of shares came back: the next 32 survivors reuse them.
+    expect(b.stats().chunks).toBe(
+      chunks + Math.ceil((32 * 4 * MiB * BALLAST_WEIGHT - 2 * BALLAST_CHUNK) / BALLAST_CHUNK),
+    );
+    // A block without a share (young, or unknown) is ignored.
+    b.letGo(block(64 * MiB));
+    expect(b.stats().signals).toBe(2);
+  });
+
+  it(`a job with ${YOUNG_CAP} young blocks checkpoints without waiting for its end`, () => {
+    const { b } = manual();
+    const keep: Uint8Array[] = [];
+    for (let i = 0; i < YOUNG_CAP - 1; i++) {
+      keep.push(block(4096));
+      b.fresh(keep[i]);
+    }
+    expect(b.stats()).toMatchObject({ young: YOUNG_CAP - 1, shared: 0 });
+    keep.push(block(4096));
+    b.fresh(keep[YOUNG_CAP - 1]);
+    expect(b.stats()).toMatchObject({ young: 0, shared: YOUNG_CAP });
+  });
+});
+
+describe.runIf(cpuHeap()?.holdsTensors)('collector pace on the CPU heap', () => {
+  const heap = cpuHeap() as NonNullable<ReturnType<typeof cpuHeap>>;
+
+  it('a loop that disposes what it allocates gives nothing a share, even across awaits', async () => {
+    const x = randn(64, 64, 64);
+    await Promise.resolve();
+    const before = heap.ballast.stats();
+    for (let i = 0; i < 20; i++) {
+      const t = x.mul(2);
+      const y = t.add(1);
+      t.dispose();
+      y.dispose();
+      await Promise.resolve();
+    }
+    const after = heap.ballast.stats();
+    expect(after.shared).toBe(before.shared);
+    expect(after.chunks).toBe(before.chunks);
+    // The same loop dropping its intermediate leaves one block a turn to the collector: 20 shares.
+    for (let i = 0; i < 20; i++) {
+      x.mul(2).add(1).dispose();
+      await Promise.resolve();
+    }
+    expect(heap.ballast.stats().shared).toBe(after.shared + 20);
+  });
+
+  it('a gradient alive at the readback takes a share; setting .grad to null lets it go', async () => {
+    // 4 Mi floats: 16 MiB, whose share is a chunk's worth, so letting it go asks for a collection.
+    const w = randn([4 * MiB], { requiresGrad: true });
+    const loss = w.sum();
+    loss.backward();
+    await loss.item();
+    const before = heap.ballast.stats();
+    w.grad = null;
+    expect(heap.ballast.stats().signals).toBe(before.signals + 1);
+    await Promise.resolve();
+  });
+});

@@ -1,0 +1,159 @@
+// How the CPU heap makes the garbage collector keep pace with tensor blocks it cannot see.
+//
+// A tensor's storage is a block of WebAssembly memory behind a small JavaScript array; the block comes
+// back when the array is disposed, or when the collector frees the array (a FinalizationRegistry). The
+// collector sizes its work by the JavaScript heap and by external memory, so it would not run for a
+// loop that drops big tensors. Untouched ArrayBuffers standing for blocks ("ballast") are that external
+// memory: V8 collects when it grows about 64 MiB past where it stood after the last collection.
+//
+// Only blocks that need the collector should carry ballast. A block gets its share when it is still
+// undisposed at a checkpoint: a microtask after the synchronous job that allocated it (the `await` of a
+// training step's readback), or a job's 16,384th young block. So a training step's activations, which
+// the step disposes itself, and a loop that disposes everything it allocates, carry none and set off no
+// collections; the weight gradients `zeroGrad` leaves behind, and everything of a loop that disposes
+// nothing, do. A share is WEIGHT times the block's bytes, so the collector runs after about 16 MiB of
+// such blocks. A block disposed after its checkpoint gives its share back to its chunk for the next
+// blocks; one the collector frees gives nothing back, and its chunk goes once no block holds it.
+
+/** Ballast comes in chunks of 64 MiB: untouched, so they cost address space, not memory. */
+export const BALLAST_CHUNK = 64 * 1024 * 1024;
+/** Bytes of ballast per byte of block: the collector runs after about 64 MiB / WEIGHT of them. */
+export const BALLAST_WEIGHT = 4;
+/** The largest ballast buffer of one block (a 1 GiB tensor gets 256 MiB, not 4 GiB of address space). */
+const MAX_OWN = 4 * BALLAST_CHUNK;
+/** Young blocks from which a job checkpoints without waiting for its end. */
+export const YOUNG_CAP = 16384;
+/**
+ * Fresh bytes after a request from let-go blocks when the heap asks once more: a collection under way
+ * at the first request may have marked them live already, and they would then wait a step longer.
+ */
+const AGAIN_AFTER = 128 * 1024 * 1024;
+/** Chunks that every share has come back to, kept for later blocks (the rest go to the collector). */
+const SPARE = 2;
+
+export interface BallastStats {
+  /** Chunks taken so far. */
+  chunks: number;
+  /** Bytes of room in chunks still in use or spare. */
+  room: number;
+  /** Blocks waiting for the next checkpoint. */
+  young: number;
+  /** Blocks given a share so far. */
+  shared: number;
+  /** Collections asked for by blocks let go. */
+  signals: number;
+}
+
+export class Ballast {
+  /** Block array -> its ballast (a chunk it has a share of, or its own buffer). */
+  private readonly share = new WeakMap<object, ArrayBuffer>();
+  /** Chunks with room: chunk -> bytes standing for no block. */
+  private readonly room = new Map<ArrayBuffer, number>();
+  /** Blocks allocated since the last checkpoint and not disposed. */
+  private readonly young = new Set<ArrayBufferView>();
+  private scheduled = false;
+  private chunks = 0;
+  private shared = 0;
+  private letGoBytes = 0;
+  /** Bytes of fresh blocks until the second request after a let-go one (0: none pending). */
+  private again = 0;
+  /** Whether let-go blocks asked for a collection in this job already. */
+  private asked = false;
+  private signals = 0;
+
+  constructor(
+    private readonly schedule: (fn: () => void) => void = (fn) => void Promise.resolve().then(fn),
+    private readonly weight = BALLAST_WEIGHT,
+  ) {}
+
+  /** A fresh block's array: it gets a share at the next checkpoint if still undisposed then. */
+  fresh(a: ArrayBufferView): void {
+    if (this.again > 0) {
+      this.again -= a.byteLength;
+      if (this.again <= 0) this.ask();
+    }
+    this.young.add(a);
+    if (this.young.size >= YOUNG_CAP) this.checkpoint();
+    else this.later();
+  }
+
+  /** A block freed by `dispose`: young, it is forgotten; else its share goes back to its chunk. */
+  disposed(a: ArrayBufferView): void {
+    if (this.young.delete(a)) return;
+    const chunk = this.share.get(a);
+    if (!chunk) return;
+    this.share.delete(a);
+    if (chunk.byteLength !== BALLAST_CHUNK) return;
+    const room = (this.room.get(chunk) ?? 0) + this.weight * a.byteLength;
+    if (room < BALLAST_CHUNK) {
+      this.room.set(chunk, room);
+      return;
+    }
+    let spare = 0;
+    for (const r of this.room.values()) if (r === BALLAST_CHUNK) spare++;
+    if (spare < SPARE) this.room.set(chunk, BALLAST_CHUNK);
+    else this.room.delete(chunk);
+  }
+
+  /**
+   * A holder let go of `a` (a parameter's old gradient, at `zeroGrad`), which is likely garbage now.
+   * If it carries a share, the share goes back to its chunk as at `dispose` (so the next gradients
+   * reuse the room instead of taking chunks, which would start a collection before these are
+   * garbage), and each 64 MiB / WEIGHT of such blocks asks for a collection at once, at most once a
+   * job (a fresh chunk that nothing holds): they come back at this step's readback, not a step later.
+   */
+  letGo(a: ArrayBufferView): void {
+    if (!this.share.has(a)) return;
+    this.disposed(a);
+    this.letGoBytes += this.weight * a.byteLength;
+    if (this.letGoBytes < BALLAST_CHUNK || this.asked) return;
+    this.letGoBytes = 0;
+    this.asked = true;
+    this.later();
+    this.ask();
+    this.again = AGAIN_AFTER;
+  }
+
+  /** Asks for a collection: a fresh chunk that nothing holds, which is external memory until then. */
+  private ask(): void {
+    new ArrayBuffer(BALLAST_CHUNK);
+    this.signals++;
+  }
+
+  /** Schedules the checkpoint at the end of this job. */
+  private later(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(() => this.checkpoint());
+  }
+
+  /** Gives every young block still undisposed its share. */
+  checkpoint(): void {
+    this.scheduled = false;
+    this.asked = false;
+    for (const a of this.young) this.share.set(a, this.take(this.weight * a.byteLength));
+    this.shared += this.young.size;
+    this.young.clear();
+  }
+
+  /** A ballast buffer standing for `bytes`: a share of a chunk with room, or its own buffer. */
+  private take(bytes: number): ArrayBuffer {
+    if (bytes > BALLAST_CHUNK) return new ArrayBuffer(Math.min(bytes, MAX_OWN));
+    for (const [chunk, room] of this.room) {
+      if (room < bytes) continue;
+      if (room === bytes) this.room.delete(chunk);
+      else this.room.set(chunk, room - bytes);
+      return chunk;
+    }
+    const chunk = new ArrayBuffer(BALLAST_CHUNK);
+    this.chunks++;
+    this.room.set(chunk, BALLAST_CHUNK - bytes);
+    return chunk;
+  }
+
+  stats(): BallastStats {
+    let room = 0;
+    for (const r of this.room.values()) room += r;
+    return { chunks: this.chunks, room, young: this.young.size, shared: this.shared, signals: this.signals };
+  }
+}
