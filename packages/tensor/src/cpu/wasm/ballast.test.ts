@@ -70,7 +70,7 @@ describe('collector pace', () => {
     expect(b.stats()).toMatchObject({ chunks: 0, shared: 1, room: 0 });
   });
 
-  it('blocks let go with shares give them back and ask for one collection a job, then once more later', () => {
+  it('blocks let go with shares give them back and ask for one collection a job, then once more 32 MiB later', () => {
     const { b, run } = manual();
     const grads = Array.from({ length: 8 }, () => block(4 * MiB));
     for (const g of grads) b.fresh(g);
@@ -84,10 +84,12 @@ describe('collector pace', () => {
     // Another chunk's worth in the same job does not ask again...
     for (const g of grads.slice(4)) b.letGo(g);
     expect(b.stats().signals).toBe(1);
-    // ...but 128 MiB of fresh blocks later the heap asks once more.
-    for (let i = 0; i < 31; i++) b.fresh(block(4 * MiB));
+    // ...but 32 MiB of fresh blocks later the heap asks once more, and then no more in this job.
+    for (let i = 0; i < 7; i++) b.fresh(block(4 * MiB));
     expect(b.stats().signals).toBe(1);
     b.fresh(block(4 * MiB));
+    expect(b.stats().signals).toBe(2);
+    for (let i = 0; i < 24; i++) b.fresh(block(4 * MiB));
     expect(b.stats().signals).toBe(2);
     run();
     // All 32 MiB of shares came back: the next 32 survivors reuse them.

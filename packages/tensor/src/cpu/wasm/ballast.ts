@@ -14,6 +14,12 @@
 // nothing, do. A share is WEIGHT times the block's bytes, so the collector runs after about 16 MiB of
 // such blocks. A block disposed after its checkpoint gives its share back to its chunk for the next
 // blocks; one the collector frees gives nothing back, and its chunk goes once no block holds it.
+//
+// Blocks come back from the collector only at a readback's yield (finalizers need the event loop), so
+// gradients that `zeroGrad` lets go must be collected within the step that drops them, or they are
+// still held at the next step's peak. A tensor's `.grad` set to null tells the heap (`letGo`): the
+// gradient's share goes back as if disposed, and the heap asks for a collection at once, and once more
+// a little later in case a collection already under way had marked them live.
 
 /** Ballast comes in chunks of 64 MiB: untouched, so they cost address space, not memory. */
 export const BALLAST_CHUNK = 64 * 1024 * 1024;
@@ -24,10 +30,14 @@ const MAX_OWN = 4 * BALLAST_CHUNK;
 /** Young blocks from which a job checkpoints without waiting for its end. */
 export const YOUNG_CAP = 16384;
 /**
- * Fresh bytes after a request from let-go blocks when the heap asks once more: a collection under way
- * at the first request may have marked them live already, and they would then wait a step longer.
+ * After a request for let-go blocks the heap asks AGAIN_TIMES more, each AGAIN_AFTER fresh bytes later:
+ * a collection under way at the first request may have marked them live already, and they would then
+ * wait a step longer (a job cannot see whether a collection has run: WeakRefs hold until its end).
  */
-const AGAIN_AFTER = 128 * 1024 * 1024;
+const AGAIN_AFTER = 32 * 1024 * 1024;
+const AGAIN_TIMES = 1;
+/** A request's size: past V8's 64 MiB allowance for external memory between collections. */
+const ASK_BYTES = BALLAST_CHUNK + 1024 * 1024;
 /** Chunks that every share has come back to, kept for later blocks (the rest go to the collector). */
 const SPARE = 2;
 
@@ -55,8 +65,9 @@ export class Ballast {
   private chunks = 0;
   private shared = 0;
   private letGoBytes = 0;
-  /** Bytes of fresh blocks until the second request after a let-go one (0: none pending). */
+  /** Bytes of fresh blocks until the next request after a let-go one, and requests left. */
   private again = 0;
+  private againLeft = 0;
   /** Whether let-go blocks asked for a collection in this job already. */
   private asked = false;
   private signals = 0;
@@ -68,9 +79,13 @@ export class Ballast {
 
   /** A fresh block's array: it gets a share at the next checkpoint if still undisposed then. */
   fresh(a: ArrayBufferView): void {
-    if (this.again > 0) {
+    if (this.againLeft > 0) {
       this.again -= a.byteLength;
-      if (this.again <= 0) this.ask();
+      if (this.again <= 0) {
+        this.ask();
+        this.again = AGAIN_AFTER;
+        this.againLeft--;
+      }
     }
     this.young.add(a);
     if (this.young.size >= YOUNG_CAP) this.checkpoint();
@@ -112,11 +127,16 @@ export class Ballast {
     this.later();
     this.ask();
     this.again = AGAIN_AFTER;
+    this.againLeft = AGAIN_TIMES;
   }
 
-  /** Asks for a collection: a fresh chunk that nothing holds, which is external memory until then. */
+  /**
+   * Asks for a collection: a fresh buffer that nothing holds, which is external memory until then. V8
+   * collects once external memory passes 64 MiB above where the last collection left it, so the
+   * request is a little more than that (exactly 64 MiB may land on the mark and ask for nothing).
+   */
   private ask(): void {
-    new ArrayBuffer(BALLAST_CHUNK);
+    new ArrayBuffer(ASK_BYTES);
     this.signals++;
   }
 
