@@ -8,12 +8,18 @@ import { cpuHeap } from './heap.js';
 
 const MiB = 1024 * 1024;
 
-/** A Ballast whose end-of-job checkpoints wait for `run()`. */
-function manual(): { b: Ballast; run: () => void } {
+/** A Ballast whose end-of-job checkpoints wait for `run()`, on a clock the test sets (`clock.ms`). */
+function manual(): { b: Ballast; run: () => void; clock: { ms: number } } {
   const pending: (() => void)[] = [];
-  const b = new Ballast((fn) => pending.push(fn));
+  const clock = { ms: 0 };
+  const b = new Ballast(
+    (fn) => pending.push(fn),
+    BALLAST_WEIGHT,
+    () => clock.ms,
+  );
   return {
     b,
+    clock,
     run: () => {
       for (const fn of pending.splice(0)) fn();
     },
@@ -70,8 +76,8 @@ describe('collector pace', () => {
     expect(b.stats()).toMatchObject({ chunks: 0, shared: 1, room: 0 });
   });
 
-  it('blocks let go with shares give them back and ask for one collection a job, then once more 32 MiB later', () => {
-    const { b, run } = manual();
+  it('blocks let go with shares give them back and ask for one collection a job, then twice more a little later', () => {
+    const { b, run, clock } = manual();
     const grads = Array.from({ length: 8 }, () => block(4 * MiB));
     for (const g of grads) b.fresh(g);
     run();
@@ -84,13 +90,21 @@ describe('collector pace', () => {
     // Another chunk's worth in the same job does not ask again...
     for (const g of grads.slice(4)) b.letGo(g);
     expect(b.stats().signals).toBe(1);
-    // ...but 32 MiB of fresh blocks later the heap asks once more, and then no more in this job.
-    for (let i = 0; i < 7; i++) b.fresh(block(4 * MiB));
+    // ...but the first fresh blocks 30 ms and 90 ms later ask again, and then no more.
+    const fresh = (ms: number, n = 1) => {
+      clock.ms = ms;
+      for (let i = 0; i < n; i++) b.fresh(block(4 * MiB));
+    };
+    fresh(29, 7);
     expect(b.stats().signals).toBe(1);
-    b.fresh(block(4 * MiB));
+    fresh(30);
     expect(b.stats().signals).toBe(2);
-    for (let i = 0; i < 24; i++) b.fresh(block(4 * MiB));
+    fresh(89, 8);
     expect(b.stats().signals).toBe(2);
+    fresh(90);
+    expect(b.stats().signals).toBe(3);
+    fresh(500, 15);
+    expect(b.stats().signals).toBe(3);
     run();
     // All 32 MiB of shares came back: the next 32 survivors reuse them.
     expect(b.stats().chunks).toBe(
@@ -98,7 +112,7 @@ describe('collector pace', () => {
     );
     // A block without a share (young, or unknown) is ignored.
     b.letGo(block(64 * MiB));
-    expect(b.stats().signals).toBe(2);
+    expect(b.stats().signals).toBe(3);
   });
 
   it(`a job with ${YOUNG_CAP} young blocks checkpoints without waiting for its end`, () => {

@@ -30,12 +30,12 @@ const MAX_OWN = 4 * BALLAST_CHUNK;
 /** Young blocks from which a job checkpoints without waiting for its end. */
 export const YOUNG_CAP = 16384;
 /**
- * After a request for let-go blocks the heap asks AGAIN_TIMES more, each AGAIN_AFTER fresh bytes later:
- * a collection under way at the first request may have marked them live already, and they would then
- * wait a step longer (a job cannot see whether a collection has run: WeakRefs hold until its end).
+ * After a request for let-go blocks the heap asks again at its first fresh block AGAIN_MS[i]
+ * milliseconds later: a collection under way at the first request may have marked them live already,
+ * and they would then wait a step longer (a job cannot see whether a collection has run, since WeakRefs
+ * hold until its end). V8's marking of a few MB of JavaScript heap takes 5-95 ms of wall time here.
  */
-const AGAIN_AFTER = 32 * 1024 * 1024;
-const AGAIN_TIMES = 1;
+const AGAIN_MS = [30, 90];
 /** A request's size: past V8's 64 MiB allowance for external memory between collections. */
 const ASK_BYTES = BALLAST_CHUNK + 1024 * 1024;
 /** Chunks that every share has come back to, kept for later blocks (the rest go to the collector). */
@@ -65,9 +65,9 @@ export class Ballast {
   private chunks = 0;
   private shared = 0;
   private letGoBytes = 0;
-  /** Bytes of fresh blocks until the next request after a let-go one, and requests left. */
-  private again = 0;
-  private againLeft = 0;
+  /** When let-go blocks last asked, and how many of the later requests (AGAIN_MS) were made. */
+  private askedAt = 0;
+  private again = AGAIN_MS.length;
   /** Whether let-go blocks asked for a collection in this job already. */
   private asked = false;
   private signals = 0;
@@ -75,17 +75,14 @@ export class Ballast {
   constructor(
     private readonly schedule: (fn: () => void) => void = (fn) => void Promise.resolve().then(fn),
     private readonly weight = BALLAST_WEIGHT,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** A fresh block's array: it gets a share at the next checkpoint if still undisposed then. */
   fresh(a: ArrayBufferView): void {
-    if (this.againLeft > 0) {
-      this.again -= a.byteLength;
-      if (this.again <= 0) {
-        this.ask();
-        this.again = AGAIN_AFTER;
-        this.againLeft--;
-      }
+    if (this.again < AGAIN_MS.length && this.now() - this.askedAt >= AGAIN_MS[this.again]) {
+      this.ask();
+      this.again++;
     }
     this.young.add(a);
     if (this.young.size >= YOUNG_CAP) this.checkpoint();
@@ -126,8 +123,8 @@ export class Ballast {
     this.asked = true;
     this.later();
     this.ask();
-    this.again = AGAIN_AFTER;
-    this.againLeft = AGAIN_TIMES;
+    this.askedAt = this.now();
+    this.again = 0;
   }
 
   /**

@@ -70,6 +70,23 @@ describe('the allocator (a heap over a plain memory)', () => {
     expect(h.alloc(20 * KB)).toBe(small);
   });
 
+  it('places blocks of 4 MiB and up at the top of the highest free block that fits, smaller ones best-fit low', () => {
+    const MB = 1024 * KB;
+    const h = fakeHeap(64 * 1024);
+    const low = h.alloc(12 * MB);
+    h.alloc(KB);
+    const high = h.alloc(12 * MB);
+    h.alloc(KB);
+    h.release(low);
+    h.release(high);
+    // A big block: the higher hole, its top end; the rest of that hole stays free below it.
+    const big = h.alloc(8 * MB);
+    expect(big).toBe(high + 4 * MB);
+    expect(h.alloc(4 * MB)).toBe(high);
+    // A small block: still the smallest hole that fits, from its bottom.
+    expect(h.alloc(3 * MB)).toBe(low);
+  });
+
   it('extends a free block that ends at the top instead of leaving it behind', () => {
     const h = fakeHeap(64);
     h.alloc(KB);

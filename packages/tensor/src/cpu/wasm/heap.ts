@@ -18,6 +18,8 @@ const PAGE = 65536;
 const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 /** Page 0 stays unused, so 0 is never a valid pointer (kernels read 0 as "no operand"). */
 const HEAP_BASE = PAGE;
+/** Blocks from this size (4 MiB) are placed high in the heap, smaller ones low (see `alloc`). */
+const BIG_BLOCK = 4 * 1024 * 1024;
 /** Blocks from this size (4 KiB) pace the collector (see ballast.ts); smaller ones are left out. */
 const PACED_MIN_BYTES = 4096;
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
@@ -113,11 +115,14 @@ export class Heap {
   alloc(bytes: number): number {
     const size = sizeClass(bytes);
     let ptr: number;
-    const fit = this.bestFit(size);
+    const big = size >= BIG_BLOCK;
+    const fit = big ? this.highestFit(size) : this.bestFit(size);
     if (fit !== undefined) {
-      ptr = fit;
-      const have = this.takeFree(ptr);
-      if (have > size) this.putFree(ptr + size, have - size);
+      const have = this.takeFree(fit);
+      // A big block takes the top of its free block, a small one the bottom, so big blocks gather
+      // towards the heap's top and leave holes that later big ones fit.
+      ptr = big ? fit + have - size : fit;
+      if (have > size) this.putFree(big ? fit : ptr + size, have - size);
       this.pooled -= size;
     } else {
       // A free block that ends at the top is the start of the new block: grow by the difference only.
@@ -151,6 +156,15 @@ export class Heap {
     } catch {
       return false;
     }
+  }
+
+  /** The start of the highest free block of at least `size` bytes, or undefined. */
+  private highestFit(size: number): number | undefined {
+    let best: number | undefined;
+    for (let i = lowerBound(this.binSizes, size); i < this.binSizes.length; i++)
+      for (const p of this.bins.get(this.binSizes[i]) as number[])
+        if (best === undefined || p > best) best = p;
+    return best;
   }
 
   /** The start of the smallest free block of at least `size` bytes, or undefined. */
