@@ -59,26 +59,27 @@ describe('the allocator (a heap over a plain memory)', () => {
     expect(h.reserved).toBe(reserved);
   });
 
+  /** Free blocks of `first` and then `second` bytes, in that address order, freed second first. */
+  function twoHoles(h: Heap, first: number, second: number): [number, number] {
+    const a = h.alloc(first);
+    h.alloc(KB); // keeps the holes apart
+    const b = h.alloc(second);
+    h.alloc(KB); // keeps the second off the top of the heap
+    h.release(b);
+    h.release(a);
+    return [a, b];
+  }
+
   it('takes the smallest free block that fits (best fit), whatever the order they were freed in', () => {
     const h = fakeHeap(64);
-    const big = h.alloc(80 * KB);
-    h.alloc(KB);
-    const small = h.alloc(24 * KB);
-    h.alloc(KB);
-    h.release(small);
-    h.release(big);
+    const [, small] = twoHoles(h, 80 * KB, 24 * KB);
     expect(h.alloc(20 * KB)).toBe(small);
   });
 
   it('places blocks of 4 MiB and up at the top of the highest free block that fits, smaller ones best-fit low', () => {
     const MB = 1024 * KB;
     const h = fakeHeap(64 * 1024);
-    const low = h.alloc(12 * MB);
-    h.alloc(KB);
-    const high = h.alloc(12 * MB);
-    h.alloc(KB);
-    h.release(low);
-    h.release(high);
+    const [low, high] = twoHoles(h, 12 * MB, 12 * MB);
     // A big block: the higher hole, its top end; the rest of that hole stays free below it.
     const big = h.alloc(8 * MB);
     expect(big).toBe(high + 4 * MB);
