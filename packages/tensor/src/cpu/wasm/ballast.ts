@@ -11,9 +11,10 @@
 // training step's readback), or a job's 16,384th young block. So a training step's activations, which
 // the step disposes itself, and a loop that disposes everything it allocates, carry none and set off no
 // collections; the weight gradients `zeroGrad` leaves behind, and everything of a loop that disposes
-// nothing, do. A share is WEIGHT times the block's bytes, so the collector runs after about 16 MiB of
-// such blocks. A block disposed after its checkpoint gives its share back to its chunk for the next
-// blocks; one the collector frees gives nothing back, and its chunk goes once no block holds it.
+// nothing, do. A share is WEIGHT times the block's bytes (4 in Node, 1 in browsers), so the collector
+// runs after about 16 MiB (64 MiB) of such blocks. A block disposed after its checkpoint gives its
+// share back to its chunk for the next blocks; one the collector frees gives nothing back, and its
+// chunk goes once no block holds it.
 //
 // Blocks come back from the collector only at a readback's yield (finalizers need the event loop), so
 // gradients that `zeroGrad` lets go must be collected within the step that drops them, or they are
@@ -23,8 +24,16 @@
 
 /** Ballast comes in chunks of 64 MiB: untouched, so they cost address space, not memory. */
 export const BALLAST_CHUNK = 64 * 1024 * 1024;
-/** Bytes of ballast per byte of block: the collector runs after about 64 MiB / WEIGHT of them. */
-export const BALLAST_WEIGHT = 4;
+declare const process: { versions?: { node?: string } } | undefined;
+
+/**
+ * Bytes of ballast per byte of block: the collector runs after about 64 MiB / WEIGHT of them. 4 in
+ * Node; 1 elsewhere, as the ballast has always been there: in Chromium a weight of 4 failed the docs
+ * playground's training on its thread pool with "Array buffer allocation failed" (2 passed).
+ */
+export const BALLAST_WEIGHT = typeof process !== 'undefined' && process?.versions?.node ? 4 : 1;
+/** Bytes of gradients let go after which the heap asks for a collection. */
+export const LET_GO_ASK = 16 * 1024 * 1024;
 /** The largest ballast buffer of one block (a 1 GiB tensor gets 256 MiB, not 4 GiB of address space). */
 const MAX_OWN = 4 * BALLAST_CHUNK;
 /** Young blocks from which a job checkpoints without waiting for its end. */
@@ -111,14 +120,14 @@ export class Ballast {
    * A holder let go of `a` (a parameter's old gradient, at `zeroGrad`), which is likely garbage now.
    * If it carries a share, the share goes back to its chunk as at `dispose` (so the next gradients
    * reuse the room instead of taking chunks, which would start a collection before these are
-   * garbage), and each 64 MiB / WEIGHT of such blocks asks for a collection at once, at most once a
-   * job (a fresh chunk that nothing holds): they come back at this step's readback, not a step later.
+   * garbage), and each 16 MiB of such blocks asks for a collection at once, at most once a job (a
+   * fresh buffer that nothing holds): they come back at this step's readback, not a step later.
    */
   letGo(a: ArrayBufferView): void {
     if (!this.share.has(a)) return;
     this.disposed(a);
-    this.letGoBytes += this.weight * a.byteLength;
-    if (this.letGoBytes < BALLAST_CHUNK || this.asked) return;
+    this.letGoBytes += a.byteLength;
+    if (this.letGoBytes < LET_GO_ASK || this.asked) return;
     this.letGoBytes = 0;
     this.asked = true;
     this.later();
