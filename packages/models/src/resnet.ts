@@ -100,6 +100,15 @@ function release(t: Tensor, ...keep: Tensor[]): void {
   else t.dispose();
 }
 
+/**
+ * A block's residual branch in training: `x` itself, or the downsample's output. Where the block keeps
+ * nothing (`own`), the downsample's own intermediate (its conv's output) is let go as the block's are.
+ */
+function shortcut(downsample: Sequential | null, x: Tensor, own: boolean): Tensor {
+  if (!downsample) return x;
+  return own ? consume(downsample, x, x) : (downsample.call(x) as Tensor);
+}
+
 /** What ResNet needs to know about a block class to stack it. */
 export interface BlockClass {
   /** Output channels = planes * expansion. */
@@ -149,12 +158,7 @@ export class BasicBlock extends Module {
       const own = [...this.children()].every(keepsNothing); // downsample is a child when set
       const c1 = this.conv1.call(x);
       const out = bnAct(this.bn1, c1, { relu: true });
-      // The downsample's own intermediate (its conv's output) goes the same way.
-      const identity = !this.downsample
-        ? x
-        : own
-          ? consume(this.downsample, x, x)
-          : (this.downsample.call(x) as Tensor);
+      const identity = shortcut(this.downsample, x, own);
       const c2 = this.conv2.call(out);
       const y = bnAct(this.bn2, c2, { residual: identity, relu: true });
       if (own) for (const t of [c1, out, c2, identity]) release(t, x, y);
@@ -216,11 +220,7 @@ export class Bottleneck extends Module {
       const out1 = bnAct(this.bn1, c1, { relu: true });
       const c2 = this.conv2.call(out1);
       const out2 = bnAct(this.bn2, c2, { relu: true });
-      const identity = !this.downsample
-        ? x
-        : own
-          ? consume(this.downsample, x, x)
-          : (this.downsample.call(x) as Tensor);
+      const identity = shortcut(this.downsample, x, own);
       const c3 = this.conv3.call(out2);
       const y = bnAct(this.bn3, c3, { residual: identity, relu: true });
       if (own) for (const t of [c1, out1, c2, out2, identity, c3]) release(t, x, y);

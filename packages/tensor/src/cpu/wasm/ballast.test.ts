@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { randn } from '../../creation.js';
-import { BALLAST_CHUNK, BALLAST_WEIGHT, Ballast, YOUNG_CAP } from './ballast.js';
+import { BALLAST_CHUNK, BALLAST_WEIGHT, Ballast, LET_GO_ASK, PACED_MIN_BYTES, YOUNG_CAP } from './ballast.js';
 import { cpuHeap } from './heap.js';
 
 const MiB = 1024 * 1024;
@@ -63,7 +63,7 @@ describe('collector pace', () => {
       b.fresh(keep[i]);
       run();
     }
-    // Shares of 12 MiB; a chunk holds five of them (60 MiB), so 12 blocks need ceil(12 / 5) chunks.
+    // Shares of WEIGHT * 3 MiB; a chunk holds floor(64 MiB / share) of them.
     const perChunk = Math.floor(BALLAST_CHUNK / (BALLAST_WEIGHT * each));
     expect(b.stats().chunks).toBe(Math.ceil(12 / perChunk));
     expect(b.stats().shared).toBe(12);
@@ -82,12 +82,13 @@ describe('collector pace', () => {
     for (const g of grads) b.fresh(g);
     run();
     const chunks = b.stats().chunks;
-    // 4 MiB blocks weigh 16 MiB each: the fourth let go reaches a chunk's worth and asks.
+    // 4 MiB blocks: the fourth let go reaches LET_GO_ASK (16 MiB) and asks.
+    expect(LET_GO_ASK).toBe(16 * MiB);
     for (const g of grads.slice(0, 3)) b.letGo(g);
     expect(b.stats().signals).toBe(0);
     b.letGo(grads[3]);
     expect(b.stats().signals).toBe(1);
-    // Another chunk's worth in the same job does not ask again...
+    // Another 16 MiB in the same job does not ask again...
     for (const g of grads.slice(4)) b.letGo(g);
     expect(b.stats().signals).toBe(1);
     // ...but the first fresh blocks 30 ms and 90 ms later ask again, and then no more.
@@ -106,13 +107,26 @@ describe('collector pace', () => {
     fresh(500, 15);
     expect(b.stats().signals).toBe(3);
     run();
-    // All 32 MiB of shares came back: the next 32 survivors reuse them.
+    // The 8 let-go blocks' shares came back (whole chunks, kept as spares up to two): the 32 survivors
+    // reuse that room and take new chunks only for the rest.
+    const returned = 8 * 4 * MiB * BALLAST_WEIGHT;
+    expect(returned).toBeLessThanOrEqual(2 * BALLAST_CHUNK);
     expect(b.stats().chunks).toBe(
-      chunks + Math.ceil((32 * 4 * MiB * BALLAST_WEIGHT - 2 * BALLAST_CHUNK) / BALLAST_CHUNK),
+      chunks + Math.ceil((32 * 4 * MiB * BALLAST_WEIGHT - returned) / BALLAST_CHUNK),
     );
     // A block without a share (young, or unknown) is ignored.
     b.letGo(block(64 * MiB));
     expect(b.stats().signals).toBe(3);
+  });
+
+  it('blocks under PACED_MIN_BYTES are left out: never young, never shared', () => {
+    const { b, run } = manual();
+    const small = block(PACED_MIN_BYTES - 1);
+    b.fresh(small);
+    expect(b.stats().young).toBe(0);
+    run();
+    b.disposed(small);
+    expect(b.stats()).toMatchObject({ chunks: 0, shared: 0, young: 0 });
   });
 
   it(`a job with ${YOUNG_CAP} young blocks checkpoints without waiting for its end`, () => {
@@ -155,7 +169,7 @@ describe.runIf(cpuHeap()?.holdsTensors)('collector pace on the CPU heap', () => 
   });
 
   it('a gradient alive at the readback takes a share; setting .grad to null lets it go', async () => {
-    // 4 Mi floats: 16 MiB, whose share is a chunk's worth, so letting it go asks for a collection.
+    // 4 Mi floats: 16 MiB, LET_GO_ASK, so letting it go asks for a collection.
     const w = randn([4 * MiB], { requiresGrad: true });
     const loss = w.sum();
     loss.backward();

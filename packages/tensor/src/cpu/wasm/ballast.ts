@@ -19,10 +19,15 @@
 // Blocks come back from the collector only at a readback's yield (finalizers need the event loop), so
 // gradients that `zeroGrad` lets go must be collected within the step that drops them, or they are
 // still held at the next step's peak. A tensor's `.grad` set to null tells the heap (`letGo`): the
-// gradient's share goes back as if disposed, and the heap asks for a collection at once, and once more
+// gradient's share goes back as if disposed, and the heap asks for a collection at once, and twice more
 // a little later in case a collection already under way had marked them live.
 
-/** Ballast comes in chunks of 64 MiB: untouched, so they cost address space, not memory. */
+/**
+ * Ballast comes in chunks of 64 MiB, above glibc's largest dynamic mmap threshold (32 MiB): such an
+ * allocation is always a fresh mapping that calloc need not clear, so it costs address space only.
+ * (Per-block ballast of a few MiB came from malloc's recycled heap and was cleared, which doubled the
+ * resident memory of a training step.)
+ */
 export const BALLAST_CHUNK = 64 * 1024 * 1024;
 declare const process: { versions?: { node?: string } } | undefined;
 
@@ -36,6 +41,8 @@ export const BALLAST_WEIGHT = typeof process !== 'undefined' && process?.version
 export const LET_GO_ASK = 16 * 1024 * 1024;
 /** The largest ballast buffer of one block (a 1 GiB tensor gets 256 MiB, not 4 GiB of address space). */
 const MAX_OWN = 4 * BALLAST_CHUNK;
+/** Blocks from this size (4 KiB) pace the collector; smaller ones are left out. */
+export const PACED_MIN_BYTES = 4096;
 /** Young blocks from which a job checkpoints without waiting for its end. */
 export const YOUNG_CAP = 16384;
 /**
@@ -89,6 +96,7 @@ export class Ballast {
 
   /** A fresh block's array: it gets a share at the next checkpoint if still undisposed then. */
   fresh(a: ArrayBufferView): void {
+    if (a.byteLength < PACED_MIN_BYTES) return;
     if (this.again < AGAIN_MS.length && this.now() - this.askedAt >= AGAIN_MS[this.again]) {
       this.ask();
       this.again++;
@@ -100,7 +108,7 @@ export class Ballast {
 
   /** A block freed by `dispose`: young, it is forgotten; else its share goes back to its chunk. */
   disposed(a: ArrayBufferView): void {
-    if (this.young.delete(a)) return;
+    if (a.byteLength < PACED_MIN_BYTES || this.young.delete(a)) return;
     const chunk = this.share.get(a);
     if (!chunk) return;
     this.share.delete(a);

@@ -20,8 +20,6 @@ const MAX_BYTES = 4 * 1024 * 1024 * 1024;
 const HEAP_BASE = PAGE;
 /** Blocks from this size (4 MiB) are placed high in the heap, smaller ones low (see `alloc`). */
 const BIG_BLOCK = 4 * 1024 * 1024;
-/** Blocks from this size (4 KiB) pace the collector (see ballast.ts); smaller ones are left out. */
-const PACED_MIN_BYTES = 4096;
 /** Default for `Heap.limit`: 1.5 GiB, under 32-bit WebAssembly's 4 GiB with room for scratch. */
 const DEFAULT_LIMIT = 1.5 * 1024 * 1024 * 1024;
 
@@ -263,11 +261,11 @@ export class Heap {
 
   /**
    * Registers a fresh block for the collector. The collector sees a small JavaScript object, not the
-   * block behind it, so blocks of 4 KiB and up also pace it (ballast.ts).
+   * block behind it, so blocks also pace it (ballast.ts).
    */
   private track(a: Float32Array | Float64Array, ptr: number): void {
     this.registry.register(a, ptr, a);
-    if (a.byteLength >= PACED_MIN_BYTES) this.ballast.fresh(a);
+    this.ballast.fresh(a);
   }
 
   /** Frees a block from `float32` or `float64` now (explicit dispose); a no-op for other arrays. */
@@ -275,7 +273,7 @@ export class Heap {
     if (!this.owns(a)) return;
     if (this.registry.unregister(a)) {
       this.release(a.byteOffset);
-      if (a.byteLength >= PACED_MIN_BYTES) this.ballast.disposed(a);
+      this.ballast.disposed(a);
     } else this.dropHostView(a);
   }
 
