@@ -321,12 +321,13 @@ const SHORT_COPY: i32 = 16;
  * and block of `kb` output positions, the taps' rows of the block are unfolded into `scratch`
  * ([r1 - r0, kb]) and gradW[:, r0:r1] [O, Kc] += gradOut_n[:, block] [O, kb] x block^T. Images and
  * blocks go in order, so each element sums its products in the order one GEMM over all positions
- * would (k blocks of 256 added into gradW in turn), whichever task runs it.
+ * would (k blocks of 256 added into gradW in turn), whichever task runs it. With `fresh`, the first
+ * block's product is written instead of added (gradW need not be zeroed).
  */
 export function convWeightTaps(
   x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32,
-  g: usize, N: i32, O: i32, dw_: usize, r0: i32, r1: i32, kb: i32, scratch: usize,
+  g: usize, N: i32, O: i32, dw_: usize, r0: i32, r1: i32, kb: i32, fresh: bool, scratch: usize,
 ): void {
   const P = OH * OW;
   const Kc = C * KH * KW;
@@ -338,8 +339,36 @@ export function convWeightTaps(
     for (let s0 = 0; s0 < P; s0 += kb) {
       const cols = min(kb, P - s0);
       unfoldColumns(xn, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, s0, s0 + cols, scratch, cols, r0, r1);
-      sgemm(O, taps, cols, gn + (<usize>s0 << 2), P, 1, scratch, 1, cols, dw_ + (<usize>r0 << 2), Kc, true, gs);
+      const add = !fresh || n > 0 || s0 > 0;
+      sgemm(O, taps, cols, gn + (<usize>s0 << 2), P, 1, scratch, 1, cols, dw_ + (<usize>r0 << 2), Kc, add, gs);
     }
+  }
+}
+
+/**
+ * dst[i] = src[i] + src[stride + i] + ... + src[(count - 1) * stride + i], added in that order, for i
+ * in [i0, i1): partial sums (as convWeightTaps' per image group) reduced the same way on any thread.
+ */
+export function sumParts(src: usize, count: i32, stride: i32, dst: usize, i0: i32, i1: i32): void {
+  const step = <usize>stride << 2;
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    let p = src + (<usize>i << 2);
+    let acc = v128.load(p);
+    for (let t = 1; t < count; t++) {
+      p += step;
+      acc = f32x4.add(acc, v128.load(p));
+    }
+    v128.store(dst + (<usize>i << 2), acc);
+  }
+  for (; i < i1; i++) {
+    let p = src + (<usize>i << 2);
+    let acc = load<f32>(p);
+    for (let t = 1; t < count; t++) {
+      p += step;
+      acc += load<f32>(p);
+    }
+    store<f32>(dst + (<usize>i << 2), acc);
   }
 }
 
@@ -373,6 +402,53 @@ export function convColumns(
     unfoldColumns(xn, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, j0, j0 + cols, scratch, cols);
     const yn = out + ((<usize>n * <usize>O * <usize>P + <usize>j0) << 2);
     sgemm(O, cols, Kc, w, wrs, wcs, scratch, cols, 1, yn, P, false, gs);
+  }
+}
+
+/**
+ * Channels [c0, c1) of one image's input gradient for a 1x1 convolution at stride (sh, sw) without
+ * padding: W^T x gOut ([c1 - c0, O] x [O, OH*OW], weight element (o, c) at w + (o * wrs + c * wcs) * 4)
+ * into `scratch` (convColumnsScratchFloats(c1 - c0, OH*OW) floats), then every element of those
+ * channels' [H, W] planes of `out` written once: the products at (oh * sh, ow * sw), zeros elsewhere.
+ * No zeroed output, patch matrix or regroup pass; a row split does not change any element's sum.
+ */
+export function pointwiseStridedInput(
+  g: usize, O: i32, OH: i32, OW: i32,
+  w: usize, wrs: i32, wcs: i32,
+  H: i32, W: i32, sh: i32, sw: i32,
+  c0: i32, c1: i32, out: usize, scratch: usize,
+): void {
+  const P = OH * OW;
+  const cb = c1 - c0;
+  const gs = scratch + (<usize>((cb * P + 15) & ~15) << 2);
+  sgemm(cb, P, O, w + ((<usize>c0 * <usize>wcs) << 2), wcs, wrs, g, P, 1, scratch, P, false, gs);
+  const zero = f32x4.splat(0);
+  let src = scratch;
+  for (let c = c0; c < c1; c++) {
+    const plane = out + ((<usize>c * <usize>H * <usize>W) << 2);
+    for (let h = 0; h < H; h++) {
+      const row = plane + ((<usize>h * <usize>W) << 2);
+      const oh = h / sh;
+      if (h != oh * sh || oh >= OH) {
+        memory.fill(row, 0, <usize>W << 2);
+        continue;
+      }
+      let ow = 0;
+      if (sw == 2) {
+        // Outputs ow..ow+3 land on columns 2ow..2ow+7, with zeros between.
+        for (; ow + 4 <= OW && 2 * ow + 8 <= W; ow += 4) {
+          const v = v128.load(src + (<usize>ow << 2));
+          const d = row + (<usize>(2 * ow) << 2);
+          v128.store(d, v128.shuffle<f32>(v, zero, 0, 4, 1, 5));
+          v128.store(d, v128.shuffle<f32>(v, zero, 2, 6, 3, 7), 16);
+        }
+      }
+      for (let x = ow * sw; x < W; x++) {
+        const q = x / sw;
+        store<f32>(row + (<usize>x << 2), x == q * sw && q < OW ? load<f32>(src + (<usize>q << 2)) : 0);
+      }
+      src += <usize>OW << 2;
+    }
   }
 }
 

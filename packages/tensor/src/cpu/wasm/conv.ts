@@ -31,17 +31,20 @@ const DIRECT_MIN_P = 4096;
  * many floats (512 KB, so it stays in L2 while every block of positions meets it) and at least 128
  * deep. Measured on 2 threads: the stem's forward at 32x32 and 64x64 input 15-25% faster, ResNet's
  * layer2.0.conv1 (3x3/2, 64 -> 128) at 224 11% faster forward and 13% faster weight gradient;
- * layer3.0.conv1 (a 1.2 MB weight) and the 1x1/2 downsamples (64 deep) 7-25% slower forward, and 64
- * positions (8x8 maps) no faster, so they keep the patch matrix.
+ * layer3.0.conv1 (a 1.2 MB weight) 7-25% slower forward, and 64 positions (8x8 maps) no faster, so
+ * they keep the patch matrix. Strided 1x1 convolutions have their own rule (stridedPointwise): that
+ * earlier measurement of them did not hold when re-measured on the current kernels.
  */
 const DIRECT_MAX_WEIGHT = 1 << 17;
 
 /**
  * Whether the forward convolution and the weight gradient unfold blocks of positions into per-task
- * scratch (convColumns, convWeightTaps) instead of a patch matrix.
+ * scratch (convColumns, convWeightTaps) instead of a patch matrix. Shapes alone decide, never the
+ * thread count, so 1 and 2 threads run the same arithmetic.
  */
-function blockedUnfold(g: Geometry): boolean {
+function blockedUnfold(g: Geometry, p: Conv2dParams): boolean {
   if (g.G !== 1) return false;
+  if (stridedPointwise(g, p)) return true;
   return g.P >= DIRECT_MIN_P || (g.P >= 256 && g.Kc >= 128 && g.O * g.Kc <= DIRECT_MAX_WEIGHT);
 }
 
@@ -164,6 +167,79 @@ function pointwise(g: Geometry, p: Conv2dParams): boolean {
     p.padding[0] === 0 &&
     p.padding[1] === 0
   );
+}
+
+/**
+ * A 1x1 convolution at a stride above 1 without padding (groups 1), as ResNet's downsamples, over at
+ * least STRIDED_MIN_P output positions per image: its input gradient is written by per-image tasks
+ * (stridedInput) and its forward and weight gradient unfold blocks of positions (blockedUnfold), with
+ * no patch matrix, regroup or zeroing pass. Measured at 224, batch 16, against the patch matrix (7
+ * alternating runs, medians): on 2 threads, layer2's 1x1/2 (56 -> 28 maps) forward 3.44 -> 2.81 ms,
+ * input gradient 4.6 -> 2.6, weight gradient 3.29 -> 2.81; layer3's (28 -> 14) 2.67 -> 2.40, 3.4 ->
+ * 2.5, 2.83 -> 2.33; on 1 thread within 3% either way. Layer4's (14 -> 7, 49 positions) forward was
+ * up to 19% slower on 1 thread that way, and its other passes no faster, so it keeps the patch matrix.
+ */
+function stridedPointwise(g: Geometry, p: Conv2dParams): boolean {
+  return (
+    g.G === 1 &&
+    g.KH === 1 &&
+    g.KW === 1 &&
+    g.P >= STRIDED_MIN_P &&
+    (p.stride[0] > 1 || p.stride[1] > 1) &&
+    p.padding[0] === 0 &&
+    p.padding[1] === 0
+  );
+}
+
+const STRIDED_MIN_P = 64;
+
+/** Most floats of one task's product block in pointwiseStridedInput (1 MB). */
+const STRIDED_BLOCK_FLOATS = 1 << 18;
+
+/**
+ * The input gradient of a strided 1x1 convolution (stridedPointwise): one pool task per image and
+ * block of input channels, each multiplying W^T by the image's output gradient into its own scratch
+ * and writing its channels' planes whole (the products at the strided positions, zeros between), so
+ * the gradient needs no zeroing, regroup or col2im pass. Blocks of channels (multiples of 4) are only
+ * there to give the pool enough tasks and to bound the scratch; no element's sum depends on them.
+ */
+function stridedInput(
+  f: Frame,
+  g: Geometry,
+  p: Conv2dParams,
+  gp: number,
+  wp: number,
+  wm: WeightMatrix,
+  out: number,
+): void {
+  const k = f.heap.kernels;
+  const blocks = Math.max(1, Math.ceil((4 * getNumThreads()) / g.N));
+  const cap = Math.max(4, Math.floor(STRIDED_BLOCK_FLOATS / g.P / 4) * 4);
+  const cb = Math.min(cap, Math.max(4, Math.ceil(g.C / blocks / 4) * 4));
+  const floats = Math.ceil(k.exports.convColumnsScratchFloats(cb, g.P) / 16) * 16;
+  const [ptr] = f.region([floats * getNumThreads()]);
+  const tasks: number[][] = [];
+  for (let n = 0; n < g.N; n++) {
+    for (let c0 = 0; c0 < g.C; c0 += cb) {
+      tasks.push([
+        gp + n * g.O * g.P * 4,
+        g.O,
+        g.OH,
+        g.OW,
+        wp,
+        wm.row,
+        wm.col,
+        g.H,
+        g.W,
+        p.stride[0],
+        p.stride[1],
+        c0,
+        Math.min(g.C, c0 + cb),
+        out + n * g.C * g.H * g.W * 4,
+      ]);
+    }
+  }
+  parallelCalls(k, 'pointwiseStridedInput', tasks, { ptr, bytes: floats * 4 });
 }
 
 type Layout = ReturnType<typeof layout>;
@@ -344,34 +420,68 @@ function convColumns(
 }
 
 /**
- * The weight gradient (groups 1) of wide maps without a patch matrix: each pool task owns a range of
- * taps (8-aligned, so each is packed once) and runs every image and block of positions through
- * convWeightTaps (assembly/gemm.ts), which unfolds just those taps' rows of the block and adds their
- * product with the output gradient, read in place, into the zeroed gradient.
+ * The weight gradient (groups 1) of wide maps without a patch matrix, by convWeightTaps (assembly/
+ * gemm.ts), which unfolds a range of taps of each block of positions and adds their product with the
+ * output gradient, read in place, into the gradient (writing the first). The images go in WEIGHT_PARTS
+ * groups (fewer when the batch is smaller or the partial gradients would pass WEIGHT_PARTS_FLOATS),
+ * each summed into its own partial gradient, which sumParts then adds in order; the groups depend on
+ * the shape alone,
+ * so the results do not depend on the thread count. Pool tasks are (group, range of taps), with ranges
+ * (8-aligned, so each is packed once) only where groups alone would leave threads idle: every range
+ * reads its group's whole output gradient again. Measured on 2 threads, the stem's weight gradient at
+ * 224, batch 16 (4 alternating pairs): 2 tap ranges of 80 and 67 taps 54.8-77 ms, 8 groups of 2
+ * images 52.8-54.6 ms; 93 ms either way on 1 thread.
  */
 function convWeightTaps(f: Frame, g: Geometry, args: number[], xp: number, gp: number, wp: number): void {
+  if (g.N * g.P === 0) return; // the gradient was zeroed
   const k = f.heap.kernels;
   const threads = getNumThreads();
-  const step = Math.ceil(g.Kc / threads / 8) * 8;
+  const wLen = g.O * g.Kc;
+  const parts = Math.max(1, Math.min(g.N, WEIGHT_PARTS, Math.floor(WEIGHT_PARTS_FLOATS / wLen)));
+  const images = Math.ceil(g.N / parts);
+  const groups = Math.ceil(g.N / images);
+  const rangeCount = Math.max(1, Math.ceil(threads / groups));
+  const step = Math.ceil(g.Kc / rangeCount / 8) * 8;
   const ranges: [number, number][] = [];
   for (let r0 = 0; r0 < g.Kc; r0 += step) ranges.push([r0, Math.min(g.Kc, r0 + step)]);
-  const scratch = f.region(
-    ranges.map(([r0, r1]) => k.exports.convColumnsScratchFloats(r1 - r0, WEIGHT_BLOCK)),
-  );
-  const tasks = ranges.map(([r0, r1], t) => [
-    xp,
-    ...args,
-    gp,
-    g.N,
-    g.O,
-    wp,
-    r0,
-    r1,
-    WEIGHT_BLOCK,
-    scratch[t],
-  ]);
-  parallelCalls(k, 'convWeightTaps', tasks);
+  const floats = Math.ceil(k.exports.convColumnsScratchFloats(step, WEIGHT_BLOCK) / 16) * 16;
+  const [work] = f.region([floats * threads]);
+  // One group sums straight into the gradient, several into partials; each task writes its first block.
+  const [partials] = groups > 1 ? f.region([groups * wLen]) : [wp];
+  const imageBytes = g.C * g.H * g.W * 4;
+  const gradBytes = g.O * g.P * 4;
+  const tasks: number[][] = [];
+  for (let gi = 0; gi < groups; gi++) {
+    const n0 = gi * images;
+    for (const [r0, r1] of ranges) {
+      tasks.push([
+        xp + n0 * imageBytes,
+        ...args,
+        gp + n0 * gradBytes,
+        Math.min(images, g.N - n0),
+        g.O,
+        partials + gi * wLen * 4,
+        r0,
+        r1,
+        WEIGHT_BLOCK,
+        1,
+      ]);
+    }
+  }
+  parallelCalls(k, 'convWeightTaps', tasks, { ptr: work, bytes: floats * 4 });
+  if (groups === 1) return;
+  const chunk = Math.ceil(wLen / (4 * threads) / 4) * 4;
+  const sums: number[][] = [];
+  for (let i0 = 0; i0 < wLen; i0 += chunk)
+    sums.push([partials, groups, wLen, wp, i0, Math.min(wLen, i0 + chunk)]);
+  parallelCalls(k, 'sumParts', sums);
 }
+
+/** Image groups of convWeightTaps, each with its own partial gradient. */
+const WEIGHT_PARTS = 8;
+
+/** Most floats of convWeightTaps' partial gradients together (4 MB). */
+const WEIGHT_PARTS_FLOATS = 1 << 20;
 
 /** Output positions per block of convWeightTaps: one k-block of the GEMM kernel. */
 const WEIGHT_BLOCK = 256;
@@ -401,7 +511,7 @@ export function wasmConv2d(
       if (ep) applyEpilogue(f, o.ptr, g.N, g.O, g.P, ep);
       return f.result(o, oLen);
     }
-    if (blockedUnfold(g)) {
+    if (blockedUnfold(g, p)) {
       const xp = f.input(x, xOff, xLen);
       const wp = f.input(w, wOff, span(g, wm));
       const o = f.output(oLen);
@@ -467,6 +577,13 @@ export function wasmConv2dBackwardInput(
       const wp = f.input(w, wOff, span(g, wm));
       const o = f.output(xLen);
       pointwiseImages(f, g, gp, wp, wm, true, o.ptr);
+      return f.result(o, xLen);
+    }
+    if (stridedPointwise(g, p)) {
+      const gp = f.input(gOut, gOff, gLen);
+      const wp = f.input(w, wOff, span(g, wm));
+      const o = f.output(xLen);
+      stridedInput(f, g, p, gp, wp, wm, o.ptr);
       return f.result(o, xLen);
     }
     const m = layout(f, g);
@@ -544,10 +661,10 @@ export function wasmConv2dBackwardWeight(
       }
       return f.result(o, wLen);
     }
-    if (blockedUnfold(g)) {
+    if (blockedUnfold(g, p)) {
       const xp = f.input(x, xOff, xLen);
       const gp = f.input(gOut, gOff, gLen);
-      const o = f.output(wLen, true);
+      const o = f.output(wLen, g.N * g.P === 0);
       convWeightTaps(f, g, shapeArgs(g, p), xp, gp, o.ptr);
       return f.result(o, wLen);
     }

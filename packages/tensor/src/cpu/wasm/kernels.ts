@@ -54,8 +54,12 @@ export interface KernelExports {
   convColumns(...args: number[]): void;
   /** Weight gradient of a range of taps over every image, unfolded block by block (see conv.ts). */
   convWeightTaps(...args: number[]): void;
+  /** src, count, stride, dst, i0, i1: dst[i] = the count partial sums of element i, added in order */
+  sumParts(...args: number[]): void;
   /** Kc, nb: floats of scratch one convColumns (or convWeightTaps: taps, block) task needs. */
   convColumnsScratchFloats(Kc: number, nb: number): number;
+  /** g, O, OH, OW, w, wrs, wcs, H, W, sh, sw, c0, c1, out, scratch: a strided 1x1's input gradient (conv.ts) */
+  pointwiseStridedInput(...args: number[]): void;
   /** col, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, out, ldcol */
   col2im(...args: number[]): void;
   /** kept, dst, r0, r1, KH, KW, kh0, kh, kw0, kw: a full kernel gradient from its kept taps' (conv.ts) */

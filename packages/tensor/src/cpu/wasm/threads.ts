@@ -79,6 +79,8 @@ const CALLS = [
   'reluBackwardF32',
   'convColumns',
   'convWeightTaps',
+  'pointwiseStridedInput',
+  'sumParts',
   'scatterTaps',
   'gatherTaps',
   'im2colImages',

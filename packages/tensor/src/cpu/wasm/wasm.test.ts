@@ -94,8 +94,25 @@ describe('wasm kernels', () => {
       [70, 63, 3, 3],
       { stride: 2, padding: 1 },
     ],
+    // Strided 1x1 over >= 64 output positions: the forward and weight gradient unfold blocks of positions,
+    // the input gradient is written by per-image tasks (zeros between the strided positions).
+    ['1x1 stride 2 over 64 positions, odd channels', [3, 37, 16, 16], [45, 37, 1, 1], { stride: 2 }],
+    [
+      '1x1 stride 2, odd map (even rows and columns of 23x19 kept)',
+      [4, 32, 23, 19],
+      [40, 32, 1, 1],
+      { stride: 2 },
+    ],
+    ['1x1 stride 3 over a 31x29 map, batch 1', [1, 48, 31, 29], [64, 48, 1, 1], { stride: 3 }],
     // >= 4096 output positions per image: forward and weight gradient unfold blocks of positions (no patch matrix).
     ['7x7 stride 2, wide maps (per-image GEMMs)', [2, 3, 131, 129], [20, 3, 7, 7], { stride: 2, padding: 3 }],
+    // The weight gradient by image groups: 10 images in 5 groups of 2, their partial sums added in order.
+    [
+      '7x7 stride 2, batch 10 (weight gradient in 5 image groups)',
+      [10, 3, 40, 40],
+      [32, 3, 7, 7],
+      { stride: 2, padding: 3 },
+    ],
   ];
   for (const [name, xs, ws, opts] of cases) {
     it(`conv2d forward and both gradients match the reference: ${name}`, () => {
@@ -157,12 +174,15 @@ describe('wasm kernels', () => {
       [[2, 3, 131, 129], [24, 3, 7, 7], { stride: 2, padding: 3 }],
       // 400 positions, a small weight matrix: the forward unfolds blocks too (columnsForward).
       [[4, 3, 40, 40], [32, 3, 7, 7], { stride: 2, padding: 3 }],
+      [[11, 3, 40, 40], [32, 3, 7, 7], { stride: 2, padding: 3 }],
       [[3, 16, 23, 37], [32, 16, 3, 3], { stride: 2, padding: 1 }],
       // Small maps: short-row im2col, a 3x3 kernel cropped to its centre tap (gradient scattered on the pool).
       [[20, 32, 2, 2], [48, 32, 3, 3], { stride: 1, padding: 1 }],
       [[20, 128, 1, 1], [144, 128, 3, 3], { stride: 1, padding: 1 }],
       // Pointwise: per-image products in one pool job, the weight gradient added image by image.
       [[6, 64, 12, 12], [96, 64, 1, 1], { stride: 1, padding: 0 }],
+      // Strided 1x1: blocks of positions forward and weight gradient, input gradient by image and channels.
+      [[3, 40, 28, 28], [72, 40, 1, 1], { stride: 2, padding: 0 }],
     ];
     const inputs = shapes.map(([xs, ws]) => [
       randn(xs, { requiresGrad: true }),

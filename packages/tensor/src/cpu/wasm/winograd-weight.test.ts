@@ -45,6 +45,8 @@ describe('Winograd 3x3 weight gradient', () => {
     ['40x40 pad 1, fused', [4, 16, 40, 40], [24, 16, 3, 3], 1],
     ['20x18 pad 2, fused, short last part', [13, 18, 20, 18], [19, 18, 3, 3], 2],
     ['24x24 pad 1, fused, two steps a part', [20, 16, 24, 24], [20, 16, 3, 3], 1],
+    // 9 steps of one image: 8 parts' worth, so 5 partial sums of 2 images, the last of 1.
+    ['40x40 pad 1, fused, more parts', [9, 16, 40, 40], [24, 16, 3, 3], 1],
   ];
   for (const [name, xs, ws, padding] of cases) {
     it(`matches the reference on 1 and 2 threads: ${name}`, () => {
@@ -74,9 +76,10 @@ describe('Winograd 3x3 weight gradient', () => {
     expect(fusedWeightSteps(13, 18, 19, 30)).toEqual({ per: 4, images: 4, parts: 4 });
     expect(fusedWeightSteps(20, 16, 20, 36)).toEqual({ per: 3, images: 6, parts: 4 });
     expect(fusedWeightSteps(3, 64, 16, 961)).toBeNull();
-    // ResNet-18 at batch 16: layer1 fused; layer2 chunked (4 partial sums would take 9.4 MB), as are
-    // layer3 and layer4.
-    expect(fusedWeightSteps(16, 64, 64, 196)).toEqual({ per: 1, images: 4, parts: 4 });
+    expect(fusedWeightSteps(9, 16, 24, 100)).toEqual({ per: 1, images: 2, parts: 5 });
+    // ResNet-18 at batch 16: layer1 fused in 8 parts (4.7 MB of partial sums); layer2 chunked (4 partial
+    // sums would take 9.4 MB), as are layer3 and layer4.
+    expect(fusedWeightSteps(16, 64, 64, 196)).toEqual({ per: 1, images: 2, parts: 8 });
     expect(fusedWeightSteps(16, 128, 128, 49)).toBeNull();
     expect(fusedWeightSteps(16, 256, 256, 16)).toBeNull();
     expect(fusedWeightSteps(16, 512, 512, 4)).toBeNull();

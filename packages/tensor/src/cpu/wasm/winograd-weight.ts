@@ -5,7 +5,7 @@
 // Chunks of images go to V[36][C][T] (the forward input transform) and Gt[36][O][T] (T tiles side by
 // side), the 36 products M[xi] [O, C] += Gt[xi] V[xi]^T accumulate over chunks (each pool task runs
 // whole products, so the long K = T reductions are never split and B is packed once), and
-// dW = A^T M A at the end. Where steps of whole images have enough tiles (fusedWeightSteps), PARTS
+// dW = A^T M A at the end. Where steps of whole images have enough tiles (fusedWeightSteps), 4 or 8
 // pool tasks each transform and multiply their fixed range of images step by step into a partial M
 // of their own (V and Gt stay in cache), and the output transform adds the partials in order.
 // Accuracy: float32 rounding in the transformed domain is amplified by the output transform, so
@@ -56,15 +56,22 @@ export function useWinogradWeight(
 /** Tiles a fused step (winoWeightImages) should reach, and its V and Gt's bound in floats (2 MB). */
 const FUSED_TILES = 96;
 const FUSED_FLOATS = 1 << 19;
-/** Partial sums of a fused weight gradient: a constant, so that results do not depend on threads. */
+/**
+ * Partial sums of a fused weight gradient: MORE_PARTS where the batch has that many steps and their
+ * partial sums fit, else PARTS. Shapes alone decide, so results do not depend on the thread count.
+ * Measured on 2 threads, ResNet-18's layer1 at 224, batch 16: 8 parts of 2 images 17.6-19.0 ms against
+ * 20.9-22.9 ms for 4 of 4 (4 alternating pairs), the same on 1 thread (26.5 against 27.2-27.7 ms):
+ * with 4 tasks, a thread that finishes its second task early has nothing left to take.
+ */
 const PARTS = 4;
+const MORE_PARTS = 8;
 
 /**
  * The fused split (winoWeightImages: transforms and products of a few images at a time in one task,
  * with V and Gt in cache), or null for the chunked path: steps of `per` images reaching FUSED_TILES
  * tiles within FUSED_FLOATS, `images` per partial sum, `parts` partial sums of 36 O C floats (at most
- * PARTS, each of at least one step, within 8 MB together; fused only with PARTS of them, so 2 tasks per
- * thread on 2).
+ * MORE_PARTS where there are that many steps and they fit in 8 MB, else at most PARTS, each of at
+ * least one step; fused only where PARTS of them fit, so at least 2 tasks per thread on 2).
  */
 export function fusedWeightSteps(
   N: number,
@@ -76,7 +83,8 @@ export function fusedWeightSteps(
   if (36 * Math.max(C, O) * per * tiles > FUSED_FLOATS || 36 * O * C * PARTS > 4 * FUSED_FLOATS) return null;
   const steps = Math.ceil(N / per);
   if (steps < PARTS) return null;
-  const images = Math.ceil(steps / PARTS) * per;
+  const most = steps >= MORE_PARTS && 36 * O * C * MORE_PARTS <= 4 * FUSED_FLOATS ? MORE_PARTS : PARTS;
+  const images = Math.ceil(steps / most) * per;
   return { per, images, parts: Math.ceil(N / images) };
 }
 
@@ -135,7 +143,7 @@ export function winogradConv2dBackwardWeight(
   const fused = fusedWeightSteps(N, C, O, tiles);
   const f = new Frame(cpuHeap() as Heap);
   try {
-    // The fused path keeps no chunk buffers, but PARTS partial sums of M.
+    // The fused path keeps no chunk buffers, but its partial sums of M.
     const [up, vp, mp, tp, sp] = f.region([
       fused ? 0 : 36 * ldU,
       fused ? 0 : 36 * ldV,
@@ -158,7 +166,7 @@ export function winogradConv2dBackwardWeight(
       parallelCalls(k, 'winoWeightOut', outTasks);
     };
     if (fused) {
-      // PARTS partial sums over fixed image ranges, one pool task each (the split does not depend on
+      // Partial sums over fixed image ranges, one pool task each (the split does not depend on
       // the thread count, so neither do the results), summed in order by the output transform.
       const { per, parts, images } = fused;
       const K = per * tiles;
