@@ -1,5 +1,5 @@
 import { ones, randn, type Tensor, tensor, zeros } from '@graft/tensor';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   BatchNorm2d,
   Conv2d,
@@ -180,6 +180,23 @@ describe('modes and bulk operations', () => {
     expect([...g.readSync()].every((v) => v === 0)).toBe(true);
     net.zeroGrad();
     expect(net.fc3.weight.grad).toBeNull();
+  });
+
+  it('zeroGrad frees gradients nobody read at once, and leaves one read through .grad valid', () => {
+    const net = new Net();
+    net
+      .call(randn(2, 3, 32, 32))
+      .sum()
+      .backward();
+    const w = net.fc3.weight;
+    const b = net.fc3.bias!;
+    const freed = vi.spyOn(w._peekGrad()!._ref.storage, 'dispose');
+    const held = b.grad!;
+    const left = vi.spyOn(held._ref.storage, 'dispose');
+    net.zeroGrad();
+    expect(freed).toHaveBeenCalledTimes(1);
+    expect(left).not.toHaveBeenCalled();
+    expect(held.readSync().length).toBe(held.numel());
   });
 
   it('apply visits children before the parent (the seed initialize_weights loop works)', () => {

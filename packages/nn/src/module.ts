@@ -550,12 +550,13 @@ export class Module {
   zeroGrad(opts: { setToNone?: boolean } = {}): void {
     checkOptions('Module.zeroGrad', opts, ['setToNone']);
     for (const p of this.parameters()) {
-      if (!p.grad) continue;
+      const cur = p._peekGrad();
+      if (!cur) continue;
       if (opts.setToNone ?? true) {
         p.grad = null;
       } else {
-        if (p.grad.gradFn) p.grad = p.grad.detach();
-        const g = p.grad;
+        const g = cur.gradFn ? cur.detach() : cur;
+        if (g !== cur) p.grad = g;
         noGrad(() => g.zero_());
       }
     }

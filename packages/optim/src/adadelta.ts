@@ -53,7 +53,8 @@ export class Adadelta extends Optimizer<AdadeltaParamGroup> {
   protected updateGroup(group: AdadeltaParamGroup): void {
     const { lr, rho, eps, weightDecay, maximize } = group;
     for (const param of group.params) {
-      if (param.grad === null) continue;
+      const pgrad = param._peekGrad();
+      if (pgrad === null) continue;
       const state = this.stateOf(param);
       if (Object.keys(state).length === 0) {
         state.step = 0;
@@ -61,7 +62,7 @@ export class Adadelta extends Optimizer<AdadeltaParamGroup> {
         state.acc_delta = zerosLike(param);
       }
       state.step = (state.step as number) + 1;
-      let grad: Tensor = maximize ? param.grad.neg() : param.grad;
+      let grad: Tensor = maximize ? pgrad.neg() : pgrad;
       if (weightDecay !== 0) grad = grad.add(param, { alpha: weightDecay });
 
       const squareAvg = state.square_avg as Tensor;

@@ -73,11 +73,12 @@ export class Adagrad extends Optimizer<AdagradParamGroup> {
   protected updateGroup(group: AdagradParamGroup): void {
     const { lr, lrDecay, eps, weightDecay, maximize } = group;
     for (const param of group.params) {
-      if (param.grad === null) continue;
+      const pgrad = param._peekGrad();
+      if (pgrad === null) continue;
       const state = this.stateOf(param);
       if (state.sum === undefined) this.initParamState(param, group);
       const step = (state.step as Tensor).add_(1).itemSync();
-      let grad: Tensor = maximize ? param.grad.neg() : param.grad;
+      let grad: Tensor = maximize ? pgrad.neg() : pgrad;
       if (weightDecay !== 0) grad = grad.add(param, { alpha: weightDecay });
       const clr = lr / (1 + (step - 1) * lrDecay);
       const sum = state.sum as Tensor;

@@ -72,7 +72,8 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
     for (const param of group.params) {
-      if (param.grad === null) continue;
+      const pgrad = param._peekGrad();
+      if (pgrad === null) continue;
       const state = this.stateOf(param);
       if (Object.keys(state).length === 0) {
         // `step` is a CPU float32 scalar in torch 1.13, so reading it back costs no device sync.
@@ -89,7 +90,7 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
         state.max_exp_avg_sq = maxExpAvgSq;
       }
       // One fused pass per parameter where the backend has the kernel (tensor's adamUpdate_).
-      adamUpdate_(param, param.grad, state.exp_avg as Tensor, state.exp_avg_sq as Tensor, maxExpAvgSq, {
+      adamUpdate_(param, pgrad, state.exp_avg as Tensor, state.exp_avg_sq as Tensor, maxExpAvgSq, {
         lr,
         beta1,
         beta2,

@@ -134,7 +134,7 @@ export class GradScaler {
     noGrad(() => {
       for (const group of optimizer.paramGroups) {
         for (const p of group.params) {
-          const g = p.grad;
+          const g = p._peekGrad();
           if (g === null) continue;
           if (g.dtype === 'float16') throw new Error('Attempting to unscale FP16 gradients.');
           const bad = g.isfinite().all().logicalNot();

@@ -211,6 +211,31 @@ describe('step, zeroGrad and frozen parameters', () => {
     expect(p.grad).toBeNull();
   });
 
+  // Every optimizer reads gradients without handing them out, so zeroGrad frees them at once (as
+  // PyTorch's reference counts would), instead of leaving a step's gradients to the garbage collector;
+  // a gradient the user read through .grad stays valid.
+  for (const [name, make] of ALL) {
+    it(`${name}: step() keeps gradients private, and zeroGrad() frees them unless the user read them`, () => {
+      const a = param([1, 2], 'float32');
+      const b = param([3, 4], 'float32');
+      const opt = make([a, b]);
+      for (let i = 0; i < 2; i++) {
+        opt.zeroGrad();
+        a.mul(b).mul(a).sum().backward();
+        opt.step();
+      }
+      const kept = b.grad!;
+      const freed = vi.spyOn(a._peekGrad()!._ref.storage, 'dispose');
+      const left = vi.spyOn(kept._ref.storage, 'dispose');
+      opt.zeroGrad();
+      expect(freed).toHaveBeenCalledTimes(1);
+      expect(left).not.toHaveBeenCalled();
+      expect(a._peekGrad()).toBeNull();
+      expect(b._peekGrad()).toBeNull();
+      expect(kept.readSync().length).toBe(2);
+    });
+  }
+
   it('step(closure) evaluates the loss with grad enabled and returns it', () => {
     const p = param([3]);
     const opt = new SGD([p], { lr: 0.25 });

@@ -211,11 +211,12 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     const setToNone = options?.setToNone ?? true;
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        if (p.grad === null) continue;
+        const cur = p._peekGrad();
+        if (cur === null) continue;
         if (setToNone) {
           p.grad = null;
         } else {
-          const grad = p.grad.gradFn ? p.grad.detach() : p.grad;
+          const grad = cur.gradFn ? cur.detach() : cur;
           if (grad.requiresGrad) grad.requiresGrad = false;
           noGrad(() => grad.zero_());
           p.grad = grad;

@@ -69,7 +69,8 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
   protected updateGroup(group: RMSpropParamGroup): void {
     const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
     for (const param of group.params) {
-      if (param.grad === null) continue;
+      const pgrad = param._peekGrad();
+      if (pgrad === null) continue;
       const state = this.stateOf(param);
       if (Object.keys(state).length === 0) {
         state.step = 0;
@@ -78,7 +79,7 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
         if (centered) state.grad_avg = zerosLike(param);
       }
       state.step = (state.step as number) + 1;
-      let grad: Tensor = maximize ? param.grad.neg() : param.grad;
+      let grad: Tensor = maximize ? pgrad.neg() : pgrad;
       if (weightDecay !== 0) grad = grad.add(param, { alpha: weightDecay });
 
       const squareAvg = state.square_avg as Tensor;

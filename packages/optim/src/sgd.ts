@@ -73,12 +73,13 @@ export class SGD extends Optimizer<SGDParamGroup> {
   protected updateGroup(group: SGDParamGroup): void {
     const { lr, momentum, dampening, nesterov, maximize, weightDecay } = group;
     for (const param of group.params) {
-      if (param.grad === null) continue;
+      const pgrad = param._peekGrad();
+      if (pgrad === null) continue;
       const state = this.stateOf(param);
       const buf = (state.momentum_buffer as Tensor | null | undefined) ?? null;
       // One fused pass per parameter where the backend has the kernel (tensor's sgdUpdate_).
       // PyTorch records a None buffer for every stepped parameter when momentum is 0.
-      state.momentum_buffer = sgdUpdate_(param, param.grad, momentum !== 0 ? buf : null, {
+      state.momentum_buffer = sgdUpdate_(param, pgrad, momentum !== 0 ? buf : null, {
         lr,
         momentum,
         dampening,

@@ -44,15 +44,37 @@ export class Tensor {
   readonly offset: number;
   readonly dtype: DType;
   private _grad: Tensor | null = null;
-  /** The gradient accumulated by `backward()`, or null. */
+  /**
+   * Whether `_grad` is private: made by `backward()` in a storage of its own, and never handed out
+   * since (`.grad` read). Nothing else can hold such a gradient, so letting it go frees its storage at
+   * once, as PyTorch's reference count does, instead of leaving it to the garbage collector.
+   */
+  private _gradPrivate = false;
+  /**
+   * The gradient accumulated by `backward()`, or null. Reading it hands it out: setting `.grad` to
+   * null (`zeroGrad`) then leaves it to the garbage collector, so a reference kept to it stays valid.
+   */
   get grad(): Tensor | null {
+    this._gradPrivate = false;
     return this._grad;
   }
   set grad(g: Tensor | null) {
     const old = this._grad;
+    const free = this._gradPrivate;
     this._grad = g;
-    // A gradient let go (`zeroGrad`) is usually garbage now: its storage may tell the collector.
-    if (old && old !== g && old._ref.storage !== g?._ref.storage) old._ref.storage.letGo?.();
+    this._gradPrivate = false;
+    if (!old || old === g || old._ref.storage === g?._ref.storage) return;
+    // A private gradient let go is freed now; one handed out is usually garbage too, which its storage
+    // may tell the collector.
+    if (free) old._ref.storage.dispose();
+    else old._ref.storage.letGo?.();
+  }
+  /**
+   * The gradient without handing it out (see `grad`), for graft's optimizers and `zeroGrad`, which
+   * read it during a call and keep neither it nor a view of it. User code reads `.grad`.
+   */
+  _peekGrad(): Tensor | null {
+    return this._grad;
   }
   /** The op that produced this tensor (null for leaves). */
   gradFn: Node | null = null;
@@ -242,9 +264,15 @@ export class Tensor {
           // First use stores a private copy (grads may alias each other or the caller's tensor), or
           // takes a gradient this pass made and nobody else holds; later uses accumulate in place, so a
           // held reference to `.grad` stays live, as in PyTorch.
-          if (t.grad) t.grad.add_(gi);
-          else t.grad = owned ? gi.detach() : gi.detach().clone();
-          return !!owned && t.grad._ref.storage === gi._ref.storage;
+          // Either way the new `.grad` is private (see `_gradPrivate`) until read.
+          const cur = t._grad;
+          if (cur) {
+            cur.add_(gi);
+            return false;
+          }
+          t.grad = owned ? gi.detach() : gi.detach().clone();
+          t._gradPrivate = true;
+          return !!owned && t._grad?._ref.storage === gi._ref.storage;
         }),
       ),
     );

@@ -168,15 +168,31 @@ describe.runIf(cpuHeap()?.holdsTensors)('collector pace on the CPU heap', () => 
     expect(heap.ballast.stats().shared).toBe(after.shared + 20);
   });
 
-  it('a gradient alive at the readback takes a share; setting .grad to null lets it go', async () => {
+  it('a gradient alive at the readback takes a share; let go after being read, it asks for a collection', async () => {
     // 4 Mi floats: 16 MiB, LET_GO_ASK, so letting it go asks for a collection.
     const w = randn([4 * MiB], { requiresGrad: true });
     const loss = w.sum();
     loss.backward();
     await loss.item();
     const before = heap.ballast.stats();
+    expect(before.shared).toBeGreaterThan(0);
+    // Read through .grad, the reader may hold it: only the collector can free it.
+    expect(w.grad).not.toBeNull();
     w.grad = null;
     expect(heap.ballast.stats().signals).toBe(before.signals + 1);
     await Promise.resolve();
+  });
+
+  it('a gradient nobody read is freed when let go: its share comes back and nothing is asked', async () => {
+    const w = randn([4 * MiB], { requiresGrad: true });
+    const loss = w.sum();
+    loss.backward();
+    await loss.item();
+    const before = heap.ballast.stats();
+    const live = heap.live;
+    w.grad = null;
+    expect(heap.ballast.stats().signals).toBe(before.signals);
+    expect(heap.ballast.stats().room).toBeGreaterThan(before.room);
+    expect(heap.live).toBeLessThanOrEqual(live - 16 * MiB);
   });
 });

@@ -18,7 +18,9 @@
 //
 // Blocks come back from the collector only at a readback's yield (finalizers need the event loop), so
 // gradients that `zeroGrad` lets go must be collected within the step that drops them, or they are
-// still held at the next step's peak. A tensor's `.grad` set to null tells the heap (`letGo`): the
+// still held at the next step's peak. Most never get here: a gradient nobody has read through `.grad`
+// is freed when let go (tensor.ts, `_gradPrivate`), so a training loop whose optimizer alone reads its
+// gradients asks for nothing. For one that was read, `.grad` set to null tells the heap (`letGo`): the
 // gradient's share goes back as if disposed, and the heap asks for a collection at once, and twice more
 // a little later in case a collection already under way had marked them live.
 
