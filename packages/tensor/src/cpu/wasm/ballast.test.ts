@@ -168,12 +168,17 @@ describe.runIf(cpuHeap()?.holdsTensors)('collector pace on the CPU heap', () => 
     expect(heap.ballast.stats().shared).toBe(after.shared + 20);
   });
 
-  it('a gradient alive at the readback takes a share; let go after being read, it asks for a collection', async () => {
-    // 4 Mi floats: 16 MiB, LET_GO_ASK, so letting it go asks for a collection.
+  /** A parameter of 4 Mi floats (16 MiB, LET_GO_ASK) whose gradient was alive at a readback. */
+  async function gradientAfterReadback() {
     const w = randn([4 * MiB], { requiresGrad: true });
     const loss = w.sum();
     loss.backward();
     await loss.item();
+    return w;
+  }
+
+  it('a gradient alive at the readback takes a share; let go after being read, it asks for a collection', async () => {
+    const w = await gradientAfterReadback();
     const before = heap.ballast.stats();
     expect(before.shared).toBeGreaterThan(0);
     // Read through .grad, the reader may hold it: only the collector can free it.
@@ -184,10 +189,7 @@ describe.runIf(cpuHeap()?.holdsTensors)('collector pace on the CPU heap', () => 
   });
 
   it('a gradient nobody read is freed when let go: its share comes back and nothing is asked', async () => {
-    const w = randn([4 * MiB], { requiresGrad: true });
-    const loss = w.sum();
-    loss.backward();
-    await loss.item();
+    const w = await gradientAfterReadback();
     const before = heap.ballast.stats();
     const live = heap.live;
     w.grad = null;

@@ -156,17 +156,13 @@ function pointwiseImages(
   parallelSgemmBatch(k, g.N, strides, rows, g.P, inner, wp, rs, cs, src, g.P, 1, out, g.P, 0, sp, stride);
 }
 
+/** A 1x1 kernel without padding or groups: each output position reads one input position. */
+function unpadded1x1(g: Geometry, p: Conv2dParams): boolean {
+  return g.G === 1 && g.KH === 1 && g.KW === 1 && p.padding[0] === 0 && p.padding[1] === 0;
+}
+
 function pointwise(g: Geometry, p: Conv2dParams): boolean {
-  return (
-    g.G === 1 &&
-    g.KH === 1 &&
-    g.KW === 1 &&
-    g.P >= POINTWISE_MIN_P &&
-    p.stride[0] === 1 &&
-    p.stride[1] === 1 &&
-    p.padding[0] === 0 &&
-    p.padding[1] === 0
-  );
+  return unpadded1x1(g, p) && g.P >= POINTWISE_MIN_P && p.stride[0] === 1 && p.stride[1] === 1;
 }
 
 /**
@@ -174,21 +170,13 @@ function pointwise(g: Geometry, p: Conv2dParams): boolean {
  * least STRIDED_MIN_P output positions per image: its input gradient is written by per-image tasks
  * (stridedInput) and its forward and weight gradient unfold blocks of positions (blockedUnfold), with
  * no patch matrix, regroup or zeroing pass. Measured at 224, batch 16, against the patch matrix (7
- * alternating runs, medians): on 2 threads, layer2's 1x1/2 (56 -> 28 maps) forward 3.44 -> 2.81 ms,
- * input gradient 4.6 -> 2.6, weight gradient 3.29 -> 2.81; layer3's (28 -> 14) 2.67 -> 2.40, 3.4 ->
- * 2.5, 2.83 -> 2.33; on 1 thread within 3% either way. Layer4's (14 -> 7, 49 positions) forward was
+ * alternating runs, medians; the input gradient's from separate runs): on 2 threads, layer2's 1x1/2
+ * (56 -> 28 maps) forward 3.44 -> 2.81 ms, input gradient 4.6 -> 2.6, weight gradient 3.29 -> 2.81;
+ * layer3's (28 -> 14) 2.67 -> 2.40, 3.4 -> 2.5, 2.83 -> 2.33; on 1 thread within 3% either way. Layer4's (14 -> 7, 49 positions) forward was
  * up to 19% slower on 1 thread that way, and its other passes no faster, so it keeps the patch matrix.
  */
 function stridedPointwise(g: Geometry, p: Conv2dParams): boolean {
-  return (
-    g.G === 1 &&
-    g.KH === 1 &&
-    g.KW === 1 &&
-    g.P >= STRIDED_MIN_P &&
-    (p.stride[0] > 1 || p.stride[1] > 1) &&
-    p.padding[0] === 0 &&
-    p.padding[1] === 0
-  );
+  return unpadded1x1(g, p) && g.P >= STRIDED_MIN_P && (p.stride[0] > 1 || p.stride[1] > 1);
 }
 
 const STRIDED_MIN_P = 64;
@@ -572,18 +560,14 @@ export function wasmConv2dBackwardInput(
   const gLen = g.N * g.O * g.P;
   const xLen = g.N * g.C * g.H * g.W;
   return withFrame((f) => {
-    if (pointwise(g, p)) {
+    // 1x1 kernels without padding: no patch matrix, each image's product written where it belongs.
+    const plain = pointwise(g, p);
+    if (plain || stridedPointwise(g, p)) {
       const gp = f.input(gOut, gOff, gLen);
       const wp = f.input(w, wOff, span(g, wm));
       const o = f.output(xLen);
-      pointwiseImages(f, g, gp, wp, wm, true, o.ptr);
-      return f.result(o, xLen);
-    }
-    if (stridedPointwise(g, p)) {
-      const gp = f.input(gOut, gOff, gLen);
-      const wp = f.input(w, wOff, span(g, wm));
-      const o = f.output(xLen);
-      stridedInput(f, g, p, gp, wp, wm, o.ptr);
+      if (plain) pointwiseImages(f, g, gp, wp, wm, true, o.ptr);
+      else stridedInput(f, g, p, gp, wp, wm, o.ptr);
       return f.result(o, xLen);
     }
     const m = layout(f, g);
