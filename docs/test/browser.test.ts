@@ -203,11 +203,13 @@ test('the request watch: aborts by navigation pass; 404, 500, refused and other 
   });
   await pending;
   await page.goto(new URL('/guide/quick-start.html', base).href);
-  await page.waitForLoadState('networkidle');
-  // Ours, and often VitePress's prefetches of the pages the home page links to.
-  expect(seen.aborted.map((a) => a.line)).toContainEqual(
-    expect.stringMatching(/never-answers\.js net::ERR_ABORTED$/),
-  );
+  await page.locator('h1').first().waitFor();
+  // Ours, and often VitePress's prefetches of the pages the home page links to. Polled rather than after
+  // 'networkidle': in one fresh-clone CI run the page never went idle within 30 s (it does in 2-3 s
+  // alone), and the abort is what this test is about.
+  await expect
+    .poll(() => seen.aborted.map((a) => a.line), { timeout: 15_000 })
+    .toContainEqual(expect.stringMatching(/never-answers\.js net::ERR_ABORTED$/));
   expect(unexplained(seen)).toEqual([]);
 
   // A port nothing listens on.
