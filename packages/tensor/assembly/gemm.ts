@@ -321,13 +321,13 @@ const SHORT_COPY: i32 = 16;
  * and block of `kb` output positions, the taps' rows of the block are unfolded into `scratch`
  * ([r1 - r0, kb]) and gradW[:, r0:r1] [O, Kc] += gradOut_n[:, block] [O, kb] x block^T. Images and
  * blocks go in order, so each element sums its products in the order one GEMM over all positions
- * would (k blocks of 256 added into gradW in turn), whichever task runs it. With `fresh`, the first
- * block's product is written instead of added (gradW need not be zeroed).
+ * would (k blocks of 256 added into gradW in turn), whichever task runs it. The first block's
+ * product is written, not added, so gradW need not be zeroed.
  */
 export function convWeightTaps(
   x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32,
-  g: usize, N: i32, O: i32, dw_: usize, r0: i32, r1: i32, kb: i32, fresh: bool, scratch: usize,
+  g: usize, N: i32, O: i32, dw_: usize, r0: i32, r1: i32, kb: i32, scratch: usize,
 ): void {
   const P = OH * OW;
   const Kc = C * KH * KW;
@@ -339,7 +339,7 @@ export function convWeightTaps(
     for (let s0 = 0; s0 < P; s0 += kb) {
       const cols = min(kb, P - s0);
       unfoldColumns(xn, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, s0, s0 + cols, scratch, cols, r0, r1);
-      const add = !fresh || n > 0 || s0 > 0;
+      const add = n > 0 || s0 > 0;
       sgemm(O, taps, cols, gn + (<usize>s0 << 2), P, 1, scratch, 1, cols, dw_ + (<usize>r0 << 2), Kc, add, gs);
     }
   }

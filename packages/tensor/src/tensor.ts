@@ -15,6 +15,7 @@ import { publicUnaryNames, type UnaryMethods } from './ops/unary.js';
 import * as V from './ops/view.js';
 import { checkOptions } from './options.js';
 import { contiguousStrides, isContiguousLayout, numelOf, type ShapeArg, shapeFromArgs } from './shape.js';
+import { installSnakeCaseAliases } from './snake-case-aliases.js';
 
 /** Nested arrays of numbers (or booleans for bool tensors), as `tolist()` returns them. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -270,9 +271,10 @@ export class Tensor {
             cur.add_(gi);
             return false;
           }
+          // detach() shares gi's storage: an owned gradient is taken without a copy.
           t.grad = owned ? gi.detach() : gi.detach().clone();
           t._gradPrivate = true;
-          return !!owned && t._grad?._ref.storage === gi._ref.storage;
+          return owned;
         }),
       ),
     );
@@ -761,48 +763,4 @@ export function anyRequiresGrad(...ts: (Tensor | number | null | undefined)[]): 
   return isGradEnabled() && ts.some((t) => t instanceof Tensor && t.requiresGrad);
 }
 
-/**
- * PyTorch's snake_case attribute names on a Tensor (and so on a Parameter) act as the camelCase ones,
- * so `p.requires_grad = false` freezes `p` instead of silently adding a property that nothing reads.
- * They are left out of the TypeScript types on purpose: there, the camelCase name is the API.
- */
-const SNAKE_CASE_ALIASES: Record<string, string> = {
-  requires_grad: 'requiresGrad',
-  grad_fn: 'gradFn',
-  is_leaf: 'isLeaf',
-  requires_grad_: 'requiresGrad_',
-  retain_grad: 'retainGrad',
-  is_contiguous: 'isContiguous',
-  is_floating_point: 'isFloatingPoint',
-  view_as: 'viewAs',
-  expand_as: 'expandAs',
-  index_select: 'indexSelect',
-  log_softmax: 'logSoftmax',
-  floor_divide: 'floorDivide',
-  logical_not: 'logicalNot',
-  logical_and: 'logicalAnd',
-  logical_or: 'logicalOr',
-  masked_fill: 'maskedFill',
-  masked_fill_: 'maskedFill_',
-};
-for (const [snake, camel] of Object.entries(SNAKE_CASE_ALIASES)) {
-  const target = Object.getOwnPropertyDescriptor(Tensor.prototype, camel);
-  const isMethod = target !== undefined && typeof target.value === 'function';
-  Object.defineProperty(Tensor.prototype, snake, {
-    configurable: true,
-    enumerable: false,
-    get(this: Tensor) {
-      const v = (this as unknown as Record<string, unknown>)[camel];
-      return isMethod ? (v as (...a: unknown[]) => unknown).bind(this) : v;
-    },
-    set(this: Tensor, value: unknown) {
-      if (isMethod || (target && !target.set && camel !== 'gradFn')) {
-        throw new Error(`Tensor.${snake} (${camel} in graft) cannot be assigned`);
-      }
-      if (camel === 'gradFn') {
-        throw new Error(`Tensor.${snake}: attribute 'grad_fn' of a tensor is not writable (gradFn in graft)`);
-      }
-      (this as unknown as Record<string, unknown>)[camel] = value;
-    },
-  });
-}
+installSnakeCaseAliases(Tensor.prototype);

@@ -172,8 +172,9 @@ function pointwise(g: Geometry, p: Conv2dParams): boolean {
  * no patch matrix, regroup or zeroing pass. Measured at 224, batch 16, against the patch matrix (7
  * alternating runs, medians; the input gradient's from separate runs): on 2 threads, layer2's 1x1/2
  * (56 -> 28 maps) forward 3.44 -> 2.81 ms, input gradient 4.6 -> 2.6, weight gradient 3.29 -> 2.81;
- * layer3's (28 -> 14) 2.67 -> 2.40, 3.4 -> 2.5, 2.83 -> 2.33; on 1 thread within 3% either way. Layer4's (14 -> 7, 49 positions) forward was
- * up to 19% slower on 1 thread that way, and its other passes no faster, so it keeps the patch matrix.
+ * layer3's (28 -> 14) 2.67 -> 2.40, 3.4 -> 2.5, 2.83 -> 2.33; on 1 thread within 3% either way.
+ * Layer4's (14 -> 7, 49 positions) forward was up to 19% slower on 1 thread that way, and its other
+ * passes no faster, so it keeps the patch matrix.
  */
 function stridedPointwise(g: Geometry, p: Conv2dParams): boolean {
   return unpadded1x1(g, p) && g.P >= STRIDED_MIN_P && (p.stride[0] > 1 || p.stride[1] > 1);
@@ -413,10 +414,9 @@ function convColumns(
  * output gradient, read in place, into the gradient (writing the first). The images go in WEIGHT_PARTS
  * groups (fewer when the batch is smaller or the partial gradients would pass WEIGHT_PARTS_FLOATS),
  * each summed into its own partial gradient, which sumParts then adds in order; the groups depend on
- * the shape alone,
- * so the results do not depend on the thread count. Pool tasks are (group, range of taps), with ranges
- * (8-aligned, so each is packed once) only where groups alone would leave threads idle: every range
- * reads its group's whole output gradient again. Measured on 2 threads, the stem's weight gradient at
+ * the shape alone, so the results do not depend on the thread count. Pool tasks are (group, range of
+ * taps), with ranges (8-aligned, so each is packed once) only where groups alone would leave threads
+ * idle: every range reads its group's whole output gradient again. Measured on 2 threads, the stem's weight gradient at
  * 224, batch 16 (4 alternating pairs): 2 tap ranges of 80 and 67 taps 54.8-77 ms, 8 groups of 2
  * images 52.8-54.6 ms; 93 ms either way on 1 thread.
  */
@@ -434,7 +434,8 @@ function convWeightTaps(f: Frame, g: Geometry, args: number[], xp: number, gp: n
   for (let r0 = 0; r0 < g.Kc; r0 += step) ranges.push([r0, Math.min(g.Kc, r0 + step)]);
   const floats = Math.ceil(k.exports.convColumnsScratchFloats(step, WEIGHT_BLOCK) / 16) * 16;
   const [work] = f.region([floats * threads]);
-  // One group sums straight into the gradient, several into partials; each task writes its first block.
+  // One group sums straight into the gradient, several into partials (convWeightTaps writes its first
+  // block, so neither is zeroed).
   const [partials] = groups > 1 ? f.region([groups * wLen]) : [wp];
   const imageBytes = g.C * g.H * g.W * 4;
   const gradBytes = g.O * g.P * 4;
@@ -452,7 +453,6 @@ function convWeightTaps(f: Frame, g: Geometry, args: number[], xp: number, gp: n
         r0,
         r1,
         WEIGHT_BLOCK,
-        1,
       ]);
     }
   }
