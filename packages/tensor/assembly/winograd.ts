@@ -28,7 +28,7 @@
 // (V and M then stay in the thread's cache instead of going to memory and back between passes).
 
 import { sgemm } from './gemm';
-import { filterTaps4, fmadd, k4, storeLanes, transposeStore } from './lanes';
+import { filterTaps4, fmadd, k4, promoteHigh, storeLanes, transposeStore } from './lanes';
 
 /** The 1-D filter transform G g of three vectors, stored at dst + r * step (r = 0..5). */
 @inline
@@ -215,10 +215,13 @@ export function winoOutputScratch(tilesW: i32): i32 {
 /**
  * Output transform of one image: y [O, OH, OW] from M[xi][o][t0 + th * tilesW + tw] (row stride ldm,
  * plane stride ldp floats), clipping the edge tiles. Reads up to 3 floats past the last tile.
+ * With `stats` (else 0), also each plane's batch-norm statistics, while its rows are in the stage:
+ * stats + 24 o gets the shift k (the plane's first value), sum(y - k) and sum((y - k)^2) in float64,
+ * each row of tiles summed in float32 lanes first. scratch: winoOutputScratch floats.
  */
 export function winoOutput(
   m: usize, O: i32, ldm: i32, ldp: i32, t0: i32, tilesH: i32, tilesW: i32, OH: i32, OW: i32, y: usize,
-  scratch: usize,
+  scratch: usize, stats: usize,
 ): void {
   const Ws = ((tilesW + 3) & ~3) * 4;
   const rowB = <usize>Ws << 2;
@@ -226,7 +229,16 @@ export function winoOutput(
   const z = stage + 4 * rowB; // [4][6] vectors: A^T m
   const xiStep = <usize>ldp << 2;
   const ohB = <usize>OW << 2;
+  // Statistics: the lanes of a row's last vector that hold outputs, the shift and float64 sums.
+  const body = OW & ~3;
+  const tail = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(OW & 3));
+  const zero = f32x4.splat(0);
+  let vk = zero;
+  let s64 = f64x2.splat(0);
+  let q64 = s64;
   for (let o = 0; o < O; o++) {
+    s64 = f64x2.splat(0);
+    q64 = s64;
     const mo = m + ((<usize>o * <usize>ldm + <usize>t0) << 2);
     const yo = y + ((<usize>o * <usize>OH * <usize>OW) << 2);
     for (let th = 0; th < tilesH; th++) {
@@ -270,6 +282,35 @@ export function winoOutput(
       for (let i = 0; i < rows; i++) {
         memory.copy(yo + <usize>(4 * th + i) * ohB, stage + <usize>i * rowB, ohB);
       }
+      if (stats) {
+        // This row of tiles' sums about the shift in float32 lanes (at most OW / 4 * 4 adds each),
+        // read from the stage while it is in cache, then added to the plane's float64 sums.
+        if (th == 0) vk = f32x4.splat(load<f32>(stage));
+        let s = zero;
+        let q = zero;
+        for (let i = 0; i < rows; i++) {
+          const row = stage + <usize>i * rowB;
+          let j = 0;
+          for (; j < body; j += 4) {
+            const d = f32x4.sub(v128.load(row + (<usize>j << 2)), vk);
+            s = f32x4.add(s, d);
+            q = fmadd(d, d, q);
+          }
+          if (j < OW) {
+            const d = v128.and(f32x4.sub(v128.load(row + (<usize>j << 2)), vk), tail);
+            s = f32x4.add(s, d);
+            q = fmadd(d, d, q);
+          }
+        }
+        s64 = f64x2.add(f64x2.add(s64, f64x2.promote_low_f32x4(s)), promoteHigh(s));
+        q64 = f64x2.add(f64x2.add(q64, f64x2.promote_low_f32x4(q)), promoteHigh(q));
+      }
+    }
+    if (stats) {
+      const r = stats + <usize>o * 24;
+      store<f64>(r, <f64>f32x4.extract_lane(vk, 0));
+      store<f64>(r, f64x2.extract_lane(s64, 0) + f64x2.extract_lane(s64, 1), 8);
+      store<f64>(r, f64x2.extract_lane(q64, 0) + f64x2.extract_lane(q64, 1), 16);
     }
   }
 }
@@ -280,11 +321,12 @@ export function winoOutput(
  */
 export function winoOutputImages(
   m: usize, O: i32, ldm: i32, ldp: i32, t0: i32, tilesH: i32, tilesW: i32, OH: i32, OW: i32, y: usize,
-  scratch: usize, images: i32, imageStride: i32,
+  scratch: usize, images: i32, imageStride: i32, stats: usize, statsStride: i32,
 ): void {
   for (let n = 0; n < images; n++) {
     const yn = y + ((<usize>n * <usize>imageStride) << 2);
-    winoOutput(m, O, ldm, ldp, t0 + n * tilesH * tilesW, tilesH, tilesW, OH, OW, yn, scratch);
+    const sn = stats ? stats + <usize>n * <usize>statsStride : 0;
+    winoOutput(m, O, ldm, ldp, t0 + n * tilesH * tilesW, tilesH, tilesW, OH, OW, yn, scratch, sn);
   }
 }
 
@@ -299,7 +341,7 @@ export function winoOutputImages(
 export function winoConvImages(
   x: usize, C: i32, H: i32, W: i32, ph: i32, pw: i32, tilesH: i32, tilesW: i32, images: i32,
   u: usize, ldu: i32, O: i32, OH: i32, OW: i32, y: usize, ldv: i32, ldm: i32,
-  mOff: i32, tOff: i32, gOff: i32, work: usize,
+  mOff: i32, tOff: i32, gOff: i32, stats: usize, work: usize,
 ): void {
   const tiles = tilesH * tilesW;
   const T = images * tiles;
@@ -322,6 +364,7 @@ export function winoConvImages(
     );
   }
   for (let n = 0; n < images; n++) {
-    winoOutput(m, O, T, ldm, n * tiles, tilesH, tilesW, OH, OW, y + <usize>n * yStep, ts);
+    const sn = stats ? stats + <usize>n * <usize>O * 24 : 0;
+    winoOutput(m, O, T, ldm, n * tiles, tilesH, tilesW, OH, OW, y + <usize>n * yStep, ts, sn);
   }
 }

@@ -122,6 +122,7 @@ export {
   type BatchNormBackwardResult,
   type BatchNormForwardResult,
   batchNormStatsDtype,
+  type Conv2dStatsResult,
   type ConvEpilogueViews,
   DEFAULT_KERNEL_DTYPES,
   type FastKernels,
@@ -129,6 +130,7 @@ export {
   KERNEL_NAMES,
   type KernelName,
   kernelDtypes,
+  type PlaneStats,
   registeredKernels,
   registerKernel,
 } from './registry.js';

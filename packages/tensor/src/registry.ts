@@ -30,6 +30,26 @@ export interface BatchNormForwardResult {
   invstd: Storage;
 }
 
+/**
+ * Batch-norm statistics of each [n, c] plane of a convolution's output [N, C, OH, OW], from the
+ * convolution's own output pass (`conv2dStats`): planes[3 (n C + c) ...] holds a shift k (a value of
+ * the plane), sum(y - k) and sum((y - k)^2), in float64. `batchNormForward` combines them per channel
+ * instead of reading y for its statistics.
+ */
+export interface PlaneStats {
+  N: number;
+  C: number;
+  /** Floats per plane (OH OW). */
+  S: number;
+  planes: Float64Array;
+}
+
+/** Result of the `conv2dStats` kernel. */
+export interface Conv2dStatsResult {
+  out: Storage;
+  stats: PlaneStats;
+}
+
 /** Result of the `batchNormBackward` kernel. */
 export interface BatchNormBackwardResult {
   gx: Storage | null;
@@ -53,11 +73,20 @@ export interface FastKernels {
     ep: ConvEpilogueViews,
   ): Storage | null;
   /**
+   * conv2d (ops/nn.ts) when its output will take part in a backward pass and it has no bias: the
+   * forward convolution (x and weight contiguous) and its output's per-plane batch-norm statistics
+   * (`PlaneStats`), for a training-mode batch norm that takes the output as it is. Returns null where
+   * the backend computes no statistics for the case; conv2d then runs plainly.
+   */
+  conv2dStats(x: View, weight: View, p: Conv2dParams, outShape: readonly number[]): Conv2dStatsResult | null;
+  /**
    * batchNorm / fusedBatchNorm in training mode (ops/norm.ts) over dim 1 of contiguous x [N, C, ...]:
    * per-channel batch mean, biased variance, invstd = 1/sqrt(var + eps) and the normalised affine
    * output, plus `residual` (same shape) and then ReLU when asked. `out` has x's dtype; the statistics
    * have `batchNormStatsDtype(x.dtype)` (float32 for a float16 x, whose weight and bias may be float32
-   * or float16, as cuDNN's batch norm takes them under torch.autocast).
+   * or float16, as cuDNN's batch norm takes them under torch.autocast). `stats`, when given, are x's
+   * per-plane statistics from the convolution that made it (`conv2dStats`); a kernel may use them
+   * instead of its own statistics pass, or ignore them.
    */
   batchNormForward(
     x: View,
@@ -66,6 +95,7 @@ export interface FastKernels {
     eps: number,
     residual: View | null,
     relu: boolean,
+    stats?: PlaneStats | null,
   ): BatchNormForwardResult;
   /**
    * The gradients of `batchNormForward` (gx only when `needInput`); all operands contiguous. With
@@ -103,6 +133,7 @@ export type KernelName = keyof FastKernels;
 /** Every kernel name, for listings and the conformance suite. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   'conv2dEpilogue',
+  'conv2dStats',
   'batchNormForward',
   'batchNormBackward',
   'sgdStep',

@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { backendOf, checkOptionalTensor, requireFloat, wrap } from './core.js';
 import { cast, randomLike, where } from './elementwise.js';
 import { gather } from './indexing.js';
+import { keepPlaneStats } from './plane-stats.js';
 import { sum } from './reduce.js';
 
 export {
@@ -136,7 +137,15 @@ export function conv2d(
   const O = outShape[1];
   const xc = input.contiguous();
   const wc = weight.contiguous();
-  let out = wrap(backendOf(x).conv2d(xc._view, wc._view, p, outShape), outShape, x.dtype);
+  const backend = backendOf(x);
+  // In training, the backend may also compute each output plane's batch-norm statistics in its output
+  // pass (conv2dStats), which a batch norm taking this output unchanged then uses (plane-stats.ts).
+  const withStats =
+    !bias && isGradEnabled() && (input.requiresGrad || weight.requiresGrad)
+      ? findKernel(backend, 'conv2dStats', x.dtype)?.(xc._view, wc._view, p, outShape)
+      : null;
+  let out = wrap(withStats?.out ?? backend.conv2d(xc._view, wc._view, p, outShape), outShape, x.dtype);
+  if (withStats) keepPlaneStats(out, withStats.stats);
   // The bias joins the convolution's node, as in PyTorch (one ConvolutionBackward0 for all three).
   if (bias) out = noGrad(() => out.add(bias.reshape([1, O, 1, 1])));
   return record(

@@ -9,6 +9,7 @@ import { batchNormStatsDtype, type FastKernels, findKernel } from '../registry.j
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, checkOptionalTensor, wrap } from './core.js';
+import { planeStatsOf } from './plane-stats.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -176,7 +177,15 @@ function batchNormImpl(
       const wv = weight?.contiguous() ?? null;
       const bv = bias?.contiguous() ?? null;
       const rv = residual?.contiguous() ?? null;
-      const r = forward(xc._view, wv?._view ?? null, bv?._view ?? null, eps, rv?._view ?? null, relu);
+      const r = forward(
+        xc._view,
+        wv?._view ?? null,
+        bv?._view ?? null,
+        eps,
+        rv?._view ?? null,
+        relu,
+        planeStatsOf(xc),
+      );
       const out = wrap(r.out, x.shape, x.dtype);
       const mean = wrap(r.mean, [C], statsDtype);
       const invstd = wrap(r.invstd, [C], statsDtype);

@@ -82,8 +82,35 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
         relu: ep.relu,
       });
     });
-    registerKernel(this, 'batchNormForward', (x, weight, bias, eps, residual, relu) => {
+    registerKernel(this, 'conv2dStats', (x, w, p, outShape) => {
+      // The Winograd path's output transform computes them (winograd.ts); other paths have none.
+      if (
+        !this.winograd ||
+        !f32(x, w) ||
+        !useWinograd(w.shape, p, outShape) ||
+        cropTaps(w.shape, p, x.shape, outShape)
+      )
+        return null;
+      const [N, O, OH, OW] = outShape;
+      const planes = new Float64Array(3 * N * O);
+      const xs = arr(x) as Float32Array;
+      const y = winogradConv2d(
+        xs,
+        x.offset,
+        x.shape,
+        arr(w) as Float32Array,
+        w.offset,
+        w.shape,
+        p,
+        outShape,
+        null,
+        planes,
+      );
+      return y && { out: this.store(y), stats: { N, C: O, S: OH * OW, planes } };
+    });
+    registerKernel(this, 'batchNormForward', (x, weight, bias, eps, residual, relu, stats) => {
       const [N, C, S] = batchDims(x.shape);
+      const planes = stats && stats.N === N && stats.C === C && stats.S === S ? stats.planes : null;
       const vec = (v: View | null) => v && (arr(v) as Float32Array).subarray(v.offset, v.offset + C);
       const r = f32(x, weight, bias, residual)
         ? wasmBatchNormForward(
@@ -98,6 +125,8 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
             residual && (arr(residual) as Float32Array),
             residual?.offset ?? 0,
             relu,
+            false,
+            planes,
           )
         : null;
       if (!r) return this.batchNormForward(x, weight, bias, eps, residual, relu);

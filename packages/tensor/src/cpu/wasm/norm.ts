@@ -7,7 +7,9 @@
 // BatchNorm1d's [N, C]) keep two pool jobs, the second split by plane. Nothing is copied: operands
 // are read where they live in the heap and outputs are written into the blocks that become the
 // result tensors. Sums split by channel and elementwise passes by plane, so any thread count gives
-// the same bits, and so do both schedules (the same float operations in the same order).
+// the same bits, and so do both schedules (the same float operations in the same order). Where x
+// comes straight from a Winograd convolution in training, its statistics were computed in that
+// convolution's output pass (`planes`, combinePlaneStats) and only the output pass reads x here.
 
 import { withFrame } from './heap.js';
 import type { wasmKernels } from './kernels.js';
@@ -34,7 +36,48 @@ export interface WasmBnForward {
   invstd: Float32Array;
 }
 
-/** Statistics and output of training-mode batch norm over contiguous float32 [N, C, S]; null without WebAssembly. */
+/**
+ * Per-channel mean and biased variance (float64) from per-plane statistics [N][C][3] (shift k,
+ * sum(x - k), sum((x - k)^2), `PlaneStats` in registry.ts), merged plane after plane in image order
+ * by the pairwise update of Chan, Golub and LeVeque (exact in exact arithmetic, no cancellation
+ * between large sums).
+ */
+export function combinePlaneStats(
+  planes: Float64Array,
+  N: number,
+  C: number,
+  S: number,
+): { m: Float64Array; v: Float64Array } {
+  const m = new Float64Array(C);
+  const v = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let mean = 0;
+    let m2 = 0;
+    for (let n = 0; n < N; n++) {
+      const o = 3 * (n * C + c);
+      const s = planes[o + 1];
+      const pm = planes[o] + s / S;
+      const pm2 = Math.max(0, planes[o + 2] - (s * s) / S);
+      if (n === 0) {
+        mean = pm;
+        m2 = pm2;
+      } else {
+        const d = pm - mean;
+        mean += d / (n + 1);
+        m2 += pm2 + (d * d * S * n) / (n + 1);
+      }
+    }
+    m[c] = mean;
+    v[c] = m2 / (N * S);
+  }
+  return { m, v };
+}
+
+/**
+ * Statistics and output of training-mode batch norm over contiguous float32 [N, C, S]; null without
+ * WebAssembly. With `planes` (x's per-plane statistics from the convolution that made it), the
+ * statistics come from them and only the output pass reads x.
+ */
 export function wasmBatchNormForward(
   x: Float32Array,
   xo: number,
@@ -48,12 +91,13 @@ export function wasmBatchNormForward(
   ro: number,
   relu: boolean,
   twoPass = false,
+  planes: Float64Array | null = null,
 ): WasmBnForward | null {
   return withFrame((f, k) => {
     const n = N * C * S;
     const xp = f.input(x, xo, n);
     const rp = r ? f.input(r, ro, n) : 0;
-    const channels = byChannel(S, twoPass);
+    const channels = !planes && byChannel(S, twoPass);
     // Scale, shift, the statistics' float64 sums and, a channel at a time, the float32 results.
     const [sp, tp, fp, qp] = f.region([C, C, 6 * C, channels ? 3 * C : 0]);
     if (channels) {
@@ -92,23 +136,34 @@ export function wasmBatchNormForward(
       invstd.set(q.subarray(2 * C));
       return { out: f.result(o, n), mean, variance, invstd };
     }
-    parallelCalls(
-      k,
-      'bnStats',
-      blockRanges(C, n).map(([c0, c1]) => [xp, N, C, S, c0, c1, fp]),
-    );
-    // Per channel: shift, sum and sum of squares about the shift (float64).
-    const st = f64s(k, fp, 3 * C);
-    const count = N * S;
+    let ms: Float64Array;
+    let vs: Float64Array;
+    if (planes) ({ m: ms, v: vs } = combinePlaneStats(planes, N, C, S));
+    else {
+      parallelCalls(
+        k,
+        'bnStats',
+        blockRanges(C, n).map(([c0, c1]) => [xp, N, C, S, c0, c1, fp]),
+      );
+      // Per channel: shift, sum and sum of squares about the shift (float64).
+      const st = f64s(k, fp, 3 * C);
+      const count = N * S;
+      ms = new Float64Array(C);
+      vs = new Float64Array(C);
+      for (let c = 0; c < C; c++) {
+        const d = st[3 * c + 1] / count;
+        ms[c] = st[3 * c] + d;
+        vs[c] = Math.max(0, st[3 * c + 2] / count - d * d);
+      }
+    }
     const mean = f.heap.float32(C);
     const variance = f.heap.float32(C);
     const invstd = f.heap.float32(C);
     const scale = new Float32Array(C);
     const shift = new Float32Array(C);
     for (let c = 0; c < C; c++) {
-      const d = st[3 * c + 1] / count;
-      const m = st[3 * c] + d;
-      const v = Math.max(0, st[3 * c + 2] / count - d * d);
+      const m = ms[c];
+      const v = vs[c];
       const is = 1 / Math.sqrt(v + eps);
       mean[c] = m;
       variance[c] = v;

@@ -166,6 +166,7 @@ function run(
   wOff: number,
   transposed: boolean,
   ep: ConvEpilogue | null = null,
+  stats: Float64Array | null = null,
 ): Float32Array {
   const { k, e, N, C, H, W, O, OH, OW, ph, pw } = j;
   const tilesH = Math.ceil(OH / 4);
@@ -196,13 +197,16 @@ function run(
   const f = new Frame(cpuHeap() as Heap);
   try {
     // The fused path needs no chunk buffers (its tasks have their own).
-    const [up, vp, mp, tp, sp] = f.region([
+    const [up, vp, mp, tp, sp, stp] = f.region([
       36 * ldU,
       fused ? 0 : 36 * ldV,
       fused ? 0 : 36 * ldM + 4,
       tScratch * tTasks,
       fused ? 0 : scratch * threads,
+      stats ? 6 * N * O : 0,
     ]);
+    // Each [O, OH, OW] plane's statistics (winoOutput), [N][O][3] float64 at stp.
+    const statsAt = (n: number, o: number) => (stats ? stp + (n * O + o) * 24 : 0);
     const xp = f.input(src, srcOff, xLen);
     const wp = f.input(wsrc, wOff, wLen);
     const y = f.output(yLen);
@@ -263,10 +267,12 @@ function run(
           mOff,
           tOff,
           gOff,
+          statsAt(n0, 0),
         ]);
       }
       parallelCalls(k, 'winoConvImages', tasks, { ptr: work, bytes });
       if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
+      if (stats) stats.set(new Float64Array(k.memory.buffer, stp, stats.length));
       return f.result(y, yLen);
     }
     const stride = Math.ceil(scratch / 16) * 64;
@@ -282,11 +288,28 @@ function run(
         const ob = Math.min(oBlock, O - o0);
         const y0 = yp + (n0 * O + o0) * OH * OW * 4;
         const sc = tp + outTasks.length * tScratch * 4;
-        outTasks.push([mp + o0 * T * 4, ob, T, ldM, 0, tilesH, tilesW, OH, OW, y0, sc, cnt, O * OH * OW]);
+        outTasks.push([
+          mp + o0 * T * 4,
+          ob,
+          T,
+          ldM,
+          0,
+          tilesH,
+          tilesW,
+          OH,
+          OW,
+          y0,
+          sc,
+          cnt,
+          O * OH * OW,
+          statsAt(n0, o0),
+          O * 24,
+        ]);
       }
       parallelCalls(k, 'winoOutputImages', outTasks);
     }
     if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
+    if (stats) stats.set(new Float64Array(k.memory.buffer, stp, stats.length));
     return f.result(y, yLen);
   } finally {
     f.done();
@@ -318,7 +341,11 @@ function job(
   };
 }
 
-/** Forward 3x3 stride-1 convolution (see useWinograd); null where WebAssembly is unavailable. */
+/**
+ * Forward 3x3 stride-1 convolution (see useWinograd); null where WebAssembly is unavailable. With
+ * `stats` (3 N O floats, and no epilogue), also each output plane's batch-norm statistics, computed in
+ * the output transform (winoOutput in assembly/winograd.ts): [n][o] = shift, sum, sum of squares.
+ */
 export function winogradConv2d(
   x: Float32Array,
   xOff: number,
@@ -329,10 +356,11 @@ export function winogradConv2d(
   p: Conv2dParams,
   outShape: readonly number[],
   ep: ConvEpilogue | null = null,
+  stats: Float64Array | null = null,
 ): Float32Array | null {
   const j = job(xShape, wShape[0], outShape, p.padding[0], p.padding[1]);
   if (!j) return null;
-  return run(j, x, xOff, w, wOff, false, ep);
+  return run(j, x, xOff, w, wOff, false, ep, stats);
 }
 
 /**

@@ -1,0 +1,96 @@
+// Batch-norm statistics from the convolution's output pass (the `conv2dStats` kernel) against batch
+// norm's own statistics pass: conv2d (weight requiring grad) + training batch norm forward on the
+// Winograd layers of ResNet-18 at 224 x 224, batch 16, 2 threads. The "plain" side registers a
+// conv2dStats that declines every case, so conv2d runs without statistics and batch norm computes its
+// own; the same build, the same work otherwise. Each side runs in a process of its own, alternating,
+// BENCH_PAIRS pairs (default 3); printed: each side's median ms per layer and the median of the pair
+// ratios (plain / stats, above 1 when the fused statistics are faster).
+// Usage: node bench/conv-bn.mjs after a build.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  batchNorm,
+  conv2d,
+  getBackend,
+  ones,
+  randn,
+  registerKernel,
+  setNumThreads,
+  zeros,
+} from '../dist/index.js';
+
+const LAYERS = [
+  ['layer1 64ch 56x56', 64, 56],
+  ['layer2 128ch 28x28', 128, 28],
+  ['layer3 256ch 14x14', 256, 14],
+  ['layer4 512ch 7x7', 512, 7],
+];
+
+function side(mode) {
+  setNumThreads(2);
+  if (mode === 'plain') registerKernel(getBackend('cpu'), 'conv2dStats', () => null);
+  const out = [];
+  for (const [, C, H] of LAYERS) {
+    const x = randn([16, C, H, H]);
+    const w = randn([C, C, 3, 3], { requiresGrad: true });
+    const rm = zeros([C]);
+    const rv = ones([C]);
+    const f = () => {
+      const y = conv2d(x, w, null, { padding: 1 });
+      batchNorm(y, rm, rv, null, null, { training: true }).dispose();
+      y.dispose();
+    };
+    for (let i = 0; i < 3; i++) f();
+    const ts = [];
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      f();
+      ts.push(performance.now() - t);
+    }
+    ts.sort((a, b) => a - b);
+    out.push(ts[7]);
+  }
+  return out;
+}
+
+if (process.argv[2] === '--side') {
+  console.log(JSON.stringify(side(process.argv[3])));
+  process.exit(0);
+}
+
+const run = (mode) => {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--side', mode], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`conv-bn side ${mode} failed: ${r.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+};
+const pairs = Number(process.env.BENCH_PAIRS ?? 3);
+const stats = [];
+const plain = [];
+for (let i = 0; i < pairs; i++) {
+  // The order flips every pair.
+  if (i % 2 === 0) {
+    stats.push(run('stats'));
+    plain.push(run('plain'));
+  } else {
+    plain.push(run('plain'));
+    stats.push(run('stats'));
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(
+  `conv2d + training batch norm forward, batch 16, 2 threads: ms (median of 15 calls), ${pairs} alternating pairs`,
+);
+console.log(
+  `${'layer'.padEnd(22)}${'stats in conv'.padStart(15)}${'own pass'.padStart(10)}${'ratio'.padStart(8)}`,
+);
+for (const [i, [name]] of LAYERS.entries()) {
+  const a = median(stats.map((s) => s[i]));
+  const b = median(plain.map((s) => s[i]));
+  const ratio = median(stats.map((s, j) => plain[j][i] / s[i]));
+  console.log(
+    `${name.padEnd(22)}${a.toFixed(2).padStart(15)}${b.toFixed(2).padStart(10)}${`${ratio.toFixed(3)}x`.padStart(8)}`,
+  );
+}
