@@ -13,7 +13,14 @@ import { applyEpilogue, type ConvEpilogue } from './conv.js';
 import { withFrame } from './heap.js';
 import { gemmScratch } from './kernels.js';
 import { getNumThreads, parallelCalls, parallelSgemmBatch } from './threads.js';
-import { MAX_CHUNK_FLOATS, MIN_WORK, planeStride, winogradShape, winogradTilesPay } from './winograd.js';
+import {
+  MAX_CHUNK_FLOATS,
+  MIN_WORK,
+  outputTasks,
+  planeStride,
+  winogradShape,
+  winogradTilesPay,
+} from './winograd.js';
 
 interface S2Exports {
   winoInputS2Scratch(tilesH: number, tilesW: number): number;
@@ -211,29 +218,12 @@ export function winogradS2Conv2d(
         sp,
         stride,
       );
-      const outTasks: number[][] = [];
-      for (let o0 = 0; o0 < O; o0 += oBlock) {
-        const ob = Math.min(oBlock, O - o0);
-        const y0 = yp + (n0 * O + o0) * OH * OW * 4;
-        const sc = tp + outTasks.length * tScratch * 4;
-        outTasks.push([
-          mp + o0 * Tc * 4,
-          ldM,
-          m4 + o0 * 4 * Tc * 4,
-          ldM4,
-          moo + o0 * 16 * Tc * 4,
-          ob,
-          Tc,
-          tilesH,
-          tilesW,
-          OH,
-          OW,
-          y0,
-          sc,
-          cnt,
-          O * OH * OW,
-        ]);
-      }
+      const outTasks = outputTasks(
+        { O, oBlock, tilesH, tilesW, OH, OW, tp, tScratch },
+        yp + n0 * O * OH * OW * 4,
+        cnt,
+        (o0, ob) => [mp + o0 * Tc * 4, ldM, m4 + o0 * 4 * Tc * 4, ldM4, moo + o0 * 16 * Tc * 4, ob, Tc],
+      );
       parallelCalls(k, 'winoOutputS2Images', outTasks);
     }
     if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);

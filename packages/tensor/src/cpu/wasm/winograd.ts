@@ -139,6 +139,52 @@ export function planeStride(floats: number): number {
   return Math.ceil(floats / 1024) * 1024 + 16;
 }
 
+/** Where a chunk's output transform writes: its output geometry and the transform tasks' scratch. */
+export interface OutputBlocks {
+  O: number;
+  oBlock: number;
+  tilesH: number;
+  tilesW: number;
+  OH: number;
+  OW: number;
+  /** Each task's tScratch floats of scratch follow from byte address tp. */
+  tp: number;
+  tScratch: number;
+}
+
+/**
+ * Output-transform tasks of `cnt` images whose outputs start at byte address y, one per block of
+ * oBlock output channels: head(o0, ob), then tilesH, tilesW, OH, OW, the block's first output, its
+ * scratch, cnt and the floats per image, then tail(o0).
+ */
+export function outputTasks(
+  g: OutputBlocks,
+  y: number,
+  cnt: number,
+  head: (o0: number, ob: number) => number[],
+  tail: (o0: number) => number[] = () => [],
+): number[][] {
+  const { O, oBlock, tilesH, tilesW, OH, OW, tp, tScratch } = g;
+  const tasks: number[][] = [];
+  for (let o0 = 0; o0 < O; o0 += oBlock) {
+    const ob = Math.min(oBlock, O - o0);
+    const sc = tp + tasks.length * tScratch * 4;
+    tasks.push([
+      ...head(o0, ob),
+      tilesH,
+      tilesW,
+      OH,
+      OW,
+      y + o0 * OH * OW * 4,
+      sc,
+      cnt,
+      O * OH * OW,
+      ...tail(o0),
+    ]);
+  }
+  return tasks;
+}
+
 interface Job {
   k: Kernels;
   e: WinogradExports;
@@ -283,29 +329,13 @@ function run(
       parallelCalls(k, 'winoInputImages', inputImageTasks(input, n0, cnt));
       // M[xi] [O, Tc] = U[xi] [O, C] x V[xi] [C, Tc] for the 36 xi, as one pool job.
       parallelSgemmBatch(k, 36, [ldU, ldV, ldM], O, Tc, C, up, C, 1, vp, T, 1, mp, T, 0, sp, stride);
-      const outTasks: number[][] = [];
-      for (let o0 = 0; o0 < O; o0 += oBlock) {
-        const ob = Math.min(oBlock, O - o0);
-        const y0 = yp + (n0 * O + o0) * OH * OW * 4;
-        const sc = tp + outTasks.length * tScratch * 4;
-        outTasks.push([
-          mp + o0 * T * 4,
-          ob,
-          T,
-          ldM,
-          0,
-          tilesH,
-          tilesW,
-          OH,
-          OW,
-          y0,
-          sc,
-          cnt,
-          O * OH * OW,
-          statsAt(n0, o0),
-          O * 24,
-        ]);
-      }
+      const outTasks = outputTasks(
+        { O, oBlock, tilesH, tilesW, OH, OW, tp, tScratch },
+        yp + n0 * O * OH * OW * 4,
+        cnt,
+        (o0, ob) => [mp + o0 * T * 4, ob, T, ldM, 0],
+        (o0) => [statsAt(n0, o0), O * 24],
+      );
       parallelCalls(k, 'winoOutputImages', outTasks);
     }
     if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
