@@ -214,6 +214,33 @@ describe('batchNorm on a convolution output in training', () => {
     expect(Array.from(batchNorm(y, null, null, null, null, opts).readSync())).toEqual(Array.from(viaCopy));
   });
 
+  it('set_ and .data = drop them, even from a source of the same shape and version', () => {
+    manualSeed(7);
+    const x = randn(4, 16, 20, 20);
+    const w = randn(16, 16, 3, 3).requiresGrad_();
+    const opts = { training: true };
+    for (const swap of [
+      (y: Tensor, s: Tensor) => noGrad(() => y.set_(s)),
+      (y: Tensor, s: Tensor) => (y.data = s),
+    ]) {
+      const y = conv2d(x, w, null, { padding: 1 });
+      const other = noGrad(() => x.mul(2));
+      expect(planeStatsOf(y)).not.toBeNull();
+      expect(other._version).toBe(y._version);
+      swap(y, other);
+      expect(planeStatsOf(y)).toBeNull();
+      const viaCopy = batchNorm(
+        noGrad(() => other.clone()),
+        null,
+        null,
+        null,
+        null,
+        opts,
+      ).readSync();
+      expect(Array.from(batchNorm(y, null, null, null, null, opts).readSync())).toEqual(Array.from(viaCopy));
+    }
+  });
+
   it('conv2d computes none without a backward pass, with a bias, off the Winograd path or for a view', () => {
     manualSeed(6);
     const x = randn(4, 16, 20, 20);
