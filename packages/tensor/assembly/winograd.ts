@@ -229,16 +229,15 @@ export function winoOutput(
   const z = stage + 4 * rowB; // [4][6] vectors: A^T m
   const xiStep = <usize>ldp << 2;
   const ohB = <usize>OW << 2;
-  // Statistics: the lanes of a row's last vector that hold outputs, the shift and float64 sums.
+  // Statistics: the lanes of a row's last vector that hold outputs.
   const body = OW & ~3;
   const tail = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(OW & 3));
   const zero = f32x4.splat(0);
-  let vk = zero;
-  let s64 = f64x2.splat(0);
-  let q64 = s64;
   for (let o = 0; o < O; o++) {
-    s64 = f64x2.splat(0);
-    q64 = s64;
+    // The plane's shift and float64 sums.
+    let vk = zero;
+    let s64 = f64x2.splat(0);
+    let q64 = s64;
     const mo = m + ((<usize>o * <usize>ldm + <usize>t0) << 2);
     const yo = y + ((<usize>o * <usize>OH * <usize>OW) << 2);
     for (let th = 0; th < tilesH; th++) {

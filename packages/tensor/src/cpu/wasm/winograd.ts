@@ -257,6 +257,12 @@ function run(
     const wp = f.input(wsrc, wOff, wLen);
     const y = f.output(yLen);
     const yp = y.ptr;
+    // Either path ends here: the epilogue, the statistics copied out, the result.
+    const finish = () => {
+      if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
+      if (stats) stats.set(new Float64Array(k.memory.buffer, stp, stats.length));
+      return f.result(y, yLen);
+    };
     // Filter transform by output-channel blocks (U is 4x the filters: memory-bound). The input
     // gradient's filter (o, c) is wsrc[c, o], read in place through the strides.
     const [oStride, cStride] = transposed ? [1, O] : [C, 1];
@@ -317,9 +323,7 @@ function run(
         ]);
       }
       parallelCalls(k, 'winoConvImages', tasks, { ptr: work, bytes });
-      if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
-      if (stats) stats.set(new Float64Array(k.memory.buffer, stp, stats.length));
-      return f.result(y, yLen);
+      return finish();
     }
     const stride = Math.ceil(scratch / 16) * 64;
     const input = { xp, C, H, W, ph, pw, tilesH, tilesW, vp, T, ldV, cBlock, tp, tScratch };
@@ -338,9 +342,7 @@ function run(
       );
       parallelCalls(k, 'winoOutputImages', outTasks);
     }
-    if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
-    if (stats) stats.set(new Float64Array(k.memory.buffer, stp, stats.length));
-    return f.result(y, yLen);
+    return finish();
   } finally {
     f.done();
   }
