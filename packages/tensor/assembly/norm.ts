@@ -6,17 +6,7 @@
 // float64 accumulator pairs, which keeps the adds' latency off the critical path; elementwise passes
 // run over a range of [C, S] planes.
 
-/** Lanes 0-1 of `v` as float64. */
-@inline
-function lo64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-/** Lanes 2-3 of `v` as float64. */
-@inline
-function hi64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-}
+import { promoteHigh } from './lanes';
 
 @inline
 function hsum(a: v128, b: v128, c: v128, d: v128): f64 {
@@ -50,10 +40,10 @@ export function bnStats(x: usize, N: i32, C: i32, S: i32, c0: i32, c1: i32, out:
         const o = p + (<usize>s << 2);
         const u = f32x4.sub(v128.load(o), vk);
         const v = f32x4.sub(v128.load(o, 16), vk);
-        const a = lo64(u);
-        const b = hi64(u);
-        const c2 = lo64(v);
-        const d = hi64(v);
+        const a = f64x2.promote_low_f32x4(u);
+        const b = promoteHigh(u);
+        const c2 = f64x2.promote_low_f32x4(v);
+        const d = promoteHigh(v);
         s0 = f64x2.add(s0, a);
         s1 = f64x2.add(s1, b);
         s2 = f64x2.add(s2, c2);
@@ -196,18 +186,18 @@ export function bnGradSums(
         const v = masked(v128.load(g + o, 16), y, o + 16, has);
         const du = f32x4.sub(v128.load(x + o), vm);
         const dv = f32x4.sub(v128.load(x + o, 16), vm);
-        const a = lo64(u);
-        const b = hi64(u);
-        const c2 = lo64(v);
-        const d = hi64(v);
+        const a = f64x2.promote_low_f32x4(u);
+        const b = promoteHigh(u);
+        const c2 = f64x2.promote_low_f32x4(v);
+        const d = promoteHigh(v);
         s0 = f64x2.add(s0, a);
         s1 = f64x2.add(s1, b);
         s2 = f64x2.add(s2, c2);
         s3 = f64x2.add(s3, d);
-        q0 = f64x2.add(q0, f64x2.mul(a, lo64(du)));
-        q1 = f64x2.add(q1, f64x2.mul(b, hi64(du)));
-        q2 = f64x2.add(q2, f64x2.mul(c2, lo64(dv)));
-        q3 = f64x2.add(q3, f64x2.mul(d, hi64(dv)));
+        q0 = f64x2.add(q0, f64x2.mul(a, f64x2.promote_low_f32x4(du)));
+        q1 = f64x2.add(q1, f64x2.mul(b, promoteHigh(du)));
+        q2 = f64x2.add(q2, f64x2.mul(c2, f64x2.promote_low_f32x4(dv)));
+        q3 = f64x2.add(q3, f64x2.mul(d, promoteHigh(dv)));
       }
       for (; s < S; s++) {
         const o = off + (<usize>s << 2);
