@@ -3,6 +3,8 @@
 // and C is row-major. B is packed into 8-column panels so the inner loop streams two v128 loads per k,
 // and a 4x8 register tile (8 accumulators) keeps the product in registers.
 
+import { statsPlane } from './plane-stats';
+
 const KC: i32 = 256; // k-block: an 8-column packed panel slice (8*KC floats, 8 KB) stays in L1
 const NC: i32 = 256; // column block: a packed B block of KC*NC floats (256 KB) stays in L2
 
@@ -374,7 +376,7 @@ export function sumParts(src: usize, count: i32, stride: i32, dst: usize, i0: i3
 
 /** Floats of scratch one `convColumns` task needs for blocks of `nb` columns and Kc patch rows. */
 export function convColumnsScratchFloats(Kc: i32, nb: i32): i32 {
-  return ((Kc * nb + 15) & ~15) + sgemmScratchFloats();
+  return ((Kc * nb + 15) & ~15) + ((sgemmScratchFloats() + 15) & ~15) + 8;
 }
 
 /**
@@ -382,18 +384,21 @@ export function convColumnsScratchFloats(Kc: i32, nb: i32): i32 {
  * blocks of `nb` columns, each unfolded into `scratch` (an L2-sized [Kc, nb] block) and multiplied by
  * the weight [O, Kc] (element (o, k) at w + (o * wrs + k * wcs) * 4) straight into the batch-major
  * output [N, O, P]. Blocks bi = b0, b0 + bstep, ... < blocks (blocksPerImage per image) are this
- * task's; a block's arithmetic does not depend on which task runs it.
+ * task's; a block's arithmetic does not depend on which task runs it. With `stats` (else 0), also each
+ * block's batch-norm statistics per output channel while the block is in cache: shift (the block's
+ * first value of the channel), sum and sum of squares about it at stats + (bi * O + o) * 24 bytes.
  */
 export function convColumns(
   x: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, OH: i32, OW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32,
   w: usize, wrs: i32, wcs: i32, O: i32, out: usize,
-  nb: i32, b0: i32, bstep: i32, blocks: i32, scratch: usize,
+  nb: i32, b0: i32, bstep: i32, blocks: i32, stats: usize, scratch: usize,
 ): void {
   const P = OH * OW;
   const Kc = C * KH * KW;
   const perImage = (P + nb - 1) / nb;
   const gs = scratch + (<usize>((Kc * nb + 15) & ~15) << 2);
+  const acc = gs + (<usize>((sgemmScratchFloats() + 15) & ~15) << 2);
   for (let bi = b0; bi < blocks; bi += bstep) {
     const n = bi / perImage;
     const j0 = (bi - n * perImage) * nb;
@@ -402,6 +407,10 @@ export function convColumns(
     unfoldColumns(xn, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, j0, j0 + cols, scratch, cols);
     const yn = out + ((<usize>n * <usize>O * <usize>P + <usize>j0) << 2);
     sgemm(O, cols, Kc, w, wrs, wcs, scratch, cols, 1, yn, P, false, gs);
+    if (!stats) continue;
+    for (let o = 0; o < O; o++) {
+      statsPlane(yn + ((<usize>o * <usize>P) << 2), cols, stats + (<usize>bi * <usize>O + <usize>o) * 24, acc);
+    }
   }
 }
 
@@ -551,22 +560,29 @@ export function scatterTaps(
 
 /**
  * Moves P-float rows between a rows-major block [rows, N, P] and a batch-major tensor where row r of
- * image n sits at batchMajor + (n * batchRows + r) * P (toBatchMajor picks the direction).
+ * image n sits at batchMajor + (n * batchRows + r) * P (toBatchMajor picks the direction). With
+ * `stats` (else 0), also each row's batch-norm statistics as it lands in the batch-major tensor, at
+ * stats + (n * batchRows + r) * 24 bytes (statsPlane; acc: its accumulator).
  */
-export function regroup(rowsMajor: usize, batchMajor: usize, rows: i32, N: i32, P: i32, batchRows: i32, toBatchMajor: bool): void {
+export function regroup(
+  rowsMajor: usize, batchMajor: usize, rows: i32, N: i32, P: i32, batchRows: i32, toBatchMajor: bool,
+  stats: usize, acc: usize,
+): void {
   const bytes = <usize>P << 2;
   for (let r = 0; r < rows; r++) {
     for (let n = 0; n < N; n++) {
       const a = rowsMajor + ((<usize>(r * N + n) * <usize>P) << 2);
-      const b = batchMajor + ((<usize>(n * batchRows + r) * <usize>P) << 2);
+      const row = <usize>(n * batchRows + r);
+      const b = batchMajor + ((row * <usize>P) << 2);
       const dst = toBatchMajor ? b : a;
       const src = toBatchMajor ? a : b;
       if (P > SHORT_COPY) {
         memory.copy(dst, src, bytes);
-        continue;
+      } else {
+        // A few floats (small maps): a loop beats a bulk-memory call.
+        for (let o: usize = 0; o < bytes; o += 4) store<f32>(dst + o, load<f32>(src + o));
       }
-      // A few floats (small maps): a loop beats a bulk-memory call.
-      for (let o: usize = 0; o < bytes; o += 4) store<f32>(dst + o, load<f32>(src + o));
+      if (stats) statsPlane(dst, P, stats + row * 24, acc);
     }
   }
 }
@@ -702,6 +718,7 @@ export function maxPool(
 export * from './winograd';
 export * from './winograd-weight';
 export * from './winograd-s2';
+export { planeStats } from './plane-stats';
 
 /**
  * One SGD step over floats [i0, i1) of a parameter, in float32 as PyTorch's single-tensor SGD:

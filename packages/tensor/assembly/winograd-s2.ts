@@ -28,6 +28,7 @@
 // (4i + j) T + t). Every transform works on f32x4 vectors of four channels, image columns or tiles.
 
 import { filterTaps4, fmadd, k4, storeLanes, transposeStore } from './lanes';
+import { statsReset, statsRows, statsStore } from './plane-stats';
 
 /** The 1-D filter transform G k of two vectors, stored at dst + r * step (r = 0..4). */
 @inline
@@ -253,17 +254,18 @@ export function winoInputS2Images(
 
 /** Floats of scratch winoOutputS2 needs. */
 export function winoOutputS2Scratch(tilesW: i32): i32 {
-  return ((tilesW + 3) & ~3) * 16 + 208;
+  return ((tilesW + 3) & ~3) * 16 + 216;
 }
 
 /**
  * Output transform of one image: y [O, OH, OW] from M (the planes at m, m4 and moo, laid out as V for
  * a chunk of T tiles) for tiles t0 + th * tilesW + tw, clipping the edge tiles. Reads up to 3 floats
- * past the last tile.
+ * past the last tile. With `stats` (else 0), also each plane's batch-norm statistics at stats + 24 o,
+ * as winoOutput computes them (assembly/plane-stats.ts).
  */
 export function winoOutputS2(
   m: usize, ldp: i32, m4: usize, ldp4: i32, moo: usize, O: i32, T: i32, t0: i32, tilesH: i32, tilesW: i32,
-  OH: i32, OW: i32, y: usize, scratch: usize,
+  OH: i32, OW: i32, y: usize, scratch: usize, stats: usize,
 ): void {
   const Ws = ((tilesW + 3) & ~3) * 4;
   const rowB = <usize>Ws << 2;
@@ -271,11 +273,15 @@ export function winoOutputS2(
   const z = stage + 4 * rowB; // [4][5] vectors: A^T m of ee
   const zeo = z + 320; // [4 i][4 j] vectors: eo's outputs
   const zoe = zeo + 256; // [4 i][4 j] vectors: oe's outputs
+  const acc = zoe + 256; // the statistics' accumulator
   const xiStep = <usize>ldp << 2;
   const xiStep4 = <usize>ldp4 << 2;
   const Tb = <usize>T << 2;
   const ohB = <usize>OW << 2;
   for (let o = 0; o < O; o++) {
+    // The plane's shift.
+    let k: f32 = 0;
+    if (stats) statsReset(acc);
     const mo = m + ((<usize>o * <usize>T + <usize>t0) << 2);
     const meo = m4 + ((<usize>o * <usize>(4 * T) + <usize>t0) << 2);
     const moe = meo + 5 * xiStep4;
@@ -331,17 +337,27 @@ export function winoOutputS2(
       for (let i = 0; i < rows; i++) {
         memory.copy(yo + <usize>(4 * th + i) * ohB, stage + <usize>i * rowB, ohB);
       }
+      if (stats) {
+        if (th == 0) k = load<f32>(stage);
+        statsRows(stage, rowB, rows, OW, f32x4.splat(k), acc);
+      }
     }
+    if (stats) statsStore(stats + <usize>o * 24, k, acc);
   }
 }
 
-/** winoOutputS2 for `images` images imageStride floats apart, their tiles one after another from t0. */
+/**
+ * winoOutputS2 for `images` images imageStride floats apart, their tiles one after another from 0; with
+ * `stats`, image n's planes' statistics at stats + n statsStride bytes.
+ */
 export function winoOutputS2Images(
   m: usize, ldp: i32, m4: usize, ldp4: i32, moo: usize, O: i32, T: i32, tilesH: i32, tilesW: i32,
-  OH: i32, OW: i32, y: usize, scratch: usize, images: i32, imageStride: i32,
+  OH: i32, OW: i32, y: usize, scratch: usize, images: i32, imageStride: i32, stats: usize, statsStride: i32,
 ): void {
   for (let n = 0; n < images; n++) {
     const yn = y + ((<usize>n * <usize>imageStride) << 2);
-    winoOutputS2(m, ldp, m4, ldp4, moo, O, T, n * tilesH * tilesW, tilesH, tilesW, OH, OW, yn, scratch);
+    const sn = stats ? stats + <usize>n * <usize>statsStride : 0;
+    const t0 = n * tilesH * tilesW;
+    winoOutputS2(m, ldp, m4, ldp4, moo, O, T, t0, tilesH, tilesW, OH, OW, yn, scratch, sn);
   }
 }

@@ -28,7 +28,8 @@
 // (V and M then stay in the thread's cache instead of going to memory and back between passes).
 
 import { sgemm } from './gemm';
-import { filterTaps4, fmadd, k4, promoteHigh, storeLanes, transposeStore } from './lanes';
+import { filterTaps4, fmadd, k4, storeLanes, transposeStore } from './lanes';
+import { statsReset, statsRows, statsStore } from './plane-stats';
 
 /** The 1-D filter transform G g of three vectors, stored at dst + r * step (r = 0..5). */
 @inline
@@ -209,7 +210,7 @@ export function winoInput(
 
 /** Floats of scratch winoOutput needs. */
 export function winoOutputScratch(tilesW: i32): i32 {
-  return ((tilesW + 3) & ~3) * 16 + 96;
+  return ((tilesW + 3) & ~3) * 16 + 104;
 }
 
 /**
@@ -217,7 +218,8 @@ export function winoOutputScratch(tilesW: i32): i32 {
  * plane stride ldp floats), clipping the edge tiles. Reads up to 3 floats past the last tile.
  * With `stats` (else 0), also each plane's batch-norm statistics, while its rows are in the stage:
  * stats + 24 o gets the shift k (the plane's first value), sum(y - k) and sum((y - k)^2) in float64,
- * each row of tiles summed in float32 lanes first. scratch: winoOutputScratch floats.
+ * each row of tiles summed in float32 lanes first (assembly/plane-stats.ts). scratch:
+ * winoOutputScratch floats.
  */
 export function winoOutput(
   m: usize, O: i32, ldm: i32, ldp: i32, t0: i32, tilesH: i32, tilesW: i32, OH: i32, OW: i32, y: usize,
@@ -228,16 +230,12 @@ export function winoOutput(
   const stage = scratch; // [4, Ws]: one row of output tiles
   const z = stage + 4 * rowB; // [4][6] vectors: A^T m
   const xiStep = <usize>ldp << 2;
+  const acc = z + 384; // the statistics' accumulator
   const ohB = <usize>OW << 2;
-  // Statistics: the lanes of a row's last vector that hold outputs.
-  const body = OW & ~3;
-  const tail = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(OW & 3));
-  const zero = f32x4.splat(0);
   for (let o = 0; o < O; o++) {
-    // The plane's shift and float64 sums.
-    let vk = zero;
-    let s64 = f64x2.splat(0);
-    let q64 = s64;
+    // The plane's shift.
+    let k: f32 = 0;
+    if (stats) statsReset(acc);
     const mo = m + ((<usize>o * <usize>ldm + <usize>t0) << 2);
     const yo = y + ((<usize>o * <usize>OH * <usize>OW) << 2);
     for (let th = 0; th < tilesH; th++) {
@@ -282,35 +280,12 @@ export function winoOutput(
         memory.copy(yo + <usize>(4 * th + i) * ohB, stage + <usize>i * rowB, ohB);
       }
       if (stats) {
-        // This row of tiles' sums about the shift in float32 lanes (at most OW / 4 * 4 adds each),
-        // read from the stage while it is in cache, then added to the plane's float64 sums.
-        if (th == 0) vk = f32x4.splat(load<f32>(stage));
-        let s = zero;
-        let q = zero;
-        for (let i = 0; i < rows; i++) {
-          const row = stage + <usize>i * rowB;
-          let j = 0;
-          for (; j < body; j += 4) {
-            const d = f32x4.sub(v128.load(row + (<usize>j << 2)), vk);
-            s = f32x4.add(s, d);
-            q = fmadd(d, d, q);
-          }
-          if (j < OW) {
-            const d = v128.and(f32x4.sub(v128.load(row + (<usize>j << 2)), vk), tail);
-            s = f32x4.add(s, d);
-            q = fmadd(d, d, q);
-          }
-        }
-        s64 = f64x2.add(f64x2.add(s64, f64x2.promote_low_f32x4(s)), promoteHigh(s));
-        q64 = f64x2.add(f64x2.add(q64, f64x2.promote_low_f32x4(q)), promoteHigh(q));
+        // This row of tiles' sums about the shift, read from the stage while it is in cache.
+        if (th == 0) k = load<f32>(stage);
+        statsRows(stage, rowB, rows, OW, f32x4.splat(k), acc);
       }
     }
-    if (stats) {
-      const r = stats + <usize>o * 24;
-      store<f64>(r, <f64>f32x4.extract_lane(vk, 0));
-      store<f64>(r, f64x2.extract_lane(s64, 0) + f64x2.extract_lane(s64, 1), 8);
-      store<f64>(r, f64x2.extract_lane(q64, 0) + f64x2.extract_lane(q64, 1), 16);
-    }
+    if (stats) statsStore(stats + <usize>o * 24, k, acc);
   }
 }
 

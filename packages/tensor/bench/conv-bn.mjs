@@ -1,6 +1,7 @@
 // Batch-norm statistics from the convolution's output pass (the `conv2dStats` kernel) against batch
-// norm's own statistics pass: conv2d (weight requiring grad) + training batch norm forward on the
-// Winograd layers of ResNet-18 at 224 x 224, batch 16, 2 threads. The "plain" side registers a
+// norm's own statistics pass: conv2d (weight requiring grad) + training batch norm forward on each kind
+// of convolution ResNet-18 has at 224 x 224 (the stem, the 3x3 stride-1 and stride-2 ones, the 1x1
+// stride-2 downsamples), batch 16, 2 threads. The "plain" side registers a
 // conv2dStats that declines every case, so conv2d runs without statistics and batch norm computes its
 // own; the same build, the same work otherwise. Each side runs in a process of its own, alternating,
 // BENCH_PAIRS pairs (default 3); printed: each side's median ms per layer and the median of the pair
@@ -20,24 +21,32 @@ import {
   zeros,
 } from '../dist/index.js';
 
+// [name, input channels, output channels, input size, kernel, stride, padding]
 const LAYERS = [
-  ['layer1 64ch 56x56', 64, 56],
-  ['layer2 128ch 28x28', 128, 28],
-  ['layer3 256ch 14x14', 256, 14],
-  ['layer4 512ch 7x7', 512, 7],
+  ['stem 7x7/2 3->64 224', 3, 64, 224, 7, 2, 3],
+  ['layer1 3x3 64ch 56', 64, 64, 56, 3, 1, 1],
+  ['layer2.0 3x3/2 64->128', 64, 128, 56, 3, 2, 1],
+  ['layer2.0 1x1/2 64->128', 64, 128, 56, 1, 2, 0],
+  ['layer2 3x3 128ch 28', 128, 128, 28, 3, 1, 1],
+  ['layer3.0 3x3/2 128->256', 128, 256, 28, 3, 2, 1],
+  ['layer3.0 1x1/2 128->256', 128, 256, 28, 1, 2, 0],
+  ['layer3 3x3 256ch 14', 256, 256, 14, 3, 1, 1],
+  ['layer4.0 3x3/2 256->512', 256, 512, 14, 3, 2, 1],
+  ['layer4.0 1x1/2 256->512', 256, 512, 14, 1, 2, 0],
+  ['layer4 3x3 512ch 7', 512, 512, 7, 3, 1, 1],
 ];
 
 function side(mode) {
   setNumThreads(2);
   if (mode === 'plain') registerKernel(getBackend('cpu'), 'conv2dStats', () => null);
   const out = [];
-  for (const [, C, H] of LAYERS) {
+  for (const [, C, O, H, K, stride, padding] of LAYERS) {
     const x = randn([16, C, H, H]);
-    const w = randn([C, C, 3, 3], { requiresGrad: true });
-    const rm = zeros([C]);
-    const rv = ones([C]);
+    const w = randn([O, C, K, K], { requiresGrad: true });
+    const rm = zeros([O]);
+    const rv = ones([O]);
     const f = () => {
-      const y = conv2d(x, w, null, { padding: 1 });
+      const y = conv2d(x, w, null, { stride, padding });
       batchNorm(y, rm, rv, null, null, { training: true }).dispose();
       y.dispose();
     };
@@ -84,13 +93,13 @@ console.log(
   `conv2d + training batch norm forward, batch 16, 2 threads: ms (median of 15 calls), ${pairs} alternating pairs`,
 );
 console.log(
-  `${'layer'.padEnd(22)}${'stats in conv'.padStart(15)}${'own pass'.padStart(10)}${'ratio'.padStart(8)}`,
+  `${'layer'.padEnd(26)}${'stats in conv'.padStart(15)}${'own pass'.padStart(10)}${'ratio'.padStart(8)}`,
 );
 for (const [i, [name]] of LAYERS.entries()) {
   const a = median(stats.map((s) => s[i]));
   const b = median(plain.map((s) => s[i]));
   const ratio = median(stats.map((s, j) => plain[j][i] / s[i]));
   console.log(
-    `${name.padEnd(22)}${a.toFixed(2).padStart(15)}${b.toFixed(2).padStart(10)}${`${ratio.toFixed(3)}x`.padStart(8)}`,
+    `${name.padEnd(26)}${a.toFixed(2).padStart(15)}${b.toFixed(2).padStart(10)}${`${ratio.toFixed(3)}x`.padStart(8)}`,
   );
 }

@@ -83,30 +83,12 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       });
     });
     registerKernel(this, 'conv2dStats', (x, w, p, outShape) => {
-      // The Winograd path's output transform computes them (winograd.ts); other paths have none.
-      if (
-        !this.winograd ||
-        !f32(x, w) ||
-        !useWinograd(w.shape, p, outShape) ||
-        cropTaps(w.shape, p, x.shape, outShape)
-      )
-        return null;
+      // Every WebAssembly path computes them (forward); null where none runs (small products).
+      if (!f32(x, w)) return null;
       const [N, O, OH, OW] = outShape;
       const planes = new Float64Array(3 * N * O);
-      const xs = arr(x) as Float32Array;
-      const y = winogradConv2d(
-        xs,
-        x.offset,
-        x.shape,
-        arr(w) as Float32Array,
-        w.offset,
-        w.shape,
-        p,
-        outShape,
-        null,
-        planes,
-      );
-      return y && { out: this.store(y), stats: { N, C: O, S: OH * OW, planes } };
+      const out = this.forward(x, w, p, outShape, null, undefined, planes);
+      return out && { out, stats: { N, C: O, S: OH * OW, planes } };
     });
     registerKernel(this, 'batchNormForward', (x, weight, bias, eps, residual, relu, stats) => {
       const [N, C, S] = batchDims(x.shape);
@@ -465,7 +447,8 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
 
   /**
    * A float32 forward convolution (with an optional epilogue): Winograd where it applies, im2col
-   * otherwise; null where neither runs (small products).
+   * otherwise; null where neither runs (small products). With `stats` (3 N O float64, no epilogue),
+   * every path also fills each output plane's batch-norm statistics (PlaneStats).
    */
   private forward(
     x: View,
@@ -474,20 +457,21 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
     outShape: readonly number[],
     ep: ConvEpilogue | null,
     wm?: WeightMatrix,
+    stats: Float64Array | null = null,
   ): Storage | null {
     const crop = wm ? null : cropTaps(weight.shape, p, x.shape, outShape);
     const cropped =
-      crop && this.withKeptTaps(weight, crop, (w, m) => this.forward(x, w, crop.p, outShape, ep, m));
+      crop && this.withKeptTaps(weight, crop, (w, m) => this.forward(x, w, crop.p, outShape, ep, m, stats));
     if (cropped) return cropped;
     const w = [arr(weight) as Float32Array, weight.offset, weight.shape, p, outShape, ep] as const;
     const args = [arr(x) as Float32Array, x.offset, x.shape] as const;
     const r =
       !wm && this.winograd && useWinograd(weight.shape, p, outShape)
-        ? winogradConv2d(...args, ...w)
+        ? winogradConv2d(...args, ...w, stats)
         : !wm && this.winograd && useWinogradS2(weight.shape, p, outShape)
-          ? winogradS2Conv2d(...args, ...w)
+          ? winogradS2Conv2d(...args, ...w, stats)
           : useWasmConv(weight.shape, outShape)
-            ? wasmConv2d(...args, ...w, wm)
+            ? wasmConv2d(...args, ...w, wm, stats)
             : null;
     return r ? this.store(r) : null;
   }

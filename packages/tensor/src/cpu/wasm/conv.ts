@@ -121,12 +121,66 @@ function gemmArea(f: Frame): { sp: number; stride: number } {
   return { sp, stride: Math.ceil(scratch / 16) * 64 };
 }
 
-/** The chunk buffers and one GEMM scratch area per thread, for one call. */
+/** The chunk buffers, one GEMM scratch area per thread and a statistics accumulator per thread. */
 function layout(f: Frame, g: Geometry) {
   const chunkCols = g.nb * g.P;
   // Two chunk buffers: the patch matrix [Kc, nb*P] and a rows-major block [max(Og), nb*P].
-  const [cp, rp] = f.region([g.Kc * chunkCols, g.Og * chunkCols]);
-  return { k: f.heap.kernels, cp, rp, ...gemmArea(f) };
+  const [cp, rp, acc] = f.region([g.Kc * chunkCols, g.Og * chunkCols, STATS_ACC_FLOATS * getNumThreads()]);
+  return { k: f.heap.kernels, cp, rp, acc, ...gemmArea(f) };
+}
+
+/** Floats of one thread's batch-norm statistics accumulator (assembly/plane-stats.ts). */
+const STATS_ACC_FLOATS = 8;
+
+/**
+ * Batch-norm statistics (PlaneStats' [N][O][3] float64: shift, sum and sum of squares about it) of
+ * the planes [N * O, P] at byte offset y, into the heap at `stats`, by planeStats on the pool: the
+ * pass for the paths whose output no kernel of theirs revisits (pointwise convolutions).
+ */
+function statsPass(f: Frame, y: number, planes: number, P: number, stats: number): void {
+  const tasks = blockRanges(planes, planes * P).map(([i0, i1]) => [
+    y + i0 * P * 4,
+    i1 - i0,
+    P,
+    stats + i0 * 24,
+  ]);
+  const [acc] = f.region([STATS_ACC_FLOATS * getNumThreads()]);
+  parallelCalls(f.heap.kernels, 'planeStats', tasks, { ptr: acc, bytes: STATS_ACC_FLOATS * 4 });
+}
+
+/**
+ * Each plane's statistics from convColumns' per-block ones ([N][blocks per image][O][3], each block
+ * about its own shift): a plane's blocks in order, moved onto its first block's shift (its first
+ * value). f64 throughout; the order depends on the shape alone.
+ */
+function mergeBlockStats(
+  blocks: Float64Array,
+  N: number,
+  O: number,
+  P: number,
+  nb: number,
+  out: Float64Array,
+): void {
+  const per = Math.ceil(P / nb);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const k0 = blocks[(n * per * O + o) * 3];
+      let s = 0;
+      let q = 0;
+      for (let b = 0; b < per; b++) {
+        const e = ((n * per + b) * O + o) * 3;
+        const cnt = Math.min(nb, P - b * nb);
+        const d = blocks[e] - k0;
+        const sb = blocks[e + 1];
+        s += sb + cnt * d;
+        q += blocks[e + 2] + d * (2 * sb + cnt * d);
+      }
+      const r = (n * O + o) * 3;
+      out[r] = k0;
+      out[r + 1] = s;
+      out[r + 2] = q;
+    }
+  }
 }
 
 /**
@@ -233,7 +287,11 @@ function stridedInput(
 
 type Layout = ReturnType<typeof layout>;
 
-/** regroup (see assembly/gemm.ts) over row blocks on the pool: rows are channels, disjoint per task. */
+/**
+ * regroup (see assembly/gemm.ts) over row blocks on the pool: rows are channels, disjoint per task.
+ * With `stats` (a heap offset laid out as the batch-major planes, 24 bytes a plane), also each plane's
+ * batch-norm statistics.
+ */
 function parallelRegroup(
   m: Layout,
   rowsMajor: number,
@@ -243,6 +301,7 @@ function parallelRegroup(
   P: number,
   batchRows: number,
   toBatchMajor: number,
+  stats = 0,
 ): void {
   const tasks = blockRanges(rows, rows * N * P).map(([r0, r1]) => [
     rowsMajor + r0 * N * P * 4,
@@ -252,8 +311,9 @@ function parallelRegroup(
     P,
     batchRows,
     toBatchMajor,
+    stats && stats + r0 * 24,
   ]);
-  parallelCalls(m.k, 'regroup', tasks);
+  parallelCalls(m.k, 'regroup', tasks, { ptr: m.acc, bytes: STATS_ACC_FLOATS * 4 });
 }
 
 /** Channel blocks per image so that a chunk gives the pool several tasks. */
@@ -385,7 +445,8 @@ const COLUMN_BLOCK = 256;
  * The forward convolution (groups 1) of wide maps without a patch matrix: each pool task unfolds blocks
  * of COLUMN_BLOCK output positions into its own scratch and multiplies them by the weight straight
  * into the output (convColumns in assembly/gemm.ts). Blocks are dealt round-robin to a fixed number of
- * tasks; each output element's arithmetic is the same whichever task runs it.
+ * tasks; each output element's arithmetic is the same whichever task runs it. With `stats`, also each
+ * output plane's batch-norm statistics: per block while it is in cache, merged per plane here.
  */
 function convColumns(
   f: Frame,
@@ -395,6 +456,7 @@ function convColumns(
   wp: number,
   wm: WeightMatrix,
   op: number,
+  stats: Float64Array | null,
 ): void {
   const k = f.heap.kernels;
   const threads = getNumThreads();
@@ -404,8 +466,25 @@ function convColumns(
   const count = Math.min(blocks, threads === 1 ? 1 : 4 * threads);
   const per = k.exports.convColumnsScratchFloats(g.Kc, nb);
   const scratch = f.region(Array.from({ length: count }, () => per));
-  const tasks = scratch.map((sp, t) => [xp, ...args, wp, wm.row, wm.col, g.O, op, nb, t, count, blocks, sp]);
+  const [bs] = f.region([stats ? 6 * blocks * g.O : 0]);
+  const tasks = scratch.map((sp, t) => [
+    xp,
+    ...args,
+    wp,
+    wm.row,
+    wm.col,
+    g.O,
+    op,
+    nb,
+    t,
+    count,
+    blocks,
+    stats ? bs : 0,
+    sp,
+  ]);
   parallelCalls(k, 'convColumns', tasks);
+  if (stats)
+    mergeBlockStats(new Float64Array(k.memory.buffer, bs, 3 * blocks * g.O), g.N, g.O, g.P, nb, stats);
 }
 
 /**
@@ -474,7 +553,23 @@ const WEIGHT_PARTS_FLOATS = 1 << 20;
 /** Output positions per block of convWeightTaps: one k-block of the GEMM kernel. */
 const WEIGHT_BLOCK = 256;
 
-/** Forward convolution; null where WebAssembly is unavailable. */
+/** The forward path wasmConv2d takes for a shape (pointwise products, blocks of columns or a patch matrix). */
+export function forwardPath(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  p: Conv2dParams,
+  outShape: readonly number[],
+): 'pointwise' | 'columns' | 'patch' {
+  const g = geo(xShape, wShape, outShape, p.groups);
+  return pointwise(g, p) ? 'pointwise' : blockedUnfold(g, p) ? 'columns' : 'patch';
+}
+
+/**
+ * Forward convolution; null where WebAssembly is unavailable. With `stats` (3 N O float64, and no
+ * epilogue), also each output plane's batch-norm statistics (PlaneStats in registry.ts): from the
+ * unfolded blocks (convColumns) or the regroup while the planes are in cache, or a pass of their own
+ * after a pointwise convolution's products.
+ */
 export function wasmConv2d(
   x: Float32Array,
   xOff: number,
@@ -486,6 +581,7 @@ export function wasmConv2d(
   outShape: readonly number[],
   ep: ConvEpilogue | null = null,
   wm: WeightMatrix = denseWeight(wShape),
+  stats: Float64Array | null = null,
 ): Float32Array | null {
   const g = geo(xShape, wShape, outShape, p.groups);
   const xLen = g.N * g.C * g.H * g.W;
@@ -497,13 +593,18 @@ export function wasmConv2d(
       const o = f.output(oLen);
       pointwiseImages(f, g, xp, wp, wm, false, o.ptr);
       if (ep) applyEpilogue(f, o.ptr, g.N, g.O, g.P, ep);
+      if (stats) {
+        const [sp] = f.region([2 * stats.length]);
+        statsPass(f, o.ptr, g.N * g.O, g.P, sp);
+        stats.set(new Float64Array(f.heap.kernels.memory.buffer, sp, stats.length));
+      }
       return f.result(o, oLen);
     }
     if (blockedUnfold(g, p)) {
       const xp = f.input(x, xOff, xLen);
       const wp = f.input(w, wOff, span(g, wm));
       const o = f.output(oLen);
-      convColumns(f, g, shapeArgs(g, p), xp, wp, wm, o.ptr);
+      convColumns(f, g, shapeArgs(g, p), xp, wp, wm, o.ptr, stats);
       if (ep) applyEpilogue(f, o.ptr, g.N, g.O, g.P, ep);
       return f.result(o, oLen);
     }
@@ -514,6 +615,8 @@ export function wasmConv2d(
     const o = f.output(oLen);
     const op = o.ptr;
     const args = shapeArgs(g, p);
+    // Each plane's statistics as its rows land in the output (regroup), [N][O][3] float64 at stp.
+    const [stp] = f.region([stats ? 2 * stats.length : 0]);
     for (let gi = 0; gi < g.G; gi++) {
       for (let n0 = 0; n0 < g.N; n0 += g.nb) {
         const nb = Math.min(g.nb, g.N - n0);
@@ -536,10 +639,12 @@ export function wasmConv2d(
           sp,
           m.stride,
         );
-        parallelRegroup(m, rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1);
+        const st = stats ? stp + (n0 * g.O + gi * g.Og) * 24 : 0;
+        parallelRegroup(m, rp, op + (n0 * g.O + gi * g.Og) * g.P * 4, g.Og, nb, g.P, g.O, 1, st);
       }
     }
     if (ep) applyEpilogue(f, op, g.N, g.O, g.P, ep);
+    if (stats) stats.set(new Float64Array(m.k.memory.buffer, stp, stats.length));
     return f.result(o, oLen);
   });
 }

@@ -147,7 +147,11 @@ export interface KernelExports {
     P: number,
     batchRows: number,
     toBatchMajor: number,
+    stats: number,
+    acc: number,
   ): void;
+  /** y, planes, P, stats, acc: batch-norm statistics of planes (assembly/plane-stats.ts) */
+  planeStats(y: number, planes: number, P: number, stats: number, acc: number): void;
 }
 
 export interface Kernels {

@@ -1,6 +1,7 @@
-// Batch-norm statistics computed in the Winograd convolution's output pass (winoOutput's `stats`),
-// against float64 closed forms over the output, and batch norm using them against batch norm of a copy
-// that carries none.
+// Batch-norm statistics computed in the convolution's output pass (the `conv2dStats` kernel): the
+// Winograd output transforms (winoOutput, winoOutputS2), the blocks of columns (convColumns), the
+// patch matrix's regroup and the pointwise path's pass, against float64 closed forms over the output;
+// and batch norm using them against batch norm of a copy that carries none.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conv2dParams } from '../../backend.js';
 import {
@@ -18,8 +19,11 @@ import {
 import { planeStatsOf } from '../../ops/plane-stats.js';
 import { on, wasmNoWinograd } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
+import { forwardPath } from './conv.js';
+import { cropTaps } from './conv-taps.js';
 import { combinePlaneStats } from './norm.js';
-import { fusedImages, winogradConv2d } from './winograd.js';
+import { fusedImages, useWinograd, winogradConv2d } from './winograd.js';
+import { useWinogradS2 } from './winograd-s2.js';
 
 const P: Conv2dParams = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
 
@@ -37,6 +41,18 @@ function planeMoments(y: Float32Array, planes: number, S: number): { mean: numbe
     m2.push(q);
   }
   return { mean, m2 };
+}
+
+/** Each plane's (shift, sum, sum of squares) in `planes` against float64 two passes over y. */
+function expectMoments(y: Float32Array, planes: Float64Array, count: number, S: number): void {
+  const { mean, m2 } = planeMoments(y, count, S);
+  for (let p = 0; p < count; p++) {
+    const [k, s, q] = planes.subarray(3 * p, 3 * p + 3);
+    expect(k).toBe(y[p * S]);
+    const sd = Math.sqrt(m2[p] / S);
+    expect(Math.abs(k + s / S - mean[p])).toBeLessThanOrEqual(1e-6 * (Math.abs(mean[p]) + sd));
+    expect(Math.abs(q - (s * s) / S - m2[p])).toBeLessThanOrEqual(1e-5 * m2[p] + 1e-30);
+  }
 }
 
 afterEach(() => {
@@ -62,15 +78,7 @@ describe('batch-norm statistics from the Winograd output pass', () => {
       const y = winogradConv2d(x, 0, [N, C, H, H], w, 0, [O, C, 3, 3], P, outShape, null, planes)!;
       const plain = winogradConv2d(x, 0, [N, C, H, H], w, 0, [O, C, 3, 3], P, outShape)!;
       expect(Array.from(y)).toEqual(Array.from(plain));
-      const S = H * H;
-      const { mean, m2 } = planeMoments(y, N * O, S);
-      for (let p = 0; p < N * O; p++) {
-        const [k, s, q] = planes.subarray(3 * p, 3 * p + 3);
-        expect(k).toBe(y[p * S]);
-        const sd = Math.sqrt(m2[p] / S);
-        expect(Math.abs(k + s / S - mean[p])).toBeLessThan(1e-6 * (Math.abs(mean[p]) + sd));
-        expect(Math.abs(q - (s * s) / S - m2[p])).toBeLessThan(1e-5 * m2[p]);
-      }
+      expectMoments(y, planes, N * O, H * H);
     });
   }
 
@@ -119,6 +127,75 @@ describe('batch-norm statistics from the Winograd output pass', () => {
       expect(Math.abs(v[c] - variance)).toBeLessThan(1e-9 * variance);
     }
   });
+});
+
+describe('batch-norm statistics from the other convolution paths', () => {
+  // [name, x shape, weight shape, options, the path it takes]
+  const cases: [string, number[], number[], { stride?: number; padding?: number }, string][] = [
+    ['3x3 stride 2 (Winograd by phases)', [4, 16, 28, 28], [32, 16, 3, 3], { stride: 2, padding: 1 }, 's2'],
+    [
+      '7x7 stride 2 stem (blocks of columns, a last block of 73)',
+      [2, 3, 58, 58],
+      [16, 3, 7, 7],
+      { stride: 2, padding: 3 },
+      'columns',
+    ],
+    [
+      '1x1 stride 2 downsample (blocks of columns)',
+      [2, 16, 56, 56],
+      [32, 16, 1, 1],
+      { stride: 2 },
+      'columns',
+    ],
+    ['3x3 on 7x7 maps (patch matrix, regroup)', [3, 16, 7, 7], [20, 16, 3, 3], { padding: 1 }, 'patch'],
+    ['1x1 stride 2 on 7x7 maps (patch matrix)', [4, 64, 14, 14], [32, 64, 1, 1], { stride: 2 }, 'patch'],
+    ['1x1 (pointwise products, a pass of its own)', [4, 16, 16, 16], [24, 16, 1, 1], {}, 'pointwise'],
+    ['3x3 on 1x1 maps (the centre tap alone)', [32, 128, 1, 1], [128, 128, 3, 3], { padding: 1 }, 'crop'],
+  ];
+  for (const [name, xs, ws, opts, path] of cases) {
+    it(`${name}: each plane's statistics match float64 over the output, 2 threads the same bits as 1`, () => {
+      const stride = opts.stride ?? 1;
+      const pad = opts.padding ?? 0;
+      const p: Conv2dParams = { stride: [stride, stride], padding: [pad, pad], dilation: [1, 1], groups: 1 };
+      const oh = Math.floor((xs[2] + 2 * pad - ws[2]) / stride) + 1;
+      const outShape = [xs[0], ws[0], oh, oh];
+      // The case takes the path it names.
+      const s2 = useWinogradS2(ws, p, outShape);
+      const crop = cropTaps(ws, p, xs, outShape);
+      const taken = s2 ? 's2' : crop ? 'crop' : forwardPath(xs, ws, p, outShape);
+      expect(useWinograd(ws, p, outShape)).toBe(false);
+      expect(taken).toBe(path);
+      manualSeed(xs[2] * 10 + ws[0]);
+      const x = randn(xs);
+      const w = randn(ws).mul(0.3).requiresGrad_();
+      const run = (threads: number) => {
+        setNumThreads(threads);
+        const y = conv2d(x, w, null, opts);
+        const st = planeStatsOf(y);
+        expect(st).not.toBeNull();
+        const z = batchNorm(y, null, null, null, null, { training: true });
+        return { y: y.readSync() as Float32Array, planes: st!.planes, z: z.readSync() };
+      };
+      const one = run(1);
+      expectMoments(one.y, one.planes, outShape[0] * outShape[1], oh * oh);
+      expect(setNumThreads(2)).toBe(2);
+      const two = run(2);
+      expect(Array.from(two.planes)).toEqual(Array.from(one.planes));
+      expect(Array.from(two.z)).toEqual(Array.from(one.z));
+      // Batch norm from them against batch norm's own pass over a copy.
+      const own = batchNorm(
+        noGrad(() => conv2d(x, w, null, opts).clone()),
+        null,
+        null,
+        null,
+        null,
+        {
+          training: true,
+        },
+      ).readSync();
+      expect(relErr(one.z, own)).toBeLessThanOrEqual(2e-6);
+    });
+  }
 });
 
 describe('batchNorm on a convolution output in training', () => {
@@ -225,7 +302,7 @@ describe('batchNorm on a convolution output in training', () => {
     }
   });
 
-  it('conv2d computes none without a backward pass, with a bias, off the Winograd path or for a view', () => {
+  it('conv2d computes none without a backward pass, with a bias, where no WebAssembly kernel runs, or for a view', () => {
     manualSeed(6);
     const x = randn(4, 16, 20, 20);
     const w = randn(16, 16, 3, 3);
@@ -233,9 +310,12 @@ describe('batchNorm on a convolution output in training', () => {
     expect(planeStatsOf(conv2d(x, w, null, { padding: 1 }))).toBeNull();
     expect(planeStatsOf(noGrad(() => conv2d(x, wg, null, { padding: 1 })))).toBeNull();
     expect(planeStatsOf(conv2d(x, wg, randn(16), { padding: 1 }))).toBeNull();
-    expect(planeStatsOf(conv2d(x, wg, null, { padding: 1, stride: 2 }))).toBeNull();
+    // Off the Winograd path, the patch matrix's regroup computes them.
     const off = on(wasmNoWinograd, wg);
-    expect(planeStatsOf(conv2d(on(wasmNoWinograd, x), off, null, { padding: 1 }))).toBeNull();
+    expect(planeStatsOf(conv2d(on(wasmNoWinograd, x), off, null, { padding: 1 }))).not.toBeNull();
+    // Too small a product for the WebAssembly kernels: the JavaScript convolution, no statistics.
+    const tiny = randn(2, 2, 3, 3).requiresGrad_();
+    expect(planeStatsOf(conv2d(randn(1, 2, 5, 5), tiny, null, { padding: 1 }))).toBeNull();
     const y = conv2d(x, wg, null, { padding: 1 });
     expect(planeStatsOf(y)).not.toBeNull();
     expect(planeStatsOf(y.reshape([4, 16, 400]))).toBeNull();

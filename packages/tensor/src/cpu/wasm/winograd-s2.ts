@@ -55,6 +55,11 @@ export function useWinogradS2(
   );
 }
 
+/**
+ * Forward 3x3 stride-2 convolution (see useWinogradS2); null where WebAssembly is unavailable. With
+ * `stats` (3 N O float64, and no epilogue), also each output plane's batch-norm statistics from the
+ * output transform (winoOutputS2): [n][o] = shift, sum, sum of squares.
+ */
 export function winogradS2Conv2d(
   x: Float32Array,
   xOff: number,
@@ -65,6 +70,7 @@ export function winogradS2Conv2d(
   p: Conv2dParams,
   outShape: readonly number[],
   ep: ConvEpilogue | null = null,
+  stats: Float64Array | null = null,
 ): Float32Array | null {
   const [N, C, H, W] = xShape;
   const O = wShape[0];
@@ -101,7 +107,7 @@ export function winogradS2Conv2d(
       Math.ceil(Math.max(e.winoInputS2Scratch(tilesH, tilesW), e.winoOutputS2Scratch(tilesW), 76) / 16) * 16;
     const tTasks = Math.max(Math.ceil(C / cBlock), Math.ceil(O / oBlock));
     const scratch = gemmScratch();
-    const [up, vp, v4, voo, mp, m4, moo, tp, sp] = f.region([
+    const [up, vp, v4, voo, mp, m4, moo, tp, sp, stp] = f.region([
       36 * ldU,
       25 * ldV,
       10 * ldV4,
@@ -111,7 +117,10 @@ export function winogradS2Conv2d(
       16 * O * T + 4,
       tScratch * tTasks,
       scratch * threads,
+      stats ? 6 * N * O : 0,
     ]);
+    // Each [O, OH, OW] plane's statistics (winoOutputS2), [N][O][3] float64 at stp.
+    const statsAt = (n: number, o: number) => (stats ? stp + (n * O + o) * 24 : 0);
     const xp = f.input(x, xOff, xLen);
     const wp = f.input(w, wOff, O * C * 9);
     const y = f.output(yLen);
@@ -223,10 +232,12 @@ export function winogradS2Conv2d(
         yp + n0 * O * OH * OW * 4,
         cnt,
         (o0, ob) => [mp + o0 * Tc * 4, ldM, m4 + o0 * 4 * Tc * 4, ldM4, moo + o0 * 16 * Tc * 4, ob, Tc],
+        (o0) => [statsAt(n0, o0), O * 24],
       );
       parallelCalls(k, 'winoOutputS2Images', outTasks);
     }
     if (ep) applyEpilogue(f, yp, N, O, OH * OW, ep);
+    if (stats) stats.set(new Float64Array(k.memory.buffer, stp, stats.length));
     return f.result(y, yLen);
   });
 }
