@@ -718,7 +718,6 @@ export function maxPool(
 export * from './winograd';
 export * from './winograd-weight';
 export * from './winograd-s2';
-export { planeStats } from './plane-stats';
 
 /**
  * One SGD step over floats [i0, i1) of a parameter, in float32 as PyTorch's single-tensor SGD:

@@ -70,13 +70,3 @@ export function statsPlane(src: usize, P: i32, dst: usize, acc: usize): void {
   for (let j = 0; j < P; j += RUN) statsRows(src + (<usize>j << 2), 0, 1, min(RUN, P - j), vk, acc);
   statsStore(dst, k, acc);
 }
-
-/**
- * statsPlane of `planes` planes of P floats one after another from y, their statistics 24 bytes apart
- * from stats; acc is this task's accumulator.
- */
-export function planeStats(y: usize, planes: i32, P: i32, stats: usize, acc: usize): void {
-  for (let i = 0; i < planes; i++) {
-    statsPlane(y + ((<usize>i * <usize>P) << 2), P, stats + <usize>i * 24, acc);
-  }
-}

@@ -22,6 +22,7 @@ import { ReferenceCpuBackend } from '../reference/backend.js';
 import { arr, CpuStorage } from '../storage.js';
 import {
   type ConvEpilogue,
+  forwardPath,
   type WeightMatrix,
   wasmConv2d,
   wasmConv2dBackwardInput,
@@ -83,8 +84,12 @@ export class WasmCpuBackend extends ReferenceCpuBackend {
       });
     });
     registerKernel(this, 'conv2dStats', (x, w, p, outShape) => {
-      // Every WebAssembly path computes them (forward); null where none runs (small products).
+      // Every WebAssembly path but the pointwise one computes them (forward); null there (batch norm's
+      // own pass costs what one here would, conv.ts) and where no WebAssembly kernel runs.
       if (!f32(x, w)) return null;
+      const crop = cropTaps(w.shape, p, x.shape, outShape);
+      if (forwardPath(x.shape, crop ? crop.shape : w.shape, crop ? crop.p : p, outShape) === 'pointwise')
+        return null;
       const [N, O, OH, OW] = outShape;
       const planes = new Float64Array(3 * N * O);
       const out = this.forward(x, w, p, outShape, null, undefined, planes);

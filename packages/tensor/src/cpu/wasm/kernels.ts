@@ -150,8 +150,6 @@ export interface KernelExports {
     stats: number,
     acc: number,
   ): void;
-  /** y, planes, P, stats, acc: batch-norm statistics of planes (assembly/plane-stats.ts) */
-  planeStats(y: number, planes: number, P: number, stats: number, acc: number): void;
 }
 
 export interface Kernels {

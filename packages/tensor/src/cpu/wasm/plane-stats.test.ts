@@ -1,7 +1,7 @@
 // Batch-norm statistics computed in the convolution's output pass (the `conv2dStats` kernel): the
-// Winograd output transforms (winoOutput, winoOutputS2), the blocks of columns (convColumns), the
-// patch matrix's regroup and the pointwise path's pass, against float64 closed forms over the output;
-// and batch norm using them against batch norm of a copy that carries none.
+// Winograd output transforms (winoOutput, winoOutputS2), the blocks of columns (convColumns) and the
+// patch matrix's regroup, against float64 closed forms over the output; and batch norm using them
+// against batch norm of a copy that carries none.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Conv2dParams } from '../../backend.js';
 import {
@@ -19,7 +19,7 @@ import {
 import { planeStatsOf } from '../../ops/plane-stats.js';
 import { on, wasmNoWinograd } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
-import { forwardPath } from './conv.js';
+import { forwardPath, wasmConv2d } from './conv.js';
 import { cropTaps } from './conv-taps.js';
 import { combinePlaneStats } from './norm.js';
 import { fusedImages, useWinograd, winogradConv2d } from './winograd.js';
@@ -149,7 +149,6 @@ describe('batch-norm statistics from the other convolution paths', () => {
     ],
     ['3x3 on 7x7 maps (patch matrix, regroup)', [3, 16, 7, 7], [20, 16, 3, 3], { padding: 1 }, 'patch'],
     ['1x1 stride 2 on 7x7 maps (patch matrix)', [4, 64, 14, 14], [32, 64, 1, 1], { stride: 2 }, 'patch'],
-    ['1x1 (pointwise products, a pass of its own)', [4, 16, 16, 16], [24, 16, 1, 1], {}, 'pointwise'],
     ['3x3 on 1x1 maps (the centre tap alone)', [32, 128, 1, 1], [128, 128, 3, 3], { padding: 1 }, 'crop'],
   ];
   for (const [name, xs, ws, opts, path] of cases) {
@@ -302,7 +301,7 @@ describe('batchNorm on a convolution output in training', () => {
     }
   });
 
-  it('conv2d computes none without a backward pass, with a bias, where no WebAssembly kernel runs, or for a view', () => {
+  it('conv2d computes none without a backward pass, with a bias, where no WebAssembly kernel runs, for a pointwise convolution or for a view', () => {
     manualSeed(6);
     const x = randn(4, 16, 20, 20);
     const w = randn(16, 16, 3, 3);
@@ -316,6 +315,31 @@ describe('batchNorm on a convolution output in training', () => {
     // Too small a product for the WebAssembly kernels: the JavaScript convolution, no statistics.
     const tiny = randn(2, 2, 3, 3).requiresGrad_();
     expect(planeStatsOf(conv2d(randn(1, 2, 5, 5), tiny, null, { padding: 1 }))).toBeNull();
+    // A pointwise (1x1 stride-1) convolution declines: batch norm's own pass reads its output once, as
+    // a pass of the convolution's would; wasmConv2d refuses statistics there.
+    const x1 = randn(4, 16, 16, 16);
+    const w1 = randn(24, 16, 1, 1).requiresGrad_();
+    const pw: Conv2dParams = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 };
+    expect(forwardPath(x1.shape, w1.shape, pw, [4, 24, 16, 16])).toBe('pointwise');
+    const y1 = conv2d(x1, w1);
+    expect(planeStatsOf(y1)).toBeNull();
+    const xs = x1.readSync() as Float32Array;
+    const ws = w1.readSync() as Float32Array;
+    expect(() =>
+      wasmConv2d(
+        xs,
+        0,
+        x1.shape,
+        ws,
+        0,
+        w1.shape,
+        pw,
+        [4, 24, 16, 16],
+        null,
+        undefined,
+        new Float64Array(3 * 96),
+      ),
+    ).toThrow(/pointwise convolution computes no batch-norm statistics/);
     const y = conv2d(x, wg, null, { padding: 1 });
     expect(planeStatsOf(y)).not.toBeNull();
     expect(planeStatsOf(y.reshape([4, 16, 400]))).toBeNull();

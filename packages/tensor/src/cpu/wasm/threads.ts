@@ -87,7 +87,6 @@ const CALLS = [
   'winoWeightsS2',
   'winoInputS2Images',
   'winoOutputS2Images',
-  'planeStats',
 ] as const;
 export type TableCall = (typeof CALLS)[number];
 const TABLE_FLOATS = 8192;
