@@ -19,6 +19,7 @@ import {
 import { planeStatsOf } from '../../ops/plane-stats.js';
 import { on, wasmNoWinograd } from '../../test-utils/backends.js';
 import { relErr } from '../../test-utils/compare.js';
+import { STATS_MIN_P } from './backend.js';
 import { forwardPath, wasmConv2d } from './conv.js';
 import { cropTaps } from './conv-taps.js';
 import { combinePlaneStats } from './norm.js';
@@ -131,7 +132,13 @@ describe('batch-norm statistics from the Winograd output pass', () => {
 
 describe('batch-norm statistics from the other convolution paths', () => {
   // [name, x shape, weight shape, options, the path it takes]
-  const cases: [string, number[], number[], { stride?: number; padding?: number }, string][] = [
+  const cases: [
+    string,
+    number[],
+    number[],
+    { stride?: number; padding?: number; groups?: number },
+    string,
+  ][] = [
     ['3x3 stride 2 (Winograd by phases)', [4, 16, 28, 28], [32, 16, 3, 3], { stride: 2, padding: 1 }, 's2'],
     [
       '7x7 stride 2 stem (blocks of columns, a last block of 73)',
@@ -147,17 +154,35 @@ describe('batch-norm statistics from the other convolution paths', () => {
       { stride: 2 },
       'columns',
     ],
-    ['3x3 on 7x7 maps (patch matrix, regroup)', [3, 16, 7, 7], [20, 16, 3, 3], { padding: 1 }, 'patch'],
-    ['1x1 stride 2 on 7x7 maps (patch matrix)', [4, 64, 14, 14], [32, 64, 1, 1], { stride: 2 }, 'patch'],
-    ['3x3 on 1x1 maps (the centre tap alone)', [32, 128, 1, 1], [128, 128, 3, 3], { padding: 1 }, 'crop'],
+    [
+      '3x3 in 2 groups (patch matrix, regroup)',
+      [2, 16, 16, 16],
+      [32, 8, 3, 3],
+      { padding: 1, groups: 2 },
+      'patch',
+    ],
+    [
+      '3x3 on 1-row maps (the middle row of taps alone)',
+      [4, 16, 1, 200],
+      [32, 16, 3, 3],
+      { padding: 1 },
+      'crop',
+    ],
   ];
   for (const [name, xs, ws, opts, path] of cases) {
     it(`${name}: each plane's statistics match float64 over the output, 2 threads the same bits as 1`, () => {
       const stride = opts.stride ?? 1;
       const pad = opts.padding ?? 0;
-      const p: Conv2dParams = { stride: [stride, stride], padding: [pad, pad], dilation: [1, 1], groups: 1 };
-      const oh = Math.floor((xs[2] + 2 * pad - ws[2]) / stride) + 1;
-      const outShape = [xs[0], ws[0], oh, oh];
+      const p: Conv2dParams = {
+        stride: [stride, stride],
+        padding: [pad, pad],
+        dilation: [1, 1],
+        groups: opts.groups ?? 1,
+      };
+      const size = (n: number) => Math.floor((n + 2 * pad - ws[2]) / stride) + 1;
+      const outShape = [xs[0], ws[0], size(xs[2]), size(xs[3])];
+      const S = outShape[2] * outShape[3];
+      expect(S).toBeGreaterThanOrEqual(STATS_MIN_P);
       // The case takes the path it names.
       const s2 = useWinogradS2(ws, p, outShape);
       const crop = cropTaps(ws, p, xs, outShape);
@@ -176,7 +201,7 @@ describe('batch-norm statistics from the other convolution paths', () => {
         return { y: y.readSync() as Float32Array, planes: st!.planes, z: z.readSync() };
       };
       const one = run(1);
-      expectMoments(one.y, one.planes, outShape[0] * outShape[1], oh * oh);
+      expectMoments(one.y, one.planes, outShape[0] * outShape[1], S);
       expect(setNumThreads(2)).toBe(2);
       const two = run(2);
       expect(Array.from(two.planes)).toEqual(Array.from(one.planes));
@@ -301,7 +326,7 @@ describe('batchNorm on a convolution output in training', () => {
     }
   });
 
-  it('conv2d computes none without a backward pass, with a bias, where no WebAssembly kernel runs, for a pointwise convolution or for a view', () => {
+  it('conv2d computes none without a backward pass, with a bias, where no WebAssembly kernel runs, for small planes, a pointwise convolution or a view', () => {
     manualSeed(6);
     const x = randn(4, 16, 20, 20);
     const w = randn(16, 16, 3, 3);
@@ -315,6 +340,9 @@ describe('batchNorm on a convolution output in training', () => {
     // Too small a product for the WebAssembly kernels: the JavaScript convolution, no statistics.
     const tiny = randn(2, 2, 3, 3).requiresGrad_();
     expect(planeStatsOf(conv2d(randn(1, 2, 5, 5), tiny, null, { padding: 1 }))).toBeNull();
+    // Planes under STATS_MIN_P positions decline (7x7 here): batch norm's own pass costs no more.
+    const small = randn(64, 64, 3, 3).requiresGrad_();
+    expect(planeStatsOf(conv2d(randn(8, 64, 7, 7), small, null, { padding: 1 }))).toBeNull();
     // A pointwise (1x1 stride-1) convolution declines: batch norm's own pass reads its output once, as
     // a pass of the convolution's would; wasmConv2d refuses statistics there.
     const x1 = randn(4, 16, 16, 16);
