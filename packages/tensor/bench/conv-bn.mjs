@@ -11,6 +11,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { STATS_MIN_P } from '../dist/cpu/wasm/backend.js';
 import {
   batchNorm,
   conv2d,
@@ -21,7 +22,6 @@ import {
   setNumThreads,
   zeros,
 } from '../dist/index.js';
-import { STATS_MIN_P } from '../dist/cpu/wasm/backend.js';
 
 // [name, input channels, output channels, input size, kernel, stride, padding]
 const LAYERS = [
