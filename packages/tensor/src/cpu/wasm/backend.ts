@@ -27,10 +27,17 @@ import {
   wasmConv2d,
   wasmConv2dBackwardInput,
   wasmConv2dBackwardWeight,
+} from './conv.js';
+import {
+  copyKeptTaps,
+  cropTaps,
+  denseView,
+  keptTaps,
+  scatterKeptTaps,
+  type TapCrop,
   wasmCopyKeptTaps,
   wasmScatterKeptTaps,
-} from './conv.js';
-import { copyKeptTaps, cropTaps, denseView, keptTaps, scatterKeptTaps, type TapCrop } from './conv-taps.js';
+} from './conv-taps.js';
 import {
   heapBinary,
   heapRun,
@@ -59,9 +66,9 @@ export const WASM_MIN_WORK = 64 * 64 * 64;
  * Output positions per plane from which a convolution computes batch-norm statistics for the batch norm
  * that follows (conv2dStats). Below it, batch norm's own pass over a plane costs no more than the
  * statistics' bookkeeping (a record per plane, merged per channel): conv + training batch norm forward
- * at batch 16-20 on 2 threads, separate processes alternating, was 3-24% slower with them on 7x7, 4x4
- * and smaller maps, even at 14x14 and 2-19% faster from 16x16 up (ResNet-18's stem at 32x32 input and
- * every layer at 224 but layer4).
+ * at batch 16-20 on 2 threads, separate processes alternating, was 3-56% slower with them on 7x7 and
+ * smaller maps (56% on 1x1 maps), about even at 14x14, and 1-10% faster from 16x16 up (ResNet-18's stem
+ * at 32x32 input and every layer at 224 but layer4).
  */
 export const STATS_MIN_P = 128;
 

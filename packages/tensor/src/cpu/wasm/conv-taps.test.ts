@@ -2,8 +2,14 @@
 // JavaScript fallbacks and the WebAssembly kernels (on the pool) against element-by-element closed forms.
 import { afterEach, describe, expect, it } from 'vitest';
 import { conv2dParams } from '../../test-utils/compare.js';
-import { wasmCopyKeptTaps, wasmScatterKeptTaps } from './conv.js';
-import { copyKeptTaps, cropTaps, denseView, scatterKeptTaps } from './conv-taps.js';
+import {
+  copyKeptTaps,
+  cropTaps,
+  denseView,
+  scatterKeptTaps,
+  wasmCopyKeptTaps,
+  wasmScatterKeptTaps,
+} from './conv-taps.js';
 import { setNumThreads } from './threads.js';
 
 afterEach(() => {

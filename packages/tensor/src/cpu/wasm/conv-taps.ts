@@ -7,6 +7,8 @@
 
 import type { Conv2dParams, View } from '../../backend.js';
 import { contiguousStrides } from '../../shape.js';
+import { withFrame } from './heap.js';
+import { getNumThreads, parallelCalls } from './threads.js';
 
 /** Output positions (batch x height x width) from which copying the kept taps of a kernel pays. */
 const MIN_COLUMNS_TO_COPY = 64;
@@ -125,4 +127,62 @@ const SCATTER_BLOCK_FLOATS = 4096;
 /** A contiguous view over a whole storage. */
 export function denseView(v: Pick<View, 'storage' | 'dtype'>, shape: readonly number[]): View {
   return { storage: v.storage, dtype: v.dtype, shape, strides: contiguousStrides(shape), offset: 0 };
+}
+
+/**
+ * The weight gradient [O, Cg, KH, KW] from the gradient of its kept taps `kept` ([O, Cg, kh, kw] from
+ * `keptOff`, rows kh0.., columns kw0..; see conv-taps.ts), written in one pass on the pool (zeros
+ * around the kept window); null where WebAssembly is unavailable.
+ */
+export function wasmScatterKeptTaps(
+  kept: Float32Array,
+  keptOff: number,
+  wShape: readonly number[],
+  kh0: number,
+  kh: number,
+  kw0: number,
+  kw: number,
+): Float32Array | null {
+  const [O, Cg, KH, KW] = wShape;
+  const rows = O * Cg;
+  const len = rows * KH * KW;
+  return withFrame((f) => {
+    const kp = f.input(kept, keptOff, rows * kh * kw);
+    const o = f.output(len);
+    const step = Math.ceil(rows / (2 * getNumThreads()));
+    const tasks: number[][] = [];
+    for (let r0 = 0; r0 < rows; r0 += step) {
+      tasks.push([kp, o.ptr, r0, Math.min(rows, r0 + step), KH, KW, kh0, kh, kw0, kw]);
+    }
+    parallelCalls(f.heap.kernels, 'scatterTaps', tasks);
+    return f.result(o, len);
+  });
+}
+
+/**
+ * The kept taps of a weight as a contiguous [O, Cg, kh, kw] array, copied on the pool: element
+ * (o, c, y, x) of the kept window at w[off + o * so + c * sc + y * sh + x * sx] (non-negative strides);
+ * null where WebAssembly is unavailable.
+ */
+export function wasmCopyKeptTaps(
+  w: Float32Array,
+  off: number,
+  strides: readonly number[],
+  shape: readonly number[],
+): Float32Array | null {
+  const [O, Cg, kh, kw] = shape;
+  const [so, sc, sh, sx] = strides;
+  const len = O * Cg * kh * kw;
+  const extent = (O - 1) * so + (Cg - 1) * sc + (kh - 1) * sh + (kw - 1) * sx + 1;
+  return withFrame((f) => {
+    const wp = f.input(w, off, extent);
+    const o = f.output(len);
+    const step = Math.ceil(O / (2 * getNumThreads()));
+    const tasks: number[][] = [];
+    for (let o0 = 0; o0 < O; o0 += step) {
+      tasks.push([wp, so, sc, sh, sx, o.ptr, o0, Math.min(O, o0 + step), Cg, kh, kw]);
+    }
+    parallelCalls(f.heap.kernels, 'gatherTaps', tasks);
+    return f.result(o, len);
+  });
 }
